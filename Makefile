@@ -1,0 +1,45 @@
+# Thin wrapper over CMake. `make demo` and `make check` are the two commands a newcomer runs.
+DEB_PACKAGES := build-essential cmake pkg-config sqlite3 libsqlite3-dev libjansson-dev \
+                libcurl4-openssl-dev libcmocka-dev nodejs time
+JOBS ?= $(shell nproc)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build build-asan demo check unit e2e bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_WERROR=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON -DSW_WERROR=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+demo: build
+	./$(BUILD)/stepwise demo
+
+# Every test, under AddressSanitizer + UBSan, plus the warning-clean release build.
+check: build build-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 STEPWISE_BIN=$(CURDIR)/$(ASAN_BUILD)/stepwise \
+	  node --test --test-concurrency=2 tests/e2e/
+	@echo "check: all tests passed"
+
+bench: build
+	bench/targeting/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

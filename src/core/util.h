@@ -1,0 +1,37 @@
+/*
+ * util.h - small helpers every module uses: checked allocation, strings, JSON access.
+ */
+#ifndef SW_UTIL_H
+#define SW_UTIL_H
+
+#include "core/buf.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation failure is the one error we do not thread through every call: these
+ * abort with a message, as git's xmalloc does. */
+void *sw_malloc(size_t n);
+void *sw_calloc(size_t n, size_t size);
+void *sw_realloc(void *p, size_t n);
+char *sw_strdup(const char *s);
+char *sw_strndup(const char *s, size_t n);
+char *sw_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *sw_vasprintf(const char *fmt, va_list ap);
+
+bool sw_streq(const char *a, const char *b); /* NULL-safe */
+
+/* Parse a whole decimal integer; 0 on success, -1 on garbage or overflow. */
+int sw_parse_int64(const char *s, int64_t *out);
+
+/* True for identifiers of the form [A-Za-z0-9_-]{1,64} (activity ids, ports). */
+bool sw_valid_id(const char *s);
+/* True for column names we create: [A-Za-z_][A-Za-z0-9_]{0,62}, not starting with "_". */
+bool sw_valid_column_name(const char *s);
+
+/* Read a whole file; returns 0 or SW_EIO. */
+int sw_read_file(const char *path, char **data, size_t *len);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * params.c - bound-parameter lists (see db.h).
+ */
+#include "db/db.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sw_params_release(struct sw_params *p)
+{
+    if (!p) {
+        return;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->v[i].s);
+    }
+    free(p->v);
+    p->v = NULL;
+    p->n = p->cap = 0;
+}
+
+static struct sw_value *push(struct sw_params *p)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 8;
+        p->v = sw_realloc(p->v, p->cap * sizeof(*p->v));
+    }
+    struct sw_value *v = &p->v[p->n++];
+    memset(v, 0, sizeof(*v));
+    return v;
+}
+
+int sw_params_add_int(struct sw_params *p, int64_t i)
+{
+    struct sw_value *v = push(p);
+    v->type = SW_V_INT;
+    v->i = i;
+    return (int)p->n;
+}
+
+int sw_params_add_real(struct sw_params *p, double d)
+{
+    struct sw_value *v = push(p);
+    v->type = SW_V_REAL;
+    v->d = d;
+    return (int)p->n;
+}
+
+int sw_params_add_text(struct sw_params *p, const char *s)
+{
+    struct sw_value *v = push(p);
+    v->type = SW_V_TEXT;
+    v->s = sw_strdup(s);
+    return (int)p->n;
+}
+
+int sw_params_add_null(struct sw_params *p)
+{
+    struct sw_value *v = push(p);
+    v->type = SW_V_NULL;
+    return (int)p->n;
+}
+
+void sw_db_ident(struct sw_buf *sql, const char *name)
+{
+    sw_buf_putc(sql, '"');
+    for (const char *p = name; *p; p++) {
+        if (*p == '"') {
+            sw_buf_putc(sql, '"');
+        }
+        sw_buf_putc(sql, *p);
+    }
+    sw_buf_putc(sql, '"');
+}
+
+void sw_dialect_placeholder(enum sw_dialect d, struct sw_buf *sql, int n)
+{
+    sw_buf_printf(sql, d == SW_DIALECT_POSTGRES ? "$%d" : "?%d", n);
+}

@@ -1,0 +1,433 @@
+/*
+ * sqlite.c - the SQLite driver: the embedded default data source and catalog.
+ *
+ * Connections run in WAL mode with a busy timeout so that the daemon's readers never block
+ * on a running targeting statement. A seeded hash function, sw_rand(seed, key), gives
+ * repeatable random sampling (SQLite's random() cannot be seeded).
+ */
+#include "db/db.h"
+#include "core/util.h"
+#include "schema/schema.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sw_db {
+    enum sw_dialect dialect;
+    char *url;
+    sqlite3 *h;
+    int in_tx;
+};
+
+struct sw_stmt {
+    struct sw_db *db;
+    sqlite3_stmt *st;
+};
+
+static int db_error(struct sw_db *db, struct sw_error *err, const char *what)
+{
+    const char *msg = db->h ? sqlite3_errmsg(db->h) : "no connection";
+    return sw_error_set(err, SW_EDB, "%s: %s", what, msg);
+}
+
+static uint64_t mix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* sw_rand(seed, key): a 63-bit hash of the key under the seed. Integer keys are mixed
+ * directly; other keys are hashed from their text (FNV-1a) first. */
+static void fn_rand(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    uint64_t seed = (uint64_t)sqlite3_value_int64(argv[0]);
+    uint64_t h;
+    if (sqlite3_value_type(argv[1]) == SQLITE_INTEGER) {
+        h = (uint64_t)sqlite3_value_int64(argv[1]);
+    } else {
+        const unsigned char *t = sqlite3_value_text(argv[1]);
+        int n = sqlite3_value_bytes(argv[1]);
+        h = 1469598103934665603ULL;
+        for (int i = 0; t && i < n; i++) {
+            h = (h ^ t[i]) * 1099511628211ULL;
+        }
+    }
+    (void)argc;
+    sqlite3_result_int64(ctx, (int64_t)(mix64(h ^ mix64(seed)) >> 1));
+}
+
+static const char *strip_url(const char *url)
+{
+    if (strncmp(url, "sqlite://", 9) == 0) {
+        return url + 9;
+    }
+    if (strncmp(url, "sqlite:", 7) == 0) {
+        return url + 7;
+    }
+    return url;
+}
+
+int sw_db_open(const char *url, struct sw_db **out, struct sw_error *err)
+{
+    struct sw_db *db = NULL;
+    int rc = 0;
+    *out = NULL;
+    if (!url || !*url) {
+        return sw_error_set(err, SW_EINVAL, "no data source given (--data)");
+    }
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        return sw_error_set(err, SW_EUNSUPPORTED,
+                            "PostgreSQL data sources are not supported by this build yet");
+    }
+    db = sw_calloc(1, sizeof(*db));
+    db->dialect = SW_DIALECT_SQLITE;
+    db->url = sw_strdup(url);
+    const char *path = strip_url(url);
+    if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = db_error(db, err, path);
+        goto out;
+    }
+    sqlite3_extended_result_codes(db->h, 1);
+    sqlite3_busy_timeout(db->h, 30000);
+    if (sqlite3_create_function(db->h, "sw_rand", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                fn_rand, NULL, NULL) != SQLITE_OK) {
+        rc = db_error(db, err, "sw_rand");
+        goto out;
+    }
+    /* Fail early with a clear message when the file is not a database. */
+    rc = sw_db_exec(db,
+                    "PRAGMA foreign_keys=OFF; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                    "PRAGMA temp_store=FILE; PRAGMA cache_size=-16000;",
+                    err);
+    if (rc < 0) {
+        goto out;
+    }
+    *out = db;
+    db = NULL;
+out:
+    sw_db_close(db);
+    return rc;
+}
+
+void sw_db_close(struct sw_db *db)
+{
+    if (!db) {
+        return;
+    }
+    sqlite3_close_v2(db->h);
+    free(db->url);
+    free(db);
+}
+
+enum sw_dialect sw_db_dialect(const struct sw_db *db)
+{
+    return db->dialect;
+}
+
+const char *sw_db_url(const struct sw_db *db)
+{
+    return db->url;
+}
+
+int sw_db_exec(struct sw_db *db, const char *sql, struct sw_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = sw_error_set(err, SW_EDB, "%s", msg ? msg : sqlite3_errmsg(db->h));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+int sw_db_prepare(struct sw_db *db, const char *sql, struct sw_stmt **out, struct sw_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    *out = NULL;
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+        return db_error(db, err, "prepare");
+    }
+    struct sw_stmt *s = sw_malloc(sizeof(*s));
+    s->db = db;
+    s->st = st;
+    *out = s;
+    return 0;
+}
+
+int sw_stmt_bind_int(struct sw_stmt *st, int idx, int64_t v)
+{
+    return sqlite3_bind_int64(st->st, idx, v) == SQLITE_OK ? 0 : SW_EDB;
+}
+
+int sw_stmt_bind_real(struct sw_stmt *st, int idx, double v)
+{
+    return sqlite3_bind_double(st->st, idx, v) == SQLITE_OK ? 0 : SW_EDB;
+}
+
+int sw_stmt_bind_text(struct sw_stmt *st, int idx, const char *s)
+{
+    if (!s) {
+        return sw_stmt_bind_null(st, idx);
+    }
+    return sqlite3_bind_text(st->st, idx, s, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : SW_EDB;
+}
+
+int sw_stmt_bind_null(struct sw_stmt *st, int idx)
+{
+    return sqlite3_bind_null(st->st, idx) == SQLITE_OK ? 0 : SW_EDB;
+}
+
+int sw_stmt_bind_params(struct sw_stmt *st, const struct sw_params *params, struct sw_error *err)
+{
+    if (!params) {
+        return 0;
+    }
+    for (size_t i = 0; i < params->n; i++) {
+        const struct sw_value *v = &params->v[i];
+        int idx = (int)i + 1, rc = 0;
+        if (idx > sqlite3_bind_parameter_count(st->st)) {
+            break; /* a parameter the statement does not use */
+        }
+        switch (v->type) {
+        case SW_V_NULL:
+            rc = sw_stmt_bind_null(st, idx);
+            break;
+        case SW_V_INT:
+            rc = sw_stmt_bind_int(st, idx, v->i);
+            break;
+        case SW_V_REAL:
+            rc = sw_stmt_bind_real(st, idx, v->d);
+            break;
+        case SW_V_TEXT:
+            rc = sw_stmt_bind_text(st, idx, v->s);
+            break;
+        }
+        if (rc < 0) {
+            return db_error(st->db, err, "bind");
+        }
+    }
+    return 0;
+}
+
+int sw_stmt_step(struct sw_stmt *st, struct sw_error *err)
+{
+    int rc = sqlite3_step(st->st);
+    if (rc == SQLITE_ROW) {
+        return SW_STEP_ROW;
+    }
+    if (rc == SQLITE_DONE) {
+        return SW_STEP_DONE;
+    }
+    if (rc == SQLITE_INTERRUPT) {
+        return sw_error_set(err, SW_EINTERRUPTED, "statement interrupted");
+    }
+    return db_error(st->db, err, "step");
+}
+
+int sw_stmt_reset(struct sw_stmt *st)
+{
+    sqlite3_clear_bindings(st->st);
+    return sqlite3_reset(st->st) == SQLITE_OK ? 0 : SW_EDB;
+}
+
+void sw_stmt_finalize(struct sw_stmt *st)
+{
+    if (!st) {
+        return;
+    }
+    sqlite3_finalize(st->st);
+    free(st);
+}
+
+int sw_stmt_column_count(struct sw_stmt *st)
+{
+    return sqlite3_column_count(st->st);
+}
+
+const char *sw_stmt_column_name(struct sw_stmt *st, int col)
+{
+    return sqlite3_column_name(st->st, col);
+}
+
+enum sw_vtype sw_stmt_column_type(struct sw_stmt *st, int col)
+{
+    switch (sqlite3_column_type(st->st, col)) {
+    case SQLITE_INTEGER:
+        return SW_V_INT;
+    case SQLITE_FLOAT:
+        return SW_V_REAL;
+    case SQLITE_NULL:
+        return SW_V_NULL;
+    default:
+        return SW_V_TEXT;
+    }
+}
+
+int64_t sw_stmt_column_int(struct sw_stmt *st, int col)
+{
+    return sqlite3_column_int64(st->st, col);
+}
+
+double sw_stmt_column_real(struct sw_stmt *st, int col)
+{
+    return sqlite3_column_double(st->st, col);
+}
+
+const char *sw_stmt_column_text(struct sw_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st->st, col);
+}
+
+int64_t sw_db_changes(struct sw_db *db)
+{
+    return sqlite3_changes64(db->h);
+}
+
+int sw_db_exec_params(struct sw_db *db, const char *sql, const struct sw_params *params,
+                      int64_t *changes, struct sw_error *err)
+{
+    struct sw_stmt *st = NULL;
+    int rc = sw_db_prepare(db, sql, &st, err);
+    if (rc < 0) {
+        goto out;
+    }
+    if ((rc = sw_stmt_bind_params(st, params, err)) < 0) {
+        goto out;
+    }
+    while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+    }
+    if (rc < 0) {
+        goto out;
+    }
+    if (changes) {
+        *changes = sqlite3_changes64(db->h);
+    }
+out:
+    sw_stmt_finalize(st);
+    return rc;
+}
+
+int sw_db_query_int(struct sw_db *db, const char *sql, const struct sw_params *params,
+                    int64_t *out, struct sw_error *err)
+{
+    struct sw_stmt *st = NULL;
+    int rc = sw_db_prepare(db, sql, &st, err);
+    *out = 0;
+    if (rc < 0) {
+        goto out;
+    }
+    if ((rc = sw_stmt_bind_params(st, params, err)) < 0) {
+        goto out;
+    }
+    rc = sw_stmt_step(st, err);
+    if (rc == SW_STEP_ROW) {
+        *out = sw_stmt_column_int(st, 0);
+        rc = 0;
+    }
+out:
+    sw_stmt_finalize(st);
+    return rc < 0 ? rc : 0;
+}
+
+int sw_db_begin(struct sw_db *db, struct sw_error *err)
+{
+    /* IMMEDIATE takes the write lock now, so a busy database waits here (busy timeout)
+     * instead of failing half-way through a task. */
+    int rc = sw_db_exec(db, "BEGIN IMMEDIATE", err);
+    if (rc == 0) {
+        db->in_tx = 1;
+    }
+    return rc;
+}
+
+int sw_db_commit(struct sw_db *db, struct sw_error *err)
+{
+    int rc = sw_db_exec(db, "COMMIT", err);
+    if (rc == 0) {
+        db->in_tx = 0;
+    }
+    return rc;
+}
+
+int sw_db_rollback(struct sw_db *db)
+{
+    if (sqlite3_get_autocommit(db->h)) {
+        db->in_tx = 0;
+        return 0;
+    }
+    db->in_tx = 0;
+    return sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ? 0 : SW_EDB;
+}
+
+bool sw_db_table_exists(struct sw_db *db, const char *name)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t n = 0;
+    sw_params_add_text(&p, name);
+    sw_db_query_int(db, "SELECT count(*) FROM sqlite_master WHERE type IN ('table','view') AND name = ?1",
+                    &p, &n, NULL);
+    sw_params_release(&p);
+    return n > 0;
+}
+
+void sw_db_placeholder(const struct sw_db *db, struct sw_buf *sql, int n)
+{
+    sw_dialect_placeholder(db->dialect, sql, n);
+}
+
+void sw_db_seeded_random(const struct sw_db *db, struct sw_buf *sql, int seed_param,
+                         const char *key_expr)
+{
+    (void)db;
+    sw_buf_printf(sql, "sw_rand(?%d, %s)", seed_param, key_expr);
+}
+
+void sw_db_insert_ignore_head(const struct sw_db *db, struct sw_buf *sql)
+{
+    sw_buf_puts(sql, db->dialect == SW_DIALECT_SQLITE ? "INSERT OR IGNORE INTO " : "INSERT INTO ");
+}
+
+void sw_db_insert_ignore_tail(const struct sw_db *db, struct sw_buf *sql)
+{
+    if (db->dialect == SW_DIALECT_POSTGRES) {
+        sw_buf_puts(sql, " ON CONFLICT DO NOTHING");
+    }
+}
+
+const char *sw_db_type_name(const struct sw_db *db, int t)
+{
+    (void)db;
+    switch (t) {
+    case SW_T_INT:
+    case SW_T_BOOL:
+        return "INTEGER";
+    case SW_T_REAL:
+        return "REAL";
+    case SW_T_TEXT:
+        return "TEXT";
+    case SW_T_DATE:
+        return "TEXT";
+    default:
+        return "";
+    }
+}
+
+
+const char *sw_db_introspection_sql(const struct sw_db *db, enum sw_introspect what)
+{
+    (void)db;
+    switch (what) {
+    case SW_INTROSPECT_TABLES:
+        return "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+               "ORDER BY name";
+    case SW_INTROSPECT_COLUMNS:
+        return "SELECT name, type, pk FROM pragma_table_info(?1) ORDER BY cid";
+    case SW_INTROSPECT_FKEYS:
+        return "SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) ORDER BY id, seq";
+    }
+    return "";
+}

@@ -1,0 +1,186 @@
+/*
+ * enrich.c - add columns to a population: a dimension field, a field through an N-1 link,
+ * or an aggregate (count, sum, avg, min, max) over a link with an optional filter. Each
+ * column is a correlated scalar subquery compiled by the filter compiler, so the same
+ * identifier and binding rules hold. count and sum over no rows give 0; avg, min, max NULL.
+ */
+#include "core/util.h"
+#include "engine/activities/common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const aggregates[] = {"count", "sum", "avg", "min", "max", NULL};
+
+static void validate(struct sw_vctx *v)
+{
+    static const char *const keys[] = {"columns", NULL};
+    static const char *const ckeys[] = {"name", "field", "link", "aggregate", "filter", NULL};
+    const json_t *def = v->act->def;
+    sw_vctx_check_keys(v, def, "", keys);
+    const json_t *cols = sw_vctx_array(v, def, "columns", "", true);
+    if (cols && json_array_size(cols) == 0) {
+        sw_vctx_error(v, ".columns", "needs at least one column");
+    }
+    struct sw_shape in;
+    sw_shape_copy(&in, v->out);
+    size_t i;
+    json_t *c;
+    json_array_foreach(cols, i, c)
+    {
+        char suffix[64], sub[96];
+        snprintf(suffix, sizeof(suffix), ".columns[%zu]", i);
+        if (!json_is_object(c)) {
+            sw_vctx_error(v, suffix, "must be an object");
+            continue;
+        }
+        sw_vctx_check_keys(v, c, suffix, ckeys);
+        const char *name = sw_vctx_string(v, c, "name", suffix, true);
+        const char *field = sw_vctx_string(v, c, "field", suffix, false);
+        const char *link = sw_vctx_string(v, c, "link", suffix, false);
+        const char *agg = sw_vctx_string(v, c, "aggregate", suffix, false);
+        const json_t *filter = json_object_get(c, "filter");
+        enum sw_type type = SW_T_UNKNOWN;
+        snprintf(sub, sizeof(sub), "%s.name", suffix);
+        if (name && !sw_valid_column_name(name)) {
+            sw_vctx_error(v, sub, "must match [A-Za-z][A-Za-z0-9_]{0,62}");
+            name = NULL;
+        } else if (name && in.dim && sw_dim_field(in.dim, name)) {
+            sw_vctx_error(v, sub, "\"%s\" is already a field of dimension \"%s\"", name,
+                          in.dim_name);
+            name = NULL;
+        }
+        for (size_t j = 0; name && j < i; j++) {
+            if (sw_streq(name, json_string_value(json_object_get(json_array_get(cols, j), "name")))) {
+                sw_vctx_error(v, sub, "column \"%s\" is defined twice", name);
+            }
+        }
+        bool known = !agg;
+        for (size_t k = 0; agg && aggregates[k]; k++) {
+            known = known || !strcmp(agg, aggregates[k]);
+        }
+        if (!known) {
+            snprintf(sub, sizeof(sub), "%s.aggregate", suffix);
+            sw_vctx_error(v, sub, "unknown aggregate \"%s\" (expected one of count, sum, avg, min, max)",
+                          agg);
+            continue;
+        }
+        if (!link) {
+            if (agg || filter) {
+                sw_vctx_error(v, suffix, "an aggregate or filter needs a link");
+                continue;
+            }
+            if (!field) {
+                sw_vctx_error(v, suffix, "needs a field, or a link with an aggregate");
+                continue;
+            }
+            snprintf(sub, sizeof(sub), "%s.field", suffix);
+            type = sw_vctx_field(v, &in, field, sub);
+        } else {
+            if (!field && (!agg || strcmp(agg, "count"))) {
+                snprintf(sub, sizeof(sub), "%s.field", suffix);
+                sw_vctx_error(v, sub, "required");
+                continue;
+            }
+            if (v->schema && in.dim) {
+                struct sw_filter_ctx fc = {.dialect = SW_DIALECT_SQLITE, .schema = v->schema,
+                                           .shape = &in, .dim_alias = "d", .cols_alias = "w",
+                                           .variables = v->campaign->variables,
+                                           .now_ms = v->now_ms};
+                struct sw_buf sql = SW_BUF_INIT;
+                struct sw_params params = SW_PARAMS_INIT;
+                char *path = sw_asprintf("%s%s", v->path, suffix);
+                sw_filter_link_value(&fc, link, agg, field, filter, path, &sql, &params, &type,
+                                     v->err);
+                free(path);
+                sw_buf_release(&sql);
+                sw_params_release(&params);
+            } else {
+                type = agg && !strcmp(agg, "count") ? SW_T_INT : SW_T_UNKNOWN;
+            }
+        }
+        if (name) {
+            sw_shape_add(v->out, name, type == SW_T_UNKNOWN ? SW_T_REAL : type);
+        }
+    }
+    sw_shape_release(&in);
+}
+
+static int execute(struct sw_exec *ex)
+{
+    const json_t *cols = json_object_get(ex->act->def, "columns");
+    const struct sw_input *in = sw_act_input(ex);
+    const struct sw_shape *shape = &ex->act->out_shape;
+    struct sw_filter_ctx fc;
+    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_params params = SW_PARAMS_INIT;
+    int64_t n = 0;
+    int rc = 0;
+    sw_exec_filter_ctx(ex, in->shape, "d", "w", &fc);
+    const char *out = sw_exec_new_table(ex, "out");
+    if (!out) {
+        rc = SW_EDB;
+        goto out;
+    }
+    sw_buf_puts(&sql, "INSERT INTO ");
+    sw_db_ident(&sql, out);
+    sw_buf_puts(&sql, " (");
+    sw_exec_insert_cols(&sql, shape);
+    sw_buf_puts(&sql, ") SELECT w._key");
+    for (size_t i = 0; i < shape->ncols; i++) {
+        const char *name = shape->cols[i].name;
+        const json_t *def = NULL;
+        size_t k;
+        json_t *c;
+        json_array_foreach(cols, k, c)
+        {
+            if (sw_streq(json_string_value(json_object_get(c, "name")), name)) {
+                def = c;
+            }
+        }
+        sw_buf_puts(&sql, ", ");
+        if (!def) {
+            sw_buf_puts(&sql, "w.");
+            sw_db_ident(&sql, name);
+            continue;
+        }
+        const char *field = json_string_value(json_object_get(def, "field"));
+        const char *link = json_string_value(json_object_get(def, "link"));
+        const char *agg = json_string_value(json_object_get(def, "aggregate"));
+        enum sw_type t;
+        char *path = NULL;
+        for (k = 0; k < json_array_size(cols); k++) {
+            if (json_array_get(cols, k) == def) {
+                char suffix[64];
+                snprintf(suffix, sizeof(suffix), ".columns[%zu]", k);
+                path = sw_act_path(ex, suffix);
+            }
+        }
+        if (link) {
+            rc = sw_filter_link_value(&fc, link, agg, field, json_object_get(def, "filter"), path,
+                                      &sql, &params, &t, ex->err);
+        } else {
+            rc = sw_filter_field(&fc, field, path, &sql, &t, ex->err);
+        }
+        free(path);
+        if (rc < 0) {
+            if (!ex->err->message) {
+                sw_error_set(ex->err, rc, "column \"%s\" cannot be computed", name);
+            }
+            goto out;
+        }
+    }
+    sw_buf_puts(&sql, " FROM ");
+    sw_exec_from_input(ex, &sql, in, "w", "d");
+    if ((rc = sw_exec_sql(ex, sql.data, &params, &n)) == 0) {
+        sw_exec_set_count(ex, "out", n);
+    }
+out:
+    sw_buf_release(&sql);
+    sw_params_release(&params);
+    return rc;
+}
+
+const struct sw_activity_type sw_act_enrich = {
+    "enrich", SW_ACT_TARGETING, 1, 1, validate, sw_act_ports_out, execute,
+};

@@ -1,0 +1,188 @@
+/*
+ * activity.h - the table of functions each activity type implements (one file per type
+ * under engine/activities/, one line in registry.c), the validation context and the
+ * execution context with the helpers activities use to write work tables.
+ *
+ * Work tables: "wt_<run>_<activity index>_<port index>" in the data source, columns "_key"
+ * (the dimension's primary key, PRIMARY KEY) then the shape's extra columns in order.
+ * A port may also alias an upstream table (pass-through activities copy nothing).
+ */
+#ifndef SW_ACTIVITY_H
+#define SW_ACTIVITY_H
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "db/db.h"
+#include "model/campaign.h"
+#include "model/filter.h"
+#include "model/shape.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum sw_act_kind {
+    SW_ACT_SOURCE,    /* no input: build_audience, read_audience */
+    SW_ACT_TARGETING, /* population in, population(s) out */
+    SW_ACT_FLOW,      /* fork, join, wait, test, end, alert */
+    SW_ACT_CHANNEL    /* email, sms, push: delivery */
+};
+
+/* ---- validation ---- */
+
+struct sw_vctx {
+    const struct sw_schema *schema;   /* NULL: structure only */
+    const struct sw_campaign *campaign;
+    const struct sw_activity *act;
+    const char *path;                 /* "$.activities[3]" */
+    const struct sw_shape *const *inputs; /* input shapes, inbound-transition order; entries
+                                             may be NULL when upstream is invalid */
+    const char *const *input_from;    /* upstream activity id of each input */
+    size_t ninputs;
+    struct sw_shape *out;             /* pre-filled with a copy of the first valid input
+                                         (or the campaign dimension for sources) */
+    int64_t now_ms;
+    struct sw_error *err;
+};
+
+/* Append a detail at v->path + suffix (suffix like ".segments[0].port"). */
+void sw_vctx_error(struct sw_vctx *v, const char *suffix, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Unknown keys of obj are errors: keys is a NULL-terminated list of allowed names. The
+ * activity-level keys "id", "type", "description", "label", "position" are always allowed
+ * when suffix is "". */
+void sw_vctx_check_keys(struct sw_vctx *v, const json_t *obj, const char *suffix,
+                        const char *const *keys);
+/* Typed option getters: NULL/default when absent; an error when present with the wrong
+ * type, or absent and required. */
+const char *sw_vctx_string(struct sw_vctx *v, const json_t *obj, const char *key,
+                           const char *suffix, bool required);
+const json_t *sw_vctx_array(struct sw_vctx *v, const json_t *obj, const char *key,
+                            const char *suffix, bool required);
+const json_t *sw_vctx_object(struct sw_vctx *v, const json_t *obj, const char *key,
+                             const char *suffix, bool required);
+bool sw_vctx_bool(struct sw_vctx *v, const json_t *obj, const char *key, const char *suffix,
+                  bool dflt);
+/* Integer in [min, max]; *present says whether the key was there. */
+int64_t sw_vctx_int(struct sw_vctx *v, const json_t *obj, const char *key, const char *suffix,
+                    int64_t min, int64_t max, int64_t dflt, bool *present);
+/* Check a filter on a shape (v->out's dimension by default); suffix is its path suffix. */
+void sw_vctx_filter(struct sw_vctx *v, const json_t *filter, const char *suffix,
+                    const struct sw_shape *shape);
+/* Check that field exists in shape (dimension field or extra column); returns its type or
+ * SW_T_UNKNOWN (and an error if unknown with a schema). */
+enum sw_type sw_vctx_field(struct sw_vctx *v, const struct sw_shape *shape, const char *field,
+                           const char *suffix);
+
+/* ---- execution ---- */
+
+struct sw_input {
+    const char *from;   /* upstream activity id */
+    const char *port;
+    const char *table;  /* work table of the population; NULL when the transition is inactive */
+    int64_t count;
+    const struct sw_shape *shape;
+};
+
+struct sw_port_result {
+    char *port;
+    char *table;   /* NULL when only counted */
+    int64_t count;
+    bool emitted;  /* false: no transition follows (test no-match, split skip_empty) */
+    bool owned;    /* table was created by this task (dropped with the run) */
+};
+
+struct sw_catalog;
+
+struct sw_exec {
+    struct sw_db *db;                 /* the data source (work tables live here) */
+    struct sw_catalog *cat;
+    const struct sw_schema *schema;
+    const struct sw_campaign *campaign;
+    const struct sw_activity *act;
+    int64_t campaign_id;
+    int64_t run_id;
+    int64_t task_id;
+    uint64_t seed;                    /* recorded in the run: seeded sampling */
+    int64_t now_ms;
+    int64_t prev_run_started_ms;      /* start of the previous run of this campaign, 0 if none */
+    const json_t *variables;          /* declared variables with overrides */
+    bool dry_run;                     /* simulate: nothing saved, exported or sent */
+    const struct sw_input *inputs;
+    size_t ninputs;
+    /* filled by the activity */
+    struct sw_port_result *ports;
+    size_t nports;
+    int64_t wake_at_ms;               /* wait: set > now to sleep; the engine re-runs it later */
+    struct sw_error *err;
+    const struct sw_config *config;   /* settings (export_dir, alert_webhook, ...) */
+    char **aud_tables;                /* audience tables looked up while compiling filters */
+    size_t naud;
+};
+
+/* Settings the engine passes to activities (a subset of SPEC §5.1). */
+struct sw_config {
+    const char *export_dir;
+    const char *alert_webhook;
+};
+
+/* Name of the work table for `port` of this task (malloc'd, not created). */
+char *sw_exec_table_name(const struct sw_exec *ex, const char *port);
+/* Create the work table for `port` with the activity's output shape, register the port and
+ * return the table name (owned by ex). NULL on error (err set). */
+const char *sw_exec_new_table(struct sw_exec *ex, const char *port);
+/* Same with an explicit shape (the engine owns nothing of it). */
+const char *sw_exec_new_table_shape(struct sw_exec *ex, const char *port,
+                                    const struct sw_shape *shape);
+/* Register a port that reuses an existing table (pass-through). */
+void sw_exec_port_alias(struct sw_exec *ex, const char *port, const char *table, int64_t count);
+/* Register a port known only by its count (not connected, so not materialised). */
+void sw_exec_port_count(struct sw_exec *ex, const char *port, int64_t count);
+/* Set the count of a registered port; mark a port not emitted. */
+void sw_exec_set_count(struct sw_exec *ex, const char *port, int64_t count);
+void sw_exec_port_not_emitted(struct sw_exec *ex, const char *port);
+bool sw_exec_port_connected(const struct sw_exec *ex, const char *port);
+/* Execute SQL with params in the task's transaction; *changes may be NULL. */
+int sw_exec_sql(struct sw_exec *ex, const char *sql, const struct sw_params *params,
+                int64_t *changes);
+int sw_exec_count(struct sw_exec *ex, const char *table, int64_t *count);
+/* A filter context over a population: dimension row alias "d", work-table alias "w". */
+void sw_exec_filter_ctx(const struct sw_exec *ex, const struct sw_shape *shape,
+                        const char *dim_alias, const char *cols_alias,
+                        struct sw_filter_ctx *fc);
+/* Append "<alias>._key, <alias>."c1", ..." for the columns of shape. */
+void sw_exec_select_cols(struct sw_buf *sql, const struct sw_shape *shape, const char *alias);
+/* Append "_key, "c1", ..." (insert column list) for shape. */
+void sw_exec_insert_cols(struct sw_buf *sql, const struct sw_shape *shape);
+/* Append "<table> w JOIN <dimension> d ON d.<pk> = w._key". */
+void sw_exec_from_input(const struct sw_exec *ex, struct sw_buf *sql, const struct sw_input *in,
+                        const char *walias, const char *dalias);
+/* Log a line for this run/activity in the catalog (and stderr in verbose mode). */
+void sw_exec_log(struct sw_exec *ex, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Set err and return SW_ERUNTIME. */
+int sw_exec_fail(struct sw_exec *ex, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- the table of functions ---- */
+
+struct sw_activity_type {
+    const char *name;
+    enum sw_act_kind kind;
+    int min_inputs, max_inputs; /* max -1 = unbounded */
+    /* Check options (append errors), fill v->out with the output shape. */
+    void (*validate)(struct sw_vctx *v);
+    /* Output ports this activity can emit, into a NULL-terminated malloc'd array of
+     * malloc'd names (called after validate; must cope with invalid options). */
+    char **(*ports)(const struct sw_activity *a);
+    /* Run it: write work tables, register every port with its count. */
+    int (*execute)(struct sw_exec *ex);
+};
+
+const struct sw_activity_type *sw_activity_type_find(const char *name);
+/* Comma-separated list of known type names, for error messages. */
+const char *sw_activity_type_names(void);
+/* Helpers for ports(): a NULL-terminated array of names. */
+char **sw_ports_make(const char *first, ...); /* NULL-terminated varargs */
+void sw_ports_push(char ***ports, const char *name);
+
+#endif

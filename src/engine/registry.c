@@ -1,0 +1,78 @@
+/*
+ * registry.c - the one list of activity types. Adding an activity means one file under
+ * activities/ and one line here.
+ */
+#include "core/util.h"
+#include "engine/activity.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct sw_activity_type sw_act_build_audience, sw_act_read_audience,
+    sw_act_combine, sw_act_split, sw_act_deduplicate, sw_act_enrich, sw_act_change_dimension,
+    sw_act_save_audience, sw_act_fork, sw_act_join, sw_act_wait, sw_act_test, sw_act_end,
+    sw_act_alert, sw_act_export, sw_act_email, sw_act_sms, sw_act_push;
+
+static const struct sw_activity_type *const types[] = {
+    &sw_act_build_audience, &sw_act_read_audience, &sw_act_combine,  &sw_act_split,
+    &sw_act_deduplicate,    &sw_act_enrich,        &sw_act_change_dimension,
+    &sw_act_save_audience,  &sw_act_fork,          &sw_act_join,     &sw_act_wait,
+    &sw_act_test,           &sw_act_end,           &sw_act_alert,    &sw_act_export,
+    &sw_act_email,          &sw_act_sms,           &sw_act_push,
+};
+
+#define NTYPES (sizeof(types) / sizeof(types[0]))
+
+const struct sw_activity_type *sw_activity_type_find(const char *name)
+{
+    for (size_t i = 0; name && i < NTYPES; i++) {
+        if (strcmp(types[i]->name, name) == 0) {
+            return types[i];
+        }
+    }
+    return NULL;
+}
+
+const char *sw_activity_type_names(void)
+{
+    static char names[512];
+    if (!names[0]) {
+        size_t off = 0;
+        for (size_t i = 0; i < NTYPES && off < sizeof(names); i++) {
+            int n = snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "",
+                             types[i]->name);
+            off += n > 0 ? (size_t)n : 0;
+        }
+    }
+    return names;
+}
+
+void sw_ports_push(char ***ports, const char *name)
+{
+    size_t n = 0;
+    while (*ports && (*ports)[n]) {
+        if (strcmp((*ports)[n], name) == 0) {
+            return;
+        }
+        n++;
+    }
+    *ports = sw_realloc(*ports, (n + 2) * sizeof(char *));
+    (*ports)[n] = sw_strdup(name);
+    (*ports)[n + 1] = NULL;
+}
+
+char **sw_ports_make(const char *first, ...)
+{
+    char **ports = NULL;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *p = first; p; p = va_arg(ap, const char *)) {
+        sw_ports_push(&ports, p);
+    }
+    va_end(ap);
+    if (!ports) {
+        ports = sw_calloc(1, sizeof(char *));
+    }
+    return ports;
+}

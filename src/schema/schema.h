@@ -1,0 +1,74 @@
+/*
+ * schema.h - what Stepwise knows of the data source: dimensions (tables with a primary key),
+ * their fields and types, and links (foreign keys, in both directions), discovered from the
+ * database catalog. Tables Stepwise owns (sw_*, wt_*, swa_*) are never dimensions.
+ */
+#ifndef SW_SCHEMA_H
+#define SW_SCHEMA_H
+
+#include "core/error.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct sw_db;
+
+enum sw_type { SW_T_UNKNOWN, SW_T_INT, SW_T_REAL, SW_T_TEXT, SW_T_BOOL, SW_T_DATE };
+
+/* How a date column stores its values, learned from its declared type and one sample, so
+ * that bound comparison values use the same representation and indexes stay usable. */
+enum sw_date_fmt {
+    SW_DATE_ISO_T,     /* "2026-01-31T10:00:00" (optionally ending in Z) */
+    SW_DATE_ISO_SPACE, /* "2026-01-31 10:00:00" */
+    SW_DATE_ISO_DATE,  /* "2026-01-31" */
+    SW_DATE_EPOCH_S,   /* integer seconds since 1970 */
+    SW_DATE_EPOCH_MS,  /* integer milliseconds since 1970 */
+    SW_DATE_NATIVE     /* a real timestamp type (PostgreSQL) */
+};
+
+struct sw_field {
+    char *name;
+    enum sw_type type;
+    char *decl; /* declared type as written, e.g. "DATETIME" */
+    enum sw_date_fmt date_fmt; /* SW_T_DATE only */
+    bool date_z;               /* ISO_T values end in "Z" */
+    bool pk;
+};
+
+struct sw_link {
+    char *name;       /* the other table's name, or the FK column when ambiguous */
+    char *target;     /* table at the other end */
+    char *local_col;  /* column of this dimension in the join */
+    char *remote_col; /* column of the target in the join */
+    bool to_many;     /* 1-N: several target rows per row of this dimension */
+};
+
+struct sw_dimension {
+    char *name;
+    char *pk;            /* primary key column (single-column keys only) */
+    enum sw_type pk_type;
+    struct sw_field *fields;
+    size_t nfields;
+    struct sw_link *links;
+    size_t nlinks;
+};
+
+struct sw_schema {
+    struct sw_dimension *dims;
+    size_t ndims;
+    char *default_dim; /* "profiles" if present, else the first dimension; NULL if none */
+};
+
+int sw_schema_discover(struct sw_db *db, struct sw_schema **out, struct sw_error *err);
+void sw_schema_free(struct sw_schema *s);
+
+const struct sw_dimension *sw_schema_dim(const struct sw_schema *s, const char *name);
+const struct sw_field *sw_dim_field(const struct sw_dimension *d, const char *name);
+const struct sw_link *sw_dim_link(const struct sw_dimension *d, const char *name);
+const char *sw_type_name(enum sw_type t); /* "integer", "real", "text", "boolean", "date" */
+
+/* {"dimensions": [{"name", "primary_key", "fields": [{"name","type"}], "links": [...]}], "default": ...} */
+json_t *sw_schema_to_json(const struct sw_schema *s);
+
+#endif
