@@ -25,6 +25,7 @@
  * (profiles, seed, clock) gives byte-identical rows.
  */
 #include "cli/demo_data.h"
+#include "cli/cli.h"
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -907,7 +908,7 @@ int sw_demo_data_generate(const char *path, int64_t profiles, uint64_t seed,
     return sw_demo_data_generate_ex(path, profiles, seed, NULL, err);
 }
 
-/* ---- the subcommand ---- */
+/* ---- the subcommand: stepwise demo-data --out PATH [--profiles N] [--seed S] [--force] ---- */
 
 static void usage(FILE *f)
 {
@@ -975,7 +976,7 @@ int sw_cmd_demo_data(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;
         bool missing = false;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+        if (sw_cli_is_help(arg)) {
             usage(stdout);
             return 0;
         } else if (strcmp(arg, "--force") == 0) {

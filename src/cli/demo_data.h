@@ -26,8 +26,6 @@ int sw_demo_data_generate(const char *path, int64_t profiles, uint64_t seed,
 int sw_demo_data_generate_ex(const char *path, int64_t profiles, uint64_t seed,
                              struct sw_demo_data_stats *stats, struct sw_error *err);
 
-/* `stepwise demo-data --out PATH [--profiles N] [--seed S] [--force]`; argv[0] is "demo-data".
- * Returns the process exit code: 0 success, 1 user error, 2 usage error. */
-int sw_cmd_demo_data(int argc, char **argv);
+/* The `stepwise demo-data` subcommand itself, sw_cmd_demo_data(), is declared in cli/cli.h. */
 
 #endif

@@ -921,10 +921,12 @@ static void compile_audience(struct cc *c, const struct scope *s, const json_t *
     static const char *const keys[] = {"in_audience", NULL};
     const char *name = string_key(c, node, "in_audience", path, true);
     check_keys(c, node, path, keys);
-    if (!name || !c->schema || s->lax) {
+    /* Without a lookup (saving a campaign) any name is accepted: audiences are resolved
+     * when the run starts, since another campaign may save this one first. */
+    if (!name || !c->schema || s->lax || !c->ctx->audience_table) {
         return;
     }
-    const char *table = c->ctx->audience_table ? c->ctx->audience_table(c->ctx->ud, name) : NULL;
+    const char *table = c->ctx->audience_table(c->ctx->ud, name);
     if (!table) {
         char *p = sub(path, "in_audience");
         fail(c, p, "unknown audience \"%s\"", name);

@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 
+#include "cli/cli.h"
 #include "cli/demo_data.h"
 #include "core/clock.h"
 #include "core/error.h"
