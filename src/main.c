@@ -18,6 +18,7 @@ static const char usage[] =
     "commands:\n"
     "  validate FILE [--data URL]       check a campaign document, every error with its path\n"
     "  run FILE --data URL [options]    run one campaign in the foreground\n"
+    "  resume RUN_ID --data URL         continue a run that was interrupted\n"
     "  demo-data --out PATH [--profiles N]  generate a realistic demo data source\n"
     "  demo [--dir DIR]                 create the demo data and run an example campaign\n"
     "\n"
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
         rc = sw_cmd_validate(argc - 1, argv + 1);
     } else if (!strcmp(cmd, "run")) {
         rc = sw_cmd_run(argc - 1, argv + 1);
+    } else if (!strcmp(cmd, "resume")) {
+        rc = sw_cmd_resume(argc - 1, argv + 1);
     } else if (!strcmp(cmd, "demo-data")) {
         rc = sw_cmd_demo_data(argc - 1, argv + 1);
     } else if (!strcmp(cmd, "demo")) {

@@ -71,7 +71,7 @@ sed -e "s/{{CUTOFF_365D}}/$c365/g" -e "s/{{CUTOFF_90D}}/$c90/g" -e "s/{{CUTOFF_3
 
 # Seconds from /usr/bin/time -v's "Elapsed (wall clock) time (h:mm:ss or m:ss): 1:02.34".
 elapsed() {
-    sed -n 's/.*Elapsed (wall clock) time[^:]*: //p' "$1" |
+    sed -n 's/.*Elapsed (wall clock) time.*): //p' "$1" |
         awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }'
 }
 rss_mib() {

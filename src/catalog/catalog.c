@@ -25,7 +25,7 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY, campaign_id INTEGER NOT NULL REFERENCES sw_campaigns(id),"
     "  status TEXT NOT NULL, trigger TEXT NOT NULL, simulation INTEGER NOT NULL DEFAULT 0,"
     "  variables TEXT, seed INTEGER NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER,"
-    "  error TEXT);"
+    "  error TEXT, document TEXT);"
     "CREATE INDEX sw_runs_campaign ON sw_runs(campaign_id, started_at);"
     "CREATE INDEX sw_runs_status ON sw_runs(status);"
     "CREATE TABLE sw_tasks ("
@@ -170,7 +170,8 @@ int sw_catalog_campaign_after_run(struct sw_catalog *cat, int64_t campaign_id, c
 
 int sw_catalog_run_create(struct sw_catalog *cat, int64_t campaign_id, const char *trigger,
                           int simulation, const char *variables_json, uint64_t seed,
-                          int64_t now_ms, int64_t *run_id, struct sw_error *err)
+                          const char *document, int64_t now_ms, int64_t *run_id,
+                          struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
     sw_params_add_int(&p, campaign_id);
@@ -179,10 +180,11 @@ int sw_catalog_run_create(struct sw_catalog *cat, int64_t campaign_id, const cha
     add_text_or_null(&p, variables_json);
     sw_params_add_int(&p, (int64_t)(seed & 0x7fffffffffffffffULL));
     sw_params_add_int(&p, now_ms);
+    add_text_or_null(&p, document);
     int rc = sw_db_exec_params(cat->db,
                                "INSERT INTO sw_runs(campaign_id, status, trigger, simulation, "
-                               "variables, seed, started_at) "
-                               "VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6)",
+                               "variables, seed, started_at, document) "
+                               "VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7)",
                                &p, NULL, err);
     if (rc == 0) {
         rc = sw_db_query_int(cat->db, "SELECT last_insert_rowid()", NULL, run_id, err);

@@ -35,9 +35,12 @@ int sw_catalog_campaign_after_run(struct sw_catalog *cat, int64_t campaign_id, c
                                   int64_t last_run_at, const char *error_activity,
                                   struct sw_error *err);
 
+/* A run executes a snapshot of the document (a later edit of the campaign does not change
+ * a run that is under way, including one resumed after a crash). */
 int sw_catalog_run_create(struct sw_catalog *cat, int64_t campaign_id, const char *trigger,
                           int simulation, const char *variables_json, uint64_t seed,
-                          int64_t now_ms, int64_t *run_id, struct sw_error *err);
+                          const char *document, int64_t now_ms, int64_t *run_id,
+                          struct sw_error *err);
 int sw_catalog_run_finish(struct sw_catalog *cat, int64_t run_id, const char *status,
                           const char *error, int64_t now_ms, struct sw_error *err);
 /* Start time of the latest earlier non-simulated run of the campaign (0 if none). */

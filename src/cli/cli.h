@@ -9,6 +9,7 @@
 
 int sw_cmd_validate(int argc, char **argv);
 int sw_cmd_run(int argc, char **argv);
+int sw_cmd_resume(int argc, char **argv);
 int sw_cmd_demo_data(int argc, char **argv);
 int sw_cmd_demo(int argc, char **argv);
 

@@ -317,3 +317,144 @@ out:
     sw_error_release(&err);
     return rc;
 }
+
+static const char resume_usage[] =
+    "usage: stepwise resume RUN_ID --data URL [--json] [--export-dir DIR] [--alert-webhook URL]\n"
+    "\n"
+    "Continue a run that was interrupted (the process was killed, the machine stopped) from\n"
+    "its last completed task, with the document and variables it started with. Completed\n"
+    "tasks are not repeated; a task cut in the middle is run again from scratch.\n";
+
+/* Load what a run needs to continue: its campaign, document snapshot and variables. */
+static int load_run(struct sw_db *db, int64_t run_id, int64_t *campaign_id, char **document,
+                    char **variables, char **status, struct sw_error *err)
+{
+    struct sw_stmt *st = NULL;
+    int rc = sw_db_prepare(db,
+                           "SELECT r.campaign_id, coalesce(r.document, c.document), r.variables, "
+                           "r.status FROM sw_runs r JOIN sw_campaigns c ON c.id = r.campaign_id "
+                           "WHERE r.id = ?1",
+                           &st, err);
+    if (rc < 0) {
+        return rc;
+    }
+    sw_stmt_bind_int(st, 1, run_id);
+    rc = sw_stmt_step(st, err);
+    if (rc == SW_STEP_ROW) {
+        *campaign_id = sw_stmt_column_int(st, 0);
+        *document = sw_strdup(sw_stmt_column_text(st, 1) ? sw_stmt_column_text(st, 1) : "");
+        *variables = sw_stmt_column_text(st, 2) ? sw_strdup(sw_stmt_column_text(st, 2)) : NULL;
+        *status = sw_strdup(sw_stmt_column_text(st, 3) ? sw_stmt_column_text(st, 3) : "");
+        rc = 0;
+    } else if (rc == SW_STEP_DONE) {
+        rc = sw_error_set(err, SW_ENOTFOUND, "no run %lld in this data source", (long long)run_id);
+    }
+    sw_stmt_finalize(st);
+    return rc;
+}
+
+int sw_cmd_resume(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"export-dir", required_argument, NULL, 'e'},
+        {"alert-webhook", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = getenv("STEPWISE_DATA");
+    int json_out = 0, c, rc = 1;
+    int64_t run_id = 0, campaign_id = 0;
+    struct sw_config config = {getenv("STEPWISE_EXPORT_DIR"), getenv("STEPWISE_ALERT_WEBHOOK")};
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_db *db = NULL;
+    struct sw_schema *schema = NULL;
+    struct sw_campaign *camp = NULL;
+    struct sw_catalog *cat = NULL;
+    json_t *variables = NULL, *counts = NULL, *tasks = NULL;
+    char *doc = NULL, *vars = NULL, *status = NULL;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            data = optarg;
+            break;
+        case 'j':
+            json_out = 1;
+            break;
+        case 'e':
+            config.export_dir = optarg;
+            break;
+        case 'a':
+            config.alert_webhook = optarg;
+            break;
+        case 'h':
+            fputs(resume_usage, stdout);
+            return 0;
+        default:
+            fprintf(stderr, "stepwise resume: unknown or incomplete option \"%s\"\n%s",
+                    argv[optind - 1], resume_usage);
+            return 2;
+        }
+    }
+    if (optind != argc - 1 || sw_parse_int64(argv[optind], &run_id) < 0 || !data) {
+        fprintf(stderr, "stepwise resume: expected a RUN_ID and --data URL\n%s", resume_usage);
+        return 2;
+    }
+    if (sw_db_open(data, &db, &err) < 0 || sw_schema_discover(db, &schema, &err) < 0 ||
+        sw_catalog_open(db, &cat, &err) < 0 ||
+        load_run(db, run_id, &campaign_id, &doc, &vars, &status, &err) < 0) {
+        goto fail;
+    }
+    if (strcmp(status, "running")) {
+        sw_error_set(&err, SW_ECONFLICT, "run %lld is %s, not running", (long long)run_id, status);
+        goto fail;
+    }
+    if (sw_campaign_load(doc, strlen(doc), schema, sw_clock_now_ms(), &camp, &err) < 0) {
+        goto fail;
+    }
+    variables = vars ? json_loads(vars, 0, NULL) : json_object();
+    struct progress prog = {!json_out && isatty(STDERR_FILENO)};
+    struct sw_engine eng = {db, cat, schema, &config};
+    struct sw_run_opts ro = {.trigger = "cli", .variables = variables, .progress = on_progress,
+                             .ud = &prog};
+    sw_catalog_log(cat, "info", campaign_id, run_id, NULL, "run resumed");
+    int state = sw_engine_continue(&eng, camp, campaign_id, run_id, &ro, &err);
+    if (state < 0) {
+        goto fail;
+    }
+    counts = sw_engine_counts(&eng, run_id);
+    tasks = sw_catalog_tasks_json(cat, run_id);
+    if (json_out) {
+        json_t *o = json_pack("{s:{s:I, s:s}, s:O, s:O}", "run", "id", (json_int_t)run_id,
+                              "status", state == SW_RUN_COMPLETED ? "completed" : "failed",
+                              "counts", counts, "tasks", tasks);
+        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        puts(s);
+        free(s);
+        json_decref(o);
+    } else {
+        print_table(camp, counts, tasks, run_id,
+                    state == SW_RUN_COMPLETED ? "completed" : "failed");
+    }
+    rc = state == SW_RUN_COMPLETED ? 0 : 1;
+    goto out;
+fail:
+    rc = 1;
+    sw_cli_print_error(NULL, &err);
+out:
+    json_decref(counts);
+    json_decref(tasks);
+    json_decref(variables);
+    sw_campaign_free(camp);
+    sw_catalog_free(cat);
+    sw_schema_free(schema);
+    sw_db_close(db);
+    free(doc);
+    free(vars);
+    free(status);
+    sw_error_release(&err);
+    return rc;
+}

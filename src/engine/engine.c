@@ -144,12 +144,13 @@ int sw_engine_start(struct sw_engine *eng, const struct sw_campaign *c, int64_t 
 {
     int rc;
     char *vars = opts->variables ? json_dumps(opts->variables, JSON_COMPACT) : NULL;
+    char *doc = sw_campaign_serialize(c);
     uint64_t seed = opts->seed ? opts->seed & 0x7fffffffffffffffULL : pick_seed();
     if ((rc = sw_db_begin(eng->db, err)) < 0) {
         goto out;
     }
     rc = sw_catalog_run_create(eng->cat, campaign_id, opts->trigger ? opts->trigger : "manual",
-                               opts->dry_run, vars, seed, sw_clock_now_ms(), run_id, err);
+                               opts->dry_run, vars, seed, doc, sw_clock_now_ms(), run_id, err);
     for (size_t i = 0; rc == 0 && i < c->nacts; i++) {
         int64_t tid;
         rc = sw_catalog_task_create(eng->cat, *run_id, c->acts[i].id, c->acts[i].type_name, &tid,
@@ -174,6 +175,7 @@ int sw_engine_start(struct sw_engine *eng, const struct sw_campaign *c, int64_t 
     }
 out:
     free(vars);
+    free(doc);
     return rc;
 }
 
@@ -525,22 +527,18 @@ out:
     return rc;
 }
 
-int sw_engine_run(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
-                  const struct sw_run_opts *opts, int64_t *run_id, struct sw_error *err)
+int sw_engine_continue(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
+                       int64_t run_id, const struct sw_run_opts *opts, struct sw_error *err)
 {
-    int rc = sw_engine_start(eng, c, campaign_id, opts, run_id, err);
-    if (rc < 0) {
-        return rc;
-    }
     for (;;) {
         int64_t wake = 0;
-        rc = sw_engine_step(eng, c, campaign_id, *run_id, opts, &wake, err);
+        int rc = sw_engine_step(eng, c, campaign_id, run_id, opts, &wake, err);
         if (rc < 0 || rc == SW_RUN_COMPLETED || rc == SW_RUN_FAILED) {
             return rc;
         }
         if (rc == SW_RUN_ACTIVE) {
             /* Nothing ready and nothing waiting: the graph cannot progress. */
-            return sw_error_set(err, SW_ERUNTIME, "run %lld cannot progress", (long long)*run_id);
+            return sw_error_set(err, SW_ERUNTIME, "run %lld cannot progress", (long long)run_id);
         }
         int64_t now = sw_clock_now_ms();
         if (wake > now) {
@@ -549,6 +547,16 @@ int sw_engine_run(struct sw_engine *eng, const struct sw_campaign *c, int64_t ca
             nanosleep(&ts, NULL);
         }
     }
+}
+
+int sw_engine_run(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
+                  const struct sw_run_opts *opts, int64_t *run_id, struct sw_error *err)
+{
+    int rc = sw_engine_start(eng, c, campaign_id, opts, run_id, err);
+    if (rc < 0) {
+        return rc;
+    }
+    return sw_engine_continue(eng, c, campaign_id, *run_id, opts, err);
 }
 
 json_t *sw_engine_counts(struct sw_engine *eng, int64_t run_id)

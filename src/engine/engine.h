@@ -58,6 +58,10 @@ int sw_engine_step(struct sw_engine *eng, const struct sw_campaign *c, int64_t c
 int sw_engine_run(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
                   const struct sw_run_opts *opts, int64_t *run_id, struct sw_error *err);
 
+/* Step an existing run until it ends, sleeping through waits: the CLI's run and resume. */
+int sw_engine_continue(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
+                       int64_t run_id, const struct sw_run_opts *opts, struct sw_error *err);
+
 /* {"<activity>": {"<port>": N}} for every executed task of the run. */
 json_t *sw_engine_counts(struct sw_engine *eng, int64_t run_id);
 
