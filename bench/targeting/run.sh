@@ -12,7 +12,7 @@
 # bench/out/results.txt: size, engine s, sqlite3 s, ratio, peak RSS of each side.
 #
 # Environment: STEPWISE_BIN (default ./build/stepwise), STEPWISE_BENCH_NOW (the frozen "now"
-# for generation and both runs; default below, so that counts are the same on every machine),
+# for generation and both runs; default 2026-11-01T00:00:00Z, so counts match on every machine),
 # STEPWISE_BENCH_SEED (demo-data seed, default 1).
 set -euo pipefail
 
@@ -30,7 +30,7 @@ for arg in "$@"; do
     case "$arg" in
     --baseline-only) engine=0 ;;
     -h | --help)
-        sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     -*)
@@ -94,7 +94,7 @@ for n in "${sizes[@]}"; do
     fi
     drop_baseline "$db"
 
-    engine_s="-" engine_rss="-" ratio="-"
+    engine_s="-" engine_rss="-" ratio="-" note=""
     if [ "$engine" = 1 ]; then
         echo "== engine, $n profiles"
         cat "$db" >/dev/null # the same warm page cache for both sides
@@ -167,13 +167,15 @@ console.log(`  counts match on ${seen.size} ports`);
 EOF
             echo "!!!!! COUNT MISMATCH at $n profiles: see above !!!!!" >&2
             status=1
+            note="  COUNT MISMATCH"
         fi
-        ratio=$(awk -v e="$engine_s" -v b="$base_s" 'BEGIN { printf "%.2f", b > 0 ? e / b : 0 }')
+        ratio=$(awk -v e="$engine_s" -v b="$base_s" \
+            'BEGIN { printf "%.2f", (b > 0 ? e / b : 0) }')
     else
         sed 's/^/  /' "$work/base.out"
     fi
     rows+=("$(printf '%10s  %9s  %10s  %6s  %16s  %18s' "$n" "$engine_s" "$base_s" "$ratio" \
-        "$engine_rss" "$base_rss")")
+        "$engine_rss" "$base_rss")$note")
 done
 
 header=$(printf '%10s  %9s  %10s  %6s  %16s  %18s' size "engine s" "sqlite3 s" ratio \

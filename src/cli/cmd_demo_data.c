@@ -19,13 +19,14 @@
  *    persons instead of an array of every row; ~2% of persons have no email;
  *  - email domains are reserved example domains (RFC 2606) so that a demo wired to a real
  *    SMTP relay can never mail a stranger;
- *  - order counts (0..8, mean ~3, skewed), dates between the signup and now, amounts 5..500
- *    skewed low, statuses that depend on the order's age, a loyalty tier from the orders.
+ *  - order counts (0..8, mean ~3, skewed), dates between the signup and the end of the
+ *    customer's active period (most customers lapse at some point), amounts 5..500 skewed
+ *    low, statuses that depend on the order's age, a loyalty tier from the orders.
  * Every random choice comes from one splitmix64 stream seeded by the caller, so the same
  * (profiles, seed, clock) gives byte-identical rows.
  */
-#include "cli/demo_data.h"
 #include "cli/cli.h"
+#include "cli/demo_data.h"
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -44,7 +45,7 @@
 
 #define DEFAULT_PROFILES 10000
 #define MAX_PROFILES     1000000000LL
-#define RING_SIZE        8192  /* recent persons a duplicate registration can copy */
+#define RING_SIZE        8192 /* recent persons a duplicate registration can copy */
 #define MAX_ORDERS       8
 #define HISTORY_SECS     (6LL * 36525 * 864) /* six years of 365.25 days */
 
@@ -74,10 +75,7 @@ static uint64_t rng_below(struct rng *r, uint64_t n)
     return (uint64_t)(((unsigned __int128)rng_next(r) * n) >> 64);
 }
 
-static bool rng_chance(struct rng *r, double p)
-{
-    return rng_unit(r) < p;
-}
+static bool rng_chance(struct rng *r, double p) { return rng_unit(r) < p; }
 
 /* Index drawn from integer weights. */
 static size_t rng_weighted(struct rng *r, const int *w, size_t n)
@@ -104,71 +102,77 @@ enum lang { L_FR, L_DE, L_EN, L_ES, L_IT, L_NL, L_PT, L_PL, L_SV, L_COUNT };
 
 /* Per nationality: 12 female then 12 male first names, and 24 family names. */
 static const char *const first_names[L_COUNT][24] = {
-    [L_FR] = {"Marie", "Camille", "Léa", "Chloé", "Manon", "Inès", "Sarah", "Julie", "Émilie",
-              "Claire", "Nathalie", "Isabelle", "Jean", "Pierre", "Louis", "Lucas", "Hugo",
-              "Thomas", "Nicolas", "Julien", "Antoine", "Mathieu", "François", "Théo"},
-    [L_DE] = {"Anna", "Lena", "Laura", "Julia", "Sophie", "Katharina", "Hannah", "Lea", "Sabine",
-              "Petra", "Jana", "Miriam", "Lukas", "Jonas", "Leon", "Felix", "Maximilian", "Paul",
-              "Tobias", "Stefan", "Michael", "Jürgen", "Andreas", "Florian"},
-    [L_EN] = {"Olivia", "Emma", "Amelia", "Sophia", "Charlotte", "Emily", "Jessica", "Hannah",
-              "Grace", "Chloe", "Megan", "Lucy", "James", "Oliver", "Jack", "William", "Harry",
-              "George", "Michael", "David", "Daniel", "Ethan", "Noah", "Liam"},
-    [L_ES] = {"María", "Lucía", "Paula", "Laura", "Marta", "Carmen", "Sofía", "Elena", "Ana",
-              "Isabel", "Nuria", "Cristina", "José", "Antonio", "Manuel", "Francisco", "David",
-              "Javier", "Daniel", "Carlos", "Alejandro", "Pablo", "Sergio", "Álvaro"},
-    [L_IT] = {"Giulia", "Francesca", "Chiara", "Sara", "Martina", "Valentina", "Alessia",
-              "Federica", "Elisa", "Giorgia", "Anna", "Silvia", "Francesco", "Alessandro",
-              "Andrea", "Lorenzo", "Matteo", "Marco", "Luca", "Giuseppe", "Davide", "Simone",
-              "Riccardo", "Niccolò"},
-    [L_NL] = {"Emma", "Julia", "Sophie", "Tess", "Sanne", "Lotte", "Fleur", "Anouk", "Eva",
-              "Lieke", "Fenna", "Noor", "Daan", "Sem", "Lucas", "Levi", "Finn", "Bram", "Thijs",
-              "Jesse", "Ruben", "Lars", "Sven", "Joris"},
-    [L_PT] = {"Maria", "Ana", "Beatriz", "Mariana", "Inês", "Leonor", "Carolina", "Matilde",
-              "Sofia", "Rita", "Joana", "Catarina", "João", "Rodrigo", "Francisco", "Martim",
-              "Santiago", "Tomás", "Afonso", "Duarte", "Miguel", "Pedro", "Tiago", "Gonçalo"},
-    [L_PL] = {"Anna", "Zofia", "Maja", "Julia", "Zuzanna", "Hanna", "Agnieszka", "Katarzyna",
-              "Magdalena", "Joanna", "Ewa", "Natalia", "Jakub", "Jan", "Antoni", "Szymon",
-              "Filip", "Kacper", "Piotr", "Tomasz", "Krzysztof", "Paweł", "Michał", "Łukasz"},
-    [L_SV] = {"Alice", "Maja", "Elsa", "Astrid", "Wilma", "Ebba", "Saga", "Ella", "Karin",
-              "Ingrid", "Linnea", "Sara", "William", "Liam", "Noah", "Hugo", "Lucas", "Oscar",
-              "Elias", "Erik", "Lars", "Anders", "Johan", "Björn"},
+    [L_FR] = {"Marie",   "Camille", "Léa",     "Chloé",   "Manon",    "Inès",
+              "Sarah",   "Julie",   "Émilie",  "Claire",  "Nathalie", "Isabelle",
+              "Jean",    "Pierre",  "Louis",   "Lucas",   "Hugo",     "Thomas",
+              "Nicolas", "Julien",  "Antoine", "Mathieu", "François", "Théo"},
+    [L_DE] = {"Anna",   "Lena",   "Laura",   "Julia",  "Sophie",     "Katharina",
+              "Hannah", "Lea",    "Sabine",  "Petra",  "Jana",       "Miriam",
+              "Lukas",  "Jonas",  "Leon",    "Felix",  "Maximilian", "Paul",
+              "Tobias", "Stefan", "Michael", "Jürgen", "Andreas",    "Florian"},
+    [L_EN] = {"Olivia", "Emma",   "Amelia",  "Sophia", "Charlotte", "Emily",  "Jessica", "Hannah",
+              "Grace",  "Chloe",  "Megan",   "Lucy",   "James",     "Oliver", "Jack",    "William",
+              "Harry",  "George", "Michael", "David",  "Daniel",    "Ethan",  "Noah",    "Liam"},
+    [L_ES] = {"María",  "Lucía",   "Paula",     "Laura",     "Marta",  "Carmen",
+              "Sofía",  "Elena",   "Ana",       "Isabel",    "Nuria",  "Cristina",
+              "José",   "Antonio", "Manuel",    "Francisco", "David",  "Javier",
+              "Daniel", "Carlos",  "Alejandro", "Pablo",     "Sergio", "Álvaro"},
+    [L_IT] = {"Giulia",    "Francesca",  "Chiara", "Sara",    "Martina",  "Valentina",
+              "Alessia",   "Federica",   "Elisa",  "Giorgia", "Anna",     "Silvia",
+              "Francesco", "Alessandro", "Andrea", "Lorenzo", "Matteo",   "Marco",
+              "Luca",      "Giuseppe",   "Davide", "Simone",  "Riccardo", "Niccolò"},
+    [L_NL] = {"Emma", "Julia", "Sophie", "Tess",  "Sanne", "Lotte", "Fleur", "Anouk",
+              "Eva",  "Lieke", "Fenna",  "Noor",  "Daan",  "Sem",   "Lucas", "Levi",
+              "Finn", "Bram",  "Thijs",  "Jesse", "Ruben", "Lars",  "Sven",  "Joris"},
+    [L_PT] = {"Maria",    "Ana",     "Beatriz",   "Mariana", "Inês",     "Leonor",
+              "Carolina", "Matilde", "Sofia",     "Rita",    "Joana",    "Catarina",
+              "João",     "Rodrigo", "Francisco", "Martim",  "Santiago", "Tomás",
+              "Afonso",   "Duarte",  "Miguel",    "Pedro",   "Tiago",    "Gonçalo"},
+    [L_PL] = {"Anna",      "Zofia",     "Maja",      "Julia",  "Zuzanna", "Hanna",
+              "Agnieszka", "Katarzyna", "Magdalena", "Joanna", "Ewa",     "Natalia",
+              "Jakub",     "Jan",       "Antoni",    "Szymon", "Filip",   "Kacper",
+              "Piotr",     "Tomasz",    "Krzysztof", "Paweł",  "Michał",  "Łukasz"},
+    [L_SV] = {"Alice", "Maja",   "Elsa",   "Astrid", "Wilma",   "Ebba",   "Saga",  "Ella",
+              "Karin", "Ingrid", "Linnea", "Sara",   "William", "Liam",   "Noah",  "Hugo",
+              "Lucas", "Oscar",  "Elias",  "Erik",   "Lars",    "Anders", "Johan", "Björn"},
 };
 
 static const char *const last_names[L_COUNT][24] = {
-    [L_FR] = {"Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand",
-              "Leroy", "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David",
-              "Bertrand", "Roux", "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier"},
-    [L_DE] = {"Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
-              "Schulz", "Hoffmann", "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf",
-              "Schröder", "Neumann", "Schwarz", "Zimmermann", "Braun", "Krüger", "Hofmann",
-              "Hartmann"},
-    [L_EN] = {"Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson",
-              "Taylor", "Anderson", "Thomas", "Moore", "Jackson", "White", "Harris", "Clark",
-              "Lewis", "Walker", "Hall", "Young", "King", "Wright", "Evans", "O'Brien"},
-    [L_ES] = {"García", "Fernández", "González", "Rodríguez", "López", "Martínez", "Sánchez",
-              "Pérez", "Gómez", "Martín", "Jiménez", "Ruiz", "Hernández", "Díaz", "Moreno",
-              "Muñoz", "Álvarez", "Romero", "Alonso", "Gutiérrez", "Navarro", "Torres",
-              "Domínguez", "Vázquez"},
-    [L_IT] = {"Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci",
-              "Marino", "Greco", "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa",
-              "Giordano", "Rizzo", "Lombardi", "Moretti", "Barbieri", "Fontana", "Santoro",
-              "Mariani"},
-    [L_NL] = {"de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Janssen",
-              "Visser", "Smit", "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters",
-              "Hendriks", "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Dijkstra", "Smits",
-              "Maes"},
-    [L_PT] = {"Silva", "Santos", "Ferreira", "Pereira", "Oliveira", "Costa", "Rodrigues",
-              "Martins", "Jesus", "Sousa", "Fernandes", "Gonçalves", "Gomes", "Lopes", "Marques",
-              "Alves", "Almeida", "Ribeiro", "Pinto", "Carvalho", "Teixeira", "Moreira",
-              "Correia", "Mendes"},
-    [L_PL] = {"Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński",
-              "Lewandowski", "Zieliński", "Szymański", "Woźniak", "Dąbrowski", "Kozłowski",
-              "Jankowski", "Mazur", "Kwiatkowski", "Krawczyk", "Piotrowski", "Grabowski",
-              "Nowakowski", "Pawłowski", "Michalski", "Król", "Wieczorek", "Jabłoński"},
-    [L_SV] = {"Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson",
-              "Persson", "Svensson", "Gustafsson", "Pettersson", "Jonsson", "Jansson", "Hansson",
-              "Bengtsson", "Jönsson", "Lindberg", "Jakobsson", "Magnusson", "Lindström",
-              "Olofsson", "Lindqvist", "Lindgren", "Berg"},
+    [L_FR] = {"Martin",  "Bernard",  "Dubois", "Thomas", "Robert",   "Richard",
+              "Petit",   "Durand",   "Leroy",  "Moreau", "Simon",    "Laurent",
+              "Lefèvre", "Michel",   "Garcia", "David",  "Bertrand", "Roux",
+              "Vincent", "Fournier", "Morel",  "Girard", "André",    "Mercier"},
+    [L_DE] = {"Müller",  "Schmidt",    "Schneider", "Fischer",  "Weber",    "Meyer",
+              "Wagner",  "Becker",     "Schulz",    "Hoffmann", "Schäfer",  "Koch",
+              "Bauer",   "Richter",    "Klein",     "Wolf",     "Schröder", "Neumann",
+              "Schwarz", "Zimmermann", "Braun",     "Krüger",   "Hofmann",  "Hartmann"},
+    [L_EN] = {"Smith",  "Johnson",  "Williams", "Brown", "Jones",   "Miller", "Davis",  "Wilson",
+              "Taylor", "Anderson", "Thomas",   "Moore", "Jackson", "White",  "Harris", "Clark",
+              "Lewis",  "Walker",   "Hall",     "Young", "King",    "Wright", "Evans",  "O'Brien"},
+    [L_ES] = {"García",    "Fernández", "González", "Rodríguez", "López",     "Martínez",
+              "Sánchez",   "Pérez",     "Gómez",    "Martín",    "Jiménez",   "Ruiz",
+              "Hernández", "Díaz",      "Moreno",   "Muñoz",     "Álvarez",   "Romero",
+              "Alonso",    "Gutiérrez", "Navarro",  "Torres",    "Domínguez", "Vázquez"},
+    [L_IT] = {"Rossi",    "Russo",   "Ferrari",  "Esposito", "Bianchi",  "Romano",
+              "Colombo",  "Ricci",   "Marino",   "Greco",    "Bruno",    "Gallo",
+              "Conti",    "De Luca", "Mancini",  "Costa",    "Giordano", "Rizzo",
+              "Lombardi", "Moretti", "Barbieri", "Fontana",  "Santoro",  "Mariani"},
+    [L_NL] = {"de Jong",  "Jansen",  "de Vries", "van den Berg", "van Dijk", "Bakker",
+              "Janssen",  "Visser",  "Smit",     "Meijer",       "de Boer",  "Mulder",
+              "de Groot", "Bos",     "Vos",      "Peters",       "Hendriks", "van Leeuwen",
+              "Dekker",   "Brouwer", "de Wit",   "Dijkstra",     "Smits",    "Maes"},
+    [L_PT] = {"Silva",     "Santos",   "Ferreira", "Pereira", "Oliveira",  "Costa",
+              "Rodrigues", "Martins",  "Jesus",    "Sousa",   "Fernandes", "Gonçalves",
+              "Gomes",     "Lopes",    "Marques",  "Alves",   "Almeida",   "Ribeiro",
+              "Pinto",     "Carvalho", "Teixeira", "Moreira", "Correia",   "Mendes"},
+    [L_PL] = {"Nowak",       "Kowalski",  "Wiśniewski",  "Wójcik",   "Kowalczyk",  "Kamiński",
+              "Lewandowski", "Zieliński", "Szymański",   "Woźniak",  "Dąbrowski",  "Kozłowski",
+              "Jankowski",   "Mazur",     "Kwiatkowski", "Krawczyk", "Piotrowski", "Grabowski",
+              "Nowakowski",  "Pawłowski", "Michalski",   "Król",     "Wieczorek",  "Jabłoński"},
+    [L_SV] = {"Andersson", "Johansson", "Karlsson",  "Nilsson",    "Eriksson",   "Larsson",
+              "Olsson",    "Persson",   "Svensson",  "Gustafsson", "Pettersson", "Jonsson",
+              "Jansson",   "Hansson",   "Bengtsson", "Jönsson",    "Lindberg",   "Jakobsson",
+              "Magnusson", "Lindström", "Olofsson",  "Lindqvist",  "Lindgren",   "Berg"},
 };
 
 /* A city and the start of its postal codes; '#' is a random digit, '@' a random letter. */
@@ -189,32 +193,39 @@ struct country {
 };
 
 static const struct city fr_cities[] = {
-    {"Paris", "75"},    {"Marseille", "13"},   {"Lyon", "69"},     {"Toulouse", "31"},
-    {"Nice", "06"},     {"Nantes", "44"},      {"Strasbourg", "67"}, {"Montpellier", "34"},
-    {"Bordeaux", "33"}, {"Lille", "59"},       {"Rennes", "35"},   {"Reims", "51"}};
-static const struct city de_cities[] = {
-    {"Berlin", "10"},   {"Hamburg", "20"},   {"München", "80"},   {"Köln", "50"},
-    {"Frankfurt am Main", "60"}, {"Stuttgart", "70"}, {"Düsseldorf", "40"}, {"Leipzig", "04"},
-    {"Dortmund", "44"}, {"Essen", "45"},     {"Bremen", "28"},    {"Dresden", "01"}};
+    {"Paris", "75"},    {"Marseille", "13"}, {"Lyon", "69"},       {"Toulouse", "31"},
+    {"Nice", "06"},     {"Nantes", "44"},    {"Strasbourg", "67"}, {"Montpellier", "34"},
+    {"Bordeaux", "33"}, {"Lille", "59"},     {"Rennes", "35"},     {"Reims", "51"}};
+static const struct city de_cities[] = {{"Berlin", "10"},
+                                        {"Hamburg", "20"},
+                                        {"München", "80"},
+                                        {"Köln", "50"},
+                                        {"Frankfurt am Main", "60"},
+                                        {"Stuttgart", "70"},
+                                        {"Düsseldorf", "40"},
+                                        {"Leipzig", "04"},
+                                        {"Dortmund", "44"},
+                                        {"Essen", "45"},
+                                        {"Bremen", "28"},
+                                        {"Dresden", "01"}};
 static const struct city us_cities[] = {
-    {"New York", "100"}, {"Los Angeles", "900"}, {"Chicago", "606"},   {"Houston", "770"},
+    {"New York", "100"}, {"Los Angeles", "900"},  {"Chicago", "606"},     {"Houston", "770"},
     {"Phoenix", "850"},  {"Philadelphia", "191"}, {"San Antonio", "782"}, {"San Diego", "921"},
-    {"Dallas", "752"},   {"Austin", "787"},      {"Seattle", "981"},   {"Boston", "021"}};
+    {"Dallas", "752"},   {"Austin", "787"},       {"Seattle", "981"},     {"Boston", "021"}};
 static const struct city gb_cities[] = {
-    {"London", "SW#"},   {"Manchester", "M#"}, {"Birmingham", "B#"}, {"Leeds", "LS#"},
-    {"Glasgow", "G#"},   {"Liverpool", "L#"},  {"Bristol", "BS#"},   {"Edinburgh", "EH#"}};
-static const struct city es_cities[] = {
-    {"Madrid", "28"},   {"Barcelona", "08"}, {"Valencia", "46"}, {"Sevilla", "41"},
-    {"Zaragoza", "50"}, {"Málaga", "29"},    {"Bilbao", "48"}};
-static const struct city it_cities[] = {
-    {"Roma", "001"},   {"Milano", "201"}, {"Napoli", "801"},  {"Torino", "101"},
-    {"Palermo", "901"}, {"Genova", "161"}, {"Bologna", "401"}, {"Firenze", "501"}};
-static const struct city nl_cities[] = {
-    {"Amsterdam", "10"}, {"Rotterdam", "30"}, {"Den Haag", "25"},
-    {"Utrecht", "35"},   {"Eindhoven", "56"}, {"Groningen", "97"}};
-static const struct city be_cities[] = {
-    {"Bruxelles", "10"}, {"Antwerpen", "20"}, {"Gent", "90"},
-    {"Liège", "40"},     {"Charleroi", "60"}, {"Brugge", "80"}};
+    {"London", "SW#"}, {"Manchester", "M#"}, {"Birmingham", "B#"}, {"Leeds", "LS#"},
+    {"Glasgow", "G#"}, {"Liverpool", "L#"},  {"Bristol", "BS#"},   {"Edinburgh", "EH#"}};
+static const struct city es_cities[] = {{"Madrid", "28"},  {"Barcelona", "08"}, {"Valencia", "46"},
+                                        {"Sevilla", "41"}, {"Zaragoza", "50"},  {"Málaga", "29"},
+                                        {"Bilbao", "48"}};
+static const struct city it_cities[] = {{"Roma", "001"},    {"Milano", "201"},  {"Napoli", "801"},
+                                        {"Torino", "101"},  {"Palermo", "901"}, {"Genova", "161"},
+                                        {"Bologna", "401"}, {"Firenze", "501"}};
+static const struct city nl_cities[] = {{"Amsterdam", "10"}, {"Rotterdam", "30"},
+                                        {"Den Haag", "25"},  {"Utrecht", "35"},
+                                        {"Eindhoven", "56"}, {"Groningen", "97"}};
+static const struct city be_cities[] = {{"Bruxelles", "10"}, {"Antwerpen", "20"}, {"Gent", "90"},
+                                        {"Liège", "40"},     {"Charleroi", "60"}, {"Brugge", "80"}};
 static const struct city ch_cities[] = {
     {"Zürich", "80"}, {"Genève", "12"}, {"Basel", "40"}, {"Bern", "30"}, {"Lausanne", "10"}};
 static const struct city at_cities[] = {
@@ -223,9 +234,8 @@ static const struct city pt_cities[] = {
     {"Lisboa", "11"}, {"Porto", "40"}, {"Braga", "47"}, {"Coimbra", "30"}};
 static const struct city ie_cities[] = {
     {"Dublin", "D0#"}, {"Cork", "T12"}, {"Galway", "H91"}, {"Limerick", "V94"}};
-static const struct city pl_cities[] = {
-    {"Warszawa", "0#"}, {"Kraków", "3#"}, {"Łódź", "9#"},
-    {"Wrocław", "5#"},  {"Poznań", "6#"}, {"Gdańsk", "8#"}};
+static const struct city pl_cities[] = {{"Warszawa", "0#"}, {"Kraków", "3#"}, {"Łódź", "9#"},
+                                        {"Wrocław", "5#"},  {"Poznań", "6#"}, {"Gdańsk", "8#"}};
 static const struct city se_cities[] = {
     {"Stockholm", "11"}, {"Göteborg", "41"}, {"Malmö", "21"}, {"Uppsala", "75"}};
 
@@ -249,7 +259,7 @@ static const struct country countries[] = {
 };
 
 /* Reserved example domains only (RFC 2606): generated addresses must never reach a person. */
-static const char *const domains[] = {"example.com", "example.net", "example.org",
+static const char *const domains[] = {"example.com",      "example.net",      "example.org",
                                       "mail.example.com", "post.example.net", "inbox.example.org"};
 static const int domain_weights[] = {30, 20, 15, 15, 10, 10};
 
@@ -265,41 +275,29 @@ static const char *const tiers[] = {"bronze", "silver", "gold", "platinum"};
 
 /* ---- text helpers ---- */
 
-/* ASCII spelling of the accented letters in the name lists, for email addresses. */
+/* ASCII spellings of the accented letters in the name lists, for email addresses. */
+static const struct {
+    unsigned cp;
+    const char *ascii;
+} folds[] = {
+    {0xC1, "a"},  {0xC5, "a"},  {0xC9, "e"},  {0xD3, "o"},  {0xD6, "oe"}, {0xDC, "ue"},
+    {0xDF, "ss"}, {0xE0, "a"},  {0xE1, "a"},  {0xE2, "a"},  {0xE3, "a"},  {0xE4, "ae"},
+    {0xE5, "a"},  {0xE6, "ae"}, {0xE7, "c"},  {0xE8, "e"},  {0xE9, "e"},  {0xEA, "e"},
+    {0xEB, "e"},  {0xED, "i"},  {0xEE, "i"},  {0xEF, "i"},  {0xF1, "n"},  {0xF2, "o"},
+    {0xF3, "o"},  {0xF4, "o"},  {0xF5, "o"},  {0xF6, "oe"}, {0xF8, "o"},  {0xF9, "u"},
+    {0xFA, "u"},  {0xFB, "u"},  {0xFC, "ue"}, {0x105, "a"}, {0x107, "c"}, {0x119, "e"},
+    {0x141, "l"}, {0x142, "l"}, {0x144, "n"}, {0x15A, "s"}, {0x15B, "s"}, {0x179, "z"},
+    {0x17A, "z"}, {0x17B, "z"}, {0x17C, "z"},
+};
+
 static const char *fold_codepoint(unsigned cp)
 {
-    switch (cp) {
-    case 0xE0: case 0xE1: case 0xE2: case 0xE3: case 0xE5: case 0xC1: case 0xC5: case 0x105:
-        return "a";
-    case 0xE4: case 0xE6:
-        return "ae";
-    case 0xE7: case 0x107:
-        return "c";
-    case 0xE8: case 0xE9: case 0xEA: case 0xEB: case 0xC9: case 0x119:
-        return "e";
-    case 0xED: case 0xEE: case 0xEF:
-        return "i";
-    case 0xF1: case 0x144:
-        return "n";
-    case 0xF2: case 0xF3: case 0xF4: case 0xF5: case 0xF8: case 0xD3:
-        return "o";
-    case 0xF6: case 0xD6:
-        return "oe";
-    case 0xF9: case 0xFA: case 0xFB:
-        return "u";
-    case 0xFC: case 0xDC:
-        return "ue";
-    case 0xDF:
-        return "ss";
-    case 0x141: case 0x142:
-        return "l";
-    case 0x15A: case 0x15B:
-        return "s";
-    case 0x179: case 0x17A: case 0x17B: case 0x17C:
-        return "z";
-    default:
-        return "";
+    for (size_t i = 0; i < COUNT(folds); i++) {
+        if (folds[i].cp == cp) {
+            return folds[i].ascii;
+        }
     }
+    return "";
 }
 
 /* Append the lower-case ASCII letters of UTF-8 `s` to out[*len] (bounded by cap). Spaces,
@@ -424,7 +422,7 @@ struct gen {
     sqlite3 *db;
     sqlite3_stmt *ins_household, *ins_profile, *ins_order;
     struct rng rng;
-    int64_t now;      /* seconds */
+    int64_t now; /* seconds */
     int64_t next_order_id;
     struct household hh;
     int64_t nhouseholds;
@@ -507,8 +505,8 @@ static int start_household(struct gen *g, int64_t profiles_left)
     struct household *h = &g->hh;
     char postal[16];
     size_t len = 0;
-    int size = (int)rng_weighted(&g->rng, household_size_weights,
-                                 COUNT(household_size_weights)) + 1;
+    int size =
+        (int)rng_weighted(&g->rng, household_size_weights, COUNT(household_size_weights)) + 1;
     if (size > profiles_left) {
         size = (int)profiles_left;
     }
@@ -573,7 +571,7 @@ static void new_person(struct gen *g, int64_t id, bool in_household, struct pers
         fold_name(first, f, &fl, sizeof(f));
         fold_name(last, l, &ll, sizeof(l));
         /* The serial number keeps two different persons' addresses apart. */
-        snprintf(num, sizeof(num), "%lld", (long long)id);
+        (void)snprintf(num, sizeof(num), "%lld", (long long)id);
         char *em = p->email;
         size_t cap = sizeof(p->email);
         switch (rng_below(r, 6)) {
@@ -606,8 +604,7 @@ static void new_person(struct gen *g, int64_t id, bool in_household, struct pers
         }
         put_str(em, &e, cap, num);
         put_str(em, &e, cap, "@");
-        put_str(em, &e, cap,
-                domains[rng_weighted(r, domain_weights, COUNT(domain_weights))]);
+        put_str(em, &e, cap, domains[rng_weighted(r, domain_weights, COUNT(domain_weights))]);
     } else {
         p->email[0] = '\0';
     }
@@ -625,23 +622,25 @@ static int64_t pick_created(struct gen *g)
     return g->now - (int64_t)(x * (double)HISTORY_SECS);
 }
 
-static int insert_orders(struct gen *g, int64_t profile_id, int64_t created, int count)
+/* `count` orders between the signup and `last` (the end of the customer's active period). */
+static int insert_orders(struct gen *g, int64_t profile_id, int64_t created, int64_t last,
+                         int count)
 {
     struct rng *r = &g->rng;
     char date[21];
     for (int i = 0; i < count; i++) {
-        int64_t span = g->now - created;
+        int64_t span = last - created;
         int64_t at = created + (span > 0 ? (int64_t)rng_below(r, (uint64_t)span + 1) : 0);
-        /* 5..500, most orders small: 5 * 100^(u^2) has its median near 50. */
+        /* 5..500, most orders small: 5 * 100^(u^1.5) has its median near 25, its mean
+         * near 80. */
         double u = rng_unit(r);
-        double amount = floor(5.0 * pow(100.0, u * u) * 100.0 + 0.5) / 100.0;
+        double amount = floor(5.0 * pow(100.0, u * sqrt(u)) * 100.0 + 0.5) / 100.0;
         const char *status;
-        if (g->now - at < 14 * 86400) {
+        if (g->now - at < 14LL * 86400) {
             status = recent_statuses[rng_weighted(r, recent_status_weights,
                                                   COUNT(recent_status_weights))];
         } else {
-            status = old_statuses[rng_weighted(r, old_status_weights,
-                                               COUNT(old_status_weights))];
+            status = old_statuses[rng_weighted(r, old_status_weights, COUNT(old_status_weights))];
         }
         format_datetime(at, date);
         sqlite3_stmt *st = g->ins_order;
@@ -650,8 +649,7 @@ static int insert_orders(struct gen *g, int64_t profile_id, int64_t created, int
         sqlite3_bind_text(st, 3, date, 20, SQLITE_STATIC);
         sqlite3_bind_double(st, 4, amount);
         sqlite3_bind_text(st, 5, status, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, channels[rng_weighted(r, channel_weights,
-                                                       COUNT(channel_weights))],
+        sqlite3_bind_text(st, 6, channels[rng_weighted(r, channel_weights, COUNT(channel_weights))],
                           -1, SQLITE_STATIC);
         int rc = step_insert(g, st, "insert order");
         if (rc < 0) {
@@ -771,7 +769,12 @@ static int insert_profile(struct gen *g, int64_t id, int64_t profiles)
     if (rc < 0) {
         return rc;
     }
-    return insert_orders(g, id, created, norders);
+    /* Most customers lapse: they buy for a while after signing up, then stop. */
+    int64_t last = g->now;
+    if (!rng_chance(r, 0.45)) {
+        last = created + (int64_t)(rng_unit(r) * (double)(g->now - created));
+    }
+    return insert_orders(g, id, created, last, norders);
 }
 
 static const char schema_sql[] =
@@ -785,10 +788,9 @@ static const char schema_sql[] =
     " profile_id INTEGER NOT NULL REFERENCES profiles(id), created_at DATETIME, amount REAL,"
     " status TEXT, channel TEXT);";
 
-static const char index_sql[] =
-    "CREATE INDEX orders_profile_id ON orders(profile_id);"
-    "CREATE INDEX orders_created_at ON orders(created_at);"
-    "CREATE INDEX profiles_email ON profiles(email);";
+static const char index_sql[] = "CREATE INDEX orders_profile_id ON orders(profile_id);"
+                                "CREATE INDEX orders_created_at ON orders(created_at);"
+                                "CREATE INDEX profiles_email ON profiles(email);";
 
 static void remove_file_set(const char *base)
 {
@@ -902,8 +904,7 @@ out:
     return rc;
 }
 
-int sw_demo_data_generate(const char *path, int64_t profiles, uint64_t seed,
-                          struct sw_error *err)
+int sw_demo_data_generate(const char *path, int64_t profiles, uint64_t seed, struct sw_error *err)
 {
     return sw_demo_data_generate_ex(path, profiles, seed, NULL, err);
 }
@@ -912,20 +913,21 @@ int sw_demo_data_generate(const char *path, int64_t profiles, uint64_t seed,
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: stepwise demo-data --out PATH [--profiles N] [--seed S] [--force]\n"
-            "\n"
-            "Write a realistic SQLite data source: households, profiles (names, emails,\n"
-            "countries, consent flags, phones, push tokens, birth and signup dates) and\n"
-            "their orders. The same seed gives the same data (set STEPWISE_NOW to fix the\n"
-            "clock that relative dates are drawn from).\n"
-            "\n"
-            "  --out PATH      the file to write (refused if it exists, unless --force)\n"
-            "  --profiles N    number of profiles (default %d; ~N/2.5 households, ~3N orders)\n"
-            "  --seed S        random seed, a non-negative integer (default 1)\n"
-            "  --force         replace PATH if it exists\n"
-            "  --help          show this help\n",
-            DEFAULT_PROFILES);
+    (void)fprintf(
+        f,
+        "usage: stepwise demo-data --out PATH [--profiles N] [--seed S] [--force]\n"
+        "\n"
+        "Write a realistic SQLite data source: households, profiles (names, emails,\n"
+        "countries, consent flags, phones, push tokens, birth and signup dates) and\n"
+        "their orders. The same seed gives the same data (set STEPWISE_NOW to fix the\n"
+        "clock that relative dates are drawn from).\n"
+        "\n"
+        "  --out PATH      the file to write (refused if it exists, unless --force)\n"
+        "  --profiles N    number of profiles (default %d; ~N/2.5 households, ~3N orders)\n"
+        "  --seed S        random seed, a non-negative integer (default 1)\n"
+        "  --force         replace PATH if it exists\n"
+        "  --help          show this help\n",
+        DEFAULT_PROFILES);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -933,11 +935,11 @@ static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 static int usage_error(const char *fmt, ...)
 {
     va_list ap;
-    fputs("stepwise demo-data: ", stderr);
+    (void)fputs("stepwise demo-data: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    (void)vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\ntry 'stepwise demo-data --help'\n", stderr);
+    (void)fputs("\ntry 'stepwise demo-data --help'\n", stderr);
     return 2;
 }
 
@@ -947,7 +949,7 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name, b
 {
     const char *arg = argv[*i];
     size_t n = strlen(name);
-    if (strncmp(arg, name, n) != 0) {
+    if (!arg || strncmp(arg, name, n) != 0) {
         return NULL;
     }
     if (arg[n] == '=') {
@@ -970,7 +972,7 @@ int sw_cmd_demo_data(int argc, char **argv)
     uint64_t seed = 1;
     bool force = false;
     struct sw_error err = SW_ERROR_INIT;
-    struct sw_demo_data_stats stats;
+    struct sw_demo_data_stats stats = {0, 0, 0};
     int code = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -1011,26 +1013,26 @@ int sw_cmd_demo_data(int argc, char **argv)
         return usage_error("%s is required", "--out");
     }
     if (sw_clock_init_from_env() < 0) {
-        fprintf(stderr, "stepwise demo-data: STEPWISE_NOW is not an ISO-8601 time\n");
+        (void)fprintf(stderr, "stepwise demo-data: STEPWISE_NOW is not an ISO-8601 time\n");
         return 1;
     }
     if (!force && access(out, F_OK) == 0) {
-        fprintf(stderr, "stepwise demo-data: %s already exists (use --force to replace it)\n",
-                out);
+        (void)fprintf(stderr, "stepwise demo-data: %s already exists (use --force to replace it)\n",
+                      out);
         return 1;
     }
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (sw_demo_data_generate_ex(out, profiles, seed, &stats, &err) < 0) {
-        fprintf(stderr, "stepwise demo-data: %s\n", err.message ? err.message : "failed");
+        (void)fprintf(stderr, "stepwise demo-data: %s\n", err.message ? err.message : "failed");
         code = 1;
         goto out;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    printf("wrote %s: %lld profiles, %lld households, %lld orders in %.1f s\n", out,
-           (long long)stats.profiles, (long long)stats.households, (long long)stats.orders,
-           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    (void)printf("wrote %s: %lld profiles, %lld households, %lld orders in %.1f s\n", out,
+                 (long long)stats.profiles, (long long)stats.households, (long long)stats.orders,
+                 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 out:
     sw_error_release(&err);
     return code;

@@ -20,8 +20,7 @@ struct sw_demo_data_stats {
 /* Write a fresh data source with `profiles` profiles to `path`, replacing it atomically (the
  * rows go to "<path>.tmp", renamed over `path` only once complete). Refusing to replace an
  * existing file is the caller's policy. Returns 0, SW_EINVAL, SW_EDB or SW_EIO. */
-int sw_demo_data_generate(const char *path, int64_t profiles, uint64_t seed,
-                          struct sw_error *err);
+int sw_demo_data_generate(const char *path, int64_t profiles, uint64_t seed, struct sw_error *err);
 /* The same, also reporting the row counts written (stats may be NULL). */
 int sw_demo_data_generate_ex(const char *path, int64_t profiles, uint64_t seed,
                              struct sw_demo_data_stats *stats, struct sw_error *err);

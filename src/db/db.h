@@ -102,6 +102,9 @@ void sw_db_insert_ignore_tail(const struct sw_db *db, struct sw_buf *sql);
  * FKEYS (?1 = table): referenced table, local column, referenced column (NULL = its pk). */
 enum sw_introspect { SW_INTROSPECT_TABLES, SW_INTROSPECT_COLUMNS, SW_INTROSPECT_FKEYS };
 const char *sw_db_introspection_sql(const struct sw_db *db, enum sw_introspect what);
+/* An expression converting a date stored in format `date_fmt` (enum sw_date_fmt) to ISO-8601
+ * UTC text "YYYY-MM-DDTHH:MM:SSZ", the one format of date columns in work tables. */
+void sw_db_date_iso(const struct sw_db *db, struct sw_buf *sql, const char *expr, int date_fmt);
 /* Column type names for work tables. */
 const char *sw_db_type_name(const struct sw_db *db, int sw_type /* enum sw_type, schema.h */);
 

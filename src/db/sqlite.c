@@ -86,9 +86,15 @@ int sw_db_open(const char *url, struct sw_db **out, struct sw_error *err)
     db->dialect = SW_DIALECT_SQLITE;
     db->url = sw_strdup(url);
     const char *path = strip_url(url);
-    if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        rc = db_error(db, err, path);
+    /* A data source must exist: a mistyped path is an error, not a new empty database.
+     * Only ":memory:" (tests) is created. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (!strcmp(path, ":memory:")) {
+        flags |= SQLITE_OPEN_CREATE;
+    }
+    if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+        rc = sw_error_set(err, SW_EINVAL, "cannot open data source %s: %s", path,
+                          db->h ? sqlite3_errmsg(db->h) : "out of memory");
         goto out;
     }
     sqlite3_extended_result_codes(db->h, 1);
@@ -430,4 +436,20 @@ const char *sw_db_introspection_sql(const struct sw_db *db, enum sw_introspect w
         return "SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) ORDER BY id, seq";
     }
     return "";
+}
+
+void sw_db_date_iso(const struct sw_db *db, struct sw_buf *sql, const char *expr, int date_fmt)
+{
+    (void)db;
+    switch (date_fmt) {
+    case SW_DATE_EPOCH_S:
+        sw_buf_printf(sql, "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', %s, 'unixepoch')", expr);
+        break;
+    case SW_DATE_EPOCH_MS:
+        sw_buf_printf(sql, "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', (%s) / 1000, 'unixepoch')", expr);
+        break;
+    default:
+        sw_buf_printf(sql, "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', %s)", expr);
+        break;
+    }
 }

@@ -73,6 +73,9 @@ enum op {
     OP_COUNT_
 };
 
+/* Longest value of contains / starts_with / ends_with. */
+#define SW_FILTER_MAX_PATTERN 4096
+
 static const char *const op_names[OP_COUNT_] = {
     "eq",      "ne",       "lt",          "le",       "gt",          "ge",
     "in",      "not_in",   "between",     "contains", "starts_with", "ends_with",
@@ -570,6 +573,12 @@ static void compile_test(struct cc *c, const struct operand *o, const char *expr
     case OP_ENDS_WITH:
         if (!json_is_string(v)) {
             fail(c, val_path, "%s expects a string, got %s", op_names[op], json_kind(v));
+            break;
+        }
+        /* Databases cap pattern lengths (SQLite: 50000 bytes); refuse it at save time. */
+        if (json_string_length(v) > SW_FILTER_MAX_PATTERN) {
+            fail(c, val_path, "%s takes at most %d characters", op_names[op],
+                 SW_FILTER_MAX_PATTERN);
             break;
         }
         sw_buf_printf(out, "(%s", expr);

@@ -156,13 +156,27 @@ static int execute(struct sw_exec *ex)
                 path = sw_act_path(ex, suffix);
             }
         }
+        struct sw_buf e = SW_BUF_INIT;
+        const struct sw_field *src = NULL;
         if (link) {
             rc = sw_filter_link_value(&fc, link, agg, field, json_object_get(def, "filter"), path,
-                                      &sql, &params, &t, ex->err);
+                                      &e, &params, &t, ex->err);
+            const struct sw_link *l = sw_dim_link(in->shape->dim, link);
+            src = l ? sw_dim_field(sw_schema_dim(ex->schema, l->target), field) : NULL;
         } else {
-            rc = sw_filter_field(&fc, field, path, &sql, &t, ex->err);
+            rc = sw_filter_field(&fc, field, path, &e, &t, ex->err);
+            src = sw_shape_col(in->shape, field) ? NULL : sw_dim_field(in->shape->dim, field);
         }
         free(path);
+        /* Dates in work tables are always ISO-8601 UTC with "Z", whatever the source's
+         * storage, so that later filters compare them correctly. */
+        if (rc == 0 && t == SW_T_DATE && src && src->type == SW_T_DATE &&
+            !(src->date_fmt == SW_DATE_ISO_T && src->date_z)) {
+            sw_db_date_iso(ex->db, &sql, e.data, (int)src->date_fmt);
+        } else {
+            sw_buf_add(&sql, e.data, e.len);
+        }
+        sw_buf_release(&e);
         if (rc < 0) {
             if (!ex->err->message) {
                 sw_error_set(ex->err, rc, "column \"%s\" cannot be computed", name);

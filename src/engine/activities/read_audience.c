@@ -33,6 +33,20 @@ static int execute(struct sw_exec *ex)
         rc = sw_exec_fail(ex, "audience \"%s\" does not exist (save_audience creates it)", name);
         goto out;
     }
+    struct sw_params dp = SW_PARAMS_INIT;
+    int64_t same = 0;
+    sw_params_add_text(&dp, name);
+    sw_params_add_text(&dp, shape->dim_name);
+    rc = sw_db_query_int(ex->db, "SELECT count(*) FROM sw_audiences WHERE name = ?1 AND dimension = ?2",
+                         &dp, &same, ex->err);
+    sw_params_release(&dp);
+    if (rc == 0 && !same) {
+        rc = sw_exec_fail(ex, "audience \"%s\" holds another dimension than \"%s\"", name,
+                          shape->dim_name);
+    }
+    if (rc < 0) {
+        goto out;
+    }
     const char *out = sw_exec_new_table(ex, "out");
     if (!out) {
         rc = SW_EDB;
