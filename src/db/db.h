@@ -100,11 +100,23 @@ void sw_db_insert_ignore_tail(const struct sw_db *db, struct sw_buf *sql);
 /* Catalog queries for schema discovery, per dialect. TABLES: one column, table names.
  * COLUMNS (?1 = table): name, declared type, pk position (0 = not in the key).
  * FKEYS (?1 = table): referenced table, local column, referenced column (NULL = its pk). */
-enum sw_introspect { SW_INTROSPECT_TABLES, SW_INTROSPECT_COLUMNS, SW_INTROSPECT_FKEYS };
+/* INDEXED (?1 = table): names of columns that lead an index. */
+enum sw_introspect {
+    SW_INTROSPECT_TABLES,
+    SW_INTROSPECT_COLUMNS,
+    SW_INTROSPECT_FKEYS,
+    SW_INTROSPECT_INDEXED
+};
 const char *sw_db_introspection_sql(const struct sw_db *db, enum sw_introspect what);
 /* An expression converting a date stored in format `date_fmt` (enum sw_date_fmt) to ISO-8601
  * UTC text "YYYY-MM-DDTHH:MM:SSZ", the one format of date columns in work tables. */
 void sw_db_date_iso(const struct sw_db *db, struct sw_buf *sql, const char *expr, int date_fmt);
+/* A cheap estimate of a table's row count (no full count): 0 when unknown. */
+int64_t sw_db_estimate_rows(struct sw_db *db, const char *table);
+/* The join keyword that makes the left side the outer loop for a lookup by primary key
+ * ("CROSS JOIN" on SQLite, whose planner otherwise may walk the whole dimension through an
+ * unrelated covering index; "JOIN" elsewhere). */
+const char *sw_db_lookup_join(const struct sw_db *db);
 /* Column type names for work tables. */
 const char *sw_db_type_name(const struct sw_db *db, int sw_type /* enum sw_type, schema.h */);
 

@@ -434,6 +434,9 @@ const char *sw_db_introspection_sql(const struct sw_db *db, enum sw_introspect w
         return "SELECT name, type, pk FROM pragma_table_info(?1) ORDER BY cid";
     case SW_INTROSPECT_FKEYS:
         return "SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) ORDER BY id, seq";
+    case SW_INTROSPECT_INDEXED:
+        return "SELECT DISTINCT ii.name FROM pragma_index_list(?1) il, pragma_index_info(il.name) ii "
+               "WHERE ii.seqno = 0 AND ii.name IS NOT NULL";
     }
     return "";
 }
@@ -452,4 +455,32 @@ void sw_db_date_iso(const struct sw_db *db, struct sw_buf *sql, const char *expr
         sw_buf_printf(sql, "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', %s)", expr);
         break;
     }
+}
+
+int64_t sw_db_estimate_rows(struct sw_db *db, const char *table)
+{
+    /* max(rowid) is one b-tree descent; ANALYZE's figure, when present, is better. */
+    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t n = 0;
+    sw_params_add_text(&p, table);
+    if (sw_db_query_int(db,
+                        "SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE tbl = ?1 "
+                        "ORDER BY idx IS NULL DESC LIMIT 1",
+                        &p, &n, NULL) < 0 ||
+        n <= 0) {
+        sw_buf_puts(&sql, "SELECT max(rowid) FROM ");
+        sw_db_ident(&sql, table);
+        if (sw_db_query_int(db, sql.data, NULL, &n, NULL) < 0) {
+            n = 0;
+        }
+    }
+    sw_params_release(&p);
+    sw_buf_release(&sql);
+    return n;
+}
+
+const char *sw_db_lookup_join(const struct sw_db *db)
+{
+    return db->dialect == SW_DIALECT_SQLITE ? "CROSS JOIN" : "JOIN";
 }

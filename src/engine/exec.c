@@ -3,6 +3,8 @@
  * creation, port registration, SQL in the task's transaction, logging.
  */
 #include "catalog/catalog.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "engine/activity.h"
 
@@ -119,7 +121,10 @@ bool sw_exec_port_connected(const struct sw_exec *ex, const char *port)
 int sw_exec_sql(struct sw_exec *ex, const char *sql, const struct sw_params *params,
                 int64_t *changes)
 {
-    return sw_db_exec_params(ex->db, sql, params, changes, ex->err);
+    int64_t t0 = sw_clock_now_ms();
+    int rc = sw_db_exec_params(ex->db, sql, params, changes, ex->err);
+    sw_debug("%s: %lld ms: %s", ex->act->id, (long long)(sw_clock_now_ms() - t0), sql);
+    return rc;
 }
 
 int sw_exec_count(struct sw_exec *ex, const char *table, int64_t *count)
@@ -144,6 +149,28 @@ static const char *audience_lookup(void *ud, const char *name)
     return t;
 }
 
+/* Does `where` select less than 2% of `table`? Measured with a count bounded by that 2%,
+ * so the probe itself reads at most that many index entries. */
+static bool selective(void *ud, const char *table, const char *alias, const char *where,
+                      const struct sw_params *params)
+{
+    struct sw_exec *ex = ud;
+    struct sw_buf sql = SW_BUF_INIT;
+    int64_t rows = sw_db_estimate_rows(ex->db, table), n = 0;
+    int64_t cap = rows / 50 > 1000 ? rows / 50 : 1000;
+    if (rows <= 0) {
+        return true; /* unknown size: keep the database's own plan */
+    }
+    sw_buf_puts(&sql, "SELECT count(*) FROM (SELECT 1 FROM ");
+    sw_db_ident(&sql, table);
+    sw_buf_printf(&sql, " %s WHERE %s LIMIT %lld)", alias, where, (long long)cap);
+    int rc = sw_db_query_int(ex->db, sql.data, params, &n, NULL);
+    sw_debug("%s: selectivity probe: %lld of ~%lld rows (cap %lld): %s", ex->act->id,
+             (long long)n, (long long)rows, (long long)cap, sql.data);
+    sw_buf_release(&sql);
+    return rc < 0 || n < cap;
+}
+
 void sw_exec_filter_ctx(const struct sw_exec *ex, const struct sw_shape *shape,
                         const char *dim_alias, const char *cols_alias,
                         struct sw_filter_ctx *fc)
@@ -157,6 +184,7 @@ void sw_exec_filter_ctx(const struct sw_exec *ex, const struct sw_shape *shape,
     fc->variables = ex->variables;
     fc->now_ms = ex->now_ms;
     fc->audience_table = audience_lookup;
+    fc->selective = selective;
     fc->ud = (void *)ex;
 }
 
@@ -181,9 +209,8 @@ void sw_exec_insert_cols(struct sw_buf *sql, const struct sw_shape *shape)
 void sw_exec_from_input(const struct sw_exec *ex, struct sw_buf *sql, const struct sw_input *in,
                         const char *walias, const char *dalias)
 {
-    (void)ex;
     sw_db_ident(sql, in->table);
-    sw_buf_printf(sql, " %s JOIN ", walias);
+    sw_buf_printf(sql, " %s %s ", walias, sw_db_lookup_join(ex->db));
     sw_db_ident(sql, in->shape->dim->name);
     sw_buf_printf(sql, " %s ON %s.", dalias, dalias);
     sw_db_ident(sql, in->shape->dim->pk);

@@ -834,6 +834,43 @@ static const char *string_key(struct cc *c, const json_t *node, const char *key,
     return json_string_value(v);
 }
 
+/* Semi-join form: should the linked table be scanned without its indexes? Only when the
+ * caller can measure, and no condition on an indexed column of the linked rows is
+ * selective (see sw_filter_ctx.selective). Each such condition is compiled alone, with
+ * its own parameters, for the measurement. */
+static bool scan_linked(struct cc *c, const struct scope *ls, const json_t *cond)
+{
+    const struct sw_filter_ctx *ctx = c->ctx;
+    const json_t *all = json_object_get(cond, "all");
+    size_t n = json_is_array(all) ? json_array_size(all) : 1;
+    bool probed = false;
+    if (!ctx->selective || !ls->dim || !json_is_object(cond)) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *term = json_is_array(all) ? json_array_get(all, i) : cond;
+        const char *field = json_string_value(json_object_get(term, "field"));
+        const struct sw_field *f = field ? sw_dim_field(ls->dim, field) : NULL;
+        if (!f || !f->indexed) {
+            continue;
+        }
+        struct cc tc = {.ctx = ctx, .schema = c->schema, .err = NULL};
+        struct sw_params params = SW_PARAMS_INIT;
+        struct sw_buf where = SW_BUF_INIT;
+        tc.params = &params;
+        compile_cond(&tc, ls, term, "$", &where);
+        bool sel = tc.nerr == 0 && !sw_buf_error(&where) &&
+                   ctx->selective(ctx->ud, ls->dim->name, ls->alias, where.data, &params);
+        probed = probed || tc.nerr == 0;
+        sw_buf_release(&where);
+        sw_params_release(&params);
+        if (sel) {
+            return false;
+        }
+    }
+    return probed;
+}
+
 static void compile_link(struct cc *c, const struct scope *s, const json_t *node, const char *path,
                          struct sw_buf *out)
 {
@@ -848,9 +885,23 @@ static void compile_link(struct cc *c, const struct scope *s, const json_t *node
         const struct sw_link *l = NULL;
         struct scope ls;
         bool ok = open_link(c, s, link, link_path, &l, &ls) == 0;
-        sw_buf_puts(out, "EXISTS (SELECT 1");
-        if (ok && l) {
-            link_from(c, s, l, &ls, out);
+        bool semi = ok && l && l->to_many && s->top && c->ctx->semijoin;
+        if (semi) {
+            bool scan = c->ctx->dialect == SW_DIALECT_SQLITE && scan_linked(c, &ls, exists);
+            sw_buf_printf(out, "(%s.", s->alias);
+            sw_db_ident(out, l->local_col);
+            sw_buf_printf(out, " IN (SELECT %s.", ls.alias);
+            sw_db_ident(out, l->remote_col);
+            sw_buf_puts(out, " FROM ");
+            sw_db_ident(out, ls.dim->name);
+            sw_buf_printf(out, " %s%s WHERE %s.", ls.alias, scan ? " NOT INDEXED" : "", ls.alias);
+            sw_db_ident(out, l->remote_col);
+            sw_buf_puts(out, " IS NOT NULL");
+        } else {
+            sw_buf_puts(out, "EXISTS (SELECT 1");
+            if (ok && l) {
+                link_from(c, s, l, &ls, out);
+            }
         }
         if (json_is_true(exists) || (json_is_object(exists) && json_object_size(exists) == 0)) {
             /* any linked row */
@@ -861,7 +912,7 @@ static void compile_link(struct cc *c, const struct scope *s, const json_t *node
             fail(c, ex_path, "expected a condition on the linked rows, {} or true, got %s",
                  json_kind(exists));
         }
-        sw_buf_putc(out, ')');
+        sw_buf_puts(out, semi ? "))" : ")");
         free(link_path);
         free(ex_path);
         return;
@@ -1169,5 +1220,121 @@ int sw_filter_link_value(const struct sw_filter_ctx *ctx, const char *link, cons
     }
     sw_buf_release(&expr);
     sw_params_release(&scratch);
+    return rc;
+}
+
+/* ---- grouped enrichment ---------------------------------------------------------------- */
+
+/* The top scope and the link's scope with the caller's alias. 0, or -1 with problems. */
+static int grouped_scopes(struct cc *c, const char *link, const char *alias, const char *path,
+                          struct scope *top, struct scope *ls, const struct sw_link **l)
+{
+    if (!c->schema || top_scope(c, path, top) < 0 ||
+        open_link(c, top, link, path, l, ls) < 0 || !*l) {
+        if (!c->nerr) {
+            fail(c, path, "link \"%s\" cannot be joined", link ? link : "");
+        }
+        return -1;
+    }
+    if (!(*l)->to_many) {
+        fail(c, path, "link \"%s\" is not a 1-N link", link);
+        return -1;
+    }
+    (void)snprintf(ls->alias, sizeof(ls->alias), "%s", alias);
+    return 0;
+}
+
+int sw_filter_link_join(const struct sw_filter_ctx *ctx, const char *link, const char *alias,
+                        struct sw_buf *sql, struct sw_error *err)
+{
+    struct cc c = {.ctx = ctx, .schema = ctx->schema, .err = err};
+    struct sw_buf expr = SW_BUF_INIT;
+    struct scope top, ls;
+    const struct sw_link *l = NULL;
+    if (grouped_scopes(&c, link, alias, "$", &top, &ls, &l) == 0) {
+        sw_db_ident(&expr, ls.dim->name);
+        sw_buf_printf(&expr, " %s ON %s.", ls.alias, ls.alias);
+        sw_db_ident(&expr, l->remote_col);
+        sw_buf_printf(&expr, " = %s.", top.alias);
+        sw_db_ident(&expr, l->local_col);
+    }
+    int rc = finish(&c, NULL, 0, &expr, sql);
+    sw_buf_release(&expr);
+    return rc;
+}
+
+int sw_filter_link_aggregate(const struct sw_filter_ctx *ctx, const char *link, const char *alias,
+                             const char *aggregate, const char *field, const json_t *filter,
+                             const char *path, struct sw_buf *sql, struct sw_params *params,
+                             enum sw_type *type, struct sw_error *err)
+{
+    struct cc c = {.ctx = ctx, .schema = ctx->schema, .err = err};
+    struct sw_buf expr = SW_BUF_INIT, fexpr = SW_BUF_INIT, cond = SW_BUF_INIT;
+    struct scope top, ls;
+    struct operand fo = {.type = SW_T_UNKNOWN};
+    const struct sw_link *l = NULL;
+    size_t n0 = params ? params->n : 0;
+    int ai = aggregate ? find_agg(aggregate) : -1;
+    enum sw_type t = SW_T_UNKNOWN;
+    c.params = params;
+    if (!path) {
+        path = "$";
+    }
+    if (ai < 0 || !params) {
+        fail(&c, path, "unknown aggregate \"%s\"", aggregate ? aggregate : "");
+    } else if (grouped_scopes(&c, link, alias, path, &top, &ls, &l) == 0) {
+        if (field) {
+            char *fp = sub(path, "field");
+            resolve_field(&c, &ls, field, fp, &fexpr, &fo);
+            free(fp);
+        } else {
+            sw_buf_puts(&fexpr, "1"); /* count(*) over the joined rows that exist */
+            sw_buf_printf(&cond, "%s.", ls.alias);
+            sw_db_ident(&cond, l->remote_col);
+            sw_buf_puts(&cond, " IS NOT NULL");
+        }
+        if (filter) {
+            char *fp = sub(path, "filter");
+            if (cond.len) {
+                sw_buf_puts(&cond, " AND ");
+            }
+            compile_cond(&c, &ls, filter, fp, &cond);
+            free(fp);
+        }
+        /* A row the filter rejects (or a missing row of the LEFT JOIN) gives NULL, which
+         * every aggregate ignores. */
+        struct sw_buf arg = SW_BUF_INIT;
+        if (cond.len) {
+            sw_buf_printf(&arg, "CASE WHEN %s THEN %s END", cond.data, fexpr.data);
+        } else {
+            sw_buf_add(&arg, fexpr.data, fexpr.len);
+        }
+        switch (ai) {
+        case 0:
+            t = SW_T_INT;
+            sw_buf_printf(&expr, "count(%s)", arg.data);
+            break;
+        case 1:
+            t = fo.type == SW_T_REAL || fo.type == SW_T_UNKNOWN ? SW_T_REAL : SW_T_INT;
+            sw_buf_printf(&expr, "COALESCE(sum(%s), 0)", arg.data);
+            break;
+        case 2:
+            t = SW_T_REAL;
+            sw_buf_printf(&expr, "avg(%s)", arg.data);
+            break;
+        default:
+            t = fo.type;
+            sw_buf_printf(&expr, "%s(%s)", agg_names[ai], arg.data);
+            break;
+        }
+        sw_buf_release(&arg);
+    }
+    int rc = finish(&c, params, n0, &expr, sql);
+    if (type) {
+        *type = rc == 0 ? t : SW_T_UNKNOWN;
+    }
+    sw_buf_release(&expr);
+    sw_buf_release(&fexpr);
+    sw_buf_release(&cond);
     return rc;
 }

@@ -28,6 +28,19 @@ struct sw_filter_ctx {
      * such audience exists (a compile error then). Unused without a schema. */
     const char *(*audience_table)(void *ud, const char *name);
     void *ud;
+    /* Semi-join form: a 1-N `exists` of the top scope becomes
+     * "d.local IN (SELECT l.remote FROM target l WHERE ...)", one pass over the linked table
+     * instead of one probe per row: the right shape when the population is a whole
+     * dimension (build_audience). NULL keys of the linked rows are excluded. */
+    bool semijoin;
+    /* Asked, in semi-join form, about each condition on an indexed column of the linked
+     * table: does `where` (alias `alias` on `table`, values in `params`, numbered from 1)
+     * select a small part of the table? If no indexed condition does, the linked table is
+     * scanned without its indexes (SQLite cannot estimate a range's selectivity, and an
+     * index walk over a third of a table is many times slower than a sequential scan).
+     * NULL: leave the choice to the database. */
+    bool (*selective)(void *ud, const char *table, const char *alias, const char *where,
+                      const struct sw_params *params);
 };
 
 /* Append the SQL for `cond` to sql and its values to params. On error, every problem found
@@ -52,6 +65,18 @@ int sw_filter_link_value(const struct sw_filter_ctx *ctx, const char *link, cons
                          const char *field, const json_t *filter, const char *path,
                          struct sw_buf *sql, struct sw_params *params, enum sw_type *type,
                          struct sw_error *err);
+
+/* Grouped enrichment over a 1-N link (one LEFT JOIN and GROUP BY instead of one subquery
+ * per column and row). sw_filter_link_join appends "<target> <alias> ON <alias>.<remote> =
+ * <dim_alias>.<local>"; sw_filter_link_aggregate appends the aggregate over the joined rows
+ * with the column's filter folded in, e.g. COALESCE(sum(CASE WHEN (<filter>) THEN
+ * l."amount" END), 0). Same semantics as sw_filter_link_value. */
+int sw_filter_link_join(const struct sw_filter_ctx *ctx, const char *link, const char *alias,
+                        struct sw_buf *sql, struct sw_error *err);
+int sw_filter_link_aggregate(const struct sw_filter_ctx *ctx, const char *link, const char *alias,
+                             const char *aggregate, const char *field, const json_t *filter,
+                             const char *path, struct sw_buf *sql, struct sw_params *params,
+                             enum sw_type *type, struct sw_error *err);
 
 /* Resolve a value that may be {"var": "name"}: returns the variable's value (borrowed), the
  * value itself, or NULL with a detail at path when the variable is not declared. */

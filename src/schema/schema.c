@@ -160,7 +160,26 @@ static int load_columns(struct sw_db *db, struct sw_dimension *d, struct sw_erro
         free(d->pk); /* composite or missing keys cannot identify a recipient */
         d->pk = NULL;
     }
+    sw_stmt_finalize(st);
+    st = NULL;
+    rc = sw_db_prepare(db, sw_db_introspection_sql(db, SW_INTROSPECT_INDEXED), &st, err);
+    if (rc < 0 || (rc = sw_stmt_bind_params(st, &p, err)) < 0) {
+        goto out;
+    }
+    while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+        const char *col = sw_stmt_column_text(st, 0);
+        for (size_t i = 0; col && i < d->nfields; i++) {
+            if (!strcmp(d->fields[i].name, col)) {
+                d->fields[i].indexed = true;
+            }
+        }
+    }
+    if (rc < 0) {
+        goto out;
+    }
+    rc = 0;
     for (size_t i = 0; i < d->nfields; i++) {
+        d->fields[i].indexed = d->fields[i].indexed || (d->fields[i].pk && d->pk);
         if (d->fields[i].type == SW_T_DATE &&
             (rc = detect_date_fmt(db, d->name, &d->fields[i], err)) < 0) {
             goto out;

@@ -34,6 +34,7 @@ struct sw_field {
     enum sw_date_fmt date_fmt; /* SW_T_DATE only */
     bool date_z;               /* ISO_T values end in "Z" */
     bool pk;
+    bool indexed; /* the first column of an index (or the primary key) */
 };
 
 struct sw_link {

@@ -77,8 +77,8 @@ static int execute(struct sw_exec *ex)
     sw_buf_puts(&sql, " FROM ");
     sw_db_ident(&sql, shape->dim->name);
     sw_buf_puts(&sql, " d WHERE ");
-    rc = sw_act_compile_filter(ex, json_object_get(def, "filter"), path, shape, NULL, &sql,
-                               &params);
+    rc = sw_act_compile_filter_semijoin(ex, json_object_get(def, "filter"), path, shape, &sql,
+                                        &params);
     if (rc < 0) {
         goto out;
     }

@@ -43,8 +43,18 @@ static void validate(struct sw_vctx *v)
         }
     }
     sw_act_check_same_dimension(v);
+    /* An exclusion keeps the primary's records, with its columns; union and intersection
+     * keep the columns every input has. */
     for (size_t i = 0; i < v->ninputs; i++) {
-        if (v->inputs[i]) {
+        if (!v->inputs[i]) {
+            continue;
+        }
+        if (op && !strcmp(op, "exclusion")) {
+            if (primary && sw_streq(v->input_from[i], primary)) {
+                sw_shape_release(v->out);
+                sw_shape_copy(v->out, v->inputs[i]);
+            }
+        } else {
             sw_shape_intersect(v->out, v->inputs[i]);
         }
     }
@@ -94,7 +104,8 @@ static int execute(struct sw_exec *ex)
     int rc = 0;
     const char *out = sw_exec_new_table(ex, "out");
     const char *cout = NULL;
-    if (!out || (comp && !(cout = sw_exec_new_table(ex, comp)))) {
+    bool materialise = comp && (strcmp(op, "exclusion") || sw_exec_port_connected(ex, comp));
+    if (!out || (materialise && !(cout = sw_exec_new_table(ex, comp)))) {
         rc = SW_EDB;
         goto out;
     }
@@ -141,8 +152,13 @@ static int execute(struct sw_exec *ex)
     if (rc < 0 || !comp) {
         goto out;
     }
-    /* The complement: what the inputs had that the result does not. */
+    /* The complement: what the inputs had that the result does not. An exclusion's
+     * complement that no transition reads is counted: the primary's count minus the result. */
     int64_t ctotal = 0;
+    if (!intersection && !sw_exec_port_connected(ex, comp)) {
+        sw_exec_port_count(ex, comp, (base && base->table ? base->count : 0) - total);
+        goto out;
+    }
     for (size_t i = 0; i < ex->ninputs && rc == 0; i++) {
         const struct sw_input *in = &ex->inputs[i];
         if (!in->table || (!intersection && in != base)) {

@@ -4,6 +4,7 @@
 #include "engine/activities/common.h"
 #include "core/util.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,9 +49,9 @@ char *sw_act_path(const struct sw_exec *ex, const char *suffix)
     return sw_asprintf("$.activities[%zu]%s", ex->act->index, suffix ? suffix : "");
 }
 
-int sw_act_compile_filter(struct sw_exec *ex, const json_t *filter, const char *path,
-                          const struct sw_shape *shape, const char *cols_alias,
-                          struct sw_buf *sql, struct sw_params *params)
+static int compile(struct sw_exec *ex, const json_t *filter, const char *path,
+                   const struct sw_shape *shape, const char *cols_alias, bool semijoin,
+                   struct sw_buf *sql, struct sw_params *params)
 {
     struct sw_filter_ctx fc;
     if (!filter || json_is_null(filter)) {
@@ -58,6 +59,7 @@ int sw_act_compile_filter(struct sw_exec *ex, const json_t *filter, const char *
         return 0;
     }
     sw_exec_filter_ctx(ex, shape, "d", cols_alias, &fc);
+    fc.semijoin = semijoin;
     sw_buf_putc(sql, '(');
     int rc = sw_filter_compile(filter, path, &fc, sql, params, ex->err);
     sw_buf_putc(sql, ')');
@@ -69,4 +71,29 @@ int sw_act_compile_filter(struct sw_exec *ex, const json_t *filter, const char *
         return rc;
     }
     return 0;
+}
+
+int sw_act_compile_filter(struct sw_exec *ex, const json_t *filter, const char *path,
+                          const struct sw_shape *shape, const char *cols_alias,
+                          struct sw_buf *sql, struct sw_params *params)
+{
+    return compile(ex, filter, path, shape, cols_alias, false, sql, params);
+}
+
+int sw_act_compile_filter_semijoin(struct sw_exec *ex, const json_t *filter, const char *path,
+                                   const struct sw_shape *shape, struct sw_buf *sql,
+                                   struct sw_params *params)
+{
+    return compile(ex, filter, path, shape, NULL, true, sql, params);
+}
+
+bool sw_act_uses_dim(const char *sql)
+{
+    /* Values are bound parameters, so d." can only be the dimension alias itself. */
+    for (const char *p = strstr(sql, "d.\""); p; p = strstr(p + 1, "d.\"")) {
+        if (p == sql || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) {
+            return true;
+        }
+    }
+    return false;
 }

@@ -20,6 +20,12 @@ void sw_act_check_same_dimension(struct sw_vctx *v);
 int sw_act_compile_filter(struct sw_exec *ex, const json_t *filter, const char *path,
                           const struct sw_shape *shape, const char *cols_alias,
                           struct sw_buf *sql, struct sw_params *params);
+/* The same over a whole dimension (no work table): 1-N link tests in semi-join form. */
+int sw_act_compile_filter_semijoin(struct sw_exec *ex, const json_t *filter, const char *path,
+                                   const struct sw_shape *shape, struct sw_buf *sql,
+                                   struct sw_params *params);
+/* True when the SQL text uses the dimension alias `d` (so the dimension must be joined). */
+bool sw_act_uses_dim(const char *sql);
 /* The JSON path of this activity plus suffix, malloc'd. */
 char *sw_act_path(const struct sw_exec *ex, const char *suffix);
 

@@ -106,11 +106,30 @@ static void validate(struct sw_vctx *v)
     sw_shape_release(&in);
 }
 
+/* The 1-N link whose aggregates are computed by one grouped join ("g"): the first link
+ * that some aggregate column uses. Aggregates over other links stay correlated subqueries
+ * (joining two 1-N links at once would multiply rows). */
+static const char *grouped_link(const json_t *cols, const struct sw_dimension *dim)
+{
+    size_t k;
+    json_t *c;
+    json_array_foreach(cols, k, c)
+    {
+        const char *link = json_string_value(json_object_get(c, "link"));
+        const struct sw_link *l = link ? sw_dim_link(dim, link) : NULL;
+        if (l && l->to_many && json_object_get(c, "aggregate")) {
+            return link;
+        }
+    }
+    return NULL;
+}
+
 static int execute(struct sw_exec *ex)
 {
     const json_t *cols = json_object_get(ex->act->def, "columns");
     const struct sw_input *in = sw_act_input(ex);
     const struct sw_shape *shape = &ex->act->out_shape;
+    const char *glink = grouped_link(cols, in->shape->dim);
     struct sw_filter_ctx fc;
     struct sw_buf sql = SW_BUF_INIT;
     struct sw_params params = SW_PARAMS_INIT;
@@ -130,12 +149,17 @@ static int execute(struct sw_exec *ex)
     for (size_t i = 0; i < shape->ncols; i++) {
         const char *name = shape->cols[i].name;
         const json_t *def = NULL;
+        char *path = NULL;
         size_t k;
         json_t *c;
         json_array_foreach(cols, k, c)
         {
             if (sw_streq(json_string_value(json_object_get(c, "name")), name)) {
+                char suffix[64];
+                snprintf(suffix, sizeof(suffix), ".columns[%zu]", k);
                 def = c;
+                free(path);
+                path = sw_act_path(ex, suffix);
             }
         }
         sw_buf_puts(&sql, ", ");
@@ -147,24 +171,23 @@ static int execute(struct sw_exec *ex)
         const char *field = json_string_value(json_object_get(def, "field"));
         const char *link = json_string_value(json_object_get(def, "link"));
         const char *agg = json_string_value(json_object_get(def, "aggregate"));
+        const json_t *filter = json_object_get(def, "filter");
         enum sw_type t;
-        char *path = NULL;
-        for (k = 0; k < json_array_size(cols); k++) {
-            if (json_array_get(cols, k) == def) {
-                char suffix[64];
-                snprintf(suffix, sizeof(suffix), ".columns[%zu]", k);
-                path = sw_act_path(ex, suffix);
-            }
-        }
         struct sw_buf e = SW_BUF_INIT;
         const struct sw_field *src = NULL;
+        if (link && agg && sw_streq(link, glink)) {
+            rc = sw_filter_link_aggregate(&fc, link, "g", agg, field, filter, path, &e, &params,
+                                          &t, ex->err);
+        } else if (link) {
+            rc = sw_filter_link_value(&fc, link, agg, field, filter, path, &e, &params, &t,
+                                      ex->err);
+        } else {
+            rc = sw_filter_field(&fc, field, path, &e, &t, ex->err);
+        }
         if (link) {
-            rc = sw_filter_link_value(&fc, link, agg, field, json_object_get(def, "filter"), path,
-                                      &e, &params, &t, ex->err);
             const struct sw_link *l = sw_dim_link(in->shape->dim, link);
             src = l ? sw_dim_field(sw_schema_dim(ex->schema, l->target), field) : NULL;
         } else {
-            rc = sw_filter_field(&fc, field, path, &e, &t, ex->err);
             src = sw_shape_col(in->shape, field) ? NULL : sw_dim_field(in->shape->dim, field);
         }
         free(path);
@@ -186,6 +209,16 @@ static int execute(struct sw_exec *ex)
     }
     sw_buf_puts(&sql, " FROM ");
     sw_exec_from_input(ex, &sql, in, "w", "d");
+    if (glink) {
+        sw_buf_puts(&sql, " LEFT JOIN ");
+        if ((rc = sw_filter_link_join(&fc, glink, "g", &sql, ex->err)) < 0) {
+            goto out;
+        }
+        /* w._key and d's key are equal: grouping by both keeps every selected column
+         * functionally dependent on the group, as strict SQL requires. */
+        sw_buf_puts(&sql, " GROUP BY w._key, d.");
+        sw_db_ident(&sql, in->shape->dim->pk);
+    }
     if ((rc = sw_exec_sql(ex, sql.data, &params, &n)) == 0) {
         sw_exec_set_count(ex, "out", n);
     }

@@ -103,24 +103,34 @@ static char **ports(const struct sw_activity *a)
     return p;
 }
 
-/* " FROM <in> w JOIN <dim> d ON ... WHERE <filter> AND NOT EXISTS (earlier segments)" */
+/* " FROM <in> w [JOIN <dim> d ON ...] WHERE <filter> AND NOT EXISTS (earlier segments)".
+ * The dimension is joined only when the filter or the ordering (need_dim) reads it: a
+ * filter on enrichment columns alone reads the work table only. */
 static int candidates(struct sw_exec *ex, const struct sw_input *in, const json_t *seg,
-                      size_t idx, char **taken, size_t ntaken, struct sw_buf *sql,
+                      size_t idx, char **taken, size_t ntaken, bool need_dim, struct sw_buf *sql,
                       struct sw_params *params)
 {
     char suffix[64];
+    struct sw_buf where = SW_BUF_INIT;
     snprintf(suffix, sizeof(suffix), ".segments[%zu].filter", idx);
     char *path = sw_act_path(ex, suffix);
-    sw_buf_puts(sql, " FROM ");
-    sw_exec_from_input(ex, sql, in, "w", "d");
-    sw_buf_puts(sql, " WHERE ");
     int rc = sw_act_compile_filter(ex, seg ? json_object_get(seg, "filter") : NULL, path,
-                                   in->shape, "w", sql, params);
+                                   in->shape, "w", &where, params);
+    sw_buf_puts(sql, " FROM ");
+    if (need_dim || sw_act_uses_dim(where.data)) {
+        sw_exec_from_input(ex, sql, in, "w", "d");
+    } else {
+        sw_db_ident(sql, in->table);
+        sw_buf_puts(sql, " w");
+    }
+    sw_buf_puts(sql, " WHERE ");
+    sw_buf_add(sql, where.data, where.len);
     for (size_t j = 0; j < ntaken; j++) {
         sw_buf_puts(sql, " AND NOT EXISTS (SELECT 1 FROM ");
         sw_db_ident(sql, taken[j]);
         sw_buf_puts(sql, " x WHERE x._key = w._key)");
     }
+    sw_buf_release(&where);
     free(path);
     return rc;
 }
@@ -156,12 +166,24 @@ static int execute(struct sw_exec *ex)
         }
         sw_buf_reset(&sql);
         sw_params_release(&params);
+        struct sw_buf order = SW_BUF_INIT;
+        if (ob) {
+            struct sw_filter_ctx fc;
+            enum sw_type t;
+            sw_exec_filter_ctx(ex, in->shape, "d", "w", &fc);
+            if ((rc = sw_filter_field(&fc, ob, "order_by", &order, &t, ex->err)) < 0) {
+                sw_buf_release(&order);
+                break;
+            }
+        }
+        bool need_dim = ob && sw_act_uses_dim(order.data);
         if (pct) {
             /* floor(N x p / 100) of the N records this segment matches */
             int64_t matches = 0;
             sw_buf_puts(&sql, "SELECT count(*)");
-            rc = candidates(ex, in, seg, i, taken, overlap ? 0 : ntaken, &sql, &params);
+            rc = candidates(ex, in, seg, i, taken, overlap ? 0 : ntaken, false, &sql, &params);
             if (rc < 0 || (rc = sw_db_query_int(ex->db, sql.data, &params, &matches, ex->err)) < 0) {
+                sw_buf_release(&order);
                 break;
             }
             keep = (int64_t)floor((double)matches * json_number_value(pct) / 100.0 + 1e-9);
@@ -177,19 +199,16 @@ static int execute(struct sw_exec *ex)
         sw_exec_insert_cols(&sql, shape);
         sw_buf_puts(&sql, ") SELECT ");
         sw_exec_select_cols(&sql, shape, "w");
-        rc = candidates(ex, in, seg, i, taken, overlap ? 0 : ntaken, &sql, &params);
+        rc = candidates(ex, in, seg, i, taken, overlap ? 0 : ntaken, keep >= 0 && need_dim,
+                        &sql, &params);
         if (rc < 0) {
+            sw_buf_release(&order);
             break;
         }
         if (keep >= 0) {
             sw_buf_puts(&sql, " ORDER BY ");
             if (ob) {
-                struct sw_filter_ctx fc;
-                enum sw_type t;
-                sw_exec_filter_ctx(ex, in->shape, "d", "w", &fc);
-                if ((rc = sw_filter_field(&fc, ob, "order_by", &sql, &t, ex->err)) < 0) {
-                    break;
-                }
+                sw_buf_add(&sql, order.data, order.len);
                 sw_buf_puts(&sql, desc ? " DESC, w._key" : " ASC, w._key");
             } else {
                 int sp = sw_params_add_int(&params, (int64_t)((ex->seed ^ (i * 0x9e3779b97f4a7c15ULL)) &
@@ -200,6 +219,7 @@ static int execute(struct sw_exec *ex)
             sw_buf_puts(&sql, " LIMIT ");
             sw_db_placeholder(ex->db, &sql, sw_params_add_int(&params, keep));
         }
+        sw_buf_release(&order);
         if ((rc = sw_exec_sql(ex, sql.data, &params, &n)) < 0) {
             break;
         }
