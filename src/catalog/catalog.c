@@ -294,21 +294,30 @@ int sw_catalog_log(struct sw_catalog *cat, const char *level, int64_t campaign_i
     return rc;
 }
 
-char *sw_catalog_audience_table(struct sw_catalog *cat, const char *name)
+static char *audience_text(struct sw_catalog *cat, const char *sql, const char *name)
 {
     struct sw_params p = SW_PARAMS_INIT;
     struct sw_stmt *st = NULL;
-    char *table = NULL;
+    char *v = NULL;
     sw_params_add_text(&p, name);
-    if (sw_db_prepare(cat->db, "SELECT table_name FROM sw_audiences WHERE name = ?1", &st, NULL) ==
-            0 &&
-        sw_stmt_bind_params(st, &p, NULL) == 0 && sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+    if (sw_db_prepare(cat->db, sql, &st, NULL) == 0 && sw_stmt_bind_params(st, &p, NULL) == 0 &&
+        sw_stmt_step(st, NULL) == SW_STEP_ROW) {
         const char *t = sw_stmt_column_text(st, 0);
-        table = t ? sw_strdup(t) : NULL;
+        v = t ? sw_strdup(t) : NULL;
     }
     sw_stmt_finalize(st);
     sw_params_release(&p);
-    return table;
+    return v;
+}
+
+char *sw_catalog_audience_table(struct sw_catalog *cat, const char *name)
+{
+    return audience_text(cat, "SELECT table_name FROM sw_audiences WHERE name = ?1", name);
+}
+
+char *sw_catalog_audience_dimension(struct sw_catalog *cat, const char *name)
+{
+    return audience_text(cat, "SELECT dimension FROM sw_audiences WHERE name = ?1", name);
 }
 
 int sw_catalog_audience_ensure(struct sw_catalog *cat, const char *name, const char *dimension,

@@ -58,6 +58,8 @@ int sw_catalog_log(struct sw_catalog *cat, const char *level, int64_t campaign_i
 
 /* Saved audiences: the table holding an audience's keys ("swa_<id>"), or NULL. */
 char *sw_catalog_audience_table(struct sw_catalog *cat, const char *name);
+/* The dimension an audience holds keys of (malloc'd), or NULL when there is no such audience. */
+char *sw_catalog_audience_dimension(struct sw_catalog *cat, const char *name);
 /* Create (or find) the audience row; returns its table name (malloc'd). */
 int sw_catalog_audience_ensure(struct sw_catalog *cat, const char *name, const char *dimension,
                                char **table, int *created, struct sw_error *err);

@@ -104,7 +104,9 @@ struct sw_exec {
     int64_t run_id;
     int64_t task_id;
     uint64_t seed;                    /* recorded in the run: seeded sampling */
-    int64_t now_ms;
+    int64_t now_ms;                   /* the run's start: every relative date of a run (within_last,
+                                         "-18y") is measured from it, so all its activities,
+                                         and a resumed run, see the same cutoffs */
     int64_t prev_run_started_ms;      /* start of the previous run of this campaign, 0 if none */
     const json_t *variables;          /* declared variables with overrides */
     bool dry_run;                     /* simulate: nothing saved, exported or sent */
@@ -154,6 +156,12 @@ void sw_exec_filter_ctx(const struct sw_exec *ex, const struct sw_shape *shape,
 void sw_exec_select_cols(struct sw_buf *sql, const struct sw_shape *shape, const char *alias);
 /* Append "_key, "c1", ..." (insert column list) for shape. */
 void sw_exec_insert_cols(struct sw_buf *sql, const struct sw_shape *shape);
+/* Append "INSERT INTO <table> (_key, cols) SELECT <alias>._key, <alias>.cols" for shape. */
+void sw_exec_insert_select(const struct sw_exec *ex, struct sw_buf *sql, const char *table,
+                           const struct sw_shape *shape, const char *alias);
+/* Append "[NOT ]EXISTS (SELECT 1 FROM <table> x WHERE x._key = w._key)": membership of the
+ * current row (alias w) in another work table, a primary-key lookup. */
+void sw_exec_key_in(struct sw_buf *sql, bool negate, const char *table);
 /* Append "<table> w JOIN <dimension> d ON d.<pk> = w._key". */
 void sw_exec_from_input(const struct sw_exec *ex, struct sw_buf *sql, const struct sw_input *in,
                         const char *walias, const char *dalias);

@@ -294,7 +294,7 @@ static int run_task(struct sw_engine *eng, const struct sw_campaign *c, int64_t 
         .run_id = run_id,
         .task_id = t->id,
         .seed = rs->seed,
-        .now_ms = start,
+        .now_ms = rs->started_at,
         .prev_run_started_ms = sw_catalog_prev_run_started(eng->cat, campaign_id, run_id),
         .variables = opts->variables,
         .dry_run = rs->simulation != 0,

@@ -206,6 +206,25 @@ void sw_exec_insert_cols(struct sw_buf *sql, const struct sw_shape *shape)
     }
 }
 
+void sw_exec_insert_select(const struct sw_exec *ex, struct sw_buf *sql, const char *table,
+                           const struct sw_shape *shape, const char *alias)
+{
+    (void)ex;
+    sw_buf_puts(sql, "INSERT INTO ");
+    sw_db_ident(sql, table);
+    sw_buf_puts(sql, " (");
+    sw_exec_insert_cols(sql, shape);
+    sw_buf_puts(sql, ") SELECT ");
+    sw_exec_select_cols(sql, shape, alias);
+}
+
+void sw_exec_key_in(struct sw_buf *sql, bool negate, const char *table)
+{
+    sw_buf_printf(sql, "%sEXISTS (SELECT 1 FROM ", negate ? "NOT " : "");
+    sw_db_ident(sql, table);
+    sw_buf_puts(sql, " x WHERE x._key = w._key)");
+}
+
 void sw_exec_from_input(const struct sw_exec *ex, struct sw_buf *sql, const struct sw_input *in,
                         const char *walias, const char *dalias)
 {

@@ -1410,6 +1410,33 @@ static void test_work_tables(void **state)
 #undef doc
 }
 
+/* Every relative date of a run is measured from the run's start: a record 1 s inside a
+ * 30-day window when the run starts is still inside it after a 2 s wait (the clock ticks). */
+static void test_relative_dates_run_start(void **state)
+{
+    (void)state;
+    struct run r;
+    char iso[32];
+    sw_clock_format_iso(sw_clock_now_ms() - 30LL * 86400000 + 1000, iso, sizeof(iso));
+    char *sql = sw_asprintf("INSERT INTO profiles (id, email, country, created_at) "
+                            "VALUES (100, 'edge@example.com', 'QQ', '%s')",
+                            iso);
+    struct sw_error err = SW_ERROR_INIT;
+    assert_int_equal(sw_db_exec(E.db, sql, &err), 0);
+    free(sql);
+    run_ok("{'name':'edge','activities':["
+           "{'id':'a','type':'build_audience','filter':{'field':'country','op':'eq','value':'QQ'}},"
+           "{'id':'w','type':'wait','duration':'2s'},"
+           "{'id':'s','type':'split','segments':[{'port':'recent','filter':"
+           "{'field':'created_at','op':'within_last','value':'30d'}}],'complement':'old'}],"
+           "'transitions':[{'from':'a','to':'w'},{'from':'w','to':'s'}]}",
+           &r);
+    CHECK(r, "s", "recent", 1, "SELECT count(*) FROM profiles WHERE id = 100");
+    assert_int_equal(cnt(&r, "s", "old"), 0);
+    run_release(&r);
+    sw_error_release(&err);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1437,6 +1464,7 @@ int main(void)
         T(test_failing_activity),
         T(test_dry_run),
         T(test_work_tables),
+        T(test_relative_dates_run_start),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -73,24 +73,17 @@ static void insert_from(struct sw_exec *ex, struct sw_buf *sql, bool ignore, con
     const struct sw_shape *shape = &ex->act->out_shape;
     if (ignore) {
         sw_db_insert_ignore_head(ex->db, sql);
+        sw_db_ident(sql, dst);
+        sw_buf_puts(sql, " (");
+        sw_exec_insert_cols(sql, shape);
+        sw_buf_puts(sql, ") SELECT ");
+        sw_exec_select_cols(sql, shape, "w");
     } else {
-        sw_buf_puts(sql, "INSERT INTO ");
+        sw_exec_insert_select(ex, sql, dst, shape, "w");
     }
-    sw_db_ident(sql, dst);
-    sw_buf_puts(sql, " (");
-    sw_exec_insert_cols(sql, shape);
-    sw_buf_puts(sql, ") SELECT ");
-    sw_exec_select_cols(sql, shape, "w");
     sw_buf_puts(sql, " FROM ");
     sw_db_ident(sql, src);
     sw_buf_puts(sql, " w");
-}
-
-static void exists_in(struct sw_buf *sql, bool negate, const char *table)
-{
-    sw_buf_printf(sql, "%sEXISTS (SELECT 1 FROM ", negate ? "NOT " : "");
-    sw_db_ident(sql, table);
-    sw_buf_puts(sql, " x WHERE x._key = w._key)");
 }
 
 static int execute(struct sw_exec *ex)
@@ -144,7 +137,7 @@ static int execute(struct sw_exec *ex)
                 continue;
             }
             sw_buf_puts(&sql, " AND ");
-            exists_in(&sql, !intersection, ex->inputs[i].table);
+            sw_exec_key_in(&sql, !intersection, ex->inputs[i].table);
         }
         rc = sw_exec_sql(ex, sql.data, NULL, &total);
     }
@@ -167,7 +160,7 @@ static int execute(struct sw_exec *ex)
         sw_buf_reset(&sql);
         insert_from(ex, &sql, true, cout, in->table);
         sw_buf_puts(&sql, " WHERE ");
-        exists_in(&sql, true, out);
+        sw_exec_key_in(&sql, true, out);
         sw_db_insert_ignore_tail(ex->db, &sql);
         rc = sw_exec_sql(ex, sql.data, NULL, &n);
         ctotal += n;

@@ -136,12 +136,7 @@ static int execute(struct sw_exec *ex)
         rc = SW_EDB;
         goto out;
     }
-    sw_buf_puts(&sql, "INSERT INTO ");
-    sw_db_ident(&sql, out);
-    sw_buf_puts(&sql, " (");
-    sw_exec_insert_cols(&sql, shape);
-    sw_buf_puts(&sql, ") SELECT ");
-    sw_exec_select_cols(&sql, shape, "w");
+    sw_exec_insert_select(ex, &sql, out, shape, "w");
     sw_buf_puts(&sql, " FROM (SELECT w.*, row_number() OVER (PARTITION BY ");
     size_t i;
     json_t *f;
@@ -213,17 +208,11 @@ static int execute(struct sw_exec *ex)
             goto out;
         }
         sw_buf_reset(&sql);
-        sw_buf_puts(&sql, "INSERT INTO ");
-        sw_db_ident(&sql, dup);
-        sw_buf_puts(&sql, " (");
-        sw_exec_insert_cols(&sql, shape);
-        sw_buf_puts(&sql, ") SELECT ");
-        sw_exec_select_cols(&sql, shape, "w");
+        sw_exec_insert_select(ex, &sql, dup, shape, "w");
         sw_buf_puts(&sql, " FROM ");
         sw_db_ident(&sql, in->table);
-        sw_buf_puts(&sql, " w WHERE NOT EXISTS (SELECT 1 FROM ");
-        sw_db_ident(&sql, out);
-        sw_buf_puts(&sql, " x WHERE x._key = w._key)");
+        sw_buf_puts(&sql, " w WHERE ");
+        sw_exec_key_in(&sql, true, out);
         rc = sw_exec_sql(ex, sql.data, NULL, &d);
         sw_exec_set_count(ex, "duplicates", d);
     } else {

@@ -2,6 +2,7 @@
  * end.c - the end of a branch. With `signal`, it queues a trigger of another campaign in
  * the catalog (sw_signals); the daemon's scheduler starts that campaign with the variables.
  */
+#include "core/clock.h"
 #include "core/util.h"
 #include "engine/activities/common.h"
 
@@ -49,7 +50,7 @@ static int execute(struct sw_exec *ex)
         sw_params_add_null(&p);
     }
     sw_params_add_int(&p, ex->run_id);
-    sw_params_add_int(&p, ex->now_ms);
+    sw_params_add_int(&p, sw_clock_now_ms());
     int rc = sw_exec_sql(ex,
                          "INSERT INTO sw_signals(target, variables, source_run_id, created_at) "
                          "VALUES (?1, ?2, ?3, ?4)",

@@ -135,11 +135,11 @@ static int wait_execute(struct sw_exec *ex)
         const char *u = json_string_value(json_object_get(ex->act->def, "until"));
         int64_t ms = 0;
         if (d && sw_parse_duration(d, &ms) == 0) {
-            ex->wake_at_ms = ex->now_ms + ms;
+            ex->wake_at_ms = sw_clock_now_ms() + ms; /* from when the wait begins */
         } else if (u && sw_clock_parse_iso(u, &ms) == 0) {
             ex->wake_at_ms = ms;
         }
-        if (ex->wake_at_ms > ex->now_ms) {
+        if (ex->wake_at_ms > sw_clock_now_ms()) {
             return 0; /* the engine records the wake-up time and comes back */
         }
     }

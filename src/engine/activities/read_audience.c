@@ -27,24 +27,17 @@ static int execute(struct sw_exec *ex)
     struct sw_params params = SW_PARAMS_INIT;
     char *path = sw_act_path(ex, ".filter");
     char *table = sw_catalog_audience_table(ex->cat, name);
+    char *dim = NULL;
     int64_t n = 0;
     int rc;
     if (!table) {
         rc = sw_exec_fail(ex, "audience \"%s\" does not exist (save_audience creates it)", name);
         goto out;
     }
-    struct sw_params dp = SW_PARAMS_INIT;
-    int64_t same = 0;
-    sw_params_add_text(&dp, name);
-    sw_params_add_text(&dp, shape->dim_name);
-    rc = sw_db_query_int(ex->db, "SELECT count(*) FROM sw_audiences WHERE name = ?1 AND dimension = ?2",
-                         &dp, &same, ex->err);
-    sw_params_release(&dp);
-    if (rc == 0 && !same) {
-        rc = sw_exec_fail(ex, "audience \"%s\" holds another dimension than \"%s\"", name,
+    dim = sw_catalog_audience_dimension(ex->cat, name);
+    if (!sw_streq(dim, shape->dim_name)) {
+        rc = sw_exec_fail(ex, "audience \"%s\" holds %s, not %s", name, dim ? dim : "?",
                           shape->dim_name);
-    }
-    if (rc < 0) {
         goto out;
     }
     const char *out = sw_exec_new_table(ex, "out");
@@ -67,6 +60,7 @@ static int execute(struct sw_exec *ex)
         sw_exec_set_count(ex, "out", n);
     }
 out:
+    free(dim);
     free(table);
     free(path);
     sw_buf_release(&sql);

@@ -4,6 +4,7 @@
  * nothing is saved.
  */
 #include "catalog/catalog.h"
+#include "core/clock.h"
 #include "core/util.h"
 #include "engine/activities/common.h"
 
@@ -43,19 +44,14 @@ static int execute(struct sw_exec *ex)
     if (rc < 0) {
         goto out;
     }
-    struct sw_params p = SW_PARAMS_INIT;
-    int64_t same = 0;
-    sw_params_add_text(&p, name);
-    sw_params_add_text(&p, shape->dim_name);
-    rc = sw_db_query_int(ex->db, "SELECT count(*) FROM sw_audiences WHERE name = ?1 AND dimension = ?2",
-                         &p, &same, ex->err);
-    sw_params_release(&p);
-    if (rc < 0) {
-        goto out;
-    }
+    char *dim = sw_catalog_audience_dimension(ex->cat, name);
+    bool same = sw_streq(dim, shape->dim_name);
     if (!same) {
-        rc = sw_exec_fail(ex, "audience \"%s\" holds another dimension than \"%s\"", name,
+        rc = sw_exec_fail(ex, "audience \"%s\" holds %s, not %s", name, dim ? dim : "?",
                           shape->dim_name);
+    }
+    free(dim);
+    if (!same) {
         goto out;
     }
     if (!append) {
@@ -78,7 +74,7 @@ static int execute(struct sw_exec *ex)
     if ((rc = sw_exec_sql(ex, sql.data, NULL, NULL)) < 0 || (rc = sw_exec_count(ex, table, &count)) < 0) {
         goto out;
     }
-    rc = sw_catalog_audience_set_count(ex->cat, name, count, ex->now_ms, ex->err);
+    rc = sw_catalog_audience_set_count(ex->cat, name, count, sw_clock_now_ms(), ex->err);
     sw_exec_log(ex, "info", "audience \"%s\" %s: %lld records", name,
                 append ? "appended" : "saved", (long long)count);
 out:

@@ -126,9 +126,8 @@ static int candidates(struct sw_exec *ex, const struct sw_input *in, const json_
     sw_buf_puts(sql, " WHERE ");
     sw_buf_add(sql, where.data, where.len);
     for (size_t j = 0; j < ntaken; j++) {
-        sw_buf_puts(sql, " AND NOT EXISTS (SELECT 1 FROM ");
-        sw_db_ident(sql, taken[j]);
-        sw_buf_puts(sql, " x WHERE x._key = w._key)");
+        sw_buf_puts(sql, " AND ");
+        sw_exec_key_in(sql, true, taken[j]);
     }
     sw_buf_release(&where);
     free(path);
@@ -193,12 +192,7 @@ static int execute(struct sw_exec *ex)
         if (lim && (keep < 0 || json_integer_value(lim) < keep)) {
             keep = json_integer_value(lim);
         }
-        sw_buf_puts(&sql, "INSERT INTO ");
-        sw_db_ident(&sql, table);
-        sw_buf_puts(&sql, " (");
-        sw_exec_insert_cols(&sql, shape);
-        sw_buf_puts(&sql, ") SELECT ");
-        sw_exec_select_cols(&sql, shape, "w");
+        sw_exec_insert_select(ex, &sql, table, shape, "w");
         rc = candidates(ex, in, seg, i, taken, overlap ? 0 : ntaken, keep >= 0 && need_dim,
                         &sql, &params);
         if (rc < 0) {
@@ -240,19 +234,13 @@ static int execute(struct sw_exec *ex)
             }
             sw_buf_reset(&sql);
             sw_params_release(&params);
-            sw_buf_puts(&sql, "INSERT INTO ");
-            sw_db_ident(&sql, table);
-            sw_buf_puts(&sql, " (");
-            sw_exec_insert_cols(&sql, shape);
-            sw_buf_puts(&sql, ") SELECT ");
-            sw_exec_select_cols(&sql, shape, "w");
+            sw_exec_insert_select(ex, &sql, table, shape, "w");
             sw_buf_puts(&sql, " FROM ");
             sw_db_ident(&sql, in->table);
             sw_buf_puts(&sql, " w WHERE 1");
             for (size_t j = 0; j < ntaken; j++) {
-                sw_buf_puts(&sql, " AND NOT EXISTS (SELECT 1 FROM ");
-                sw_db_ident(&sql, taken[j]);
-                sw_buf_puts(&sql, " x WHERE x._key = w._key)");
+                sw_buf_puts(&sql, " AND ");
+                sw_exec_key_in(&sql, true, taken[j]);
             }
             rc = sw_exec_sql(ex, sql.data, NULL, &n);
         } else {
