@@ -6,7 +6,9 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build build-asan demo check unit e2e bench clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build build-asan demo check unit e2e bench fuzz clean
 
 all: build
 
@@ -41,5 +43,13 @@ check: build build-asan
 bench: build
 	bench/targeting/run.sh
 
+# libFuzzer over the document parser, validator, filter compiler and engine (clang).
+fuzz: deps
+	@command -v clang >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq clang libclang-rt-14-dev; }
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON -DSW_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_campaign
+	mkdir -p build-fuzz/corpus && cp -n tests/fuzz/corpus/campaign/* build-fuzz/corpus/
+	./build-fuzz/fuzz_campaign -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 build-fuzz/corpus
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

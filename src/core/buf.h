@@ -29,7 +29,7 @@ void sw_buf_add(struct sw_buf *b, const void *p, size_t n);
 void sw_buf_puts(struct sw_buf *b, const char *s);
 void sw_buf_putc(struct sw_buf *b, char c);
 void sw_buf_printf(struct sw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sw_buf_vprintf(struct sw_buf *b, const char *fmt, va_list ap);
+void sw_buf_vprintf(struct sw_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void sw_buf_truncate(struct sw_buf *b, size_t len);
 int sw_buf_error(const struct sw_buf *b); /* 0 or SW_ENOMEM */
 

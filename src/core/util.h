@@ -19,7 +19,7 @@ void *sw_realloc(void *p, size_t n);
 char *sw_strdup(const char *s);
 char *sw_strndup(const char *s, size_t n);
 char *sw_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-char *sw_vasprintf(const char *fmt, va_list ap);
+char *sw_vasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 bool sw_streq(const char *a, const char *b); /* NULL-safe */
 

@@ -481,7 +481,9 @@ static void validate_activities(struct sw_error *err, struct sw_campaign *c,
             nvalid += shapes[j] != NULL;
         }
         struct sw_vctx v = {
-            .schema = schema,
+            /* Downstream of an activity that has errors, its output shape is unknown: check
+             * structure only, rather than cascade "unknown field" errors. */
+            .schema = nvalid == nin ? schema : NULL,
             .campaign = c,
             .act = a,
             .path = path,

@@ -698,17 +698,30 @@ static int open_link(struct cc *c, const struct scope *s, const char *name, cons
     return 0;
 }
 
+/* The scope's side of a link join: "d."household_id"", or, when the link starts from the
+ * dimension's key and the population's work table is in the query, "w._key" (the same
+ * value), so that the dimension itself need not be joined. */
+static void link_local(struct cc *c, const struct scope *s, const struct sw_link *l,
+                       struct sw_buf *out)
+{
+    if (s->top && c->ctx->cols_alias && s->dim && s->dim->pk && !strcmp(l->local_col, s->dim->pk)) {
+        sw_buf_printf(out, "%s._key", c->ctx->cols_alias);
+        return;
+    }
+    sw_buf_printf(out, "%s.", s->alias);
+    sw_db_ident(out, l->local_col);
+}
+
 /* "FROM "orders" l1 WHERE l1."profile_id" = d."id"" */
 static void link_from(struct cc *c, const struct scope *s, const struct sw_link *l,
                       const struct scope *ls, struct sw_buf *out)
 {
-    (void)c;
     sw_buf_puts(out, " FROM ");
     sw_db_ident(out, ls->dim->name);
     sw_buf_printf(out, " %s WHERE %s.", ls->alias, ls->alias);
     sw_db_ident(out, l->remote_col);
-    sw_buf_printf(out, " = %s.", s->alias);
-    sw_db_ident(out, l->local_col);
+    sw_buf_puts(out, " = ");
+    link_local(c, s, l, out);
 }
 
 static void compile_cond(struct cc *c, const struct scope *s, const json_t *node, const char *path,
@@ -1255,8 +1268,8 @@ int sw_filter_link_join(const struct sw_filter_ctx *ctx, const char *link, const
         sw_db_ident(&expr, ls.dim->name);
         sw_buf_printf(&expr, " %s ON %s.", ls.alias, ls.alias);
         sw_db_ident(&expr, l->remote_col);
-        sw_buf_printf(&expr, " = %s.", top.alias);
-        sw_db_ident(&expr, l->local_col);
+        sw_buf_puts(&expr, " = ");
+        link_local(&c, &top, l, &expr);
     }
     int rc = finish(&c, NULL, 0, &expr, sql);
     sw_buf_release(&expr);

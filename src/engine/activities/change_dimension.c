@@ -71,7 +71,7 @@ static int execute(struct sw_exec *ex)
     sw_db_ident(&sql, l->local_col);
     sw_buf_puts(&sql, " WHERE l.");
     sw_db_ident(&sql, to->pk);
-    sw_buf_puts(&sql, " IS NOT NULL");
+    sw_buf_puts(&sql, " IS NOT NULL ORDER BY 1"); /* insert in key order: b-tree appends */
     if ((rc = sw_exec_sql(ex, sql.data, NULL, &n)) == 0) {
         sw_exec_set_count(ex, "out", n);
     }

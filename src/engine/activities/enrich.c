@@ -141,11 +141,7 @@ static int execute(struct sw_exec *ex)
         rc = SW_EDB;
         goto out;
     }
-    sw_buf_puts(&sql, "INSERT INTO ");
-    sw_db_ident(&sql, out);
-    sw_buf_puts(&sql, " (");
-    sw_exec_insert_cols(&sql, shape);
-    sw_buf_puts(&sql, ") SELECT w._key");
+    /* The select list first: whether it reads the dimension decides the FROM clause. */
     for (size_t i = 0; i < shape->ncols; i++) {
         const char *name = shape->cols[i].name;
         const json_t *def = NULL;
@@ -207,18 +203,40 @@ static int execute(struct sw_exec *ex)
             goto out;
         }
     }
-    sw_buf_puts(&sql, " FROM ");
-    sw_exec_from_input(ex, &sql, in, "w", "d");
+    struct sw_buf join = SW_BUF_INIT;
+    if (glink && (rc = sw_filter_link_join(&fc, glink, "g", &join, ex->err)) < 0) {
+        sw_buf_release(&join);
+        goto out;
+    }
+    bool need_dim = sw_act_uses_dim(sql.data) || sw_act_uses_dim(join.data);
+    struct sw_buf head = SW_BUF_INIT;
+    sw_buf_puts(&head, "INSERT INTO ");
+    sw_db_ident(&head, out);
+    sw_buf_puts(&head, " (");
+    sw_exec_insert_cols(&head, shape);
+    sw_buf_puts(&head, ") SELECT w._key");
+    sw_buf_add(&head, sql.data, sql.len);
+    sw_buf_puts(&head, " FROM ");
+    if (need_dim) {
+        sw_exec_from_input(ex, &head, in, "w", "d");
+    } else {
+        sw_db_ident(&head, in->table);
+        sw_buf_puts(&head, " w");
+    }
     if (glink) {
-        sw_buf_puts(&sql, " LEFT JOIN ");
-        if ((rc = sw_filter_link_join(&fc, glink, "g", &sql, ex->err)) < 0) {
-            goto out;
-        }
+        sw_buf_puts(&head, " LEFT JOIN ");
+        sw_buf_add(&head, join.data, join.len);
         /* w._key and d's key are equal: grouping by both keeps every selected column
          * functionally dependent on the group, as strict SQL requires. */
-        sw_buf_puts(&sql, " GROUP BY w._key, d.");
-        sw_db_ident(&sql, in->shape->dim->pk);
+        sw_buf_puts(&head, " GROUP BY w._key");
+        if (need_dim) {
+            sw_buf_puts(&head, ", d.");
+            sw_db_ident(&head, in->shape->dim->pk);
+        }
     }
+    sw_buf_release(&join);
+    sw_buf_release(&sql);
+    sql = head;
     if ((rc = sw_exec_sql(ex, sql.data, &params, &n)) == 0) {
         sw_exec_set_count(ex, "out", n);
     }
