@@ -16,6 +16,9 @@ static const char usage[] =
     "Multi-step marketing campaigns, run inside your database.\n"
     "\n"
     "commands:\n"
+    "  serve --data URL [--listen HOST:PORT]  the daemon: HTTP API, scheduler, workers\n"
+    "  token create --role ROLE --data URL     a new API token (viewer, editor, admin)\n"
+    "  user add NAME --role ROLE --data URL    a UI user; the password is read from stdin\n"
     "  validate FILE [--data URL]       check a campaign document, every error with its path\n"
     "  run FILE --data URL [options]    run one campaign in the foreground\n"
     "  resume RUN_ID --data URL         continue a run that was interrupted\n"
@@ -52,6 +55,12 @@ int main(int argc, char **argv)
         rc = sw_cmd_validate(argc - 1, argv + 1);
     } else if (!strcmp(cmd, "run")) {
         rc = sw_cmd_run(argc - 1, argv + 1);
+    } else if (!strcmp(cmd, "serve")) {
+        rc = sw_cmd_serve(argc - 1, argv + 1);
+    } else if (!strcmp(cmd, "token")) {
+        rc = sw_cmd_token(argc - 1, argv + 1);
+    } else if (!strcmp(cmd, "user")) {
+        rc = sw_cmd_user(argc - 1, argv + 1);
     } else if (!strcmp(cmd, "resume")) {
         rc = sw_cmd_resume(argc - 1, argv + 1);
     } else if (!strcmp(cmd, "demo-data")) {

@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Later migrations live beside the module that needs them. */
+extern const char sw_migration_2[]; /* catalog/migrate_2_daemon.c: runs, auth */
+extern const char sw_migration_3[]; /* catalog/migrate_3_list.c: the campaign list */
+
 static const char *const migrations[] = {
     /* 1: the tables the engine and the daemon build on. Times are milliseconds (UTC). */
     "CREATE TABLE sw_campaigns ("
@@ -46,6 +50,8 @@ static const char *const migrations[] = {
     "CREATE TABLE sw_signals ("
     "  id INTEGER PRIMARY KEY, target TEXT NOT NULL, variables TEXT, source_run_id INTEGER,"
     "  created_at INTEGER NOT NULL, consumed_at INTEGER);",
+    sw_migration_2,
+    sw_migration_3,
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -160,8 +166,11 @@ int sw_catalog_campaign_after_run(struct sw_catalog *cat, int64_t campaign_id, c
     sw_params_add_int(&p, last_run_at);
     add_text_or_null(&p, error_activity);
     sw_params_add_int(&p, campaign_id);
+    /* A campaign with ticks to come stays running after a successful run. */
     int rc = sw_db_exec_params(cat->db,
-                               "UPDATE sw_campaigns SET status = ?1, last_run_at = ?2, "
+                               "UPDATE sw_campaigns SET status = CASE WHEN ?1 = 'failed' THEN "
+                               "'failed' WHEN next_run_at IS NOT NULL AND status = 'running' "
+                               "THEN 'running' ELSE ?1 END, last_run_at = ?2, "
                                "last_error_activity = ?3 WHERE id = ?4",
                                &p, NULL, err);
     sw_params_release(&p);

@@ -12,6 +12,9 @@ int sw_cmd_run(int argc, char **argv);
 int sw_cmd_resume(int argc, char **argv);
 int sw_cmd_demo_data(int argc, char **argv);
 int sw_cmd_demo(int argc, char **argv);
+int sw_cmd_serve(int argc, char **argv);
+int sw_cmd_token(int argc, char **argv);
+int sw_cmd_user(int argc, char **argv);
 
 /* Print err to stderr as "stepwise: message" and one "  path: message" line per detail. */
 void sw_cli_print_error(const char *prefix, const struct sw_error *err);

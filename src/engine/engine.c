@@ -139,16 +139,13 @@ static uint64_t pick_seed(void)
     return s ? s : 1;
 }
 
-int sw_engine_start(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
-                    const struct sw_run_opts *opts, int64_t *run_id, struct sw_error *err)
+int sw_engine_create_run(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
+                         const struct sw_run_opts *opts, int64_t *run_id, struct sw_error *err)
 {
     int rc;
     char *vars = opts->variables ? json_dumps(opts->variables, JSON_COMPACT) : NULL;
     char *doc = sw_campaign_serialize(c);
     uint64_t seed = opts->seed ? opts->seed & 0x7fffffffffffffffULL : pick_seed();
-    if ((rc = sw_db_begin(eng->db, err)) < 0) {
-        goto out;
-    }
     rc = sw_catalog_run_create(eng->cat, campaign_id, opts->trigger ? opts->trigger : "manual",
                                opts->dry_run, vars, seed, doc, sw_clock_now_ms(), run_id, err);
     for (size_t i = 0; rc == 0 && i < c->nacts; i++) {
@@ -165,17 +162,28 @@ int sw_engine_start(struct sw_engine *eng, const struct sw_campaign *c, int64_t 
         sw_params_release(&p);
     }
     if (rc == 0) {
+        sw_catalog_log(eng->cat, "info", campaign_id, *run_id, NULL,
+                       opts->dry_run ? "simulation started" : "run started");
+    }
+    free(vars);
+    free(doc);
+    return rc;
+}
+
+int sw_engine_start(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
+                    const struct sw_run_opts *opts, int64_t *run_id, struct sw_error *err)
+{
+    int rc = sw_db_begin(eng->db, err);
+    if (rc < 0) {
+        return rc;
+    }
+    rc = sw_engine_create_run(eng, c, campaign_id, opts, run_id, err);
+    if (rc == 0) {
         rc = sw_db_commit(eng->db, err);
     }
     if (rc < 0) {
         sw_db_rollback(eng->db);
-    } else {
-        sw_catalog_log(eng->cat, "info", campaign_id, *run_id, NULL,
-                       opts->dry_run ? "simulation started" : "run started");
     }
-out:
-    free(vars);
-    free(doc);
     return rc;
 }
 
@@ -403,6 +411,20 @@ static void drop_work_tables(struct sw_engine *eng, const struct sw_campaign *c,
     }
 }
 
+/* The state of a run someone else changed: paused (nothing to do until it resumes), stopped
+ * (its work tables go), or already finished. */
+static int halted(struct sw_engine *eng, const struct sw_campaign *c, const struct run_state *rs)
+{
+    if (sw_streq(rs->status, "paused")) {
+        return SW_RUN_PAUSED;
+    }
+    if (sw_streq(rs->status, "stopped")) {
+        drop_work_tables(eng, c, rs);
+        return SW_RUN_STOPPED;
+    }
+    return sw_streq(rs->status, "failed") ? SW_RUN_FAILED : SW_RUN_COMPLETED;
+}
+
 static int finish_run(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
                       int64_t run_id, struct run_state *rs, struct sw_error *err)
 {
@@ -445,7 +467,7 @@ int sw_engine_step(struct sw_engine *eng, const struct sw_campaign *c, int64_t c
         return rc;
     }
     if (!sw_streq(rs.status, "running")) {
-        rc = sw_streq(rs.status, "failed") ? SW_RUN_FAILED : SW_RUN_COMPLETED;
+        rc = halted(eng, c, &rs);
         goto out;
     }
     for (bool progress = true; progress && !failed;) {
@@ -493,11 +515,16 @@ int sw_engine_step(struct sw_engine *eng, const struct sw_campaign *c, int64_t c
             if (rc < 0 && !failed) {
                 goto out; /* the catalog itself failed */
             }
-            /* Reload: the task's outputs are in the catalog now. */
+            /* Reload: the task's outputs are in the catalog now, and the run may have been
+             * paused or stopped meanwhile (no new task starts then). */
             run_state_release(&rs);
             if ((rc = load_state(eng, c, run_id, &rs, err)) < 0) {
                 free(ins);
                 return rc;
+            }
+            if (!sw_streq(rs.status, "running")) {
+                rc = halted(eng, c, &rs);
+                goto out;
             }
             progress = true;
             break;
@@ -533,7 +560,8 @@ int sw_engine_continue(struct sw_engine *eng, const struct sw_campaign *c, int64
     for (;;) {
         int64_t wake = 0;
         int rc = sw_engine_step(eng, c, campaign_id, run_id, opts, &wake, err);
-        if (rc < 0 || rc == SW_RUN_COMPLETED || rc == SW_RUN_FAILED) {
+        if (rc < 0 || rc == SW_RUN_COMPLETED || rc == SW_RUN_FAILED || rc == SW_RUN_PAUSED ||
+            rc == SW_RUN_STOPPED) {
             return rc;
         }
         if (rc == SW_RUN_ACTIVE) {

@@ -42,9 +42,20 @@ struct sw_run_opts {
     void *ud;
 };
 
-enum sw_run_state { SW_RUN_ACTIVE, SW_RUN_WAITING, SW_RUN_COMPLETED, SW_RUN_FAILED };
+enum sw_run_state {
+    SW_RUN_ACTIVE,
+    SW_RUN_WAITING,
+    SW_RUN_COMPLETED,
+    SW_RUN_FAILED,
+    SW_RUN_PAUSED,
+    SW_RUN_STOPPED
+};
 
-/* Create the run and its pending tasks. */
+/* Create the run and its pending tasks inside the caller's transaction (the daemon checks
+ * the campaign's state and creates the run atomically). */
+int sw_engine_create_run(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
+                         const struct sw_run_opts *opts, int64_t *run_id, struct sw_error *err);
+/* Create the run and its pending tasks, in a transaction of its own. */
 int sw_engine_start(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
                     const struct sw_run_opts *opts, int64_t *run_id, struct sw_error *err);
 /* Execute every ready task. Returns the run state; *wake_ms gets the earliest time a

@@ -481,8 +481,9 @@ static void validate_activities(struct sw_error *err, struct sw_campaign *c,
             nvalid += shapes[j] != NULL;
         }
         struct sw_vctx v = {
-            /* Downstream of an activity that has errors, its output shape is unknown: check
-             * structure only, rather than cascade "unknown field" errors. */
+            /* Downstream of an activity of unknown type, the shape is unknown: check structure
+             * only rather than cascade "unknown field" errors. An activity with errors still
+             * passes on its best-effort shape (the columns it could define). */
             .schema = nvalid == nin ? schema : NULL,
             .campaign = c,
             .act = a,
@@ -506,9 +507,8 @@ static void validate_activities(struct sw_error *err, struct sw_campaign *c,
         } else {
             sw_shape_init(&a->out_shape, c->dimension, dim);
         }
-        size_t before = err->ndetails;
         a->type->validate(&v);
-        a->shape_ok = err->ndetails == before && (nin == 0 || nvalid == nin);
+        a->shape_ok = true;
         a->ports = a->type->ports(a);
         for (char **p = a->ports; p && *p; p++) {
             a->nports++;

@@ -1,0 +1,226 @@
+/*
+ * workers.c - a pool of threads that execute runs. A worker claims a run the catalog says is
+ * running and due (not waiting, not held by another worker), steps it (every ready task, one
+ * transaction each) and lets it go: a run that waits records when to come back and holds no
+ * worker meanwhile. Each worker has its own database connection.
+ */
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "engine/engine.h"
+#include "model/campaign.h"
+#include "server/server.h"
+#include "server/service.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct worker {
+    struct sw_server *srv;
+    int index;
+};
+
+static bool busy(struct sw_server *srv, int64_t run_id)
+{
+    for (int i = 0; i < srv->nbusy; i++) {
+        if (srv->busy_runs[i] == run_id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void release(struct sw_server *srv, int64_t run_id)
+{
+    pthread_mutex_lock(&srv->lock);
+    for (int i = 0; i < srv->nbusy; i++) {
+        if (srv->busy_runs[i] == run_id) {
+            srv->busy_runs[i] = srv->busy_runs[--srv->nbusy];
+            break;
+        }
+    }
+    pthread_cond_broadcast(&srv->wake);
+    pthread_mutex_unlock(&srv->lock);
+}
+
+/* A due run nobody holds, or 0; *next_ms gets the earliest wake-up of a waiting run. */
+static int64_t claim(struct sw_server *srv, struct sw_db *db, int64_t *next_ms)
+{
+    struct sw_stmt *st = NULL;
+    int64_t now = sw_clock_now_ms(), found = 0;
+    *next_ms = 0;
+    if (sw_db_prepare(db, "SELECT id, coalesce(wake_at, 0) FROM sw_runs WHERE status = 'running' "
+                          "AND simulation = 0 ORDER BY coalesce(wake_at, 0), id LIMIT 64",
+                      &st, NULL) < 0) {
+        return 0;
+    }
+    pthread_mutex_lock(&srv->lock);
+    while (!found && sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+        int64_t id = sw_stmt_column_int(st, 0), wake = sw_stmt_column_int(st, 1);
+        if (busy(srv, id)) {
+            continue;
+        }
+        if (wake > now) {
+            if (!*next_ms || wake < *next_ms) {
+                *next_ms = wake;
+            }
+            continue;
+        }
+        srv->busy_runs = sw_realloc(srv->busy_runs, (size_t)(srv->nbusy + 1) * sizeof(int64_t));
+        srv->busy_runs[srv->nbusy++] = id;
+        found = id;
+    }
+    pthread_mutex_unlock(&srv->lock);
+    sw_stmt_finalize(st);
+    return found;
+}
+
+static void set_wake(struct sw_db *db, int64_t run_id, int64_t wake)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    if (wake) {
+        sw_params_add_int(&p, wake);
+    } else {
+        sw_params_add_null(&p);
+    }
+    sw_params_add_int(&p, run_id);
+    sw_db_exec_params(db, "UPDATE sw_runs SET wake_at = ?1 WHERE id = ?2", &p, NULL, NULL);
+    sw_params_release(&p);
+}
+
+static void fail_run(struct sw_db *db, int64_t run_id, int64_t campaign_id, const char *msg)
+{
+    struct sw_catalog cat = {db};
+    sw_catalog_run_finish(&cat, run_id, "failed", msg, sw_clock_now_ms(), NULL);
+    sw_catalog_campaign_after_run(&cat, campaign_id, "failed", sw_clock_now_ms(), NULL, NULL);
+    sw_catalog_log(&cat, "error", campaign_id, run_id, NULL, msg);
+}
+
+static void work(struct sw_server *srv, struct sw_db *db, int64_t run_id)
+{
+    struct sw_stmt *st = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_campaign *c = NULL;
+    char *doc = NULL, *vars = NULL;
+    int64_t campaign_id = 0, wake = 0;
+    json_t *variables = NULL;
+    if (sw_db_prepare(db, "SELECT campaign_id, document, variables FROM sw_runs WHERE id = ?1",
+                      &st, NULL) == 0) {
+        sw_stmt_bind_int(st, 1, run_id);
+        if (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            campaign_id = sw_stmt_column_int(st, 0);
+            doc = sw_stmt_column_text(st, 1) ? sw_strdup(sw_stmt_column_text(st, 1)) : NULL;
+            vars = sw_stmt_column_text(st, 2) ? sw_strdup(sw_stmt_column_text(st, 2)) : NULL;
+        }
+    }
+    sw_stmt_finalize(st);
+    if (!doc) {
+        goto out;
+    }
+    if (sw_svc_load(srv, doc, &c, &err) < 0) {
+        char *msg = sw_error_format(&err);
+        char *full = sw_asprintf("the run's campaign no longer validates against the data "
+                                 "source: %s",
+                                 msg);
+        fail_run(db, run_id, campaign_id, full);
+        free(full);
+        free(msg);
+        goto out;
+    }
+    variables = vars ? json_loads(vars, 0, NULL) : json_object();
+    struct sw_catalog cat = {db};
+    struct sw_engine eng = {db, &cat, srv->schema, &srv->config};
+    struct sw_run_opts opts = {.trigger = "worker", .variables = variables};
+    int state = sw_engine_step(&eng, c, campaign_id, run_id, &opts, &wake, &err);
+    if (state == SW_RUN_WAITING) {
+        set_wake(db, run_id, wake);
+    } else if (state == SW_RUN_ACTIVE) {
+        fail_run(db, run_id, campaign_id, "the run cannot progress (no task is ready)");
+    } else if (state < 0) {
+        /* The catalog itself failed (busy, disk): leave the run as it is and retry later. */
+        char *msg = sw_error_format(&err);
+        sw_warn("run %lld: %s", (long long)run_id, msg);
+        free(msg);
+        set_wake(db, run_id, sw_clock_now_ms() + 1000);
+    }
+    atomic_fetch_add(&srv->metrics.tasks_executed, 1);
+out:
+    json_decref(variables);
+    sw_campaign_free(c);
+    free(doc);
+    free(vars);
+    sw_error_release(&err);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct sw_server *srv = w->srv;
+    struct sw_db *db = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    if (sw_db_open(srv->set->data, &db, &err) < 0) {
+        char *msg = sw_error_format(&err);
+        sw_log(SW_LOG_ERROR, "worker %d: %s", w->index, msg);
+        free(msg);
+        sw_error_release(&err);
+        free(w);
+        return NULL;
+    }
+    while (!atomic_load(&srv->stopping)) {
+        int64_t next = 0;
+        int64_t run_id = claim(srv, db, &next);
+        if (run_id) {
+            work(srv, db, run_id);
+            release(srv, run_id);
+            continue;
+        }
+        /* Nothing due: sleep until kicked, the next wake-up, or a second at most. */
+        int64_t now = sw_clock_now_ms();
+        int64_t ms = next && next - now < 1000 ? (next > now ? next - now : 1) : 1000;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t)(ms / 1000);
+        ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&srv->lock);
+        if (!atomic_load(&srv->stopping)) {
+            pthread_cond_timedwait(&srv->wake, &srv->lock, &ts);
+        }
+        pthread_mutex_unlock(&srv->lock);
+    }
+    sw_db_close(db);
+    free(w);
+    return NULL;
+}
+
+int sw_workers_start(struct sw_server *srv, struct sw_error *err)
+{
+    int n = srv->set->workers > 0 ? srv->set->workers : 2;
+    srv->worker_threads = sw_calloc((size_t)n, sizeof(pthread_t));
+    for (int i = 0; i < n; i++) {
+        struct worker *w = sw_malloc(sizeof(*w));
+        w->srv = srv;
+        w->index = i;
+        if (pthread_create(&srv->worker_threads[i], NULL, worker_main, w) != 0) {
+            free(w);
+            return sw_error_set(err, SW_EIO, "cannot start worker %d: %s", i, strerror(errno));
+        }
+        srv->nworkers++;
+    }
+    return 0;
+}
+
+void sw_workers_join(struct sw_server *srv)
+{
+    for (int i = 0; i < srv->nworkers; i++) {
+        pthread_join(srv->worker_threads[i], NULL);
+    }
+    free(srv->worker_threads);
+    srv->worker_threads = NULL;
+    srv->nworkers = 0;
+}

@@ -1,0 +1,417 @@
+/*
+ * api.c - the route table, authentication and dispatch, and the small endpoints: health,
+ * metrics, OpenAPI, dimensions, audiences, sessions.
+ */
+#include "server/api.h"
+#include "core/clock.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define V1 "/api/v1"
+
+const struct sw_route sw_routes[] = {
+    {"GET", "/healthz", SW_ROLE_NONE, sw_api_healthz, "Liveness"},
+    {"GET", V1 "/healthz", SW_ROLE_NONE, sw_api_healthz, "Liveness"},
+    {"GET", "/metrics", SW_ROLE_NONE, sw_api_metrics, "Prometheus metrics"},
+    {"GET", V1 "/metrics", SW_ROLE_NONE, sw_api_metrics, "Prometheus metrics"},
+    {"GET", V1 "/openapi.json", SW_ROLE_NONE, sw_api_openapi, "This document"},
+    {"POST", V1 "/session", SW_ROLE_NONE, sw_api_session_create, "Sign in (sets the session cookie)"},
+    {"DELETE", V1 "/session", SW_ROLE_NONE, sw_api_session_delete, "Sign out"},
+    {"GET", V1 "/campaigns", SW_ROLE_VIEWER, sw_api_campaigns_list, "List campaigns"},
+    {"POST", V1 "/campaigns", SW_ROLE_EDITOR, sw_api_campaigns_create, "Create a draft campaign"},
+    {"GET", V1 "/campaigns/{id}", SW_ROLE_VIEWER, sw_api_campaigns_get, "Read a campaign"},
+    {"PUT", V1 "/campaigns/{id}", SW_ROLE_EDITOR, sw_api_campaigns_put, "Replace a campaign"},
+    {"DELETE", V1 "/campaigns/{id}", SW_ROLE_EDITOR, sw_api_campaigns_delete, "Delete a campaign"},
+    {"POST", V1 "/campaigns/{id}/duplicate", SW_ROLE_EDITOR, sw_api_campaigns_duplicate, "Duplicate"},
+    {"POST", V1 "/campaigns/{id}/start", SW_ROLE_EDITOR, sw_api_campaigns_start, "Start"},
+    {"POST", V1 "/campaigns/{id}/run-now", SW_ROLE_EDITOR, sw_api_campaigns_run_now, "Run now"},
+    {"POST", V1 "/campaigns/{id}/pause", SW_ROLE_EDITOR, sw_api_campaigns_pause, "Pause"},
+    {"POST", V1 "/campaigns/{id}/resume", SW_ROLE_EDITOR, sw_api_campaigns_resume, "Resume"},
+    {"POST", V1 "/campaigns/{id}/stop", SW_ROLE_EDITOR, sw_api_campaigns_stop, "Stop"},
+    {"POST", V1 "/campaigns/{id}/retry", SW_ROLE_EDITOR, sw_api_campaigns_retry, "Retry"},
+    {"POST", V1 "/campaigns/{id}/simulate", SW_ROLE_EDITOR, sw_api_campaigns_simulate, "Simulate"},
+    {"POST", V1 "/campaigns/{id}/trigger", SW_ROLE_EDITOR, sw_api_campaigns_trigger, "Trigger with variables"},
+    {"GET", V1 "/campaigns/{id}/schedule/preview", SW_ROLE_VIEWER, sw_api_campaigns_preview, "Next 10 execution times"},
+    {"GET", V1 "/campaigns/{id}/runs", SW_ROLE_VIEWER, sw_api_campaigns_runs, "Run history"},
+    {"GET", V1 "/campaigns/{id}/logs", SW_ROLE_VIEWER, sw_api_campaigns_logs, "Logs"},
+    {"POST", V1 "/campaigns/{id}/save-as-template", SW_ROLE_EDITOR, sw_api_campaigns_save_template, "Save as template"},
+    {"GET", V1 "/runs/{id}", SW_ROLE_VIEWER, sw_api_runs_get, "Read a run"},
+    {"GET", V1 "/runs/{id}/tasks", SW_ROLE_VIEWER, sw_api_runs_tasks, "Tasks of a run"},
+    {"GET", V1 "/runs/{id}/transitions/{from}/{port}/sample", SW_ROLE_VIEWER, sw_api_runs_sample, "Sample of a transition"},
+    {"GET", V1 "/runs/{id}/deliveries", SW_ROLE_VIEWER, sw_api_runs_deliveries, "Delivery ledger"},
+    {"POST", V1 "/runs/{id}/activities/{aid}/retry-failed", SW_ROLE_EDITOR, sw_api_runs_retry_failed, "Resend failed"},
+    {"POST", V1 "/runs/{id}/activities/{aid}/confirm", SW_ROLE_EDITOR, sw_api_runs_confirm, "Confirm a send"},
+    {"GET", V1 "/templates", SW_ROLE_VIEWER, sw_api_templates_list, "List templates"},
+    {"POST", V1 "/templates", SW_ROLE_EDITOR, sw_api_templates_create, "Create a template"},
+    {"GET", V1 "/templates/{id}", SW_ROLE_VIEWER, sw_api_templates_get, "Read a template"},
+    {"PUT", V1 "/templates/{id}", SW_ROLE_EDITOR, sw_api_templates_put, "Replace a template"},
+    {"DELETE", V1 "/templates/{id}", SW_ROLE_EDITOR, sw_api_templates_delete, "Delete a template"},
+    {"POST", V1 "/templates/{id}/instantiate", SW_ROLE_EDITOR, sw_api_templates_instantiate, "New campaign from a template"},
+    {"GET", V1 "/dimensions", SW_ROLE_VIEWER, sw_api_dimensions, "Discovered schema"},
+    {"GET", V1 "/audiences", SW_ROLE_VIEWER, sw_api_audiences, "Saved audiences"},
+};
+
+const size_t sw_nroutes = sizeof(sw_routes) / sizeof(sw_routes[0]);
+
+/* Match "/a/{x}/b" against "/a/12/b": 1 and the captured segments (pointers into a copy the
+ * caller owns), 0 otherwise. */
+static int match(const char *pattern, const char *path, char *scratch, size_t n,
+                 const char **params, int *nparams)
+{
+    size_t len = strlen(path);
+    if (len + 1 > n) {
+        return 0;
+    }
+    memcpy(scratch, path, len + 1);
+    *nparams = 0;
+    const char *p = pattern;
+    char *s = scratch;
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *pe = strchr(p, '}');
+            char *se = strchr(s, '/');
+            if (!pe || (se && se == s) || *nparams >= SW_HTTP_MAX_PARAMS) {
+                return 0;
+            }
+            if (se) {
+                *se = '\0';
+            }
+            if (!*s) {
+                return 0;
+            }
+            params[(*nparams)++] = s;
+            p = pe + 1;
+            if (!se) {
+                return *p == '\0';
+            }
+            s = se + 1;
+            if (*p != '/') {
+                return 0;
+            }
+            p++;
+            continue;
+        }
+        if (*p != *s) {
+            return 0;
+        }
+        p++;
+        s++;
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+static enum sw_role authenticate(struct sw_api *a)
+{
+    enum sw_role role = SW_ROLE_NONE;
+    const char *auth = sw_req_header(a->req, "Authorization");
+    const char *bearer = auth ? sw_auth_bearer(auth) : NULL;
+    if (bearer && sw_auth_token_check(a->db, bearer, &role, NULL) == 0 && role) {
+        return role;
+    }
+    const char *cookie = sw_req_header(a->req, "Cookie");
+    char *session = cookie ? sw_auth_cookie(cookie, "sw_session") : NULL;
+    if (session) {
+        char *user = NULL;
+        if (sw_auth_session_check(a->db, session, &role, &user, NULL) < 0) {
+            role = SW_ROLE_NONE;
+        }
+        free(user);
+        free(session);
+    }
+    return role;
+}
+
+/* Latency histogram bounds in microseconds (Prometheus buckets). */
+static const int64_t bounds_us[] = {500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
+                                    250000, 500000, 1000000, 5000000};
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void sw_api_dispatch(void *ud, struct sw_http_req *req, struct sw_http_resp *resp)
+{
+    struct sw_server *srv = ud;
+    char scratch[2048];
+    const struct sw_route *route = NULL;
+    bool path_known = false;
+    for (size_t i = 0; i < sw_nroutes && !route; i++) {
+        if (match(sw_routes[i].pattern, req->path, scratch, sizeof(scratch), req->params,
+                  &req->nparams)) {
+            path_known = true;
+            if (!strcmp(sw_routes[i].method, req->method)) {
+                route = &sw_routes[i];
+            }
+        }
+    }
+    if (!route) {
+        if (path_known) {
+            sw_resp_error(resp, 405, "METHOD_NOT_ALLOWED", "this method is not allowed here", NULL);
+        } else {
+            char *m = sw_asprintf("no such route: %s %s", req->method, req->path);
+            sw_resp_error(resp, 404, "NOT_FOUND", m, NULL);
+            free(m);
+        }
+    } else {
+        struct sw_api a = {.srv = srv, .req = req, .resp = resp};
+        a.db = sw_dbpool_get(&srv->pool);
+        a.cat.db = a.db;
+        a.role = route->role == SW_ROLE_NONE ? SW_ROLE_NONE : authenticate(&a);
+        if (route->role != SW_ROLE_NONE && a.role == SW_ROLE_NONE) {
+            sw_resp_error(resp, 401, "UNAUTHORIZED",
+                          "authentication required: an API token (Authorization: Bearer) or a "
+                          "session",
+                          NULL);
+            sw_resp_header(resp, "WWW-Authenticate", "Bearer");
+        } else if (a.role < route->role) {
+            char *m = sw_asprintf("the %s role is required (you have %s)",
+                                  sw_role_name(route->role), sw_role_name(a.role));
+            sw_resp_error(resp, 403, "FORBIDDEN", m, NULL);
+            free(m);
+        } else {
+            route->fn(&a);
+        }
+        sw_dbpool_put(&srv->pool, a.db);
+    }
+    int64_t us = mono_us() - req->started_us;
+    atomic_fetch_add(&srv->metrics.http_requests, 1);
+    atomic_fetch_add(&srv->metrics.latency_sum_us, us);
+    if (resp->status >= 500) {
+        atomic_fetch_add(&srv->metrics.http_errors, 1);
+    }
+    for (size_t i = 0; i < sizeof(bounds_us) / sizeof(bounds_us[0]); i++) {
+        if (us <= bounds_us[i]) {
+            atomic_fetch_add(&srv->metrics.latency_buckets[i], 1);
+        }
+    }
+}
+
+int64_t sw_api_id(struct sw_api *a, int param)
+{
+    int64_t id = 0;
+    if (param >= a->req->nparams || sw_parse_int64(a->req->params[param], &id) < 0 || id <= 0) {
+        sw_resp_error(a->resp, 404, "NOT_FOUND", "no such id", NULL);
+        return 0;
+    }
+    return id;
+}
+
+void sw_api_error(struct sw_api *a, const struct sw_error *err)
+{
+    sw_resp_from_error(a->resp, err);
+}
+
+void sw_api_not_found(struct sw_api *a, const char *what, int64_t id)
+{
+    char *m = sw_asprintf("no %s with id %lld", what, (long long)id);
+    sw_resp_error(a->resp, 404, "NOT_FOUND", m, NULL);
+    free(m);
+}
+
+json_t *sw_api_ms(int64_t ms)
+{
+    char iso[32];
+    if (!ms) {
+        return json_null();
+    }
+    sw_clock_format_iso(ms, iso, sizeof(iso));
+    return json_string(iso);
+}
+
+/* ---- small endpoints ---- */
+
+void sw_api_healthz(struct sw_api *a)
+{
+    int64_t one = 0;
+    bool ok = sw_db_query_int(a->db, "SELECT 1", NULL, &one, NULL) == 0 && one == 1;
+    sw_resp_json(a->resp, ok ? 200 : 503,
+                 json_pack("{s:s, s:I}", "status", ok ? "ok" : "database unavailable",
+                           "uptime_s", (json_int_t)((sw_clock_now_ms() - a->srv->started_ms) / 1000)));
+}
+
+void sw_api_metrics(struct sw_api *a)
+{
+    struct sw_buf b = SW_BUF_INIT;
+    struct sw_metrics *m = &a->srv->metrics;
+    struct sw_stmt *st = NULL;
+    sw_buf_puts(&b, "# HELP stepwise_runs Runs by status.\n# TYPE stepwise_runs gauge\n");
+    if (sw_db_prepare(a->db, "SELECT status, count(*) FROM sw_runs GROUP BY status", &st, NULL) == 0) {
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            sw_buf_printf(&b, "stepwise_runs{status=\"%s\"} %lld\n", sw_stmt_column_text(st, 0),
+                          (long long)sw_stmt_column_int(st, 1));
+        }
+    }
+    sw_stmt_finalize(st);
+    st = NULL;
+    sw_buf_puts(&b, "# HELP stepwise_tasks Tasks by status.\n# TYPE stepwise_tasks gauge\n");
+    if (sw_db_prepare(a->db, "SELECT status, count(*) FROM sw_tasks GROUP BY status", &st, NULL) == 0) {
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            sw_buf_printf(&b, "stepwise_tasks{status=\"%s\"} %lld\n", sw_stmt_column_text(st, 0),
+                          (long long)sw_stmt_column_int(st, 1));
+        }
+    }
+    sw_stmt_finalize(st);
+    st = NULL;
+    sw_buf_puts(&b, "# HELP stepwise_campaigns Campaigns by status.\n# TYPE stepwise_campaigns gauge\n");
+    if (sw_db_prepare(a->db, "SELECT status, n FROM sw_campaign_counts ORDER BY status", &st, NULL) == 0) {
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            sw_buf_printf(&b, "stepwise_campaigns{status=\"%s\"} %lld\n", sw_stmt_column_text(st, 0),
+                          (long long)sw_stmt_column_int(st, 1));
+        }
+    }
+    sw_stmt_finalize(st);
+    sw_buf_printf(&b,
+                  "# HELP stepwise_runs_started_total Runs started by this process.\n"
+                  "# TYPE stepwise_runs_started_total counter\nstepwise_runs_started_total %lld\n"
+                  "# HELP stepwise_tasks_executed_total Tasks executed by this process.\n"
+                  "# TYPE stepwise_tasks_executed_total counter\nstepwise_tasks_executed_total %lld\n"
+                  "# HELP stepwise_schedule_ticks_skipped_total Ticks skipped while a run was active.\n"
+                  "# TYPE stepwise_schedule_ticks_skipped_total counter\n"
+                  "stepwise_schedule_ticks_skipped_total %lld\n",
+                  (long long)atomic_load(&m->runs_started), (long long)atomic_load(&m->tasks_executed),
+                  (long long)atomic_load(&m->ticks_skipped));
+    sw_buf_puts(&b, "# HELP stepwise_http_request_duration_seconds HTTP request latency.\n"
+                    "# TYPE stepwise_http_request_duration_seconds histogram\n");
+    for (size_t i = 0; i < sizeof(bounds_us) / sizeof(bounds_us[0]); i++) {
+        sw_buf_printf(&b, "stepwise_http_request_duration_seconds_bucket{le=\"%g\"} %lld\n",
+                      (double)bounds_us[i] / 1e6, (long long)atomic_load(&m->latency_buckets[i]));
+    }
+    long long total = atomic_load(&m->http_requests);
+    sw_buf_printf(&b,
+                  "stepwise_http_request_duration_seconds_bucket{le=\"+Inf\"} %lld\n"
+                  "stepwise_http_request_duration_seconds_sum %g\n"
+                  "stepwise_http_request_duration_seconds_count %lld\n"
+                  "# HELP stepwise_http_errors_total HTTP responses with a 5xx status.\n"
+                  "# TYPE stepwise_http_errors_total counter\nstepwise_http_errors_total %lld\n",
+                  total, (double)atomic_load(&m->latency_sum_us) / 1e6, total,
+                  (long long)atomic_load(&m->http_errors));
+    sw_resp_text(a->resp, 200, "text/plain; version=0.0.4", b.data);
+    sw_buf_release(&b);
+}
+
+/* "{id}" parameters of a pattern as OpenAPI path parameters. */
+static json_t *path_params(const char *pattern)
+{
+    json_t *params = json_array();
+    for (const char *p = strchr(pattern, '{'); p; p = strchr(p + 1, '{')) {
+        const char *e = strchr(p, '}');
+        char *name = sw_strndup(p + 1, (size_t)(e - p - 1));
+        json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", name, "in",
+                                                "path", "required", 1, "schema", "type", "string"));
+        free(name);
+    }
+    return params;
+}
+
+void sw_api_openapi(struct sw_api *a)
+{
+    json_t *paths = json_object();
+    for (size_t i = 0; i < sw_nroutes; i++) {
+        const struct sw_route *r = &sw_routes[i];
+        const char *path = r->pattern;
+        if (strncmp(path, V1, strlen(V1)) != 0) {
+            continue; /* /healthz and /metrics are also served under /api/v1 */
+        }
+        path += strlen(V1);
+        json_t *item = json_object_get(paths, path);
+        if (!item) {
+            item = json_object();
+            json_object_set_new(paths, path, item);
+        }
+        char method[8];
+        size_t n = strlen(r->method);
+        for (size_t k = 0; k <= n && k < sizeof(method); k++) {
+            method[k] = (char)(r->method[k] >= 'A' && r->method[k] <= 'Z' ? r->method[k] + 32
+                                                                           : r->method[k]);
+        }
+        json_t *op = json_pack("{s:s, s:o, s:{s:{s:s}, s:{s:s}}}", "summary", r->summary,
+                               "parameters", path_params(path), "responses", "200",
+                               "description", "OK", "default", "description",
+                               "Error: {\"error\": {\"code\", \"message\", \"details\"}}");
+        if (r->role != SW_ROLE_NONE) {
+            json_object_set_new(op, "security",
+                                json_pack("[{s:[]}, {s:[]}]", "bearer", "session"));
+            json_object_set_new(op, "x-stepwise-role", json_string(sw_role_name(r->role)));
+        }
+        json_object_set_new(item, method, op);
+    }
+    json_t *doc = json_pack(
+        "{s:s, s:{s:s, s:s}, s:[{s:s}], s:o, s:{s:{s:{s:s, s:s}, s:{s:s, s:s, s:s}}}}",
+        "openapi", "3.0.3", "info", "title", "Stepwise API", "version", "1", "servers", "url",
+        "/api/v1", "paths", paths, "components", "securitySchemes", "bearer", "type", "http",
+        "scheme", "bearer", "session", "type", "apiKey", "in", "cookie", "name", "sw_session");
+    sw_resp_json(a->resp, 200, doc);
+}
+
+void sw_api_dimensions(struct sw_api *a)
+{
+    sw_resp_json(a->resp, 200, sw_schema_to_json(a->srv->schema));
+}
+
+void sw_api_audiences(struct sw_api *a)
+{
+    json_t *items = json_array();
+    struct sw_stmt *st = NULL;
+    if (sw_db_prepare(a->db,
+                      "SELECT id, name, dimension, count, updated_at FROM sw_audiences ORDER BY name",
+                      &st, NULL) == 0) {
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            json_array_append_new(
+                items, json_pack("{s:I, s:s, s:s, s:I, s:o}", "id",
+                                 (json_int_t)sw_stmt_column_int(st, 0), "name",
+                                 sw_stmt_column_text(st, 1), "dimension", sw_stmt_column_text(st, 2),
+                                 "count", (json_int_t)sw_stmt_column_int(st, 3), "updated_at",
+                                 sw_api_ms(sw_stmt_column_int(st, 4))));
+        }
+    }
+    sw_stmt_finalize(st);
+    sw_resp_json(a->resp, 200, json_pack("{s:o}", "items", items));
+}
+
+void sw_api_session_create(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    json_t *body = sw_req_json(a->req, a->resp);
+    char *session = NULL;
+    enum sw_role role = SW_ROLE_NONE;
+    if (!body) {
+        return;
+    }
+    const char *user = json_string_value(json_object_get(body, "username"));
+    const char *pass = json_string_value(json_object_get(body, "password"));
+    if (!user || !pass) {
+        sw_resp_error(a->resp, 400, "BAD_REQUEST", "username and password are required", NULL);
+    } else if (sw_auth_login(a->db, user, pass, &session, &role, &err) < 0) {
+        sw_resp_error(a->resp, 401, "UNAUTHORIZED", "wrong username or password", NULL);
+    } else {
+        char *cookie = sw_auth_set_cookie(session);
+        sw_resp_header(a->resp, "Set-Cookie", cookie);
+        sw_resp_json(a->resp, 200, json_pack("{s:s, s:s}", "username", user, "role",
+                                             sw_role_name(role)));
+        free(cookie);
+    }
+    free(session);
+    json_decref(body);
+    sw_error_release(&err);
+}
+
+void sw_api_session_delete(struct sw_api *a)
+{
+    const char *cookie = sw_req_header(a->req, "Cookie");
+    char *session = cookie ? sw_auth_cookie(cookie, "sw_session") : NULL;
+    if (session) {
+        sw_auth_logout(a->db, session, NULL);
+        free(session);
+    }
+    char *clear = sw_auth_clear_cookie();
+    sw_resp_header(a->resp, "Set-Cookie", clear);
+    free(clear);
+    a->resp->status = 204;
+    sw_buf_reset(&a->resp->body);
+}

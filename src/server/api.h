@@ -1,0 +1,84 @@
+/*
+ * api.h - the HTTP API of SPEC §4: the route table, the per-request context and the
+ * handlers (api_<resource>.c). A handler reads the request and fills the response; errors
+ * always take the SPEC shape. Everything a request allocates is released with it.
+ */
+#ifndef SW_API_H
+#define SW_API_H
+
+#include "catalog/catalog.h"
+#include "server/auth.h"
+#include "server/http.h"
+#include "server/server.h"
+
+struct sw_api {
+    struct sw_server *srv;
+    struct sw_db *db;
+    struct sw_catalog cat;
+    enum sw_role role;
+    struct sw_http_req *req;
+    struct sw_http_resp *resp;
+};
+
+typedef void (*sw_api_fn)(struct sw_api *a);
+
+struct sw_route {
+    const char *method;
+    const char *pattern; /* "/api/v1/campaigns/{id}"; {x} matches one path segment */
+    enum sw_role role;   /* least role allowed; SW_ROLE_NONE = public */
+    sw_api_fn fn;
+    const char *summary; /* for the OpenAPI document */
+};
+
+extern const struct sw_route sw_routes[];
+extern const size_t sw_nroutes;
+
+/* The http handler: authenticate, route, run, count. */
+void sw_api_dispatch(void *srv, struct sw_http_req *req, struct sw_http_resp *resp);
+
+/* Helpers for handlers. */
+int64_t sw_api_id(struct sw_api *a, int param);          /* path parameter as an id; 0 + 404 set */
+void sw_api_error(struct sw_api *a, const struct sw_error *err);
+void sw_api_not_found(struct sw_api *a, const char *what, int64_t id);
+json_t *sw_api_ms(int64_t ms);                            /* ISO-8601 string or null */
+
+/* Handlers. */
+void sw_api_campaigns_list(struct sw_api *a);
+void sw_api_campaigns_create(struct sw_api *a);
+void sw_api_campaigns_get(struct sw_api *a);
+void sw_api_campaigns_put(struct sw_api *a);
+void sw_api_campaigns_delete(struct sw_api *a);
+void sw_api_campaigns_duplicate(struct sw_api *a);
+void sw_api_campaigns_start(struct sw_api *a);
+void sw_api_campaigns_run_now(struct sw_api *a);
+void sw_api_campaigns_pause(struct sw_api *a);
+void sw_api_campaigns_resume(struct sw_api *a);
+void sw_api_campaigns_stop(struct sw_api *a);
+void sw_api_campaigns_retry(struct sw_api *a);
+void sw_api_campaigns_simulate(struct sw_api *a);
+void sw_api_campaigns_trigger(struct sw_api *a);
+void sw_api_campaigns_preview(struct sw_api *a);
+void sw_api_campaigns_runs(struct sw_api *a);
+void sw_api_campaigns_logs(struct sw_api *a);
+void sw_api_campaigns_save_template(struct sw_api *a);
+void sw_api_runs_get(struct sw_api *a);
+void sw_api_runs_tasks(struct sw_api *a);
+void sw_api_runs_sample(struct sw_api *a);
+void sw_api_runs_deliveries(struct sw_api *a);
+void sw_api_runs_retry_failed(struct sw_api *a);
+void sw_api_runs_confirm(struct sw_api *a);
+void sw_api_templates_list(struct sw_api *a);
+void sw_api_templates_create(struct sw_api *a);
+void sw_api_templates_get(struct sw_api *a);
+void sw_api_templates_put(struct sw_api *a);
+void sw_api_templates_delete(struct sw_api *a);
+void sw_api_templates_instantiate(struct sw_api *a);
+void sw_api_dimensions(struct sw_api *a);
+void sw_api_audiences(struct sw_api *a);
+void sw_api_healthz(struct sw_api *a);
+void sw_api_metrics(struct sw_api *a);
+void sw_api_openapi(struct sw_api *a);
+void sw_api_session_create(struct sw_api *a);
+void sw_api_session_delete(struct sw_api *a);
+
+#endif

@@ -1,0 +1,908 @@
+/*
+ * api_campaigns.c - /campaigns: the list (filters, sort, keyset cursor), CRUD, duplicate,
+ * lifecycle actions, simulate, trigger, schedule preview, run history and logs.
+ */
+#include "catalog/catalog.h"
+#include "core/clock.h"
+#include "core/util.h"
+#include "model/campaign.h"
+#include "scheduler/schedule.h"
+#include "server/api.h"
+#include "server/service.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- list ---- */
+
+struct sort_key {
+    const char *name;
+    const char *expr; /* the indexed expression */
+    bool is_time;
+};
+
+static const struct sort_key sorts[] = {
+    {"updated_at", "c.updated_at", true},
+    {"created_at", "c.created_at", true},
+    {"name", "c.name", false},
+    {"status", "c.status", false},
+    {"last_run_at", "coalesce(c.last_run_at, 0)", true},
+    {"next_run_at", "coalesce(c.next_run_at, 0)", true},
+};
+
+/* Comma-separated values as "IN (?, ?)" with bound parameters. */
+static void in_list(struct sw_buf *sql, struct sw_params *p, const char *expr, const char *csv)
+{
+    char *copy = sw_strdup(csv);
+    int n = 0;
+    sw_buf_printf(sql, " AND %s IN (", expr);
+    for (char *s = copy, *e; s; s = e) {
+        e = strchr(s, ',');
+        if (e) {
+            *e++ = '\0';
+        }
+        if (!*s) {
+            continue;
+        }
+        sw_buf_printf(sql, "%s?%d", n++ ? ", " : "", sw_params_add_text(p, s));
+    }
+    if (!n) {
+        sw_buf_puts(sql, "NULL");
+    }
+    sw_buf_putc(sql, ')');
+    free(copy);
+}
+
+/* Cursor: base64url of {"v": last sort value, "id": last id}. */
+static char *make_cursor(const json_t *v, int64_t id)
+{
+    json_t *o = json_pack("{s:O, s:I}", "v", v, "id", (json_int_t)id);
+    char *s = json_dumps(o, JSON_COMPACT);
+    size_t n = strlen(s);
+    size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *b = sw_malloc(cap);
+    sodium_bin2base64(b, cap, (const unsigned char *)s, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    free(s);
+    json_decref(o);
+    return b;
+}
+
+static json_t *read_cursor(const char *cursor)
+{
+    size_t n = strlen(cursor), len = 0;
+    if (n > 2048) {
+        return NULL;
+    }
+    unsigned char *bin = sw_malloc(n + 1);
+    json_t *o = NULL;
+    if (sodium_base642bin(bin, n, cursor, n, NULL, &len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0) {
+        o = json_loadb((const char *)bin, len, 0, NULL);
+    }
+    free(bin);
+    if (o && (!json_is_integer(json_object_get(o, "id")) ||
+              !(json_is_string(json_object_get(o, "v")) || json_is_integer(json_object_get(o, "v"))))) {
+        json_decref(o);
+        o = NULL;
+    }
+    return o;
+}
+
+static int bad_param(struct sw_api *a, const char *name, const char *msg)
+{
+    json_t *d = json_pack("[{s:s, s:s}]", "path", name, "message", msg);
+    char *m = sw_asprintf("invalid query parameter %s: %s", name, msg);
+    sw_resp_error(a->resp, 400, "BAD_REQUEST", m, d);
+    free(m);
+    return -1;
+}
+
+static int time_param(struct sw_api *a, const char *name, int64_t *ms)
+{
+    const char *v = sw_req_query(a->req, name);
+    *ms = 0;
+    if (v && sw_clock_parse_iso(v, ms) < 0) {
+        return bad_param(a, name, "expected an ISO-8601 date or date-time");
+    }
+    return 0;
+}
+
+void sw_api_campaigns_list(struct sw_api *a)
+{
+    const char *q = sw_req_query(a->req, "q");
+    const char *status = sw_req_query(a->req, "status");
+    const char *parent = sw_req_query(a->req, "campaign");
+    const char *dim = sw_req_query(a->req, "dimension");
+    const char *tag = sw_req_query(a->req, "tag");
+    const char *sort = sw_req_query(a->req, "sort");
+    const char *order = sw_req_query(a->req, "order");
+    const char *limit_s = sw_req_query(a->req, "limit");
+    const char *cursor_s = sw_req_query(a->req, "cursor");
+    const char *offset_s = sw_req_query(a->req, "offset");
+    const struct sort_key *sk = &sorts[0];
+    int64_t limit = 50, offset = 0, from = 0, to = 0;
+    bool desc = true;
+    json_t *cursor = NULL;
+    struct sw_buf where = SW_BUF_INIT, sql = SW_BUF_INIT;
+    struct sw_params p = SW_PARAMS_INIT;
+    struct sw_stmt *st = NULL;
+    json_t *items = json_array();
+    struct sw_error err = SW_ERROR_INIT;
+
+    if (sort) {
+        sk = NULL;
+        for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++) {
+            if (!strcmp(sorts[i].name, sort)) {
+                sk = &sorts[i];
+            }
+        }
+        if (!sk) {
+            bad_param(a, "sort", "expected one of name, status, last_run_at, next_run_at, "
+                                 "updated_at, created_at");
+            goto out;
+        }
+    }
+    desc = order ? !strcmp(order, "desc") : (sk->is_time ? true : false);
+    if (order && strcmp(order, "asc") && strcmp(order, "desc")) {
+        bad_param(a, "order", "expected asc or desc");
+        goto out;
+    }
+    if (limit_s && (sw_parse_int64(limit_s, &limit) < 0 || limit < 1 || limit > 500)) {
+        bad_param(a, "limit", "expected an integer between 1 and 500");
+        goto out;
+    }
+    if (offset_s && (sw_parse_int64(offset_s, &offset) < 0 || offset < 0 || offset > 100000)) {
+        bad_param(a, "offset", "expected an integer between 0 and 100000 (use cursor to go deeper)");
+        goto out;
+    }
+    if (cursor_s && !(cursor = read_cursor(cursor_s))) {
+        bad_param(a, "cursor", "not a cursor returned by this list");
+        goto out;
+    }
+    if (time_param(a, "processed_from", &from) < 0 || time_param(a, "processed_to", &to) < 0) {
+        goto out;
+    }
+    if (q && strlen(q) > 200) {
+        bad_param(a, "q", "at most 200 characters");
+        goto out;
+    }
+    /* Filters */
+    sw_buf_puts(&where, "1");
+    if (q && *q) {
+        if (strlen(q) >= 3) {
+            /* trigram index: the query is one quoted FTS5 string, quotes doubled */
+            struct sw_buf phrase = SW_BUF_INIT;
+            sw_buf_putc(&phrase, '"');
+            for (const char *s = q; *s; s++) {
+                if (*s == '"') {
+                    sw_buf_putc(&phrase, '"');
+                }
+                sw_buf_putc(&phrase, *s);
+            }
+            sw_buf_putc(&phrase, '"');
+            sw_buf_printf(&where, " AND c.id IN (SELECT rowid FROM sw_campaigns_fts WHERE "
+                                  "sw_campaigns_fts MATCH ?%d)",
+                          sw_params_add_text(&p, phrase.data));
+            sw_buf_release(&phrase);
+        } else {
+            int n = sw_params_add_text(&p, q);
+            sw_buf_printf(&where, " AND (instr(lower(c.name), lower(?%d)) > 0 OR "
+                                  "instr(lower(coalesce(c.description, '')), lower(?%d)) > 0)",
+                          n, n);
+        }
+    }
+    if (status) {
+        in_list(&where, &p, "c.status", status);
+    }
+    if (parent) {
+        in_list(&where, &p, "c.campaign", parent);
+    }
+    if (dim) {
+        in_list(&where, &p, "c.dimension", dim);
+    }
+    if (tag) {
+        struct sw_buf t = SW_BUF_INIT;
+        in_list(&t, &p, "tg.tag", tag);
+        sw_buf_printf(&where, " AND c.id IN (SELECT tg.campaign_id FROM sw_campaign_tags tg WHERE 1%s)",
+                      t.data);
+        sw_buf_release(&t);
+    }
+    if (from || to) {
+        /* a run within the range */
+        sw_buf_puts(&where, " AND EXISTS (SELECT 1 FROM sw_runs r WHERE r.campaign_id = c.id AND "
+                            "r.simulation = 0");
+        if (from) {
+            sw_buf_printf(&where, " AND coalesce(r.ended_at, r.started_at) >= ?%d",
+                          sw_params_add_int(&p, from));
+        }
+        if (to) {
+            sw_buf_printf(&where, " AND r.started_at <= ?%d", sw_params_add_int(&p, to));
+        }
+        sw_buf_putc(&where, ')');
+    }
+    size_t nfilter = p.n;
+    /* The total: per-status counters when the filter is at most a status list. */
+    int64_t total = 0;
+    bool simple = !q && !parent && !dim && !tag && !from && !to;
+    if (simple) {
+        struct sw_buf cs = SW_BUF_INIT;
+        sw_buf_puts(&cs, "SELECT coalesce(sum(n), 0) FROM sw_campaign_counts c WHERE 1");
+        if (status) {
+            struct sw_params sp = SW_PARAMS_INIT;
+            in_list(&cs, &sp, "c.status", status);
+            sw_db_query_int(a->db, cs.data, &sp, &total, &err);
+            sw_params_release(&sp);
+        } else {
+            sw_db_query_int(a->db, cs.data, NULL, &total, &err);
+        }
+        sw_buf_release(&cs);
+    } else {
+        sw_buf_printf(&sql, "SELECT count(*) FROM sw_campaigns c WHERE %s", where.data);
+        sw_db_query_int(a->db, sql.data, &p, &total, &err);
+        sw_buf_reset(&sql);
+    }
+    (void)nfilter;
+    /* The page */
+    sw_buf_printf(&sql, "SELECT c.id, %s FROM sw_campaigns c WHERE %s", sk->expr, where.data);
+    if (cursor) {
+        const json_t *v = json_object_get(cursor, "v");
+        int vi = json_is_integer(v) ? sw_params_add_int(&p, json_integer_value(v))
+                                    : sw_params_add_text(&p, json_string_value(v));
+        int ii = sw_params_add_int(&p, json_integer_value(json_object_get(cursor, "id")));
+        sw_buf_printf(&sql, " AND (%s, c.id) %s (?%d, ?%d)", sk->expr, desc ? "<" : ">", vi, ii);
+    }
+    sw_buf_printf(&sql, " ORDER BY %s %s, c.id %s LIMIT ?%d", sk->expr, desc ? "DESC" : "ASC",
+                  desc ? "DESC" : "ASC", sw_params_add_int(&p, limit + 1));
+    if (offset && !cursor) {
+        sw_buf_printf(&sql, " OFFSET ?%d", sw_params_add_int(&p, offset));
+    }
+    if (sw_db_prepare(a->db, sql.data, &st, &err) < 0 || sw_stmt_bind_params(st, &p, &err) < 0) {
+        sw_api_error(a, &err);
+        goto out;
+    }
+    int64_t n = 0, last_id = 0;
+    json_t *last_v = NULL;
+    int rc;
+    while ((rc = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
+        if (n == limit) {
+            break; /* one more row than the page: there is a next page */
+        }
+        json_t *item = NULL;
+        last_id = sw_stmt_column_int(st, 0);
+        json_decref(last_v);
+        last_v = sw_stmt_column_type(st, 1) == SW_V_TEXT ? json_string(sw_stmt_column_text(st, 1))
+                                                        : json_integer(sw_stmt_column_int(st, 1));
+        if (sw_svc_campaign_json(a->db, last_id, false, &item, NULL) == 0) {
+            json_array_append_new(items, item);
+        }
+        n++;
+    }
+    if (rc < 0) {
+        json_decref(last_v);
+        sw_api_error(a, &err);
+        goto out;
+    }
+    json_t *next = json_null();
+    if (rc == SW_STEP_ROW && last_v) {
+        char *c = make_cursor(last_v, last_id);
+        json_decref(next);
+        next = json_string(c);
+        free(c);
+    }
+    json_decref(last_v);
+    sw_resp_json(a->resp, 200, json_pack("{s:O, s:I, s:o}", "items", items, "total",
+                                         (json_int_t)total, "next_cursor", next));
+out:
+    sw_stmt_finalize(st);
+    json_decref(items);
+    json_decref(cursor);
+    sw_buf_release(&where);
+    sw_buf_release(&sql);
+    sw_params_release(&p);
+    sw_error_release(&err);
+}
+
+/* ---- create, read, replace, delete, duplicate ---- */
+
+/* Validate a document against the data source; on failure the response is set. */
+static struct sw_campaign *validated(struct sw_api *a, json_t *doc)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_campaign *c = NULL;
+    if (sw_campaign_from_json(doc, a->srv->schema, sw_clock_now_ms(), &c, &err) < 0) {
+        sw_api_error(a, &err);
+    }
+    sw_error_release(&err);
+    return c;
+}
+
+/* The columns the list shows, from a validated document. */
+static void doc_columns(struct sw_params *p, const struct sw_campaign *c)
+{
+    const json_t *d = c->doc;
+    const char *desc = json_string_value(json_object_get(d, "description"));
+    const char *parent = json_string_value(json_object_get(d, "campaign"));
+    json_t *tags = json_object_get(d, "tags");
+    char *tj = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : sw_strdup("[]");
+    char *doc = sw_campaign_serialize(c);
+    sw_params_add_text(p, c->name);
+    if (desc) {
+        sw_params_add_text(p, desc);
+    } else {
+        sw_params_add_null(p);
+    }
+    if (parent) {
+        sw_params_add_text(p, parent);
+    } else {
+        sw_params_add_null(p);
+    }
+    sw_params_add_text(p, c->dimension);
+    sw_params_add_text(p, tj);
+    sw_params_add_text(p, doc);
+    free(tj);
+    free(doc);
+}
+
+static void respond_campaign(struct sw_api *a, int status, int64_t id)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    json_t *o = NULL;
+    if (sw_svc_campaign_json(a->db, id, true, &o, &err) < 0) {
+        sw_api_error(a, &err);
+    } else {
+        sw_resp_json(a->resp, status, o);
+    }
+    sw_error_release(&err);
+}
+
+static int64_t insert_campaign(struct sw_api *a, const struct sw_campaign *c, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t id = 0, now = sw_clock_now_ms();
+    doc_columns(&p, c);
+    sw_params_add_int(&p, now);
+    int rc = sw_db_exec_params(a->db,
+                               "INSERT INTO sw_campaigns(name, description, campaign, dimension, "
+                               "tags, document, status, created_at, updated_at) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7, ?7)",
+                               &p, NULL, err);
+    if (rc == 0) {
+        sw_db_query_int(a->db, "SELECT last_insert_rowid()", NULL, &id, err);
+    }
+    sw_params_release(&p);
+    return id;
+}
+
+void sw_api_campaigns_create(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    json_t *body = sw_req_json(a->req, a->resp);
+    struct sw_campaign *c = body ? validated(a, body) : NULL;
+    if (c) {
+        int64_t id = insert_campaign(a, c, &err);
+        if (!id) {
+            sw_api_error(a, &err);
+        } else {
+            respond_campaign(a, 201, id);
+        }
+    }
+    sw_campaign_free(c);
+    json_decref(body);
+    sw_error_release(&err);
+}
+
+void sw_api_campaigns_get(struct sw_api *a)
+{
+    int64_t id = sw_api_id(a, 0);
+    if (id) {
+        respond_campaign(a, 200, id);
+    }
+}
+
+/* The campaign's status, or NULL with a 404 set. */
+static char *status_of(struct sw_api *a, int64_t id)
+{
+    struct sw_stmt *st = NULL;
+    char *status = NULL;
+    if (sw_db_prepare(a->db, "SELECT status FROM sw_campaigns WHERE id = ?1", &st, NULL) == 0) {
+        sw_stmt_bind_int(st, 1, id);
+        if (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            status = sw_strdup(sw_stmt_column_text(st, 0));
+        }
+    }
+    sw_stmt_finalize(st);
+    if (!status) {
+        sw_api_not_found(a, "campaign", id);
+    }
+    return status;
+}
+
+static void conflict(struct sw_api *a, const char *what, const char *status)
+{
+    char *m = sw_asprintf("cannot %s a campaign that is %s", what, status);
+    json_t *d = json_pack("[{s:s, s:s}]", "path", "status", "message", status);
+    sw_resp_error(a->resp, 409, "CONFLICT", m, d);
+    free(m);
+}
+
+void sw_api_campaigns_put(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0);
+    char *status = id ? status_of(a, id) : NULL;
+    json_t *body = NULL;
+    struct sw_campaign *c = NULL;
+    if (!status) {
+        goto out;
+    }
+    if (!strcmp(status, "running")) {
+        conflict(a, "edit", status);
+        goto out;
+    }
+    if (!(body = sw_req_json(a->req, a->resp)) || !(c = validated(a, body))) {
+        goto out;
+    }
+    struct sw_params p = SW_PARAMS_INIT;
+    doc_columns(&p, c);
+    sw_params_add_int(&p, sw_clock_now_ms());
+    sw_params_add_int(&p, id);
+    /* A schedule is armed by start/resume: an edit disarms a stale next_run_at. */
+    int rc = sw_db_exec_params(a->db,
+                               "UPDATE sw_campaigns SET name = ?1, description = ?2, campaign = ?3, "
+                               "dimension = ?4, tags = ?5, document = ?6, updated_at = ?7 "
+                               "WHERE id = ?8 AND status <> 'running'",
+                               &p, NULL, &err);
+    sw_params_release(&p);
+    if (rc < 0) {
+        sw_api_error(a, &err);
+    } else {
+        respond_campaign(a, 200, id);
+    }
+out:
+    sw_campaign_free(c);
+    json_decref(body);
+    free(status);
+    sw_error_release(&err);
+}
+
+void sw_api_campaigns_delete(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0);
+    char *status = id ? status_of(a, id) : NULL;
+    struct sw_stmt *st = NULL;
+    if (!status) {
+        goto out;
+    }
+    if (!strcmp(status, "running")) {
+        conflict(a, "delete", status);
+        goto out;
+    }
+    /* Work tables of its runs first (kept ones too), then the rows, in one transaction. */
+    if (sw_db_prepare(a->db, "SELECT id FROM sw_runs WHERE campaign_id = ?1", &st, NULL) == 0) {
+        sw_stmt_bind_int(st, 1, id);
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            sw_svc_drop_run_tables(a->db, sw_stmt_column_int(st, 0));
+        }
+    }
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, id);
+    int rc = sw_db_begin(a->db, &err);
+    static const char *const deletes[] = {
+        "DELETE FROM sw_tasks WHERE run_id IN (SELECT id FROM sw_runs WHERE campaign_id = ?1)",
+        "DELETE FROM sw_runs WHERE campaign_id = ?1",
+        "DELETE FROM sw_logs WHERE campaign_id = ?1",
+        "DELETE FROM sw_incremental WHERE campaign_id = ?1",
+        "DELETE FROM sw_campaigns WHERE id = ?1 AND status <> 'running'",
+    };
+    for (size_t i = 0; rc == 0 && i < sizeof(deletes) / sizeof(deletes[0]); i++) {
+        rc = sw_db_exec_params(a->db, deletes[i], &p, NULL, &err);
+    }
+    if (rc == 0) {
+        rc = sw_db_commit(a->db, &err);
+    }
+    sw_params_release(&p);
+    if (rc < 0) {
+        sw_db_rollback(a->db);
+        sw_api_error(a, &err);
+    } else {
+        a->resp->status = 204;
+    }
+out:
+    sw_stmt_finalize(st);
+    free(status);
+    sw_error_release(&err);
+}
+
+/* "<name> (copy)", then "(copy 2)", ...: the first free one. */
+static char *copy_name(struct sw_db *db, const char *table, const char *name)
+{
+    for (int n = 1; n < 10000; n++) {
+        char *cand = n == 1 ? sw_asprintf("%s (copy)", name) : sw_asprintf("%s (copy %d)", name, n);
+        struct sw_params p = SW_PARAMS_INIT;
+        struct sw_buf sql = SW_BUF_INIT;
+        int64_t used = 0;
+        sw_params_add_text(&p, cand);
+        sw_buf_printf(&sql, "SELECT count(*) FROM %s WHERE name = ?1", table);
+        sw_db_query_int(db, sql.data, &p, &used, NULL);
+        sw_buf_release(&sql);
+        sw_params_release(&p);
+        if (!used) {
+            return cand;
+        }
+        free(cand);
+    }
+    return sw_asprintf("%s (copy %lld)", name, (long long)sw_clock_now_ms());
+}
+
+/* A stored document with its name replaced. */
+static json_t *renamed(const char *document, const char *name)
+{
+    json_t *doc = json_loads(document, 0, NULL);
+    if (doc) {
+        json_object_set_new(doc, "name", json_string(name));
+        json_object_del(doc, "id");
+        json_object_del(doc, "status");
+    }
+    return doc;
+}
+
+static char *document_of(struct sw_db *db, const char *table, int64_t id, char **name)
+{
+    struct sw_stmt *st = NULL;
+    struct sw_buf sql = SW_BUF_INIT;
+    char *doc = NULL;
+    sw_buf_printf(&sql, "SELECT document, name FROM %s WHERE id = ?1", table);
+    if (sw_db_prepare(db, sql.data, &st, NULL) == 0) {
+        sw_stmt_bind_int(st, 1, id);
+        if (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            doc = sw_strdup(sw_stmt_column_text(st, 0));
+            *name = sw_strdup(sw_stmt_column_text(st, 1));
+        }
+    }
+    sw_stmt_finalize(st);
+    sw_buf_release(&sql);
+    return doc;
+}
+
+void sw_api_campaigns_duplicate(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0);
+    char *name = NULL, *copy = NULL;
+    char *document = id ? document_of(a->db, "sw_campaigns", id, &name) : NULL;
+    json_t *doc = NULL;
+    if (!document) {
+        if (id) {
+            sw_api_not_found(a, "campaign", id);
+        }
+        goto out;
+    }
+    copy = copy_name(a->db, "sw_campaigns", name);
+    doc = renamed(document, copy);
+    /* The copy is a draft of the same definition: stored as it is, even if the data source
+     * changed since (it is validated again when it is started). */
+    struct sw_params p = SW_PARAMS_INIT;
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    int64_t now = sw_clock_now_ms(), nid = 0;
+    sw_params_add_text(&p, copy);
+    sw_params_add_text(&p, text);
+    sw_params_add_int(&p, id);
+    sw_params_add_int(&p, now);
+    int rc = sw_db_exec_params(a->db,
+                               "INSERT INTO sw_campaigns(name, description, campaign, dimension, "
+                               "tags, document, status, created_at, updated_at) "
+                               "SELECT ?1, description, campaign, dimension, tags, ?2, 'draft', "
+                               "?4, ?4 FROM sw_campaigns WHERE id = ?3",
+                               &p, NULL, &err);
+    if (rc == 0) {
+        sw_db_query_int(a->db, "SELECT last_insert_rowid()", NULL, &nid, &err);
+    }
+    sw_params_release(&p);
+    free(text);
+    if (rc < 0 || !nid) {
+        sw_api_error(a, &err);
+    } else {
+        respond_campaign(a, 201, nid);
+    }
+out:
+    json_decref(doc);
+    free(document);
+    free(name);
+    free(copy);
+    sw_error_release(&err);
+}
+
+/* ---- lifecycle ---- */
+
+static void action(struct sw_api *a, const char *what)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0);
+    json_t *out = NULL;
+    if (!id) {
+        return;
+    }
+    if (sw_svc_action(a->srv, a->db, id, what, &out, &err) < 0) {
+        sw_api_error(a, &err);
+    } else {
+        sw_resp_json(a->resp, 200, out);
+    }
+    sw_error_release(&err);
+}
+
+void sw_api_campaigns_start(struct sw_api *a)
+{
+    action(a, "start");
+}
+
+void sw_api_campaigns_run_now(struct sw_api *a)
+{
+    action(a, "run-now");
+}
+
+void sw_api_campaigns_pause(struct sw_api *a)
+{
+    action(a, "pause");
+}
+
+void sw_api_campaigns_resume(struct sw_api *a)
+{
+    action(a, "resume");
+}
+
+void sw_api_campaigns_stop(struct sw_api *a)
+{
+    action(a, "stop");
+}
+
+void sw_api_campaigns_retry(struct sw_api *a)
+{
+    action(a, "retry");
+}
+
+/* {"variables": {...}} from an optional body; NULL with the response set on error. */
+static bool body_variables(struct sw_api *a, json_t **body, const json_t **vars)
+{
+    *body = NULL;
+    *vars = NULL;
+    if (a->req->body.len == 0) {
+        return true;
+    }
+    if (!(*body = sw_req_json(a->req, a->resp))) {
+        return false;
+    }
+    *vars = json_object_get(*body, "variables");
+    if (*vars && !json_is_object(*vars)) {
+        json_t *d = json_pack("[{s:s, s:s}]", "path", "$.variables", "message", "must be an object");
+        sw_resp_error(a->resp, 422, "VALIDATION", "variables must be an object", d);
+        return false;
+    }
+    return true;
+}
+
+void sw_api_campaigns_simulate(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0);
+    json_t *body = NULL, *result = NULL;
+    const json_t *vars = NULL;
+    if (id && body_variables(a, &body, &vars)) {
+        if (sw_svc_simulate(a->srv, a->db, id, vars, &result, &err) < 0) {
+            sw_api_error(a, &err);
+        } else {
+            sw_resp_json(a->resp, 200, result);
+        }
+    }
+    json_decref(body);
+    sw_error_release(&err);
+}
+
+void sw_api_campaigns_trigger(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0), run_id = 0;
+    json_t *body = NULL;
+    const json_t *vars = NULL;
+    if (id && body_variables(a, &body, &vars)) {
+        if (sw_svc_start_run(a->srv, a->db, id, "signal", vars, &run_id, &err) < 0) {
+            sw_api_error(a, &err);
+        } else {
+            sw_resp_json(a->resp, 202, json_pack("{s:I, s:s}", "run_id", (json_int_t)run_id,
+                                                 "status", "running"));
+        }
+    }
+    json_decref(body);
+    sw_error_release(&err);
+}
+
+void sw_api_campaigns_preview(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0);
+    char *name = NULL;
+    char *document = id ? document_of(a->db, "sw_campaigns", id, &name) : NULL;
+    json_t *doc = document ? json_loads(document, 0, NULL) : NULL;
+    struct sw_schedule *s = NULL;
+    if (!doc) {
+        if (id) {
+            sw_api_not_found(a, "campaign", id);
+        }
+        goto out;
+    }
+    const char *tz = json_string_value(json_object_get(doc, "timezone"));
+    if (sw_schedule_parse(json_object_get(doc, "schedule"), tz, &s, &err) < 0) {
+        sw_api_error(a, &err);
+        goto out;
+    }
+    const char *from_s = sw_req_query(a->req, "from");
+    int64_t from = sw_clock_now_ms();
+    if (from_s && sw_clock_parse_iso(from_s, &from) < 0) {
+        bad_param(a, "from", "expected an ISO-8601 date-time");
+        goto out;
+    }
+    sw_resp_json(a->resp, 200,
+                 json_pack("{s:s, s:o}", "timezone", tz ? tz : "UTC", "next",
+                           sw_schedule_preview(s, from, 10)));
+out:
+    sw_schedule_free(s);
+    json_decref(doc);
+    free(document);
+    free(name);
+    sw_error_release(&err);
+}
+
+/* ---- history ---- */
+
+json_t *sw_api_run_json(struct sw_stmt *st);
+json_t *sw_api_run_json(struct sw_stmt *st)
+{
+    const char *vars = sw_stmt_column_text(st, 7);
+    json_t *v = vars ? json_loads(vars, 0, NULL) : NULL;
+    return json_pack("{s:I, s:I, s:s, s:s, s:b, s:o, s:o, s:s?, s:o, s:I}", "id",
+                     (json_int_t)sw_stmt_column_int(st, 0), "campaign_id",
+                     (json_int_t)sw_stmt_column_int(st, 1), "status", sw_stmt_column_text(st, 2),
+                     "trigger", sw_stmt_column_text(st, 3), "simulation",
+                     (int)sw_stmt_column_int(st, 4), "started_at",
+                     sw_api_ms(sw_stmt_column_int(st, 5)), "ended_at",
+                     sw_api_ms(sw_stmt_column_int(st, 6)), "error", sw_stmt_column_text(st, 8),
+                     "variables", v ? v : json_object(), "seed",
+                     (json_int_t)sw_stmt_column_int(st, 9));
+}
+
+#define RUN_COLS "id, campaign_id, status, trigger, simulation, started_at, ended_at, variables, error, seed"
+
+void sw_api_campaigns_runs(struct sw_api *a)
+{
+    int64_t id = sw_api_id(a, 0);
+    struct sw_stmt *st = NULL;
+    json_t *items = json_array();
+    char *status = id ? status_of(a, id) : NULL;
+    if (status && sw_db_prepare(a->db, "SELECT " RUN_COLS " FROM sw_runs WHERE campaign_id = ?1 "
+                                       "ORDER BY id DESC LIMIT 200",
+                                &st, NULL) == 0) {
+        sw_stmt_bind_int(st, 1, id);
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            json_array_append_new(items, sw_api_run_json(st));
+        }
+        sw_resp_json(a->resp, 200, json_pack("{s:O}", "items", items));
+    }
+    sw_stmt_finalize(st);
+    json_decref(items);
+    free(status);
+}
+
+void sw_api_campaigns_logs(struct sw_api *a)
+{
+    int64_t id = sw_api_id(a, 0), run = 0, limit = 200;
+    const char *run_s = sw_req_query(a->req, "run");
+    const char *level = sw_req_query(a->req, "level");
+    const char *activity = sw_req_query(a->req, "activity");
+    const char *limit_s = sw_req_query(a->req, "limit");
+    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_params p = SW_PARAMS_INIT;
+    struct sw_stmt *st = NULL;
+    json_t *items = json_array();
+    char *status = id ? status_of(a, id) : NULL;
+    if (!status) {
+        goto out;
+    }
+    if (run_s && (sw_parse_int64(run_s, &run) < 0 || run <= 0)) {
+        bad_param(a, "run", "expected a run id");
+        goto out;
+    }
+    if (limit_s && (sw_parse_int64(limit_s, &limit) < 0 || limit < 1 || limit > 1000)) {
+        bad_param(a, "limit", "expected an integer between 1 and 1000");
+        goto out;
+    }
+    sw_buf_printf(&sql, "SELECT id, ts, level, run_id, activity, message FROM sw_logs "
+                        "WHERE campaign_id = ?%d",
+                  sw_params_add_int(&p, id));
+    if (run) {
+        sw_buf_printf(&sql, " AND run_id = ?%d", sw_params_add_int(&p, run));
+    }
+    if (level) {
+        in_list(&sql, &p, "level", level);
+    }
+    if (activity) {
+        sw_buf_printf(&sql, " AND activity = ?%d", sw_params_add_text(&p, activity));
+    }
+    sw_buf_printf(&sql, " ORDER BY id DESC LIMIT ?%d", sw_params_add_int(&p, limit));
+    if (sw_db_prepare(a->db, sql.data, &st, NULL) == 0 && sw_stmt_bind_params(st, &p, NULL) == 0) {
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            json_array_append_new(
+                items, json_pack("{s:I, s:o, s:s, s:o, s:s?, s:s}", "id",
+                                 (json_int_t)sw_stmt_column_int(st, 0), "time",
+                                 sw_api_ms(sw_stmt_column_int(st, 1)), "level",
+                                 sw_stmt_column_text(st, 2), "run_id",
+                                 sw_stmt_column_type(st, 3) == SW_V_NULL
+                                     ? json_null()
+                                     : json_integer(sw_stmt_column_int(st, 3)),
+                                 "activity", sw_stmt_column_text(st, 4), "message",
+                                 sw_stmt_column_text(st, 5)));
+        }
+    }
+    sw_resp_json(a->resp, 200, json_pack("{s:O}", "items", items));
+out:
+    sw_stmt_finalize(st);
+    json_decref(items);
+    sw_buf_release(&sql);
+    sw_params_release(&p);
+    free(status);
+}
+
+/* ---- templates from campaigns ---- */
+
+void sw_api_campaigns_save_template(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0), tid = 0;
+    char *name = NULL;
+    char *document = id ? document_of(a->db, "sw_campaigns", id, &name) : NULL;
+    json_t *body = NULL, *doc = NULL;
+    if (!document) {
+        if (id) {
+            sw_api_not_found(a, "campaign", id);
+        }
+        goto out;
+    }
+    if (a->req->body.len && !(body = sw_req_json(a->req, a->resp))) {
+        goto out;
+    }
+    const char *tname = json_string_value(json_object_get(body, "name"));
+    doc = renamed(document, tname ? tname : name);
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t now = sw_clock_now_ms();
+    sw_params_add_text(&p, tname ? tname : name);
+    const char *desc = json_string_value(json_object_get(doc, "description"));
+    if (desc) {
+        sw_params_add_text(&p, desc);
+    } else {
+        sw_params_add_null(&p);
+    }
+    sw_params_add_text(&p, text);
+    sw_params_add_int(&p, now);
+    int rc = sw_db_exec_params(a->db,
+                               "INSERT INTO sw_templates(name, description, document, created_at, "
+                               "updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                               &p, NULL, &err);
+    if (rc == 0) {
+        sw_db_query_int(a->db, "SELECT last_insert_rowid()", NULL, &tid, &err);
+    }
+    sw_params_release(&p);
+    free(text);
+    if (rc < 0) {
+        sw_api_error(a, &err);
+    } else {
+        sw_resp_json(a->resp, 201, json_pack("{s:I, s:s, s:O}", "id", (json_int_t)tid, "name",
+                                             tname ? tname : name, "document", doc));
+    }
+out:
+    json_decref(doc);
+    json_decref(body);
+    free(document);
+    free(name);
+    sw_error_release(&err);
+}

@@ -1,0 +1,220 @@
+/*
+ * api_runs.c - /runs/{id}: a run, its tasks, samples of the population on a transition, and
+ * the delivery endpoints (the ledger arrives with the channels: until then it is empty and
+ * a held activity cannot exist).
+ */
+#include "core/clock.h"
+#include "core/util.h"
+#include "model/campaign.h"
+#include "server/api.h"
+#include "server/service.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+json_t *sw_api_run_json(struct sw_stmt *st);
+
+#define RUN_COLS "id, campaign_id, status, trigger, simulation, started_at, ended_at, variables, error, seed"
+
+/* The run row as JSON, or NULL with a 404 set. */
+static json_t *load_run(struct sw_api *a, int64_t id)
+{
+    struct sw_stmt *st = NULL;
+    json_t *run = NULL;
+    if (sw_db_prepare(a->db, "SELECT " RUN_COLS " FROM sw_runs WHERE id = ?1", &st, NULL) == 0) {
+        sw_stmt_bind_int(st, 1, id);
+        if (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            run = sw_api_run_json(st);
+        }
+    }
+    sw_stmt_finalize(st);
+    if (!run) {
+        sw_api_not_found(a, "run", id);
+    }
+    return run;
+}
+
+/* Tasks with ISO times. */
+static json_t *tasks_json(struct sw_api *a, int64_t run_id)
+{
+    struct sw_catalog cat = {a->db};
+    json_t *tasks = sw_catalog_tasks_json(&cat, run_id);
+    size_t i;
+    json_t *t;
+    json_array_foreach(tasks, i, t)
+    {
+        static const char *const keys[] = {"started_at", "ended_at"};
+        for (int k = 0; k < 2; k++) {
+            json_t *v = json_object_get(t, keys[k]);
+            json_object_set_new(t, keys[k], sw_api_ms(json_is_integer(v) ? json_integer_value(v) : 0));
+        }
+    }
+    return tasks;
+}
+
+void sw_api_runs_get(struct sw_api *a)
+{
+    int64_t id = sw_api_id(a, 0);
+    json_t *run = id ? load_run(a, id) : NULL;
+    if (!run) {
+        return;
+    }
+    struct sw_catalog cat = {a->db};
+    json_t *counts = json_object();
+    json_t *tasks = sw_catalog_tasks_json(&cat, id);
+    size_t i;
+    json_t *t;
+    json_array_foreach(tasks, i, t)
+    {
+        if (sw_streq(json_string_value(json_object_get(t, "status")), "completed")) {
+            json_object_set(counts, json_string_value(json_object_get(t, "activity")),
+                            json_object_get(t, "counts"));
+        }
+    }
+    json_decref(tasks);
+    json_object_set_new(run, "counts", counts);
+    sw_resp_json(a->resp, 200, run);
+}
+
+void sw_api_runs_tasks(struct sw_api *a)
+{
+    int64_t id = sw_api_id(a, 0);
+    json_t *run = id ? load_run(a, id) : NULL;
+    if (run) {
+        sw_resp_json(a->resp, 200, json_pack("{s:o}", "items", tasks_json(a, id)));
+    }
+    json_decref(run);
+}
+
+void sw_api_runs_sample(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0);
+    const char *from = a->req->nparams > 1 ? a->req->params[1] : "";
+    const char *port = a->req->nparams > 2 ? a->req->params[2] : "";
+    json_t *run = id ? load_run(a, id) : NULL;
+    struct sw_stmt *st = NULL;
+    struct sw_campaign *c = NULL;
+    struct sw_buf sql = SW_BUF_INIT;
+    char *doc = NULL, *outputs = NULL;
+    if (!run) {
+        goto out;
+    }
+    if (sw_db_prepare(a->db, "SELECT r.document, t.outputs FROM sw_runs r JOIN sw_tasks t ON "
+                             "t.run_id = r.id WHERE r.id = ?1 AND t.activity = ?2",
+                      &st, &err) < 0) {
+        sw_api_error(a, &err);
+        goto out;
+    }
+    sw_stmt_bind_int(st, 1, id);
+    sw_stmt_bind_text(st, 2, from);
+    if (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+        doc = sw_stmt_column_text(st, 0) ? sw_strdup(sw_stmt_column_text(st, 0)) : NULL;
+        outputs = sw_stmt_column_text(st, 1) ? sw_strdup(sw_stmt_column_text(st, 1)) : NULL;
+    }
+    sw_stmt_finalize(st);
+    st = NULL;
+    json_t *o = outputs ? json_loads(outputs, 0, NULL) : NULL;
+    const char *table = json_string_value(json_object_get(json_object_get(o, port), "table"));
+    if (!doc || !table || !sw_db_table_exists(a->db, table)) {
+        json_decref(o);
+        sw_resp_error(a->resp, 404, "NOT_FOUND",
+                      "no population kept for this transition (work tables are dropped when a "
+                      "run ends unless options.keep_interim_results)",
+                      NULL);
+        goto out;
+    }
+    if (sw_svc_load(a->srv, doc, &c, &err) < 0) {
+        json_decref(o);
+        sw_api_error(a, &err);
+        goto out;
+    }
+    const struct sw_activity *act = sw_campaign_activity(c, from);
+    const struct sw_shape *shape = act ? &act->out_shape : NULL;
+    if (!shape || !shape->dim) {
+        json_decref(o);
+        sw_resp_error(a->resp, 404, "NOT_FOUND", "unknown activity", NULL);
+        goto out;
+    }
+    sw_buf_puts(&sql, "SELECT d.*");
+    for (size_t i = 0; i < shape->ncols; i++) {
+        sw_buf_puts(&sql, ", w.");
+        sw_db_ident(&sql, shape->cols[i].name);
+    }
+    sw_buf_puts(&sql, " FROM ");
+    sw_db_ident(&sql, table);
+    sw_buf_puts(&sql, " w JOIN ");
+    sw_db_ident(&sql, shape->dim->name);
+    sw_buf_puts(&sql, " d ON d.");
+    sw_db_ident(&sql, shape->dim->pk);
+    sw_buf_puts(&sql, " = w._key ORDER BY w._key LIMIT 100");
+    json_decref(o);
+    json_t *rows = json_array();
+    if (sw_db_prepare(a->db, sql.data, &st, &err) == 0) {
+        int ncol = sw_stmt_column_count(st);
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            json_t *row = json_object();
+            for (int k = 0; k < ncol; k++) {
+                json_t *v;
+                switch (sw_stmt_column_type(st, k)) {
+                case SW_V_INT:
+                    v = json_integer(sw_stmt_column_int(st, k));
+                    break;
+                case SW_V_REAL:
+                    v = json_real(sw_stmt_column_real(st, k));
+                    break;
+                case SW_V_TEXT:
+                    v = json_string(sw_stmt_column_text(st, k));
+                    break;
+                default:
+                    v = json_null();
+                }
+                json_object_set_new(row, sw_stmt_column_name(st, k), v ? v : json_null());
+            }
+            json_array_append_new(rows, row);
+        }
+    }
+    sw_resp_json(a->resp, 200, json_pack("{s:s, s:s, s:o}", "from", from, "port", port, "rows", rows));
+out:
+    sw_stmt_finalize(st);
+    sw_campaign_free(c);
+    sw_buf_release(&sql);
+    json_decref(run);
+    free(doc);
+    free(outputs);
+    sw_error_release(&err);
+}
+
+void sw_api_runs_deliveries(struct sw_api *a)
+{
+    int64_t id = sw_api_id(a, 0);
+    json_t *run = id ? load_run(a, id) : NULL;
+    if (run) {
+        /* No delivery channel is wired yet: no message was ever sent, so the ledger is empty. */
+        sw_resp_json(a->resp, 200, json_pack("{s:[], s:I}", "items", "total", (json_int_t)0));
+    }
+    json_decref(run);
+}
+
+static void no_delivery(struct sw_api *a)
+{
+    int64_t id = sw_api_id(a, 0);
+    json_t *run = id ? load_run(a, id) : NULL;
+    if (run) {
+        sw_resp_error(a->resp, 501, "UNSUPPORTED",
+                      "message delivery is not part of this version: no channel activity can be "
+                      "held or have failed recipients",
+                      NULL);
+    }
+    json_decref(run);
+}
+
+void sw_api_runs_retry_failed(struct sw_api *a)
+{
+    no_delivery(a);
+}
+
+void sw_api_runs_confirm(struct sw_api *a)
+{
+    no_delivery(a);
+}

@@ -1,0 +1,246 @@
+/*
+ * api_templates.c - /templates: reusable campaign skeletons (a document without runs).
+ * Templates are checked for structure when saved (they may be meant for another data
+ * source); a campaign made from one is validated against this data source.
+ */
+#include "core/clock.h"
+#include "core/util.h"
+#include "model/campaign.h"
+#include "server/api.h"
+#include "server/service.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *template_json(struct sw_stmt *st, bool with_document)
+{
+    json_t *o = json_pack("{s:I, s:s, s:s?, s:o, s:o}", "id", (json_int_t)sw_stmt_column_int(st, 0),
+                          "name", sw_stmt_column_text(st, 1), "description",
+                          sw_stmt_column_text(st, 2), "created_at",
+                          sw_api_ms(sw_stmt_column_int(st, 4)), "updated_at",
+                          sw_api_ms(sw_stmt_column_int(st, 5)));
+    if (with_document) {
+        const char *d = sw_stmt_column_text(st, 3);
+        json_t *doc = d ? json_loads(d, 0, NULL) : NULL;
+        json_object_set_new(o, "document", doc ? doc : json_null());
+    }
+    return o;
+}
+
+static json_t *load_template(struct sw_api *a, int64_t id)
+{
+    struct sw_stmt *st = NULL;
+    json_t *t = NULL;
+    if (sw_db_prepare(a->db, "SELECT id, name, description, document, created_at, updated_at "
+                             "FROM sw_templates WHERE id = ?1",
+                      &st, NULL) == 0) {
+        sw_stmt_bind_int(st, 1, id);
+        if (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            t = template_json(st, true);
+        }
+    }
+    sw_stmt_finalize(st);
+    if (!t) {
+        sw_api_not_found(a, "template", id);
+    }
+    return t;
+}
+
+void sw_api_templates_list(struct sw_api *a)
+{
+    struct sw_stmt *st = NULL;
+    json_t *items = json_array();
+    if (sw_db_prepare(a->db, "SELECT id, name, description, document, created_at, updated_at "
+                             "FROM sw_templates ORDER BY name, id LIMIT 1000",
+                      &st, NULL) == 0) {
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            json_array_append_new(items, template_json(st, false));
+        }
+    }
+    sw_stmt_finalize(st);
+    sw_resp_json(a->resp, 200, json_pack("{s:o}", "items", items));
+}
+
+/* Body → checked template document; NULL with the response set. */
+static json_t *template_body(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_campaign *c = NULL;
+    json_t *body = sw_req_json(a->req, a->resp);
+    if (!body) {
+        return NULL;
+    }
+    if (sw_campaign_from_json(body, NULL, sw_clock_now_ms(), &c, &err) < 0) {
+        sw_api_error(a, &err);
+        json_decref(body);
+        body = NULL;
+    }
+    sw_campaign_free(c);
+    sw_error_release(&err);
+    return body;
+}
+
+static int64_t save(struct sw_api *a, int64_t id, const json_t *doc, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    const char *desc = json_string_value(json_object_get(doc, "description"));
+    int64_t out = id;
+    sw_params_add_text(&p, json_string_value(json_object_get(doc, "name")));
+    if (desc) {
+        sw_params_add_text(&p, desc);
+    } else {
+        sw_params_add_null(&p);
+    }
+    sw_params_add_text(&p, text);
+    sw_params_add_int(&p, sw_clock_now_ms());
+    sw_params_add_int(&p, id);
+    int rc = id ? sw_db_exec_params(a->db,
+                                    "UPDATE sw_templates SET name = ?1, description = ?2, "
+                                    "document = ?3, updated_at = ?4 WHERE id = ?5",
+                                    &p, NULL, err)
+                : sw_db_exec_params(a->db,
+                                    "INSERT INTO sw_templates(name, description, document, "
+                                    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                                    &p, NULL, err);
+    if (rc == 0 && !id) {
+        sw_db_query_int(a->db, "SELECT last_insert_rowid()", NULL, &out, err);
+    }
+    sw_params_release(&p);
+    free(text);
+    return rc < 0 ? 0 : out;
+}
+
+void sw_api_templates_create(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    json_t *doc = template_body(a);
+    int64_t id = doc ? save(a, 0, doc, &err) : 0;
+    if (doc && !id) {
+        sw_api_error(a, &err);
+    } else if (id) {
+        json_t *t = load_template(a, id);
+        if (t) {
+            sw_resp_json(a->resp, 201, t);
+        }
+    }
+    json_decref(doc);
+    sw_error_release(&err);
+}
+
+void sw_api_templates_get(struct sw_api *a)
+{
+    int64_t id = sw_api_id(a, 0);
+    json_t *t = id ? load_template(a, id) : NULL;
+    if (t) {
+        sw_resp_json(a->resp, 200, t);
+    }
+}
+
+void sw_api_templates_put(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0);
+    json_t *t = id ? load_template(a, id) : NULL;
+    json_t *doc = t ? template_body(a) : NULL;
+    if (doc) {
+        if (!save(a, id, doc, &err)) {
+            sw_api_error(a, &err);
+        } else {
+            json_t *n = load_template(a, id);
+            if (n) {
+                sw_resp_json(a->resp, 200, n);
+            }
+        }
+    }
+    json_decref(doc);
+    json_decref(t);
+    sw_error_release(&err);
+}
+
+void sw_api_templates_delete(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0);
+    json_t *t = id ? load_template(a, id) : NULL;
+    if (t) {
+        struct sw_params p = SW_PARAMS_INIT;
+        sw_params_add_int(&p, id);
+        if (sw_db_exec_params(a->db, "DELETE FROM sw_templates WHERE id = ?1", &p, NULL, &err) < 0) {
+            sw_api_error(a, &err);
+        } else {
+            a->resp->status = 204;
+        }
+        sw_params_release(&p);
+    }
+    json_decref(t);
+    sw_error_release(&err);
+}
+
+void sw_api_templates_instantiate(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0), cid = 0;
+    json_t *t = id ? load_template(a, id) : NULL;
+    json_t *body = NULL, *doc = NULL;
+    struct sw_campaign *c = NULL;
+    if (!t) {
+        goto out;
+    }
+    if (a->req->body.len && !(body = sw_req_json(a->req, a->resp))) {
+        goto out;
+    }
+    doc = json_deep_copy(json_object_get(t, "document"));
+    const char *name = json_string_value(json_object_get(body, "name"));
+    if (name) {
+        json_object_set_new(doc, "name", json_string(name));
+    }
+    if (sw_campaign_from_json(doc, a->srv->schema, sw_clock_now_ms(), &c, &err) < 0) {
+        sw_api_error(a, &err);
+        goto out;
+    }
+    char *text = sw_campaign_serialize(c);
+    json_t *tags = json_object_get(doc, "tags");
+    char *tj = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : sw_strdup("[]");
+    struct sw_params p = SW_PARAMS_INIT;
+    const char *desc = json_string_value(json_object_get(doc, "description"));
+    const char *parent = json_string_value(json_object_get(doc, "campaign"));
+    sw_params_add_text(&p, c->name);
+    if (desc) {
+        sw_params_add_text(&p, desc);
+    } else {
+        sw_params_add_null(&p);
+    }
+    if (parent) {
+        sw_params_add_text(&p, parent);
+    } else {
+        sw_params_add_null(&p);
+    }
+    sw_params_add_text(&p, c->dimension);
+    sw_params_add_text(&p, tj);
+    sw_params_add_text(&p, text);
+    sw_params_add_int(&p, sw_clock_now_ms());
+    int rc = sw_db_exec_params(a->db,
+                               "INSERT INTO sw_campaigns(name, description, campaign, dimension, "
+                               "tags, document, status, created_at, updated_at) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7, ?7)",
+                               &p, NULL, &err);
+    if (rc == 0) {
+        sw_db_query_int(a->db, "SELECT last_insert_rowid()", NULL, &cid, &err);
+    }
+    sw_params_release(&p);
+    free(text);
+    free(tj);
+    json_t *out = NULL;
+    if (rc < 0 || sw_svc_campaign_json(a->db, cid, true, &out, &err) < 0) {
+        sw_api_error(a, &err);
+    } else {
+        sw_resp_json(a->resp, 201, out);
+    }
+out:
+    sw_campaign_free(c);
+    json_decref(doc);
+    json_decref(body);
+    json_decref(t);
+    sw_error_release(&err);
+}

@@ -1,0 +1,617 @@
+/*
+ * auth.c - API tokens, UI users and sessions (see auth.h), on libsodium: randombytes for
+ * new secrets, BLAKE2b-256 (crypto_generichash) for the stored hashes of tokens and session
+ * ids, Argon2id (crypto_pwhash_str) for passwords.
+ *
+ * A token or session id has 256 random bits, so a fast unsalted hash is enough to store it:
+ * nobody can guess a preimage, and an indexed equality lookup on the hash reveals nothing
+ * useful through timing. Passwords are low-entropy and get the slow, salted Argon2id.
+ *
+ * The SQL here is plain and portable (numbered "?N" placeholders, as in the catalog).
+ */
+#include "server/auth.h"
+
+#include "core/clock.h"
+#include "core/util.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SECRET_BYTES   32
+#define HASH_BYTES     32
+#define HASH_HEX_LEN   (2 * HASH_BYTES + 1)
+#define TOKEN_PREFIX   "swt_"
+#define SESSION_PREFIX "sws_"
+/* Longer presented credentials cannot be ours; refusing them early bounds the hashing work. */
+#define SECRET_MAX_LEN    256
+#define LAST_USED_STEP_MS (60LL * 1000)
+
+static const char bad_login[] = "invalid username or password";
+
+/* ---- one-time initialisation ---------------------------------------------------------- */
+
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+static int sodium_ok;
+
+static void sodium_setup(void) { sodium_ok = sodium_init() >= 0; }
+
+static int ensure_sodium(struct sw_error *err)
+{
+    pthread_once(&sodium_once, sodium_setup);
+    if (!sodium_ok) {
+        return sw_error_set(err, SW_EIO, "cannot initialise libsodium");
+    }
+    return 0;
+}
+
+static void pwhash_limits(unsigned long long *ops, size_t *mem)
+{
+    const char *fast = getenv("STEPWISE_ARGON2_FAST");
+    if (fast && !strcmp(fast, "1")) {
+        *ops = crypto_pwhash_OPSLIMIT_MIN;
+        *mem = crypto_pwhash_MEMLIMIT_MIN;
+    } else {
+        *ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+        *mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+    }
+}
+
+/* A hash of a random password, verified in place of a missing user's so that a sign-in
+ * for an unknown name costs about as much as one with a wrong password. */
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static int dummy_ok;
+
+static void dummy_setup(void)
+{
+    unsigned char pw[16];
+    unsigned long long ops;
+    size_t mem;
+    randombytes_buf(pw, sizeof(pw));
+    pwhash_limits(&ops, &mem);
+    dummy_ok = crypto_pwhash_str(dummy_hash, (const char *)pw, sizeof(pw), ops, mem) == 0;
+    sodium_memzero(pw, sizeof(pw));
+}
+
+/* Always fails (nobody knows the dummy password); returns the verify result only because
+ * libsodium insists that it be used. */
+static int burn_dummy_verify(const char *password)
+{
+    pthread_once(&dummy_once, dummy_setup);
+    if (!dummy_ok) {
+        return -1;
+    }
+    size_t n = password ? strnlen(password, SW_AUTH_PASSWORD_MAX + 1) : 0;
+    return crypto_pwhash_str_verify(dummy_hash, password ? password : "", n);
+}
+
+/* ---- roles ---------------------------------------------------------------------------- */
+
+const char *sw_role_name(enum sw_role r)
+{
+    switch (r) {
+    case SW_ROLE_VIEWER:
+        return "viewer";
+    case SW_ROLE_EDITOR:
+        return "editor";
+    case SW_ROLE_ADMIN:
+        return "admin";
+    case SW_ROLE_NONE:
+        break;
+    }
+    return "none";
+}
+
+int sw_role_parse(const char *s, enum sw_role *out)
+{
+    static const enum sw_role roles[] = {SW_ROLE_VIEWER, SW_ROLE_EDITOR, SW_ROLE_ADMIN};
+    for (size_t i = 0; s && i < sizeof(roles) / sizeof(roles[0]); i++) {
+        if (!strcmp(s, sw_role_name(roles[i]))) {
+            *out = roles[i];
+            return 0;
+        }
+    }
+    return SW_EINVAL;
+}
+
+/* ---- secrets and their hashes --------------------------------------------------------- */
+
+/* prefix + base64url (no padding) of 32 random bytes: 43 characters, cookie- and
+ * header-safe. */
+static char *new_secret(const char *prefix)
+{
+    unsigned char raw[SECRET_BYTES];
+    char b64[sodium_base64_ENCODED_LEN(SECRET_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *s = sw_asprintf("%s%s", prefix, b64);
+    sodium_memzero(raw, sizeof(raw));
+    sodium_memzero(b64, sizeof(b64));
+    return s;
+}
+
+static void secret_hash(const char *secret, char hex[HASH_HEX_LEN])
+{
+    unsigned char h[HASH_BYTES];
+    crypto_generichash(h, sizeof(h), (const unsigned char *)secret, strlen(secret), NULL, 0);
+    sodium_bin2hex(hex, HASH_HEX_LEN, h, sizeof(h));
+}
+
+/* A presented credential worth looking up: present and not absurdly long. */
+static int plausible_secret(const char *s)
+{
+    return s && *s && strnlen(s, SECRET_MAX_LEN + 1) <= SECRET_MAX_LEN;
+}
+
+/* ---- tokens --------------------------------------------------------------------------- */
+
+int sw_auth_token_create(struct sw_db *db, enum sw_role role, const char *name, char **token,
+                         struct sw_error *err)
+{
+    int rc;
+    char hex[HASH_HEX_LEN];
+    char *t = NULL;
+    struct sw_params p = SW_PARAMS_INIT;
+    *token = NULL;
+    if ((rc = ensure_sodium(err)) < 0) {
+        goto out;
+    }
+    if (role < SW_ROLE_VIEWER || role > SW_ROLE_ADMIN) {
+        rc = sw_error_set(err, SW_EINVAL, "a token needs a role: viewer, editor or admin");
+        goto out;
+    }
+    if (name && strnlen(name, 201) > 200) {
+        rc = sw_error_set(err, SW_EINVAL, "token name is longer than 200 bytes");
+        goto out;
+    }
+    t = new_secret(TOKEN_PREFIX);
+    secret_hash(t, hex);
+    if (name && *name) {
+        sw_params_add_text(&p, name);
+    } else {
+        sw_params_add_null(&p);
+    }
+    sw_params_add_text(&p, sw_role_name(role));
+    sw_params_add_text(&p, hex);
+    sw_params_add_int(&p, sw_clock_now_ms());
+    rc = sw_db_exec_params(db,
+                           "INSERT INTO sw_tokens(name, role, hash, created_at) "
+                           "VALUES (?1, ?2, ?3, ?4)",
+                           &p, NULL, err);
+    if (rc < 0) {
+        goto out;
+    }
+    *token = t;
+    t = NULL; /* the caller owns it now */
+out:
+    if (t) {
+        sodium_memzero(t, strlen(t));
+        free(t);
+    }
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_auth_token_check(struct sw_db *db, const char *token, enum sw_role *role,
+                        struct sw_error *err)
+{
+    int rc;
+    char hex[HASH_HEX_LEN];
+    struct sw_params p = SW_PARAMS_INIT;
+    struct sw_stmt *st = NULL;
+    int64_t id = 0, last_used = 0;
+    int has_last = 0;
+    *role = SW_ROLE_NONE;
+    if ((rc = ensure_sodium(err)) < 0 || !plausible_secret(token)) {
+        goto out;
+    }
+    secret_hash(token, hex);
+    sw_params_add_text(&p, hex);
+    if ((rc = sw_db_prepare(db, "SELECT id, role, last_used_at FROM sw_tokens WHERE hash = ?1", &st,
+                            err)) < 0 ||
+        (rc = sw_stmt_bind_params(st, &p, err)) < 0 || (rc = sw_stmt_step(st, err)) < 0) {
+        goto out;
+    }
+    if (rc == SW_STEP_ROW) {
+        enum sw_role r = SW_ROLE_NONE;
+        id = sw_stmt_column_int(st, 0);
+        if (sw_role_parse(sw_stmt_column_text(st, 1), &r) == 0) {
+            *role = r;
+        }
+        has_last = sw_stmt_column_type(st, 2) != SW_V_NULL;
+        last_used = sw_stmt_column_int(st, 2);
+    }
+    rc = 0;
+    sw_stmt_finalize(st);
+    st = NULL;
+    int64_t now = sw_clock_now_ms();
+    if (*role != SW_ROLE_NONE && (!has_last || now - last_used >= LAST_USED_STEP_MS)) {
+        /* Bookkeeping, not access control: a failed write (a busy database) must not turn
+         * a valid token away, so its error is dropped. The WHERE keeps concurrent checks
+         * from moving the value backwards. */
+        sw_params_release(&p);
+        sw_params_add_int(&p, now);
+        sw_params_add_int(&p, id);
+        (void)sw_db_exec_params(db,
+                                "UPDATE sw_tokens SET last_used_at = ?1 WHERE id = ?2 "
+                                "AND (last_used_at IS NULL OR last_used_at < ?1)",
+                                &p, NULL, NULL);
+    }
+out:
+    sw_stmt_finalize(st);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_auth_token_revoke(struct sw_db *db, int64_t id, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t changes = 0;
+    sw_params_add_int(&p, id);
+    int rc = sw_db_exec_params(db, "DELETE FROM sw_tokens WHERE id = ?1", &p, &changes, err);
+    sw_params_release(&p);
+    if (rc == 0 && changes == 0) {
+        rc = sw_error_set(err, SW_ENOTFOUND, "no token with id %lld", (long long)id);
+    }
+    return rc;
+}
+
+/* ---- users and sessions --------------------------------------------------------------- */
+
+/* 1..64 bytes, no spaces or control characters (UTF-8 letters are fine). */
+static int valid_user_name(const char *s)
+{
+    size_t n = s ? strnlen(s, SW_AUTH_USER_NAME_MAX + 1) : 0;
+    if (n == 0 || n > SW_AUTH_USER_NAME_MAX) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int password_length_ok(const char *pw, size_t *len)
+{
+    *len = pw ? strnlen(pw, SW_AUTH_PASSWORD_MAX + 1) : 0;
+    return *len >= SW_AUTH_PASSWORD_MIN && *len <= SW_AUTH_PASSWORD_MAX;
+}
+
+int sw_auth_user_add(struct sw_db *db, const char *name, enum sw_role role, const char *password,
+                     struct sw_error *err)
+{
+    int rc;
+    size_t pwlen;
+    int64_t n = 0;
+    unsigned long long ops;
+    size_t mem;
+    char hash[crypto_pwhash_STRBYTES];
+    struct sw_params p = SW_PARAMS_INIT;
+    struct sw_buf sql = SW_BUF_INIT;
+    if ((rc = ensure_sodium(err)) < 0) {
+        goto out;
+    }
+    if (!valid_user_name(name)) {
+        rc = sw_error_set(err, SW_EINVAL,
+                          "a user name has 1 to %d characters, without spaces or control "
+                          "characters",
+                          SW_AUTH_USER_NAME_MAX);
+        goto out;
+    }
+    if (role < SW_ROLE_VIEWER || role > SW_ROLE_ADMIN) {
+        rc = sw_error_set(err, SW_EINVAL, "a user needs a role: viewer, editor or admin");
+        goto out;
+    }
+    if (!password_length_ok(password, &pwlen)) {
+        rc = sw_error_set(err, SW_EINVAL, "a password has %d to %d bytes", SW_AUTH_PASSWORD_MIN,
+                          SW_AUTH_PASSWORD_MAX);
+        goto out;
+    }
+    sw_params_add_text(&p, name);
+    /* Checked first so that a duplicate costs no Argon2 run; the insert below still settles
+     * a race between two adds of the same name. */
+    if ((rc = sw_db_query_int(db, "SELECT count(*) FROM sw_users WHERE name = ?1", &p, &n, err)) <
+        0) {
+        goto out;
+    }
+    if (n > 0) {
+        rc = sw_error_set(err, SW_ECONFLICT, "user \"%s\" already exists", name);
+        goto out;
+    }
+    pwhash_limits(&ops, &mem);
+    if (crypto_pwhash_str(hash, password, pwlen, ops, mem) != 0) {
+        rc = sw_error_set(err, SW_ENOMEM, "cannot hash the password: out of memory");
+        goto out;
+    }
+    sw_params_add_text(&p, sw_role_name(role));
+    sw_params_add_text(&p, hash);
+    sw_params_add_int(&p, sw_clock_now_ms());
+    sw_db_insert_ignore_head(db, &sql);
+    sw_buf_puts(&sql, "sw_users(name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)");
+    sw_db_insert_ignore_tail(db, &sql);
+    if ((rc = sw_buf_error(&sql)) < 0) {
+        sw_error_set(err, rc, "out of memory");
+        goto out;
+    }
+    if ((rc = sw_db_exec_params(db, sql.data, &p, &n, err)) < 0) {
+        goto out;
+    }
+    if (n == 0) {
+        rc = sw_error_set(err, SW_ECONFLICT, "user \"%s\" already exists", name);
+    }
+out:
+    sw_buf_release(&sql);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_auth_login(struct sw_db *db, const char *name, const char *password, char **session,
+                  enum sw_role *role, struct sw_error *err)
+{
+    int rc;
+    size_t pwlen = 0;
+    int64_t user_id = 0;
+    int found = 0, ok = 0;
+    enum sw_role r = SW_ROLE_NONE;
+    char hash[crypto_pwhash_STRBYTES];
+    char hex[HASH_HEX_LEN];
+    char *sid = NULL;
+    struct sw_params p = SW_PARAMS_INIT;
+    struct sw_stmt *st = NULL;
+    *session = NULL;
+    if (role) {
+        *role = SW_ROLE_NONE;
+    }
+    if ((rc = ensure_sodium(err)) < 0) {
+        goto out;
+    }
+    memset(hash, 0, sizeof(hash));
+    if (valid_user_name(name) && password_length_ok(password, &pwlen)) {
+        sw_params_add_text(&p, name);
+        if ((rc = sw_db_prepare(db, "SELECT id, role, password_hash FROM sw_users WHERE name = ?1",
+                                &st, err)) < 0 ||
+            (rc = sw_stmt_bind_params(st, &p, err)) < 0 || (rc = sw_stmt_step(st, err)) < 0) {
+            goto out;
+        }
+        const char *stored = rc == SW_STEP_ROW ? sw_stmt_column_text(st, 2) : NULL;
+        if (stored && strlen(stored) < sizeof(hash) &&
+            sw_role_parse(sw_stmt_column_text(st, 1), &r) == 0) {
+            found = 1;
+            user_id = sw_stmt_column_int(st, 0);
+            memcpy(hash, stored, strlen(stored));
+        }
+        sw_stmt_finalize(st);
+        st = NULL;
+    }
+    if (found) {
+        ok = crypto_pwhash_str_verify(hash, password, pwlen) == 0;
+    } else {
+        (void)burn_dummy_verify(password);
+    }
+    if (!ok) {
+        rc = sw_error_set(err, SW_EINVAL, "%s", bad_login);
+        goto out;
+    }
+    int64_t now = sw_clock_now_ms();
+    sw_params_release(&p);
+    sw_params_add_int(&p, now);
+    if ((rc = sw_db_exec_params(db, "DELETE FROM sw_sessions WHERE expires_at <= ?1", &p, NULL,
+                                err)) < 0) {
+        goto out;
+    }
+    sid = new_secret(SESSION_PREFIX);
+    secret_hash(sid, hex);
+    sw_params_release(&p);
+    sw_params_add_text(&p, hex);
+    sw_params_add_int(&p, user_id);
+    sw_params_add_int(&p, now);
+    sw_params_add_int(&p, now + SW_AUTH_SESSION_TTL_MS);
+    if ((rc = sw_db_exec_params(db,
+                                "INSERT INTO sw_sessions(hash, user_id, created_at, expires_at) "
+                                "VALUES (?1, ?2, ?3, ?4)",
+                                &p, NULL, err)) < 0) {
+        goto out;
+    }
+    *session = sid;
+    sid = NULL; /* the caller owns it now */
+    if (role) {
+        *role = r;
+    }
+out:
+    if (sid) {
+        sodium_memzero(sid, strlen(sid));
+        free(sid);
+    }
+    sw_stmt_finalize(st);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_auth_session_check(struct sw_db *db, const char *session, enum sw_role *role, char **user,
+                          struct sw_error *err)
+{
+    int rc;
+    char hex[HASH_HEX_LEN];
+    struct sw_params p = SW_PARAMS_INIT;
+    struct sw_stmt *st = NULL;
+    int expired = 0;
+    *role = SW_ROLE_NONE;
+    if (user) {
+        *user = NULL;
+    }
+    if ((rc = ensure_sodium(err)) < 0 || !plausible_secret(session)) {
+        goto out;
+    }
+    secret_hash(session, hex);
+    sw_params_add_text(&p, hex);
+    if ((rc = sw_db_prepare(db,
+                            "SELECT s.expires_at, u.role, u.name FROM sw_sessions s "
+                            "JOIN sw_users u ON u.id = s.user_id WHERE s.hash = ?1",
+                            &st, err)) < 0 ||
+        (rc = sw_stmt_bind_params(st, &p, err)) < 0 || (rc = sw_stmt_step(st, err)) < 0) {
+        goto out;
+    }
+    if (rc == SW_STEP_ROW) {
+        enum sw_role r = SW_ROLE_NONE;
+        if (sw_stmt_column_int(st, 0) <= sw_clock_now_ms()) {
+            expired = 1;
+        } else if (sw_role_parse(sw_stmt_column_text(st, 1), &r) == 0) {
+            *role = r;
+            if (user) {
+                *user = sw_strdup(sw_stmt_column_text(st, 2));
+            }
+        }
+    }
+    rc = 0;
+    sw_stmt_finalize(st);
+    st = NULL;
+    if (expired) {
+        /* Best effort, like the sweep at sign-in: the answer is "not signed in" either way. */
+        (void)sw_db_exec_params(db, "DELETE FROM sw_sessions WHERE hash = ?1", &p, NULL, NULL);
+    }
+out:
+    sw_stmt_finalize(st);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_auth_logout(struct sw_db *db, const char *session, struct sw_error *err)
+{
+    int rc;
+    char hex[HASH_HEX_LEN];
+    struct sw_params p = SW_PARAMS_INIT;
+    if ((rc = ensure_sodium(err)) < 0 || !plausible_secret(session)) {
+        return rc;
+    }
+    secret_hash(session, hex);
+    sw_params_add_text(&p, hex);
+    rc = sw_db_exec_params(db, "DELETE FROM sw_sessions WHERE hash = ?1", &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+/* ---- header values -------------------------------------------------------------------- */
+
+static int is_ows(char c) { return c == ' ' || c == '\t'; }
+
+/* token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+static int is_token68(const char *s)
+{
+    const char *p = s;
+    while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+           (*p && strchr("-._~+/", *p))) {
+        p++;
+    }
+    if (p == s) {
+        return 0;
+    }
+    while (*p == '=') {
+        p++;
+    }
+    return *p == '\0';
+}
+
+const char *sw_auth_bearer(const char *authorization)
+{
+    const char *p = authorization;
+    if (!p) {
+        return NULL;
+    }
+    while (is_ows(*p)) {
+        p++;
+    }
+    if (strncasecmp(p, "Bearer", 6) != 0 || !is_ows(p[6])) {
+        return NULL;
+    }
+    p += 6;
+    while (is_ows(*p)) {
+        p++;
+    }
+    return is_token68(p) ? p : NULL;
+}
+
+char *sw_auth_cookie(const char *cookie_header, const char *name)
+{
+    const char *p = cookie_header;
+    size_t nlen = name ? strlen(name) : 0;
+    if (!p || nlen == 0) {
+        return NULL;
+    }
+    while (*p) {
+        while (is_ows(*p) || *p == ';') {
+            p++;
+        }
+        const char *pair = p, *end = strchr(p, ';');
+        if (!end) {
+            end = p + strlen(p);
+        }
+        p = end;
+        const char *eq = memchr(pair, '=', (size_t)(end - pair));
+        if (!eq) {
+            continue;
+        }
+        const char *ne = eq;
+        while (ne > pair && is_ows(ne[-1])) {
+            ne--;
+        }
+        if ((size_t)(ne - pair) != nlen || memcmp(pair, name, nlen) != 0) {
+            continue;
+        }
+        const char *v = eq + 1, *ve = end;
+        while (v < ve && is_ows(*v)) {
+            v++;
+        }
+        while (ve > v && is_ows(ve[-1])) {
+            ve--;
+        }
+        if (ve - v >= 2 && *v == '"' && ve[-1] == '"') {
+            v++;
+            ve--;
+        }
+        /* An empty value (a cleared cookie) is as good as none; a later pair may still
+         * carry one. */
+        if (ve > v) {
+            return sw_strndup(v, (size_t)(ve - v));
+        }
+    }
+    return NULL;
+}
+
+/* cookie-octet (RFC 6265 §4.1.1): visible ASCII except DQUOTE, comma, semicolon, backslash. */
+static int is_cookie_value(const char *s)
+{
+    if (!s || !*s) {
+        return 0;
+    }
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x21 || c > 0x7e || c == '"' || c == ',' || c == ';' || c == '\\') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* No "Secure": the daemon also serves plain HTTP on localhost, where a Secure cookie would
+ * never be sent back. Deployments behind TLS get it from the proxy or a later option. */
+#define COOKIE_ATTRS "; Path=/; HttpOnly; SameSite=Strict"
+
+char *sw_auth_set_cookie(const char *session)
+{
+    if (!is_cookie_value(session)) {
+        return NULL;
+    }
+    return sw_asprintf(SW_AUTH_COOKIE_NAME "=%s" COOKIE_ATTRS "; Max-Age=%lld", session,
+                       (long long)(SW_AUTH_SESSION_TTL_MS / 1000));
+}
+
+char *sw_auth_clear_cookie(void)
+{
+    return sw_strdup(SW_AUTH_COOKIE_NAME "=" COOKIE_ATTRS "; Max-Age=0");
+}

@@ -1,0 +1,247 @@
+/*
+ * http.c - see http.h. libmicrohttpd calls the access handler several times per request:
+ * once with the headers, then with chunks of the body, then once more with none; the
+ * response is queued on that last call.
+ */
+#include "server/http.h"
+#include "core/clock.h"
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+struct sw_http {
+    struct MHD_Daemon *d;
+    struct sw_http_opts opts;
+    int port;
+};
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+const char *sw_req_query(const struct sw_http_req *r, const char *key)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *sw_req_header(const struct sw_http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+json_t *sw_req_json(const struct sw_http_req *r, struct sw_http_resp *resp)
+{
+    json_error_t jerr;
+    json_t *v;
+    if (r->body.len == 0) {
+        sw_resp_error(resp, 400, "BAD_REQUEST", "a JSON body is required", NULL);
+        return NULL;
+    }
+    v = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!v) {
+        json_t *d = json_pack("[{s:s, s:s+}]", "path", "$", "message", "", jerr.text);
+        char *m = sw_asprintf("the body is not valid JSON (line %d, column %d): %s", jerr.line,
+                              jerr.column, jerr.text);
+        sw_resp_error(resp, 400, "BAD_REQUEST", m, d);
+        free(m);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        sw_resp_error(resp, 400, "BAD_REQUEST", "the body must be a JSON object", NULL);
+        return NULL;
+    }
+    return v;
+}
+
+void sw_resp_init(struct sw_http_resp *r)
+{
+    memset(r, 0, sizeof(*r));
+    sw_buf_init(&r->body);
+    r->status = 200;
+    r->content_type = "application/json";
+}
+
+void sw_resp_release(struct sw_http_resp *r)
+{
+    for (int i = 0; i < r->nheaders; i++) {
+        free(r->headers[i][0]);
+        free(r->headers[i][1]);
+    }
+    sw_buf_release(&r->body);
+    r->nheaders = 0;
+}
+
+void sw_resp_header(struct sw_http_resp *r, const char *name, const char *value)
+{
+    if (r->nheaders < SW_HTTP_MAX_HEADERS) {
+        r->headers[r->nheaders][0] = sw_strdup(name);
+        r->headers[r->nheaders][1] = sw_strdup(value);
+        r->nheaders++;
+    }
+}
+
+void sw_resp_json(struct sw_http_resp *r, int status, json_t *body)
+{
+    char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    sw_buf_reset(&r->body);
+    if (s) {
+        sw_buf_puts(&r->body, s);
+        free(s);
+    }
+    json_decref(body);
+    r->status = status;
+    r->content_type = "application/json";
+}
+
+void sw_resp_text(struct sw_http_resp *r, int status, const char *content_type, const char *text)
+{
+    sw_buf_reset(&r->body);
+    sw_buf_puts(&r->body, text);
+    r->status = status;
+    r->content_type = content_type;
+}
+
+void sw_resp_error(struct sw_http_resp *r, int status, const char *code, const char *message,
+                   json_t *details)
+{
+    json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message ? message : code);
+    json_object_set_new(e, "details", details ? details : json_array());
+    sw_resp_json(r, status, json_pack("{s:o}", "error", e));
+}
+
+void sw_resp_from_error(struct sw_http_resp *r, const struct sw_error *err)
+{
+    json_t *details = json_array();
+    for (size_t i = 0; i < err->ndetails; i++) {
+        json_array_append_new(details, json_pack("{s:s?, s:s}", "path", err->details[i].path,
+                                                 "message", err->details[i].message));
+    }
+    int code = err->code ? err->code : SW_EINVAL;
+    sw_resp_error(r, sw_error_http_status(code), sw_error_name(code),
+                  err->message ? err->message : sw_strerror(code), details);
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    struct sw_http *h = cls;
+    struct sw_http_req *req = *con_cls;
+    (void)version;
+    if (!req) {
+        req = sw_calloc(1, sizeof(*req));
+        sw_buf_init(&req->body);
+        req->method = method;
+        req->path = url;
+        req->conn = conn;
+        req->started_us = mono_us();
+        *con_cls = req;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (req->body.len + *upload_size > h->opts.max_body) {
+            req->too_large = true; /* keep reading, and answer 413 at the end */
+        } else {
+            sw_buf_add(&req->body, upload_data, *upload_size);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    struct sw_http_resp resp;
+    sw_resp_init(&resp);
+    if (req->too_large) {
+        char *m = sw_asprintf("the request body is larger than %zu bytes", h->opts.max_body);
+        sw_resp_error(&resp, 413, "PAYLOAD_TOO_LARGE", m, NULL);
+        free(m);
+    } else {
+        h->opts.handler(h->opts.ud, req, &resp);
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(resp.body.len, resp.body.data,
+                                                             MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret = MHD_NO;
+    if (r) {
+        MHD_add_response_header(r, "Content-Type", resp.content_type);
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        for (int i = 0; i < resp.nheaders; i++) {
+            MHD_add_response_header(r, resp.headers[i][0], resp.headers[i][1]);
+        }
+        if (req->too_large) {
+            MHD_add_response_header(r, "Connection", "close");
+        }
+        ret = MHD_queue_response(conn, (unsigned)resp.status, r);
+        MHD_destroy_response(r);
+    }
+    sw_resp_release(&resp);
+    return ret;
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct sw_http_req *req = *con_cls;
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (req) {
+        sw_buf_release(&req->body);
+        free(req);
+        *con_cls = NULL;
+    }
+}
+
+int sw_http_start(const struct sw_http_opts *opts, struct sw_http **out, struct sw_error *err)
+{
+    struct sockaddr_in addr;
+    struct sw_http *h = sw_calloc(1, sizeof(*h));
+    h->opts = *opts;
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)opts->port);
+    if (inet_pton(AF_INET, opts->host ? opts->host : "127.0.0.1", &addr.sin_addr) != 1) {
+        free(h);
+        return sw_error_set(err, SW_EINVAL, "listen: \"%s\" is not an IPv4 address",
+                            opts->host ? opts->host : "");
+    }
+    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
+                                MHD_USE_ERROR_LOG,
+                            (uint16_t)opts->port, NULL, NULL, access_cb, h,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(opts->threads > 0 ? opts->threads : 4),
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(opts->timeout_s > 0 ? opts->timeout_s : 30),
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h, MHD_OPTION_END);
+    if (!h->d) {
+        free(h);
+        return sw_error_set(err, SW_EIO, "cannot listen on %s:%d (in use, or not allowed)",
+                            opts->host ? opts->host : "127.0.0.1", opts->port);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : opts->port;
+    *out = h;
+    return 0;
+}
+
+int sw_http_port(const struct sw_http *h)
+{
+    return h->port;
+}
+
+void sw_http_stop(struct sw_http *h)
+{
+    if (!h) {
+        return;
+    }
+    MHD_stop_daemon(h->d);
+    free(h);
+}

@@ -1,0 +1,77 @@
+/*
+ * http.h - the HTTP layer on libmicrohttpd: requests with their body read in full (up to a
+ * limit, 413 beyond), JSON responses, and the error shape of SPEC §4:
+ *   {"error": {"code": "...", "message": "...", "details": [{"path": "...", "message": "..."}]}}
+ * Handlers never see libmicrohttpd; everything built for one request is freed with it.
+ */
+#ifndef SW_HTTP_H
+#define SW_HTTP_H
+
+#include "core/buf.h"
+#include "core/error.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SW_HTTP_MAX_PARAMS 4
+#define SW_HTTP_MAX_HEADERS 8
+
+struct sw_http_req {
+    const char *method;
+    const char *path;              /* without the query string */
+    void *conn;                    /* struct MHD_Connection */
+    struct sw_buf body;
+    bool too_large;
+    const char *params[SW_HTTP_MAX_PARAMS]; /* path parameters, in pattern order */
+    int nparams;
+    int64_t started_us;
+};
+
+struct sw_http_resp {
+    int status;
+    const char *content_type;
+    struct sw_buf body;
+    char *headers[SW_HTTP_MAX_HEADERS][2];
+    int nheaders;
+};
+
+/* Query-string and header lookups (NULL when absent). */
+const char *sw_req_query(const struct sw_http_req *r, const char *key);
+const char *sw_req_header(const struct sw_http_req *r, const char *name);
+/* The body parsed as a JSON object; NULL with a 400 response already set when it is not. */
+json_t *sw_req_json(const struct sw_http_req *r, struct sw_http_resp *resp);
+
+void sw_resp_init(struct sw_http_resp *r);
+void sw_resp_release(struct sw_http_resp *r);
+void sw_resp_header(struct sw_http_resp *r, const char *name, const char *value);
+/* JSON body (the reference is stolen). */
+void sw_resp_json(struct sw_http_resp *r, int status, json_t *body);
+void sw_resp_text(struct sw_http_resp *r, int status, const char *content_type, const char *text);
+/* An error in the SPEC shape; details may be NULL (stolen otherwise). */
+void sw_resp_error(struct sw_http_resp *r, int status, const char *code, const char *message,
+                   json_t *details);
+/* The error record as a response: its HTTP status from the error table (SW_EVALIDATION 422,
+ * SW_ENOTFOUND 404, SW_ECONFLICT 409, ...), its details with their paths. */
+void sw_resp_from_error(struct sw_http_resp *r, const struct sw_error *err);
+
+/* The daemon side. */
+struct sw_http;
+typedef void (*sw_http_handler)(void *ud, struct sw_http_req *req, struct sw_http_resp *resp);
+
+struct sw_http_opts {
+    const char *host;        /* "127.0.0.1" */
+    int port;                /* 0 = any free port */
+    int threads;             /* request threads */
+    size_t max_body;         /* bytes; larger bodies get 413 */
+    int timeout_s;           /* idle connection timeout */
+    sw_http_handler handler;
+    void *ud;
+};
+
+int sw_http_start(const struct sw_http_opts *opts, struct sw_http **out, struct sw_error *err);
+int sw_http_port(const struct sw_http *h);   /* the port actually bound */
+void sw_http_stop(struct sw_http *h);        /* accepts NULL */
+
+#endif

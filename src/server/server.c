@@ -1,0 +1,186 @@
+/*
+ * server.c - starting and stopping the daemon: the connection pool, the HTTP listener, the
+ * workers and the scheduler. On start, every run the catalog says is running is simply
+ * picked up again by the workers: that is the whole of crash recovery.
+ */
+#include "server/server.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "server/api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sw_settings_release(struct sw_settings *s)
+{
+    free(s->data);
+    free(s->listen);
+    free(s->export_dir);
+    free(s->alert_webhook);
+    free(s->smtp_url);
+    free(s->sms_url);
+    free(s->push_url);
+    free(s->frequency_cap);
+    memset(s, 0, sizeof(*s));
+}
+
+struct sw_db *sw_dbpool_get(struct sw_dbpool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        for (int i = 0; i < p->n; i++) {
+            if (!p->busy[i]) {
+                p->busy[i] = true;
+                pthread_mutex_unlock(&p->lock);
+                return p->conns[i];
+            }
+        }
+        pthread_cond_wait(&p->freed, &p->lock);
+    }
+}
+
+void sw_dbpool_put(struct sw_dbpool *p, struct sw_db *db)
+{
+    pthread_mutex_lock(&p->lock);
+    for (int i = 0; i < p->n; i++) {
+        if (p->conns[i] == db) {
+            p->busy[i] = false;
+        }
+    }
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static int pool_open(struct sw_dbpool *p, const char *url, int n, struct sw_error *err)
+{
+    p->conns = sw_calloc((size_t)n, sizeof(*p->conns));
+    p->busy = sw_calloc((size_t)n, sizeof(*p->busy));
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->freed, NULL);
+    for (int i = 0; i < n; i++) {
+        if (sw_db_open(url, &p->conns[i], err) < 0) {
+            return SW_EDB;
+        }
+        p->n++;
+    }
+    return 0;
+}
+
+static void pool_close(struct sw_dbpool *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        sw_db_close(p->conns[i]);
+    }
+    free(p->conns);
+    free(p->busy);
+    if (p->conns || p->n) {
+        pthread_mutex_destroy(&p->lock);
+        pthread_cond_destroy(&p->freed);
+    }
+    memset(p, 0, sizeof(*p));
+}
+
+void sw_server_kick(struct sw_server *srv)
+{
+    pthread_mutex_lock(&srv->lock);
+    pthread_cond_broadcast(&srv->wake);
+    pthread_mutex_unlock(&srv->lock);
+}
+
+static int parse_listen(const char *listen, char *host, size_t n, int *port)
+{
+    const char *colon = listen ? strrchr(listen, ':') : NULL;
+    int64_t p;
+    if (!colon || (size_t)(colon - listen) >= n || sw_parse_int64(colon + 1, &p) < 0 || p < 0 ||
+        p > 65535) {
+        return -1;
+    }
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    if (!host[0]) {
+        snprintf(host, n, "127.0.0.1");
+    }
+    *port = (int)p;
+    return 0;
+}
+
+int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_error *err)
+{
+    struct sw_server *srv = sw_calloc(1, sizeof(*srv));
+    char host[256];
+    int port = 0, rc;
+    struct sw_catalog *cat = NULL;
+    *out = NULL;
+    srv->set = set;
+    srv->started_ms = sw_clock_now_ms();
+    srv->config.export_dir = set->export_dir;
+    srv->config.alert_webhook = set->alert_webhook;
+    pthread_mutex_init(&srv->lock, NULL);
+    pthread_cond_init(&srv->wake, NULL);
+    if (parse_listen(set->listen, host, sizeof(host), &port) < 0) {
+        rc = sw_error_set(err, SW_EUSAGE, "--listen: expected HOST:PORT, got \"%s\"",
+                          set->listen ? set->listen : "");
+        goto fail;
+    }
+    if ((rc = pool_open(&srv->pool, set->data, set->http_threads + 1, err)) < 0) {
+        goto fail;
+    }
+    /* Migrate first, then learn the schema (which skips the catalog's own tables). */
+    if ((rc = sw_catalog_open(srv->pool.conns[0], &cat, err)) < 0) {
+        goto fail;
+    }
+    sw_catalog_free(cat);
+    if ((rc = sw_schema_discover(srv->pool.conns[0], &srv->schema, err)) < 0) {
+        goto fail;
+    }
+    /* A simulation runs inside the request that asked for it: one that a crash cut short
+     * has nobody left to report to. */
+    sw_db_exec(srv->pool.conns[0],
+               "UPDATE sw_runs SET status = 'failed', error = 'interrupted by a restart', "
+               "ended_at = started_at WHERE simulation = 1 AND status = 'running'",
+               NULL);
+    if ((rc = sw_workers_start(srv, err)) < 0 || (rc = sw_scheduler_start(srv, err)) < 0) {
+        goto fail;
+    }
+    struct sw_http_opts ho = {
+        .host = host,
+        .port = port,
+        .threads = set->http_threads,
+        .max_body = set->max_body,
+        .timeout_s = 30,
+        .handler = sw_api_dispatch,
+        .ud = srv,
+    };
+    if ((rc = sw_http_start(&ho, &srv->http, err)) < 0) {
+        goto fail;
+    }
+    *out = srv;
+    return 0;
+fail:
+    sw_server_stop(srv);
+    return rc;
+}
+
+int sw_server_port(const struct sw_server *srv)
+{
+    return sw_http_port(srv->http);
+}
+
+void sw_server_stop(struct sw_server *srv)
+{
+    if (!srv) {
+        return;
+    }
+    atomic_store(&srv->stopping, true);
+    sw_http_stop(srv->http);
+    sw_server_kick(srv);
+    sw_workers_join(srv);
+    sw_scheduler_join(srv);
+    pool_close(&srv->pool);
+    sw_schema_free(srv->schema);
+    free(srv->busy_runs);
+    pthread_mutex_destroy(&srv->lock);
+    pthread_cond_destroy(&srv->wake);
+    free(srv);
+}

@@ -1,0 +1,95 @@
+/*
+ * server.h - the daemon: HTTP API, workers that execute runs, the scheduler, all sharing one
+ * data source through a pool of connections. State lives in the catalog; the server's own
+ * memory is caches and coordination (which run a worker holds, when to wake up).
+ */
+#ifndef SW_SERVER_H
+#define SW_SERVER_H
+
+#include "catalog/catalog.h"
+#include "core/error.h"
+#include "db/db.h"
+#include "engine/activity.h"
+#include "schema/schema.h"
+#include "server/http.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Settings (SPEC §5.1): flag > STEPWISE_<NAME> > config file > default. */
+struct sw_settings {
+    char *data;
+    char *listen;           /* host:port */
+    int workers;
+    int http_threads;
+    int history_days;
+    char *export_dir;
+    char *alert_webhook;
+    char *smtp_url;
+    int smtp_connections;
+    char *sms_url;
+    char *push_url;
+    char *frequency_cap;
+    size_t max_body;
+};
+
+void sw_settings_release(struct sw_settings *s);
+
+struct sw_dbpool {
+    struct sw_db **conns;
+    bool *busy;
+    int n;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+};
+
+struct sw_metrics {
+    atomic_llong http_requests;
+    atomic_llong http_errors;
+    atomic_llong latency_buckets[12]; /* cumulative counts per bound, see server.c */
+    atomic_llong latency_sum_us;
+    atomic_llong runs_started;
+    atomic_llong tasks_executed;
+    atomic_llong ticks_skipped;
+};
+
+struct sw_server {
+    struct sw_settings *set;
+    struct sw_schema *schema;     /* discovered at start; read-only */
+    struct sw_config config;      /* what activities need */
+    struct sw_dbpool pool;
+    struct sw_http *http;
+    struct sw_metrics metrics;
+    atomic_bool stopping;
+    /* workers and scheduler */
+    pthread_t *worker_threads;
+    int nworkers;
+    pthread_t scheduler_thread;
+    bool scheduler_started;
+    pthread_mutex_t lock;         /* guards busy_runs and the wake-up condition */
+    pthread_cond_t wake;
+    int64_t *busy_runs;           /* runs a worker is executing now */
+    int nbusy;
+    int64_t started_ms;
+};
+
+int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_error *err);
+int sw_server_port(const struct sw_server *srv);
+void sw_server_stop(struct sw_server *srv);
+/* Wake the workers and the scheduler (a run was created or resumed). */
+void sw_server_kick(struct sw_server *srv);
+
+struct sw_db *sw_dbpool_get(struct sw_dbpool *p);
+void sw_dbpool_put(struct sw_dbpool *p, struct sw_db *db);
+
+/* Workers and scheduler (src/scheduler/). */
+int sw_workers_start(struct sw_server *srv, struct sw_error *err);
+void sw_workers_join(struct sw_server *srv);
+int sw_scheduler_start(struct sw_server *srv, struct sw_error *err);
+void sw_scheduler_join(struct sw_server *srv);
+/* One pass of the scheduler (due ticks, signals, history purge); tests call it directly. */
+void sw_scheduler_tick(struct sw_server *srv, struct sw_db *db);
+
+#endif

@@ -1,0 +1,463 @@
+/*
+ * service.c - see service.h.
+ */
+#include "server/service.h"
+#include "core/clock.h"
+#include "core/util.h"
+#include "engine/engine.h"
+#include "model/campaign.h"
+#include "scheduler/schedule.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CAMPAIGN_COLS                                                                              \
+    "id, name, description, status, campaign, dimension, tags, created_at, updated_at, "          \
+    "last_run_at, next_run_at, last_error_activity, document"
+
+int sw_svc_load(struct sw_server *srv, const char *document, struct sw_campaign **out,
+                struct sw_error *err)
+{
+    return sw_campaign_load(document, strlen(document), srv->schema, sw_clock_now_ms(), out, err);
+}
+
+static json_t *ms_json(struct sw_stmt *st, int col)
+{
+    char iso[32];
+    if (sw_stmt_column_type(st, col) == SW_V_NULL) {
+        return json_null();
+    }
+    sw_clock_format_iso(sw_stmt_column_int(st, col), iso, sizeof(iso));
+    return json_string(iso);
+}
+
+static json_t *text_json(struct sw_stmt *st, int col)
+{
+    const char *t = sw_stmt_column_text(st, col);
+    return t ? json_string(t) : json_null();
+}
+
+int sw_svc_campaign_json(struct sw_db *db, int64_t id, bool with_document, json_t **out,
+                         struct sw_error *err)
+{
+    struct sw_stmt *st = NULL;
+    int rc = sw_db_prepare(db, "SELECT " CAMPAIGN_COLS " FROM sw_campaigns WHERE id = ?1", &st, err);
+    *out = NULL;
+    if (rc < 0) {
+        return rc;
+    }
+    sw_stmt_bind_int(st, 1, id);
+    rc = sw_stmt_step(st, err);
+    if (rc == SW_STEP_ROW) {
+        const char *tags = sw_stmt_column_text(st, 6);
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(sw_stmt_column_int(st, 0)));
+        json_object_set_new(o, "name", text_json(st, 1));
+        json_object_set_new(o, "description", text_json(st, 2));
+        json_object_set_new(o, "status", text_json(st, 3));
+        json_object_set_new(o, "campaign", text_json(st, 4));
+        json_object_set_new(o, "targeting_dimension", text_json(st, 5));
+        json_t *t = tags ? json_loads(tags, 0, NULL) : NULL;
+        json_object_set_new(o, "tags", t ? t : json_array());
+        json_object_set_new(o, "created_at", ms_json(st, 7));
+        json_object_set_new(o, "updated_at", ms_json(st, 8));
+        json_object_set_new(o, "last_run_at", ms_json(st, 9));
+        json_object_set_new(o, "next_run_at", ms_json(st, 10));
+        json_object_set_new(o, "last_error_activity", text_json(st, 11));
+        if (with_document) {
+            const char *d = sw_stmt_column_text(st, 12);
+            json_t *doc = d ? json_loads(d, 0, NULL) : NULL;
+            json_object_set_new(o, "document", doc ? doc : json_null());
+        }
+        *out = o;
+        rc = 0;
+    } else if (rc == SW_STEP_DONE) {
+        rc = sw_error_set(err, SW_ENOTFOUND, "no campaign with id %lld", (long long)id);
+    }
+    sw_stmt_finalize(st);
+    return rc;
+}
+
+/* Status and document of a campaign (malloc'd). */
+static int campaign_state(struct sw_db *db, int64_t id, char **status, char **document,
+                          struct sw_error *err)
+{
+    struct sw_stmt *st = NULL;
+    int rc = sw_db_prepare(db, "SELECT status, document FROM sw_campaigns WHERE id = ?1", &st, err);
+    *status = *document = NULL;
+    if (rc < 0) {
+        return rc;
+    }
+    sw_stmt_bind_int(st, 1, id);
+    rc = sw_stmt_step(st, err);
+    if (rc == SW_STEP_ROW) {
+        *status = sw_strdup(sw_stmt_column_text(st, 0));
+        *document = sw_strdup(sw_stmt_column_text(st, 1));
+        rc = 0;
+    } else if (rc == SW_STEP_DONE) {
+        rc = sw_error_set(err, SW_ENOTFOUND, "no campaign with id %lld", (long long)id);
+    }
+    sw_stmt_finalize(st);
+    return rc;
+}
+
+static int64_t active_runs(struct sw_db *db, int64_t campaign_id)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t n = 0;
+    sw_params_add_int(&p, campaign_id);
+    sw_db_query_int(db,
+                    "SELECT count(*) FROM sw_runs WHERE campaign_id = ?1 AND simulation = 0 AND "
+                    "status IN ('running', 'paused')",
+                    &p, &n, NULL);
+    sw_params_release(&p);
+    return n;
+}
+
+static int exec1(struct sw_db *db, const char *sql, int64_t a, int64_t b, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, a);
+    sw_params_add_int(&p, b);
+    int rc = sw_db_exec_params(db, sql, &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+/* Create a run inside the caller's transaction. */
+static int create_run(struct sw_server *srv, struct sw_db *db, int64_t campaign_id,
+                      const char *document, const char *trigger, const json_t *overrides,
+                      bool dry_run, int64_t *run_id, struct sw_error *err)
+{
+    struct sw_campaign *c = NULL;
+    struct sw_catalog cat = {db};
+    json_t *vars = NULL;
+    int rc = sw_svc_load(srv, document, &c, err);
+    if (rc < 0) {
+        if (err && !err->message) {
+            sw_error_set(err, SW_EVALIDATION, "the campaign is not valid against the data source");
+        }
+        return rc;
+    }
+    if (!(vars = sw_campaign_variables(c, overrides, err))) {
+        rc = err && err->code ? err->code : SW_EVALIDATION;
+        goto out;
+    }
+    struct sw_engine eng = {db, &cat, srv->schema, &srv->config};
+    struct sw_run_opts opts = {.trigger = trigger, .dry_run = dry_run, .variables = vars};
+    rc = sw_engine_create_run(&eng, c, campaign_id, &opts, run_id, err);
+    if (rc == 0 && !dry_run) {
+        atomic_fetch_add(&srv->metrics.runs_started, 1);
+    }
+out:
+    json_decref(vars);
+    sw_campaign_free(c);
+    return rc;
+}
+
+static int conflict(struct sw_error *err, const char *action, const char *status)
+{
+    sw_error_add(err, "status", "%s", status);
+    return sw_error_set(err, SW_ECONFLICT, "cannot %s a campaign that is %s", action, status);
+}
+
+int sw_svc_start_run(struct sw_server *srv, struct sw_db *db, int64_t campaign_id,
+                     const char *trigger, const json_t *overrides, int64_t *run_id,
+                     struct sw_error *err)
+{
+    char *status = NULL, *document = NULL;
+    int rc = sw_db_begin(db, err);
+    if (rc < 0) {
+        return rc;
+    }
+    rc = campaign_state(db, campaign_id, &status, &document, err);
+    if (rc == 0 && !strcmp(status, "paused")) {
+        rc = conflict(err, "trigger", status);
+    } else if (rc == 0 && active_runs(db, campaign_id) > 0) {
+        rc = sw_error_set(err, SW_ECONFLICT, "a run of this campaign is already active");
+    }
+    if (rc == 0) {
+        rc = create_run(srv, db, campaign_id, document, trigger, overrides, false, run_id, err);
+    }
+    if (rc == 0) {
+        rc = sw_db_commit(db, err);
+    }
+    if (rc < 0) {
+        sw_db_rollback(db);
+    } else {
+        sw_server_kick(srv);
+    }
+    free(status);
+    free(document);
+    return rc;
+}
+
+int sw_svc_simulate(struct sw_server *srv, struct sw_db *db, int64_t campaign_id,
+                    const json_t *overrides, json_t **result, struct sw_error *err)
+{
+    char *status = NULL, *document = NULL;
+    struct sw_campaign *c = NULL;
+    struct sw_catalog cat = {db};
+    json_t *vars = NULL;
+    int64_t run_id = 0;
+    int rc = campaign_state(db, campaign_id, &status, &document, err);
+    *result = NULL;
+    if (rc < 0 || (rc = sw_svc_load(srv, document, &c, err)) < 0) {
+        goto out;
+    }
+    if (!(vars = sw_campaign_variables(c, overrides, err))) {
+        rc = SW_EVALIDATION;
+        goto out;
+    }
+    struct sw_engine eng = {db, &cat, srv->schema, &srv->config};
+    struct sw_run_opts opts = {.trigger = "simulate", .dry_run = true, .variables = vars};
+    int state = sw_engine_run(&eng, c, campaign_id, &opts, &run_id, err);
+    if (state < 0) {
+        rc = state;
+        goto out;
+    }
+    *result = json_pack("{s:{s:I, s:s, s:b}, s:o, s:o}", "run", "id", (json_int_t)run_id,
+                        "status", state == SW_RUN_COMPLETED ? "completed" : "failed",
+                        "simulation", 1, "counts", sw_engine_counts(&eng, run_id), "tasks",
+                        sw_catalog_tasks_json(&cat, run_id));
+    rc = 0;
+out:
+    json_decref(vars);
+    sw_campaign_free(c);
+    free(status);
+    free(document);
+    return rc;
+}
+
+void sw_svc_drop_run_tables(struct sw_db *db, int64_t run_id)
+{
+    struct sw_stmt *st = NULL;
+    char **tables = NULL;
+    size_t n = 0;
+    /* Work tables are named after the run: list them from the tasks' outputs. */
+    if (sw_db_prepare(db,
+                      "SELECT DISTINCT json_extract(o.value, '$.table') FROM sw_tasks t, "
+                      "json_each(t.outputs) o WHERE t.run_id = ?1 AND json_valid(t.outputs) AND "
+                      "json_extract(o.value, '$.owned') = 1",
+                      &st, NULL) == 0) {
+        sw_stmt_bind_int(st, 1, run_id);
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            const char *t = sw_stmt_column_text(st, 0);
+            if (t && !strncmp(t, "wt_", 3)) {
+                tables = sw_realloc(tables, (n + 1) * sizeof(char *));
+                tables[n++] = sw_strdup(t);
+            }
+        }
+    }
+    sw_stmt_finalize(st);
+    for (size_t i = 0; i < n; i++) {
+        struct sw_buf sql = SW_BUF_INIT;
+        sw_buf_puts(&sql, "DROP TABLE IF EXISTS ");
+        sw_db_ident(&sql, tables[i]);
+        sw_db_exec(db, sql.data, NULL);
+        sw_buf_release(&sql);
+        free(tables[i]);
+    }
+    free(tables);
+}
+
+/* Arm a campaign's schedule: next_run_at = the first tick after now (NULL when none). */
+static int arm_schedule(struct sw_db *db, int64_t id, const json_t *doc, bool *scheduled,
+                        bool *signal, struct sw_error *err)
+{
+    struct sw_schedule *s = NULL;
+    const json_t *sched = json_object_get(doc, "schedule");
+    const char *tz = json_string_value(json_object_get(doc, "timezone"));
+    *scheduled = *signal = false;
+    int rc = sw_schedule_parse(sched, tz, &s, err);
+    if (rc < 0) {
+        return rc;
+    }
+    enum sw_schedule_kind k = sw_schedule_kind(s);
+    *signal = k == SW_SCHED_SIGNAL;
+    if (k == SW_SCHED_AT || k == SW_SCHED_RRULE || k == SW_SCHED_CRON) {
+        int64_t now = sw_clock_now_ms();
+        int64_t next = sw_schedule_next(s, now);
+        *scheduled = true;
+        struct sw_params p = SW_PARAMS_INIT;
+        if (next) {
+            sw_params_add_int(&p, next);
+        } else {
+            sw_params_add_null(&p);
+        }
+        sw_params_add_int(&p, id);
+        rc = sw_db_exec_params(db, "UPDATE sw_campaigns SET next_run_at = ?1, status = "
+                                   "CASE WHEN ?1 IS NULL THEN 'completed' ELSE 'running' END "
+                                   "WHERE id = ?2",
+                               &p, NULL, err);
+        sw_params_release(&p);
+    }
+    sw_schedule_free(s);
+    return rc;
+}
+
+static bool is(const char *s, const char *a, const char *b, const char *c)
+{
+    return (a && !strcmp(s, a)) || (b && !strcmp(s, b)) || (c && !strcmp(s, c));
+}
+
+int sw_svc_action(struct sw_server *srv, struct sw_db *db, int64_t id, const char *action,
+                  json_t **out, struct sw_error *err)
+{
+    char *status = NULL, *document = NULL;
+    json_t *doc = NULL;
+    int64_t run_id = 0, now = sw_clock_now_ms();
+    bool kick = false;
+    int rc = sw_db_begin(db, err);
+    *out = NULL;
+    if (rc < 0) {
+        return rc;
+    }
+    if ((rc = campaign_state(db, id, &status, &document, err)) < 0) {
+        goto out;
+    }
+    doc = json_loads(document, 0, NULL);
+    if (!strcmp(action, "start")) {
+        bool scheduled, signal;
+        if (!is(status, "draft", "completed", "failed")) {
+            rc = conflict(err, action, status);
+            goto out;
+        }
+        if ((rc = arm_schedule(db, id, doc, &scheduled, &signal, err)) < 0) {
+            goto out;
+        }
+        if (signal) {
+            rc = exec1(db, "UPDATE sw_campaigns SET status = 'running', last_error_activity = "
+                           "NULL, updated_at = ?2 WHERE id = ?1",
+                       id, now, err);
+        } else if (!scheduled) {
+            rc = create_run(srv, db, id, document, "manual", NULL, false, &run_id, err);
+            kick = true;
+        }
+    } else if (!strcmp(action, "run-now")) {
+        if (!is(status, "running", "completed", NULL)) {
+            rc = conflict(err, "run now", status);
+            goto out;
+        }
+        if (active_runs(db, id) > 0) {
+            rc = sw_error_set(err, SW_ECONFLICT, "a run of this campaign is already active");
+            goto out;
+        }
+        rc = create_run(srv, db, id, document, "run-now", NULL, false, &run_id, err);
+        kick = true;
+    } else if (!strcmp(action, "pause")) {
+        if (!is(status, "running", NULL, NULL)) {
+            rc = conflict(err, action, status);
+            goto out;
+        }
+        rc = exec1(db, "UPDATE sw_runs SET status = 'paused' WHERE campaign_id = ?1 AND "
+                       "status = 'running' AND simulation = 0",
+                   id, 0, err);
+        if (rc == 0) {
+            rc = exec1(db, "UPDATE sw_campaigns SET status = 'paused' WHERE id = ?1",
+                       id, 0, err);
+        }
+    } else if (!strcmp(action, "resume")) {
+        if (!is(status, "paused", NULL, NULL)) {
+            rc = conflict(err, action, status);
+            goto out;
+        }
+        rc = exec1(db, "UPDATE sw_runs SET status = 'running' WHERE campaign_id = ?1 AND "
+                       "status = 'paused'",
+                   id, 0, err);
+        if (rc == 0) {
+            rc = exec1(db, "UPDATE sw_campaigns SET status = 'running' WHERE id = ?1",
+                       id, 0, err);
+        }
+        kick = true;
+    } else if (!strcmp(action, "stop")) {
+        if (!is(status, "running", "paused", NULL)) {
+            rc = conflict(err, action, status);
+            goto out;
+        }
+        rc = exec1(db, "UPDATE sw_tasks SET status = 'skipped', ended_at = ?2 WHERE status IN "
+                       "('pending', 'running') AND run_id IN (SELECT id FROM sw_runs WHERE "
+                       "campaign_id = ?1 AND status IN ('running', 'paused'))",
+                   id, now, err);
+        if (rc == 0) {
+            rc = exec1(db, "UPDATE sw_runs SET status = 'stopped', ended_at = ?2 WHERE "
+                           "campaign_id = ?1 AND status IN ('running', 'paused')",
+                       id, now, err);
+        }
+        if (rc == 0) {
+            rc = exec1(db, "UPDATE sw_campaigns SET status = 'completed', next_run_at = NULL "
+                           "WHERE id = ?1",
+                       id, 0, err);
+        }
+    } else if (!strcmp(action, "retry")) {
+        int64_t failed_run = 0;
+        struct sw_params p = SW_PARAMS_INIT;
+        if (!is(status, "failed", NULL, NULL)) {
+            rc = conflict(err, action, status);
+            goto out;
+        }
+        sw_params_add_int(&p, id);
+        sw_db_query_int(db, "SELECT coalesce(max(id), 0) FROM sw_runs WHERE campaign_id = ?1 AND "
+                            "simulation = 0 AND status = 'failed'",
+                        &p, &failed_run, NULL);
+        sw_params_release(&p);
+        if (!failed_run) {
+            rc = sw_error_set(err, SW_ECONFLICT, "this campaign has no failed run to retry");
+            goto out;
+        }
+        /* The failed task and everything the failure skipped run again; completed tasks
+         * and their work tables are kept. */
+        rc = exec1(db, "UPDATE sw_tasks SET status = 'pending', error = NULL, started_at = NULL, "
+                       "ended_at = NULL, wake_at = NULL WHERE run_id = ?1 AND status IN "
+                       "('failed', 'skipped')",
+                   failed_run, 0, err);
+        if (rc == 0) {
+            rc = exec1(db, "UPDATE sw_runs SET status = 'running', error = NULL, ended_at = NULL "
+                           "WHERE id = ?1",
+                       failed_run, 0, err);
+        }
+        if (rc == 0) {
+            rc = exec1(db, "UPDATE sw_campaigns SET status = 'running', last_error_activity = "
+                           "NULL WHERE id = ?1",
+                       id, 0, err);
+        }
+        kick = true;
+    } else {
+        rc = sw_error_set(err, SW_ENOTFOUND, "unknown action \"%s\"", action);
+    }
+out:
+    if (rc == 0) {
+        struct sw_catalog cat = {db};
+        char *msg = sw_asprintf("campaign %s", !strcmp(action, "run-now") ? "run now" : action);
+        sw_catalog_log(&cat, "info", id, run_id, NULL, msg);
+        free(msg);
+        rc = sw_db_commit(db, err);
+    }
+    if (rc < 0) {
+        sw_db_rollback(db);
+    } else {
+        if (!strcmp(action, "stop")) {
+            /* Work tables of the stopped runs: a worker still inside a task drops its own when
+             * it sees the run stopped. */
+            struct sw_stmt *st = NULL;
+            if (sw_db_prepare(db, "SELECT id FROM sw_runs WHERE campaign_id = ?1 AND status = "
+                                  "'stopped' AND ended_at = ?2",
+                              &st, NULL) == 0) {
+                sw_stmt_bind_int(st, 1, id);
+                sw_stmt_bind_int(st, 2, now);
+                while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+                    sw_svc_drop_run_tables(db, sw_stmt_column_int(st, 0));
+                }
+            }
+            sw_stmt_finalize(st);
+        }
+        if (kick) {
+            sw_server_kick(srv);
+        }
+        rc = sw_svc_campaign_json(db, id, false, out, err);
+    }
+    json_decref(doc);
+    free(status);
+    free(document);
+    return rc;
+}

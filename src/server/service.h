@@ -1,0 +1,39 @@
+/*
+ * service.h - campaign operations shared by the HTTP API and the scheduler: creating runs,
+ * the lifecycle transitions of SPEC §3, and loading a run's campaign for a worker. Each
+ * operation is one transaction that checks the campaign's state and changes it, so two
+ * requests (or two daemons) cannot both start the same campaign.
+ */
+#ifndef SW_SERVICE_H
+#define SW_SERVICE_H
+
+#include "server/server.h"
+
+#include <jansson.h>
+
+/* Start a run of a campaign now (trigger "manual", "schedule", "signal", "run-now"),
+ * with variable overrides (may be NULL). Refused (SW_ECONFLICT) while a run is active. */
+int sw_svc_start_run(struct sw_server *srv, struct sw_db *db, int64_t campaign_id,
+                     const char *trigger, const json_t *overrides, int64_t *run_id,
+                     struct sw_error *err);
+/* A simulation run executed to its end in the caller's thread; returns its counts. */
+int sw_svc_simulate(struct sw_server *srv, struct sw_db *db, int64_t campaign_id,
+                    const json_t *overrides, json_t **result, struct sw_error *err);
+
+/* Lifecycle actions: "start", "run-now", "pause", "resume", "stop", "retry". On success *out
+ * holds the campaign as the API shows it. SW_ECONFLICT names the current status. */
+int sw_svc_action(struct sw_server *srv, struct sw_db *db, int64_t campaign_id,
+                  const char *action, json_t **out, struct sw_error *err);
+
+/* The campaign as the API shows it (with its document when with_document). */
+int sw_svc_campaign_json(struct sw_db *db, int64_t id, bool with_document, json_t **out,
+                         struct sw_error *err);
+
+/* Load a campaign document (text) against the server's schema. */
+int sw_svc_load(struct sw_server *srv, const char *document, struct sw_campaign **out,
+                struct sw_error *err);
+
+/* Drop the work tables of a run (those its tasks created). */
+void sw_svc_drop_run_tables(struct sw_db *db, int64_t run_id);
+
+#endif
