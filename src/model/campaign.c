@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/util.h"
 #include "engine/activity.h"
+#include "scheduler/schedule.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,64 +49,6 @@ static void check_string(struct sw_error *err, const json_t *doc, const char *ke
         sw_error_add(err, path, "must not be empty");
     } else if (json_string_length(v) > max) {
         sw_error_add(err, path, "longer than %zu characters", max);
-    }
-}
-
-static void check_schedule(struct sw_error *err, const json_t *s)
-{
-    if (!s || json_is_null(s)) {
-        return;
-    }
-    if (!json_is_object(s)) {
-        sw_error_add(err, "$.schedule", "must be an object or null");
-        return;
-    }
-    static const char *const keys[] = {"signal", "at", "rrule", "start", "until", "cron", NULL};
-    const char *k;
-    json_t *v;
-    int kinds = 0;
-    json_object_foreach((json_t *)s, k, v)
-    {
-        char path[256];
-        snprintf(path, sizeof(path), "$.schedule.%s", k);
-        if (!key_allowed(k, keys)) {
-            sw_error_add(err, path, "unknown field \"%s\"", k);
-            continue;
-        }
-        if (strcmp(k, "signal") == 0) {
-            kinds++;
-            if (!json_is_boolean(v)) {
-                sw_error_add(err, path, "must be a boolean");
-            }
-        } else if (strcmp(k, "at") == 0 || strcmp(k, "start") == 0 || strcmp(k, "until") == 0) {
-            int64_t ms;
-            kinds += strcmp(k, "at") == 0;
-            if (!json_is_string(v) || sw_clock_parse_iso(json_string_value(v), &ms) < 0) {
-                sw_error_add(err, path, "must be an ISO-8601 date-time");
-            }
-        } else if (strcmp(k, "rrule") == 0) {
-            kinds++;
-            if (!json_is_string(v) || strncmp(json_string_value(v), "FREQ=", 5) != 0) {
-                sw_error_add(err, path, "must be an RFC 5545 RRULE starting with FREQ=");
-            }
-        } else if (strcmp(k, "cron") == 0) {
-            kinds++;
-            int fields = 0, inword = 0;
-            for (const char *p = json_is_string(v) ? json_string_value(v) : ""; *p; p++) {
-                if (*p == ' ') {
-                    inword = 0;
-                } else if (!inword) {
-                    inword = 1;
-                    fields++;
-                }
-            }
-            if (!json_is_string(v) || fields != 5) {
-                sw_error_add(err, path, "must be a cron expression \"m h dom mon dow\"");
-            }
-        }
-    }
-    if (kinds != 1) {
-        sw_error_add(err, "$.schedule", "needs exactly one of signal, at, rrule, cron");
     }
 }
 
@@ -177,7 +120,7 @@ static void check_top(struct sw_error *err, const json_t *doc, struct sw_campaig
             }
         }
     }
-    check_schedule(err, json_object_get(doc, "schedule"));
+    sw_schedule_validate(doc, err); /* schedule and time zone, with libical */
     check_options(err, json_object_get(doc, "options"), c);
     const json_t *vars = json_object_get(doc, "variables");
     if (vars && !json_is_null(vars)) {

@@ -299,7 +299,7 @@ static int cron_field_parse(const char *text, const struct cron_field *f, uint64
             p++;
         } else {
             if (cron_value(&p, f, &lo) < 0) {
-                (void)snprintf(why, nwhy, "%s: \"%s\" is not a number%s", f->name, item,
+                (void)snprintf(why, nwhy, "%s: \"%.40s\" is not a number%s", f->name, item,
                                f->names ? " or a name" : "");
                 return -1;
             }
@@ -307,7 +307,7 @@ static int cron_field_parse(const char *text, const struct cron_field *f, uint64
             if (*p == '-') {
                 p++;
                 if (cron_value(&p, f, &hi) < 0) {
-                    (void)snprintf(why, nwhy, "%s: bad range \"%s\"", f->name, item);
+                    (void)snprintf(why, nwhy, "%s: bad range \"%.40s\"", f->name, item);
                     return -1;
                 }
             } else if (*p == '/') {
@@ -318,12 +318,12 @@ static int cron_field_parse(const char *text, const struct cron_field *f, uint64
             p++;
             if (!isdigit((unsigned char)*p) || cron_value(&p, f, &step) < 0 || step < 1 ||
                 step > f->hi - f->lo + 1) {
-                (void)snprintf(why, nwhy, "%s: bad step in \"%s\"", f->name, item);
+                (void)snprintf(why, nwhy, "%s: bad step in \"%.40s\"", f->name, item);
                 return -1;
             }
         }
         if (*p != ',' && *p != '\0') {
-            (void)snprintf(why, nwhy, "%s: unexpected \"%c\" in \"%s\"", f->name, *p, item);
+            (void)snprintf(why, nwhy, "%s: unexpected \"%c\" in \"%.40s\"", f->name, *p, item);
             return -1;
         }
         if (lo < f->lo || hi > f->hi || lo > hi) {
@@ -692,8 +692,9 @@ int sw_schedule_parse(const json_t *schedule, const char *zone_name, struct sw_s
             bad(&c, "$.schedule.rrule",
                 "not a valid RFC 5545 RRULE (its parts contradict "
                 "each other or never match)");
+        } else {
+            icalrecur_iterator_free(it);
         }
-        icalrecur_iterator_free(it);
     }
 out:
     if (c.nerr > 0) {
@@ -716,8 +717,8 @@ int64_t sw_schedule_next(const struct sw_schedule *s, int64_t after_ms)
     if (!s || after_ms >= HORIZON_MS) {
         return 0;
     }
-    if (after_ms < -1) {
-        after_ms = -1; /* no ticks before 1970: 0 means "none" */
+    if (after_ms < 0) {
+        after_ms = 0; /* ticks come after the epoch: 0 means "none" */
     }
     /* The first tick is the first one at or after start. */
     int64_t lower =

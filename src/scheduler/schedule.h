@@ -67,7 +67,9 @@ void sw_schedule_free(struct sw_schedule *s); /* accepts NULL */
 enum sw_schedule_kind sw_schedule_kind(const struct sw_schedule *s);
 
 /* The first execution time strictly after after_ms (UTC milliseconds), or 0 when none remains
- * (NONE and SIGNAL never tick; AT ticks once; bounded rules end). */
+ * (NONE and SIGNAL never tick; AT ticks once; bounded rules end). Ticks lie after the epoch
+ * and before 2500-01-01 (libical 3.0 stops expanding RRULEs in 2582; dates from 2500 on are
+ * refused by the parser). */
 int64_t sw_schedule_next(const struct sw_schedule *s, int64_t after_ms);
 
 /* The scheduler's rule after downtime. Missed ticks are never replayed one by one. due_ms is

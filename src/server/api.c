@@ -13,6 +13,7 @@
 #define V1 "/api/v1"
 
 const struct sw_route sw_routes[] = {
+    {"GET", "/", SW_ROLE_NONE, sw_api_index, "Web UI"},
     {"GET", "/healthz", SW_ROLE_NONE, sw_api_healthz, "Liveness"},
     {"GET", V1 "/healthz", SW_ROLE_NONE, sw_api_healthz, "Liveness"},
     {"GET", "/metrics", SW_ROLE_NONE, sw_api_metrics, "Prometheus metrics"},
@@ -225,6 +226,16 @@ json_t *sw_api_ms(int64_t ms)
 }
 
 /* ---- small endpoints ---- */
+
+void sw_api_index(struct sw_api *a)
+{
+    sw_resp_text(a->resp, 200, "text/html; charset=utf-8",
+                 "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                 "<title>Stepwise</title></head><body><h1>Stepwise</h1>"
+                 "<p>The web UI is not part of this version yet. The HTTP API is served under "
+                 "<code>/api/v1</code>; its description is at "
+                 "<a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p></body></html>");
+}
 
 void sw_api_healthz(struct sw_api *a)
 {

@@ -475,12 +475,12 @@ static void cookie_is(const char *header, const char *name, const char *want)
     char *v = sw_auth_cookie(header, name);
     if (!want) {
         if (v) {
-            fail_msg("cookie %s in [%s]: got \"%s\", want none", name, header ? header : "NULL", v);
+            fail_msg("cookie %s in [%s]: got \"%s\", want none", name ? name : "NULL", header ? header : "NULL", v);
         }
         return;
     }
     if (!v || strcmp(v, want) != 0) {
-        fail_msg("cookie %s in [%s]: got \"%s\", want \"%s\"", name, header ? header : "NULL",
+        fail_msg("cookie %s in [%s]: got \"%s\", want \"%s\"", name ? name : "NULL", header ? header : "NULL",
                  v ? v : "(none)", want);
     }
     free(v);
