@@ -113,14 +113,6 @@ void sw_catalog_free(struct sw_catalog *cat)
     free(cat);
 }
 
-static void add_text_or_null(struct sw_params *p, const char *s)
-{
-    if (s) {
-        sw_params_add_text(p, s);
-    } else {
-        sw_params_add_null(p);
-    }
-}
 
 int sw_catalog_campaign_upsert(struct sw_catalog *cat, const char *name, const char *document,
                                const char *dimension, int64_t now_ms, int64_t *id,
@@ -135,7 +127,7 @@ int sw_catalog_campaign_upsert(struct sw_catalog *cat, const char *name, const c
         goto out;
     }
     sw_params_add_text(&p, document);
-    add_text_or_null(&p, dimension);
+    sw_params_add_text_or_null(&p, dimension);
     sw_params_add_int(&p, now_ms);
     if (*id) {
         sw_params_add_int(&p, *id);
@@ -164,7 +156,7 @@ int sw_catalog_campaign_after_run(struct sw_catalog *cat, int64_t campaign_id, c
     struct sw_params p = SW_PARAMS_INIT;
     sw_params_add_text(&p, status);
     sw_params_add_int(&p, last_run_at);
-    add_text_or_null(&p, error_activity);
+    sw_params_add_text_or_null(&p, error_activity);
     sw_params_add_int(&p, campaign_id);
     /* A campaign with ticks to come stays running after a successful run. */
     int rc = sw_db_exec_params(cat->db,
@@ -186,10 +178,10 @@ int sw_catalog_run_create(struct sw_catalog *cat, int64_t campaign_id, const cha
     sw_params_add_int(&p, campaign_id);
     sw_params_add_text(&p, trigger);
     sw_params_add_int(&p, simulation);
-    add_text_or_null(&p, variables_json);
+    sw_params_add_text_or_null(&p, variables_json);
     sw_params_add_int(&p, (int64_t)(seed & 0x7fffffffffffffffULL));
     sw_params_add_int(&p, now_ms);
-    add_text_or_null(&p, document);
+    sw_params_add_text_or_null(&p, document);
     int rc = sw_db_exec_params(cat->db,
                                "INSERT INTO sw_runs(campaign_id, status, trigger, simulation, "
                                "variables, seed, started_at, document) "
@@ -207,7 +199,7 @@ int sw_catalog_run_finish(struct sw_catalog *cat, int64_t run_id, const char *st
 {
     struct sw_params p = SW_PARAMS_INIT;
     sw_params_add_text(&p, status);
-    add_text_or_null(&p, error);
+    sw_params_add_text_or_null(&p, error);
     sw_params_add_int(&p, now_ms);
     sw_params_add_int(&p, run_id);
     int rc = sw_db_exec_params(cat->db,
@@ -249,14 +241,6 @@ int sw_catalog_task_create(struct sw_catalog *cat, int64_t run_id, const char *a
     return rc;
 }
 
-static void add_int_or_null(struct sw_params *p, int64_t v)
-{
-    if (v) {
-        sw_params_add_int(p, v);
-    } else {
-        sw_params_add_null(p);
-    }
-}
 
 int sw_catalog_task_set(struct sw_catalog *cat, int64_t task_id, const char *status,
                         int64_t started_at, int64_t ended_at, int64_t wake_at,
@@ -265,16 +249,16 @@ int sw_catalog_task_set(struct sw_catalog *cat, int64_t task_id, const char *sta
 {
     struct sw_params p = SW_PARAMS_INIT;
     sw_params_add_text(&p, status);
-    add_int_or_null(&p, started_at);
-    add_int_or_null(&p, ended_at);
-    add_int_or_null(&p, wake_at);
+    sw_params_add_int_or_null(&p, started_at);
+    sw_params_add_int_or_null(&p, ended_at);
+    sw_params_add_int_or_null(&p, wake_at);
     if (input_count >= 0) {
         sw_params_add_int(&p, input_count);
     } else {
         sw_params_add_null(&p);
     }
-    add_text_or_null(&p, outputs_json);
-    add_text_or_null(&p, error);
+    sw_params_add_text_or_null(&p, outputs_json);
+    sw_params_add_text_or_null(&p, error);
     sw_params_add_int(&p, task_id);
     int rc = sw_db_exec_params(cat->db,
                                "UPDATE sw_tasks SET status = ?1, started_at = ?2, ended_at = ?3, "
@@ -291,9 +275,9 @@ int sw_catalog_log(struct sw_catalog *cat, const char *level, int64_t campaign_i
     struct sw_params p = SW_PARAMS_INIT;
     sw_params_add_int(&p, sw_clock_now_ms());
     sw_params_add_text(&p, level);
-    add_int_or_null(&p, campaign_id);
-    add_int_or_null(&p, run_id);
-    add_text_or_null(&p, activity);
+    sw_params_add_int_or_null(&p, campaign_id);
+    sw_params_add_int_or_null(&p, run_id);
+    sw_params_add_text_or_null(&p, activity);
     sw_params_add_text(&p, message);
     int rc = sw_db_exec_params(cat->db,
                                "INSERT INTO sw_logs(ts, level, campaign_id, run_id, activity, "

@@ -145,6 +145,41 @@ static void print_table(const struct sw_campaign *c, json_t *counts, json_t *tas
     }
 }
 
+/* The run's outcome: one JSON object (--json) or the transition and task tables; a failed
+ * task is named on stderr either way. */
+static void report(struct sw_engine *eng, const struct sw_campaign *camp, int64_t run_id, int state,
+                   int json_out, int dry)
+{
+    const char *status = state == SW_RUN_COMPLETED ? "completed" : "failed";
+    json_t *counts = sw_engine_counts(eng, run_id);
+    json_t *tasks = sw_catalog_tasks_json(eng->cat, run_id);
+    if (json_out) {
+        json_t *o = json_pack("{s:{s:I, s:s, s:b}, s:O, s:O}", "run", "id", (json_int_t)run_id,
+                              "status", status, "simulation", dry, "counts", counts, "tasks",
+                              tasks);
+        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        puts(s);
+        free(s);
+        json_decref(o);
+    } else {
+        print_table(camp, counts, tasks, run_id, status);
+    }
+    if (state == SW_RUN_FAILED) {
+        size_t i;
+        json_t *t;
+        json_array_foreach(tasks, i, t)
+        {
+            if (sw_streq(json_string_value(json_object_get(t, "status")), "failed")) {
+                fprintf(stderr, "stepwise: run %lld failed at activity \"%s\": %s\n",
+                        (long long)run_id, json_string_value(json_object_get(t, "activity")),
+                        json_string_value(json_object_get(t, "error")));
+            }
+        }
+    }
+    json_decref(counts);
+    json_decref(tasks);
+}
+
 int sw_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -174,7 +209,7 @@ int sw_cmd_run(int argc, char **argv)
     struct sw_schema *schema = NULL;
     struct sw_campaign *camp = NULL;
     struct sw_catalog *cat = NULL;
-    json_t *overrides = json_object(), *variables = NULL, *counts = NULL, *tasks = NULL;
+    json_t *overrides = json_object(), *variables = NULL;
     char *text = NULL, *doc = NULL;
     size_t len = 0;
     int64_t campaign_id = 0, run_id = 0;
@@ -271,40 +306,13 @@ int sw_cmd_run(int argc, char **argv)
     if (state < 0) {
         goto fail;
     }
-    const char *status = state == SW_RUN_COMPLETED ? "completed" : "failed";
-    counts = sw_engine_counts(&eng, run_id);
-    tasks = sw_catalog_tasks_json(cat, run_id);
-    if (json_out) {
-        json_t *o = json_pack("{s:{s:I, s:s, s:b}, s:O, s:O}", "run", "id", (json_int_t)run_id,
-                              "status", status, "simulation", dry, "counts", counts, "tasks",
-                              tasks);
-        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        puts(s);
-        free(s);
-        json_decref(o);
-    } else {
-        print_table(camp, counts, tasks, run_id, status);
-    }
-    if (state == SW_RUN_FAILED) {
-        size_t i;
-        json_t *t;
-        json_array_foreach(tasks, i, t)
-        {
-            if (sw_streq(json_string_value(json_object_get(t, "status")), "failed")) {
-                fprintf(stderr, "stepwise: run %lld failed at activity \"%s\": %s\n",
-                        (long long)run_id, json_string_value(json_object_get(t, "activity")),
-                        json_string_value(json_object_get(t, "error")));
-            }
-        }
-    }
+    report(&eng, camp, run_id, state, json_out, dry);
     rc = state == SW_RUN_COMPLETED ? 0 : 1;
     goto out;
 fail:
     rc = 1;
     sw_cli_print_error(NULL, &err);
 out:
-    json_decref(counts);
-    json_decref(tasks);
     json_decref(variables);
     json_decref(overrides);
     sw_campaign_free(camp);
@@ -372,7 +380,7 @@ int sw_cmd_resume(int argc, char **argv)
     struct sw_schema *schema = NULL;
     struct sw_campaign *camp = NULL;
     struct sw_catalog *cat = NULL;
-    json_t *variables = NULL, *counts = NULL, *tasks = NULL;
+    json_t *variables = NULL;
     char *doc = NULL, *vars = NULL, *status = NULL;
     opterr = 0;
     optind = 0;
@@ -425,28 +433,13 @@ int sw_cmd_resume(int argc, char **argv)
     if (state < 0) {
         goto fail;
     }
-    counts = sw_engine_counts(&eng, run_id);
-    tasks = sw_catalog_tasks_json(cat, run_id);
-    if (json_out) {
-        json_t *o = json_pack("{s:{s:I, s:s}, s:O, s:O}", "run", "id", (json_int_t)run_id,
-                              "status", state == SW_RUN_COMPLETED ? "completed" : "failed",
-                              "counts", counts, "tasks", tasks);
-        char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        puts(s);
-        free(s);
-        json_decref(o);
-    } else {
-        print_table(camp, counts, tasks, run_id,
-                    state == SW_RUN_COMPLETED ? "completed" : "failed");
-    }
+    report(&eng, camp, run_id, state, json_out, false);
     rc = state == SW_RUN_COMPLETED ? 0 : 1;
     goto out;
 fail:
     rc = 1;
     sw_cli_print_error(NULL, &err);
 out:
-    json_decref(counts);
-    json_decref(tasks);
     json_decref(variables);
     sw_campaign_free(camp);
     sw_catalog_free(cat);

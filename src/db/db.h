@@ -38,6 +38,8 @@ int sw_params_add_int(struct sw_params *p, int64_t v);
 int sw_params_add_real(struct sw_params *p, double v);
 int sw_params_add_text(struct sw_params *p, const char *s); /* copies s */
 int sw_params_add_null(struct sw_params *p);
+int sw_params_add_text_or_null(struct sw_params *p, const char *s); /* NULL binds NULL */
+int sw_params_add_int_or_null(struct sw_params *p, int64_t v);      /* 0 binds NULL */
 
 struct sw_db;
 struct sw_stmt;

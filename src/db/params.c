@@ -78,3 +78,13 @@ void sw_dialect_placeholder(enum sw_dialect d, struct sw_buf *sql, int n)
 {
     sw_buf_printf(sql, d == SW_DIALECT_POSTGRES ? "$%d" : "?%d", n);
 }
+
+int sw_params_add_text_or_null(struct sw_params *p, const char *s)
+{
+    return s ? sw_params_add_text(p, s) : sw_params_add_null(p);
+}
+
+int sw_params_add_int_or_null(struct sw_params *p, int64_t v)
+{
+    return v ? sw_params_add_int(p, v) : sw_params_add_null(p);
+}

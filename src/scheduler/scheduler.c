@@ -35,11 +35,7 @@ static void log_campaign(struct sw_db *db, int64_t campaign_id, const char *leve
 static void set_next(struct sw_db *db, int64_t id, int64_t next, bool complete)
 {
     struct sw_params p = SW_PARAMS_INIT;
-    if (next) {
-        sw_params_add_int(&p, next);
-    } else {
-        sw_params_add_null(&p);
-    }
+    sw_params_add_int_or_null(&p, next);
     sw_params_add_int(&p, id);
     sw_params_add_int(&p, complete);
     sw_db_exec_params(db,
@@ -220,18 +216,7 @@ static void *scheduler_main(void *arg)
             purge(srv, db);
             last_purge = sw_clock_now_ms();
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 250 * 1000000L; /* ticks have a quarter-second resolution */
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&srv->lock);
-        if (!atomic_load(&srv->stopping)) {
-            pthread_cond_timedwait(&srv->wake, &srv->lock, &ts);
-        }
-        pthread_mutex_unlock(&srv->lock);
+        sw_server_sleep(srv, 250); /* ticks have a quarter-second resolution */
     }
     sw_db_close(db);
     return NULL;

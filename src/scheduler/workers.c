@@ -80,11 +80,7 @@ static int64_t claim(struct sw_server *srv, struct sw_db *db, int64_t *next_ms)
 static void set_wake(struct sw_db *db, int64_t run_id, int64_t wake)
 {
     struct sw_params p = SW_PARAMS_INIT;
-    if (wake) {
-        sw_params_add_int(&p, wake);
-    } else {
-        sw_params_add_null(&p);
-    }
+    sw_params_add_int_or_null(&p, wake);
     sw_params_add_int(&p, run_id);
     sw_db_exec_params(db, "UPDATE sw_runs SET wake_at = ?1 WHERE id = ?2", &p, NULL, NULL);
     sw_params_release(&p);
@@ -179,19 +175,7 @@ static void *worker_main(void *arg)
         /* Nothing due: sleep until kicked, the next wake-up, or a second at most. */
         int64_t now = sw_clock_now_ms();
         int64_t ms = next && next - now < 1000 ? (next > now ? next - now : 1) : 1000;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += (time_t)(ms / 1000);
-        ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&srv->lock);
-        if (!atomic_load(&srv->stopping)) {
-            pthread_cond_timedwait(&srv->wake, &srv->lock, &ts);
-        }
-        pthread_mutex_unlock(&srv->lock);
+        sw_server_sleep(srv, ms);
     }
     sw_db_close(db);
     free(w);

@@ -327,16 +327,8 @@ static void doc_columns(struct sw_params *p, const struct sw_campaign *c)
     char *tj = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : sw_strdup("[]");
     char *doc = sw_campaign_serialize(c);
     sw_params_add_text(p, c->name);
-    if (desc) {
-        sw_params_add_text(p, desc);
-    } else {
-        sw_params_add_null(p);
-    }
-    if (parent) {
-        sw_params_add_text(p, parent);
-    } else {
-        sw_params_add_null(p);
-    }
+    sw_params_add_text_or_null(p, desc);
+    sw_params_add_text_or_null(p, parent);
     sw_params_add_text(p, c->dimension);
     sw_params_add_text(p, tj);
     sw_params_add_text(p, doc);
@@ -480,12 +472,7 @@ void sw_api_campaigns_delete(struct sw_api *a)
         goto out;
     }
     /* Work tables of its runs first (kept ones too), then the rows, in one transaction. */
-    if (sw_db_prepare(a->db, "SELECT id FROM sw_runs WHERE campaign_id = ?1", &st, NULL) == 0) {
-        sw_stmt_bind_int(st, 1, id);
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            sw_svc_drop_run_tables(a->db, sw_stmt_column_int(st, 0));
-        }
-    }
+    sw_svc_drop_campaign_tables(a->db, id, NULL, 0);
     struct sw_params p = SW_PARAMS_INIT;
     sw_params_add_int(&p, id);
     int rc = sw_db_begin(a->db, &err);
@@ -877,11 +864,7 @@ void sw_api_campaigns_save_template(struct sw_api *a)
     int64_t now = sw_clock_now_ms();
     sw_params_add_text(&p, tname ? tname : name);
     const char *desc = json_string_value(json_object_get(doc, "description"));
-    if (desc) {
-        sw_params_add_text(&p, desc);
-    } else {
-        sw_params_add_null(&p);
-    }
+    sw_params_add_text_or_null(&p, desc);
     sw_params_add_text(&p, text);
     sw_params_add_int(&p, now);
     int rc = sw_db_exec_params(a->db,

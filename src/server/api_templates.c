@@ -87,11 +87,7 @@ static int64_t save(struct sw_api *a, int64_t id, const json_t *doc, struct sw_e
     const char *desc = json_string_value(json_object_get(doc, "description"));
     int64_t out = id;
     sw_params_add_text(&p, json_string_value(json_object_get(doc, "name")));
-    if (desc) {
-        sw_params_add_text(&p, desc);
-    } else {
-        sw_params_add_null(&p);
-    }
+    sw_params_add_text_or_null(&p, desc);
     sw_params_add_text(&p, text);
     sw_params_add_int(&p, sw_clock_now_ms());
     sw_params_add_int(&p, id);
@@ -206,16 +202,8 @@ void sw_api_templates_instantiate(struct sw_api *a)
     const char *desc = json_string_value(json_object_get(doc, "description"));
     const char *parent = json_string_value(json_object_get(doc, "campaign"));
     sw_params_add_text(&p, c->name);
-    if (desc) {
-        sw_params_add_text(&p, desc);
-    } else {
-        sw_params_add_null(&p);
-    }
-    if (parent) {
-        sw_params_add_text(&p, parent);
-    } else {
-        sw_params_add_null(&p);
-    }
+    sw_params_add_text_or_null(&p, desc);
+    sw_params_add_text_or_null(&p, parent);
     sw_params_add_text(&p, c->dimension);
     sw_params_add_text(&p, tj);
     sw_params_add_text(&p, text);

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void sw_settings_release(struct sw_settings *s)
 {
@@ -85,6 +86,23 @@ void sw_server_kick(struct sw_server *srv)
 {
     pthread_mutex_lock(&srv->lock);
     pthread_cond_broadcast(&srv->wake);
+    pthread_mutex_unlock(&srv->lock);
+}
+
+void sw_server_sleep(struct sw_server *srv, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&srv->lock);
+    if (!atomic_load(&srv->stopping)) {
+        pthread_cond_timedwait(&srv->wake, &srv->lock, &ts);
+    }
     pthread_mutex_unlock(&srv->lock);
 }
 

@@ -78,6 +78,8 @@ struct sw_server {
 int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_error *err);
 int sw_server_port(const struct sw_server *srv);
 void sw_server_stop(struct sw_server *srv);
+/* Sleep up to ms, or until kicked or stopping. */
+void sw_server_sleep(struct sw_server *srv, int64_t ms);
 /* Wake the workers and the scheduler (a run was created or resumed). */
 void sw_server_kick(struct sw_server *srv);
 

@@ -261,6 +261,37 @@ void sw_svc_drop_run_tables(struct sw_db *db, int64_t run_id)
     free(tables);
 }
 
+void sw_svc_drop_campaign_tables(struct sw_db *db, int64_t campaign_id, const char *cond,
+                                 int64_t value)
+{
+    struct sw_stmt *st = NULL;
+    struct sw_buf sql = SW_BUF_INIT;
+    int64_t *ids = NULL;
+    size_t n = 0;
+    /* Collect first: a table cannot be dropped while a statement on the same connection is
+     * still reading. */
+    sw_buf_puts(&sql, "SELECT id FROM sw_runs WHERE campaign_id = ?1");
+    if (cond) {
+        sw_buf_printf(&sql, " AND %s?2", cond);
+    }
+    if (sw_db_prepare(db, sql.data, &st, NULL) == 0) {
+        sw_stmt_bind_int(st, 1, campaign_id);
+        if (cond) {
+            sw_stmt_bind_int(st, 2, value);
+        }
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            ids = sw_realloc(ids, (n + 1) * sizeof(*ids));
+            ids[n++] = sw_stmt_column_int(st, 0);
+        }
+    }
+    sw_stmt_finalize(st);
+    for (size_t i = 0; i < n; i++) {
+        sw_svc_drop_run_tables(db, ids[i]);
+    }
+    free(ids);
+    sw_buf_release(&sql);
+}
+
 /* Arm a campaign's schedule: next_run_at = the first tick after now (NULL when none). */
 static int arm_schedule(struct sw_db *db, int64_t id, const json_t *doc, bool *scheduled,
                         bool *signal, struct sw_error *err)
@@ -280,11 +311,7 @@ static int arm_schedule(struct sw_db *db, int64_t id, const json_t *doc, bool *s
         int64_t next = sw_schedule_next(s, now);
         *scheduled = true;
         struct sw_params p = SW_PARAMS_INIT;
-        if (next) {
-            sw_params_add_int(&p, next);
-        } else {
-            sw_params_add_null(&p);
-        }
+        sw_params_add_int_or_null(&p, next);
         sw_params_add_int(&p, id);
         rc = sw_db_exec_params(db, "UPDATE sw_campaigns SET next_run_at = ?1, status = "
                                    "CASE WHEN ?1 IS NULL THEN 'completed' ELSE 'running' END "
@@ -439,17 +466,7 @@ out:
         if (!strcmp(action, "stop")) {
             /* Work tables of the stopped runs: a worker still inside a task drops its own when
              * it sees the run stopped. */
-            struct sw_stmt *st = NULL;
-            if (sw_db_prepare(db, "SELECT id FROM sw_runs WHERE campaign_id = ?1 AND status = "
-                                  "'stopped' AND ended_at = ?2",
-                              &st, NULL) == 0) {
-                sw_stmt_bind_int(st, 1, id);
-                sw_stmt_bind_int(st, 2, now);
-                while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-                    sw_svc_drop_run_tables(db, sw_stmt_column_int(st, 0));
-                }
-            }
-            sw_stmt_finalize(st);
+            sw_svc_drop_campaign_tables(db, id, "status = 'stopped' AND ended_at = ", now);
         }
         if (kick) {
             sw_server_kick(srv);

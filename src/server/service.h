@@ -33,6 +33,10 @@ int sw_svc_campaign_json(struct sw_db *db, int64_t id, bool with_document, json_
 int sw_svc_load(struct sw_server *srv, const char *document, struct sw_campaign **out,
                 struct sw_error *err);
 
+/* Drop the work tables of a campaign's runs; cond (a trusted SQL fragment ending in an
+ * operator, e.g. "ended_at = ") and value narrow the runs, cond NULL means all of them. */
+void sw_svc_drop_campaign_tables(struct sw_db *db, int64_t campaign_id, const char *cond,
+                                 int64_t value);
 /* Drop the work tables of a run (those its tasks created). */
 void sw_svc_drop_run_tables(struct sw_db *db, int64_t run_id);
 

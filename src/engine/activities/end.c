@@ -44,11 +44,7 @@ static int execute(struct sw_exec *ex)
     char *vs = vars ? json_dumps(vars, JSON_COMPACT) : NULL;
     struct sw_params p = SW_PARAMS_INIT;
     sw_params_add_text(&p, target);
-    if (vs) {
-        sw_params_add_text(&p, vs);
-    } else {
-        sw_params_add_null(&p);
-    }
+    sw_params_add_text_or_null(&p, vs);
     sw_params_add_int(&p, ex->run_id);
     sw_params_add_int(&p, sw_clock_now_ms());
     int rc = sw_exec_sql(ex,
