@@ -12,6 +12,7 @@
 /* Later migrations live beside the module that needs them. */
 extern const char sw_migration_2[]; /* catalog/migrate_2_daemon.c: runs, auth */
 extern const char sw_migration_3[]; /* catalog/migrate_3_list.c: the campaign list */
+extern const char sw_migration_4[]; /* catalog/migrate_4_runs.c: runs by processing time */
 
 static const char *const migrations[] = {
     /* 1: the tables the engine and the daemon build on. Times are milliseconds (UTC). */
@@ -52,6 +53,7 @@ static const char *const migrations[] = {
     "  created_at INTEGER NOT NULL, consumed_at INTEGER);",
     sw_migration_2,
     sw_migration_3,
+    sw_migration_4,
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -16,6 +16,11 @@
 
 /* ---- list ---- */
 
+/* The item columns with the list's table alias. */
+#define SW_CAMPAIGN_COLS_C                                                                         \
+    "c.id, c.name, c.description, c.status, c.campaign, c.dimension, c.tags, c.created_at, "     \
+    "c.updated_at, c.last_run_at, c.next_run_at, c.last_error_activity"
+
 struct sort_key {
     const char *name;
     const char *expr; /* the indexed expression */
@@ -129,6 +134,7 @@ void sw_api_campaigns_list(struct sw_api *a)
     struct sw_stmt *st = NULL;
     json_t *items = json_array();
     struct sw_error err = SW_ERROR_INIT;
+    int fts_param = 0;
 
     if (sort) {
         sk = NULL;
@@ -181,9 +187,10 @@ void sw_api_campaigns_list(struct sw_api *a)
                 sw_buf_putc(&phrase, *s);
             }
             sw_buf_putc(&phrase, '"');
+            fts_param = sw_params_add_text(&p, phrase.data);
             sw_buf_printf(&where, " AND c.id IN (SELECT rowid FROM sw_campaigns_fts WHERE "
                                   "sw_campaigns_fts MATCH ?%d)",
-                          sw_params_add_text(&p, phrase.data));
+                          fts_param);
             sw_buf_release(&phrase);
         } else {
             int n = sw_params_add_text(&p, q);
@@ -201,50 +208,71 @@ void sw_api_campaigns_list(struct sw_api *a)
     if (dim) {
         in_list(&where, &p, "c.dimension", dim);
     }
+    /* Tag and run-range filters are subqueries of their own tables, which the total can use
+     * alone when they are the only filter. */
+    struct sw_buf tag_sql = SW_BUF_INIT, runs_sql = SW_BUF_INIT;
+    int64_t tag_rows = 0, all = 0;
+    sw_db_query_int(a->db, "SELECT coalesce(sum(n), 0) FROM sw_campaign_counts", NULL, &all, NULL);
     if (tag) {
         struct sw_buf t = SW_BUF_INIT;
         in_list(&t, &p, "tg.tag", tag);
-        sw_buf_printf(&where, " AND c.id IN (SELECT tg.campaign_id FROM sw_campaign_tags tg WHERE 1%s)",
-                      t.data);
+        sw_buf_printf(&tag_sql, "SELECT tg.campaign_id FROM sw_campaign_tags tg WHERE 1%s", t.data);
         sw_buf_release(&t);
+        struct sw_buf cs = SW_BUF_INIT;
+        sw_buf_printf(&cs, "SELECT count(*) FROM (%s)", tag_sql.data);
+        sw_db_query_int(a->db, cs.data, &p, &tag_rows, NULL);
+        sw_buf_release(&cs);
+        /* A common tag: walk the sort index and probe the tag table per campaign (stops after
+         * a page). A rare one: start from its few campaigns and sort them. */
+        if (tag_rows * 200 > all) {
+            sw_buf_printf(&where, " AND EXISTS (%s AND tg.campaign_id = c.id)", tag_sql.data);
+        } else {
+            sw_buf_printf(&where, " AND c.id IN (%s)", tag_sql.data);
+        }
     }
     if (from || to) {
-        /* a run within the range */
-        sw_buf_puts(&where, " AND EXISTS (SELECT 1 FROM sw_runs r WHERE r.campaign_id = c.id AND "
-                            "r.simulation = 0");
+        /* a run within the range (index sw_runs_processed) */
+        sw_buf_puts(&runs_sql, "SELECT r.campaign_id FROM sw_runs r WHERE r.simulation = 0");
         if (from) {
-            sw_buf_printf(&where, " AND coalesce(r.ended_at, r.started_at) >= ?%d",
+            sw_buf_printf(&runs_sql, " AND coalesce(r.ended_at, r.started_at) >= ?%d",
                           sw_params_add_int(&p, from));
         }
         if (to) {
-            sw_buf_printf(&where, " AND r.started_at <= ?%d", sw_params_add_int(&p, to));
+            sw_buf_printf(&runs_sql, " AND r.started_at <= ?%d", sw_params_add_int(&p, to));
         }
-        sw_buf_putc(&where, ')');
+        sw_buf_printf(&where, " AND EXISTS (%s AND r.campaign_id = c.id)", runs_sql.data);
     }
-    size_t nfilter = p.n;
-    /* The total: per-status counters when the filter is at most a status list. */
+    /* The total, from the cheapest source that answers it exactly. */
     int64_t total = 0;
-    bool simple = !q && !parent && !dim && !tag && !from && !to;
-    if (simple) {
-        struct sw_buf cs = SW_BUF_INIT;
+    int only = (q && *q) + (status != NULL) + (parent != NULL) + (dim != NULL) + (tag != NULL) +
+               (from || to);
+    struct sw_buf cs = SW_BUF_INIT;
+    struct sw_params sp = SW_PARAMS_INIT;
+    const struct sw_params *cp = &p;
+    if (only == 0 || (only == 1 && status)) {
         sw_buf_puts(&cs, "SELECT coalesce(sum(n), 0) FROM sw_campaign_counts c WHERE 1");
         if (status) {
-            struct sw_params sp = SW_PARAMS_INIT;
             in_list(&cs, &sp, "c.status", status);
-            sw_db_query_int(a->db, cs.data, &sp, &total, &err);
-            sw_params_release(&sp);
-        } else {
-            sw_db_query_int(a->db, cs.data, NULL, &total, &err);
         }
-        sw_buf_release(&cs);
+        cp = &sp;
+    } else if (only == 1 && tag) {
+        sw_buf_printf(&cs, "SELECT count(DISTINCT campaign_id) FROM (%s)", tag_sql.data);
+    } else if (only == 1 && (from || to)) {
+        sw_buf_printf(&cs, "SELECT count(DISTINCT campaign_id) FROM (%s)", runs_sql.data);
+    } else if (only == 1 && q && strlen(q) >= 3) {
+        sw_buf_printf(&cs, "SELECT count(*) FROM sw_campaigns_fts WHERE sw_campaigns_fts MATCH ?%d",
+                      fts_param);
     } else {
-        sw_buf_printf(&sql, "SELECT count(*) FROM sw_campaigns c WHERE %s", where.data);
-        sw_db_query_int(a->db, sql.data, &p, &total, &err);
-        sw_buf_reset(&sql);
+        sw_buf_printf(&cs, "SELECT count(*) FROM sw_campaigns c WHERE %s", where.data);
     }
-    (void)nfilter;
+    sw_db_query_int(a->db, cs.data, cp, &total, &err);
+    sw_buf_release(&cs);
+    sw_params_release(&sp);
+    sw_buf_release(&tag_sql);
+    sw_buf_release(&runs_sql);
     /* The page */
-    sw_buf_printf(&sql, "SELECT c.id, %s FROM sw_campaigns c WHERE %s", sk->expr, where.data);
+    sw_buf_printf(&sql, "SELECT c.id, %s, " SW_CAMPAIGN_COLS_C " FROM sw_campaigns c WHERE %s",
+                  sk->expr, where.data);
     if (cursor) {
         const json_t *v = json_object_get(cursor, "v");
         int vi = json_is_integer(v) ? sw_params_add_int(&p, json_integer_value(v))
@@ -268,14 +296,11 @@ void sw_api_campaigns_list(struct sw_api *a)
         if (n == limit) {
             break; /* one more row than the page: there is a next page */
         }
-        json_t *item = NULL;
         last_id = sw_stmt_column_int(st, 0);
         json_decref(last_v);
         last_v = sw_stmt_column_type(st, 1) == SW_V_TEXT ? json_string(sw_stmt_column_text(st, 1))
                                                         : json_integer(sw_stmt_column_int(st, 1));
-        if (sw_svc_campaign_json(a->db, last_id, false, &item, NULL) == 0) {
-            json_array_append_new(items, item);
-        }
+        json_array_append_new(items, sw_svc_campaign_row(st, 2, false));
         n++;
     }
     if (rc < 0) {

@@ -63,6 +63,9 @@ static int pool_open(struct sw_dbpool *p, const char *url, int n, struct sw_erro
         if (sw_db_open(url, &p->conns[i], err) < 0) {
             return SW_EDB;
         }
+        /* Request connections read scattered catalog rows (lists, counts): map the file
+         * instead of a read call per page miss. Workers keep plain I/O. */
+        sw_db_exec(p->conns[i], "PRAGMA mmap_size = 1073741824", NULL);
         p->n++;
     }
     return 0;

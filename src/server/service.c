@@ -11,10 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CAMPAIGN_COLS                                                                              \
-    "id, name, description, status, campaign, dimension, tags, created_at, updated_at, "          \
-    "last_run_at, next_run_at, last_error_activity, document"
-
 int sw_svc_load(struct sw_server *srv, const char *document, struct sw_campaign **out,
                 struct sw_error *err)
 {
@@ -37,11 +33,37 @@ static json_t *text_json(struct sw_stmt *st, int col)
     return t ? json_string(t) : json_null();
 }
 
+json_t *sw_svc_campaign_row(struct sw_stmt *st, int c0, bool with_document)
+{
+    const char *tags = sw_stmt_column_text(st, c0 + 6);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(sw_stmt_column_int(st, c0)));
+    json_object_set_new(o, "name", text_json(st, c0 + 1));
+    json_object_set_new(o, "description", text_json(st, c0 + 2));
+    json_object_set_new(o, "status", text_json(st, c0 + 3));
+    json_object_set_new(o, "campaign", text_json(st, c0 + 4));
+    json_object_set_new(o, "targeting_dimension", text_json(st, c0 + 5));
+    json_t *t = tags ? json_loads(tags, 0, NULL) : NULL;
+    json_object_set_new(o, "tags", t ? t : json_array());
+    json_object_set_new(o, "created_at", ms_json(st, c0 + 7));
+    json_object_set_new(o, "updated_at", ms_json(st, c0 + 8));
+    json_object_set_new(o, "last_run_at", ms_json(st, c0 + 9));
+    json_object_set_new(o, "next_run_at", ms_json(st, c0 + 10));
+    json_object_set_new(o, "last_error_activity", text_json(st, c0 + 11));
+    if (with_document) {
+        const char *d = sw_stmt_column_text(st, c0 + 12);
+        json_t *doc = d ? json_loads(d, 0, NULL) : NULL;
+        json_object_set_new(o, "document", doc ? doc : json_null());
+    }
+    return o;
+}
+
 int sw_svc_campaign_json(struct sw_db *db, int64_t id, bool with_document, json_t **out,
                          struct sw_error *err)
 {
     struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(db, "SELECT " CAMPAIGN_COLS " FROM sw_campaigns WHERE id = ?1", &st, err);
+    int rc = sw_db_prepare(db, "SELECT " SW_CAMPAIGN_COLS ", document FROM sw_campaigns WHERE id = ?1",
+                           &st, err);
     *out = NULL;
     if (rc < 0) {
         return rc;
@@ -49,27 +71,7 @@ int sw_svc_campaign_json(struct sw_db *db, int64_t id, bool with_document, json_
     sw_stmt_bind_int(st, 1, id);
     rc = sw_stmt_step(st, err);
     if (rc == SW_STEP_ROW) {
-        const char *tags = sw_stmt_column_text(st, 6);
-        json_t *o = json_object();
-        json_object_set_new(o, "id", json_integer(sw_stmt_column_int(st, 0)));
-        json_object_set_new(o, "name", text_json(st, 1));
-        json_object_set_new(o, "description", text_json(st, 2));
-        json_object_set_new(o, "status", text_json(st, 3));
-        json_object_set_new(o, "campaign", text_json(st, 4));
-        json_object_set_new(o, "targeting_dimension", text_json(st, 5));
-        json_t *t = tags ? json_loads(tags, 0, NULL) : NULL;
-        json_object_set_new(o, "tags", t ? t : json_array());
-        json_object_set_new(o, "created_at", ms_json(st, 7));
-        json_object_set_new(o, "updated_at", ms_json(st, 8));
-        json_object_set_new(o, "last_run_at", ms_json(st, 9));
-        json_object_set_new(o, "next_run_at", ms_json(st, 10));
-        json_object_set_new(o, "last_error_activity", text_json(st, 11));
-        if (with_document) {
-            const char *d = sw_stmt_column_text(st, 12);
-            json_t *doc = d ? json_loads(d, 0, NULL) : NULL;
-            json_object_set_new(o, "document", doc ? doc : json_null());
-        }
-        *out = o;
+        *out = sw_svc_campaign_row(st, 0, with_document);
         rc = 0;
     } else if (rc == SW_STEP_DONE) {
         rc = sw_error_set(err, SW_ENOTFOUND, "no campaign with id %lld", (long long)id);
@@ -310,6 +312,12 @@ static int arm_schedule(struct sw_db *db, int64_t id, const json_t *doc, bool *s
         int64_t now = sw_clock_now_ms();
         int64_t next = sw_schedule_next(s, now);
         *scheduled = true;
+        if (!next) {
+            sw_error_add(err, "$.schedule", "no execution is left after now");
+            rc = sw_error_set(err, SW_EVALIDATION, "the schedule has no execution after now");
+            sw_schedule_free(s);
+            return rc;
+        }
         struct sw_params p = SW_PARAMS_INIT;
         sw_params_add_int_or_null(&p, next);
         sw_params_add_int(&p, id);

@@ -25,6 +25,12 @@ int sw_svc_simulate(struct sw_server *srv, struct sw_db *db, int64_t campaign_id
 int sw_svc_action(struct sw_server *srv, struct sw_db *db, int64_t campaign_id,
                   const char *action, json_t **out, struct sw_error *err);
 
+/* The columns of a campaign as the API shows it, in the order sw_svc_campaign_row reads
+ * them (the document follows when with_document). */
+#define SW_CAMPAIGN_COLS                                                                           \
+    "id, name, description, status, campaign, dimension, tags, created_at, updated_at, "          \
+    "last_run_at, next_run_at, last_error_activity"
+json_t *sw_svc_campaign_row(struct sw_stmt *st, int first_col, bool with_document);
 /* The campaign as the API shows it (with its document when with_document). */
 int sw_svc_campaign_json(struct sw_db *db, int64_t id, bool with_document, json_t **out,
                          struct sw_error *err);
