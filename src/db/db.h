@@ -119,6 +119,9 @@ int64_t sw_db_estimate_rows(struct sw_db *db, const char *table);
  * ("CROSS JOIN" on SQLite, whose planner otherwise may walk the whole dimension through an
  * unrelated covering index; "JOIN" elsewhere). */
 const char *sw_db_lookup_join(const struct sw_db *db);
+/* An expression folding the case of a text expression (Unicode-aware where the database
+ * is; at least Latin letters on SQLite), for case-insensitive search. */
+void sw_db_fold(const struct sw_db *db, struct sw_buf *sql, const char *expr);
 /* Column type names for work tables. */
 const char *sw_db_type_name(const struct sw_db *db, int sw_type /* enum sw_type, schema.h */);
 

@@ -59,6 +59,52 @@ static void fn_rand(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int64(ctx, (int64_t)(mix64(h ^ mix64(seed)) >> 1));
 }
 
+/* sw_fold(text): lower case for ASCII, Latin-1 and Latin Extended-A (the letters of most
+ * European languages), for case-insensitive substring search; SQLite's lower() folds ASCII
+ * only. Other characters pass through unchanged. */
+static void fn_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *t = sqlite3_value_text(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    (void)argc;
+    if (!t) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    unsigned char *o = sqlite3_malloc(n + 1);
+    if (!o) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        unsigned char c = t[i];
+        if (c >= 'A' && c <= 'Z') {
+            o[i] = (unsigned char)(c + 32);
+        } else if (c == 0xC3 && i + 1 < n && t[i + 1] >= 0x80 && t[i + 1] <= 0x9E &&
+                   t[i + 1] != 0x97) {
+            /* U+00C0..U+00DE (not U+00D7, the multiplication sign): +0x20 */
+            o[i] = c;
+            o[i + 1] = (unsigned char)(t[i + 1] + 0x20);
+            i++;
+        } else if ((c == 0xC4 || c == 0xC5) && i + 1 < n) {
+            /* U+0100..U+017F: pairs, upper case on even code points (mostly) */
+            unsigned cp = ((unsigned)(c & 0x1F) << 6) | (t[i + 1] & 0x3F);
+            bool odd_upper = (cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E);
+            if (cp != 0x130 && cp != 0x138 && cp != 0x149 && cp != 0x178 && cp != 0x17F &&
+                ((odd_upper && cp % 2 == 1) || (!odd_upper && cp % 2 == 0))) {
+                cp++;
+            }
+            o[i] = (unsigned char)(0xC0 | (cp >> 6));
+            o[i + 1] = (unsigned char)(0x80 | (cp & 0x3F));
+            i++;
+        } else {
+            o[i] = c;
+        }
+    }
+    o[n] = '\0';
+    sqlite3_result_text(ctx, (const char *)o, n, sqlite3_free);
+}
+
 static const char *strip_url(const char *url)
 {
     if (strncmp(url, "sqlite://", 9) == 0) {
@@ -100,7 +146,9 @@ int sw_db_open(const char *url, struct sw_db **out, struct sw_error *err)
     sqlite3_extended_result_codes(db->h, 1);
     sqlite3_busy_timeout(db->h, 30000);
     if (sqlite3_create_function(db->h, "sw_rand", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                                fn_rand, NULL, NULL) != SQLITE_OK) {
+                                fn_rand, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function(db->h, "sw_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                fn_fold, NULL, NULL) != SQLITE_OK) {
         rc = db_error(db, err, "sw_rand");
         goto out;
     }
@@ -483,4 +531,10 @@ int64_t sw_db_estimate_rows(struct sw_db *db, const char *table)
 const char *sw_db_lookup_join(const struct sw_db *db)
 {
     return db->dialect == SW_DIALECT_SQLITE ? "CROSS JOIN" : "JOIN";
+}
+
+void sw_db_fold(const struct sw_db *db, struct sw_buf *sql, const char *expr)
+{
+    (void)db;
+    sw_buf_printf(sql, "sw_fold(%s)", expr);
 }

@@ -571,6 +571,21 @@ char *sw_campaign_serialize(const struct sw_campaign *c)
     return json_dumps(c->doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 }
 
+/* "number", "string", "boolean" or "null": the kind an override must keep. */
+static const char *value_kind(const json_t *v)
+{
+    if (json_is_number(v)) {
+        return "number";
+    }
+    if (json_is_string(v)) {
+        return "string";
+    }
+    if (json_is_boolean(v)) {
+        return "boolean";
+    }
+    return json_is_null(v) ? "null" : "object or array";
+}
+
 json_t *sw_campaign_variables(const struct sw_campaign *c, const json_t *overrides,
                               struct sw_error *err)
 {
@@ -580,17 +595,31 @@ json_t *sw_campaign_variables(const struct sw_campaign *c, const json_t *overrid
     int bad = 0;
     json_object_foreach((json_t *)overrides, k, v)
     {
-        if (!json_object_get(vars, k)) {
-            char path[256];
-            snprintf(path, sizeof(path), "--var %s", k);
+        char path[256];
+        const json_t *declared = json_object_get(vars, k);
+        snprintf(path, sizeof(path), "$.variables.%s", k);
+        if (!declared) {
             sw_error_add(err, path, "the campaign declares no variable \"%s\"", k);
+            bad = 1;
+            continue;
+        }
+        /* A value of another kind would only fail when a filter uses it, mid-run. A variable
+         * declared null takes any scalar. */
+        if (!json_is_null(declared) && strcmp(value_kind(declared), value_kind(v)) != 0) {
+            sw_error_add(err, path, "expected a %s like the declared value, got a %s",
+                         value_kind(declared), value_kind(v));
+            bad = 1;
+            continue;
+        }
+        if (json_is_object(v) || json_is_array(v)) {
+            sw_error_add(err, path, "must be a string, number, boolean or null");
             bad = 1;
             continue;
         }
         json_object_set(vars, k, v);
     }
     if (bad) {
-        sw_error_set(err, SW_EVALIDATION, "unknown variable");
+        sw_error_set(err, SW_EVALIDATION, "invalid variables");
         json_decref(vars);
         return NULL;
     }

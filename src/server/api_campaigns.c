@@ -176,7 +176,11 @@ void sw_api_campaigns_list(struct sw_api *a)
     /* Filters */
     sw_buf_puts(&where, "1");
     if (q && *q) {
-        if (strlen(q) >= 3) {
+        size_t chars = 0; /* the trigram index needs 3 characters, not bytes */
+        for (const unsigned char *u = (const unsigned char *)q; *u; u++) {
+            chars += (*u & 0xC0) != 0x80;
+        }
+        if (chars >= 3) {
             /* trigram index: the query is one quoted FTS5 string, quotes doubled */
             struct sw_buf phrase = SW_BUF_INIT;
             sw_buf_putc(&phrase, '"');
@@ -193,10 +197,17 @@ void sw_api_campaigns_list(struct sw_api *a)
                           fts_param);
             sw_buf_release(&phrase);
         } else {
-            int n = sw_params_add_text(&p, q);
-            sw_buf_printf(&where, " AND (instr(lower(c.name), lower(?%d)) > 0 OR "
-                                  "instr(lower(coalesce(c.description, '')), lower(?%d)) > 0)",
-                          n, n);
+            char ph[16];
+            snprintf(ph, sizeof(ph), "?%d", sw_params_add_text(&p, q));
+            sw_buf_puts(&where, " AND (instr(");
+            sw_db_fold(a->db, &where, "c.name");
+            sw_buf_puts(&where, ", ");
+            sw_db_fold(a->db, &where, ph);
+            sw_buf_puts(&where, ") > 0 OR instr(");
+            sw_db_fold(a->db, &where, "coalesce(c.description, '')");
+            sw_buf_puts(&where, ", ");
+            sw_db_fold(a->db, &where, ph);
+            sw_buf_puts(&where, ") > 0)");
         }
     }
     if (status) {
@@ -259,7 +270,7 @@ void sw_api_campaigns_list(struct sw_api *a)
         sw_buf_printf(&cs, "SELECT count(DISTINCT campaign_id) FROM (%s)", tag_sql.data);
     } else if (only == 1 && (from || to)) {
         sw_buf_printf(&cs, "SELECT count(DISTINCT campaign_id) FROM (%s)", runs_sql.data);
-    } else if (only == 1 && q && strlen(q) >= 3) {
+    } else if (only == 1 && fts_param) {
         sw_buf_printf(&cs, "SELECT count(*) FROM sw_campaigns_fts WHERE sw_campaigns_fts MATCH ?%d",
                       fts_param);
     } else {
@@ -467,8 +478,8 @@ void sw_api_campaigns_put(struct sw_api *a)
     /* A schedule is armed by start/resume: an edit disarms a stale next_run_at. */
     int rc = sw_db_exec_params(a->db,
                                "UPDATE sw_campaigns SET name = ?1, description = ?2, campaign = ?3, "
-                               "dimension = ?4, tags = ?5, document = ?6, updated_at = ?7 "
-                               "WHERE id = ?8 AND status <> 'running'",
+                               "dimension = ?4, tags = ?5, document = ?6, updated_at = ?7, "
+                               "next_run_at = NULL WHERE id = ?8 AND status <> 'running'",
                                &p, NULL, &err);
     sw_params_release(&p);
     if (rc < 0) {

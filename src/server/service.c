@@ -294,14 +294,16 @@ void sw_svc_drop_campaign_tables(struct sw_db *db, int64_t campaign_id, const ch
     sw_buf_release(&sql);
 }
 
-/* Arm a campaign's schedule: next_run_at = the first tick after now (NULL when none). */
+/* Arm a campaign's schedule: next_run_at = the first tick after now. *scheduled says whether
+ * the schedule has ticks at all (at, rrule, cron), *next the tick (0 when none is left). */
 static int arm_schedule(struct sw_db *db, int64_t id, const json_t *doc, bool *scheduled,
-                        bool *signal, struct sw_error *err)
+                        bool *signal, int64_t *next, struct sw_error *err)
 {
     struct sw_schedule *s = NULL;
     const json_t *sched = json_object_get(doc, "schedule");
     const char *tz = json_string_value(json_object_get(doc, "timezone"));
     *scheduled = *signal = false;
+    *next = 0;
     int rc = sw_schedule_parse(sched, tz, &s, err);
     if (rc < 0) {
         return rc;
@@ -309,22 +311,13 @@ static int arm_schedule(struct sw_db *db, int64_t id, const json_t *doc, bool *s
     enum sw_schedule_kind k = sw_schedule_kind(s);
     *signal = k == SW_SCHED_SIGNAL;
     if (k == SW_SCHED_AT || k == SW_SCHED_RRULE || k == SW_SCHED_CRON) {
-        int64_t now = sw_clock_now_ms();
-        int64_t next = sw_schedule_next(s, now);
         *scheduled = true;
-        if (!next) {
-            sw_error_add(err, "$.schedule", "no execution is left after now");
-            rc = sw_error_set(err, SW_EVALIDATION, "the schedule has no execution after now");
-            sw_schedule_free(s);
-            return rc;
-        }
+        *next = sw_schedule_next(s, sw_clock_now_ms());
         struct sw_params p = SW_PARAMS_INIT;
-        sw_params_add_int_or_null(&p, next);
+        sw_params_add_int_or_null(&p, *next);
         sw_params_add_int(&p, id);
-        rc = sw_db_exec_params(db, "UPDATE sw_campaigns SET next_run_at = ?1, status = "
-                                   "CASE WHEN ?1 IS NULL THEN 'completed' ELSE 'running' END "
-                                   "WHERE id = ?2",
-                               &p, NULL, err);
+        rc = sw_db_exec_params(db, "UPDATE sw_campaigns SET next_run_at = ?1 WHERE id = ?2", &p,
+                               NULL, err);
         sw_params_release(&p);
     }
     sw_schedule_free(s);
@@ -354,18 +347,24 @@ int sw_svc_action(struct sw_server *srv, struct sw_db *db, int64_t id, const cha
     doc = json_loads(document, 0, NULL);
     if (!strcmp(action, "start")) {
         bool scheduled, signal;
+        int64_t next;
         if (!is(status, "draft", "completed", "failed")) {
             rc = conflict(err, action, status);
             goto out;
         }
-        if ((rc = arm_schedule(db, id, doc, &scheduled, &signal, err)) < 0) {
+        if ((rc = arm_schedule(db, id, doc, &scheduled, &signal, &next, err)) < 0) {
             goto out;
         }
-        if (signal) {
+        if (scheduled && !next) {
+            sw_error_add(err, "$.schedule", "no execution is left after now");
+            rc = sw_error_set(err, SW_EVALIDATION, "the schedule has no execution after now");
+            goto out;
+        }
+        if (signal || scheduled) {
             rc = exec1(db, "UPDATE sw_campaigns SET status = 'running', last_error_activity = "
-                           "NULL, updated_at = ?2 WHERE id = ?1",
+                           "NULL WHERE id = ?1",
                        id, now, err);
-        } else if (!scheduled) {
+        } else {
             rc = create_run(srv, db, id, document, "manual", NULL, false, &run_id, err);
             kick = true;
         }
@@ -403,6 +402,23 @@ int sw_svc_action(struct sw_server *srv, struct sw_db *db, int64_t id, const cha
         if (rc == 0) {
             rc = exec1(db, "UPDATE sw_campaigns SET status = 'running' WHERE id = ?1",
                        id, 0, err);
+        }
+        /* An edit while paused disarmed the schedule: arm the edited one. Nothing left to do
+         * (no tick, no run) completes the campaign. */
+        int64_t armed = 0;
+        struct sw_params ap = SW_PARAMS_INIT;
+        sw_params_add_int(&ap, id);
+        sw_db_query_int(db, "SELECT next_run_at IS NOT NULL FROM sw_campaigns WHERE id = ?1", &ap,
+                        &armed, NULL);
+        sw_params_release(&ap);
+        if (rc == 0 && !armed) {
+            bool scheduled, signal;
+            int64_t next;
+            rc = arm_schedule(db, id, doc, &scheduled, &signal, &next, err);
+            if (rc == 0 && scheduled && !next && active_runs(db, id) == 0) {
+                rc = exec1(db, "UPDATE sw_campaigns SET status = 'completed' WHERE id = ?1", id,
+                           0, err);
+            }
         }
         kick = true;
     } else if (!strcmp(action, "stop")) {

@@ -1037,7 +1037,12 @@ static void test_valid_documents(void **state)
     json_decref(ov);
     ov = json_pack("{s:i}", "other", 1);
     assert_null(sw_campaign_variables(c, ov, &err));
-    assert_true(tu_has_detail(&err, "--var other", "declares no variable"));
+    assert_true(tu_has_detail(&err, "$.variables.other", "declares no variable"));
+    json_decref(ov);
+    sw_error_release(&err);
+    ov = json_pack("{s:s}", "vip_threshold", "high");
+    assert_null(sw_campaign_variables(c, ov, &err));
+    assert_true(tu_has_detail(&err, "$.variables.vip_threshold", "expected a number"));
     json_decref(ov);
     sw_error_release(&err);
     /* the stored document round-trips */

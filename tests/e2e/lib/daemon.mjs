@@ -197,13 +197,18 @@ export async function startDaemon({ profiles = 1500, seed = 42, db, dir, args = 
     return launch();
   };
 
-  /** Stop (if running) and remove the temporary directory when it is ours. */
+  /**
+   * Stop (if running) and remove the temporary directory when it is ours. Returns the exit
+   * of that last daemon ({code, signal, stderr, timedOut}), or null when it was not running.
+   */
   d.close = async () => {
+    let res = null;
     try {
-      if (cur && !cur.state.exit) await d.stop(10_000);
+      if (cur && !cur.state.exit) res = await d.stop(15_000);
     } finally {
       if (tmp) tmp.cleanup();
     }
+    return res;
   };
 
   /**
@@ -285,6 +290,28 @@ export async function startDaemon({ profiles = 1500, seed = 42, db, dir, args = 
     throw e;
   }
   return d;
+}
+
+const SANITIZER = /AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer|runtime error:/;
+
+/** Whether a daemon's stderr carries a sanitizer report. */
+export function sanitizerReport(stderr) {
+  return SANITIZER.test(stderr || '');
+}
+
+/**
+ * For after() hooks: close the daemon and fail when its SIGTERM exit was not clean (exit code
+ * 0, in time, no sanitizer report: under the ASan build this catches leaks and UB that no
+ * response shows).
+ */
+export async function closeClean(d) {
+  if (!d) return;
+  const r = await d.close();
+  if (!r) return;
+  const tail = (r.stderr || '').slice(-6000);
+  if (r.timedOut) throw new Error(`the daemon did not stop within 15 s of SIGTERM\n${tail}`);
+  if (sanitizerReport(r.stderr)) throw new Error(`sanitizer report from the daemon:\n${tail}`);
+  if (r.code !== 0) throw new Error(`the daemon exited with ${r.code} (signal ${r.signal}) on SIGTERM\n${tail}`);
 }
 
 /** A campaign document: build_audience (optional filter) → activities in a chain. */
