@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDaemon, closeClean, chain, qInt, q, until, sleep } from './lib/daemon.mjs';
-import { sw, makeTmp, sqlInt, sql } from './helpers.mjs';
+import { sw, makeTmp, sqlInt, sql } from './lib/helpers.mjs';
 
 const daemons = [];
 after(async () => {
@@ -18,7 +18,7 @@ test('waits hold no worker: three waiting runs progress with a single worker', a
   const ids = [];
   for (let i = 0; i < 3; i++) {
     const c = await d.ok('POST', '/campaigns', chain(`waiter ${i}`, [fr, { id: 'w', type: 'wait', duration: '3s' }, { id: 'e', type: 'end' }]));
-    ids.push(c.json.id);
+    ids.push(c.id);
   }
   const t0 = Date.now();
   for (const id of ids) await d.ok('POST', `/campaigns/${id}/start`);
@@ -37,18 +37,18 @@ test('a tick that arrives while the previous run is active is skipped and logged
   // Every minute in UTC, with a run that lasts long enough to still be active at the next tick.
   const c = await d.ok('POST', '/campaigns', chain('minutely', [fr, { id: 'w', type: 'wait', duration: '1h' }, { id: 'e', type: 'end' }],
     { timezone: 'UTC', schedule: { cron: '* * * * *' } }));
-  const id = c.json.id;
+  const id = c.id;
   await d.ok('POST', `/campaigns/${id}/start`);
   // Jump to the first tick: move next_run_at into the past instead of waiting a minute.
-  q(d.db, `UPDATE sw_campaigns SET next_run_at = ${Date.now() - 1000} WHERE id = ${id}`);
+  q(d.db, `UPDATE sw_campaigns SET next_run_at = ${Math.floor(d.now() / 60000) * 60000} WHERE id = ${id}`);
   await until(() => qInt(d.db, `SELECT count(*) FROM sw_runs WHERE campaign_id = ${id}`) === 1, { what: 'the first scheduled run' });
-  q(d.db, `UPDATE sw_campaigns SET next_run_at = ${Date.now() - 1000} WHERE id = ${id}`);
+  q(d.db, `UPDATE sw_campaigns SET next_run_at = ${Math.floor(d.now() / 60000) * 60000} WHERE id = ${id}`);
   await until(() => qInt(d.db, `SELECT count(*) FROM sw_logs WHERE campaign_id = ${id} AND message LIKE 'tick skipped%'`) >= 1,
     { what: 'a skipped tick in the logs' });
   assert.equal(qInt(d.db, `SELECT count(*) FROM sw_runs WHERE campaign_id = ${id}`), 1, 'no second run while the first is active');
   assert.equal(q(d.db, `SELECT trigger FROM sw_runs WHERE campaign_id = ${id}`), 'schedule');
   const logs = await d.ok('GET', `/campaigns/${id}/logs?level=warn`, null, d.tokens.viewer);
-  assert.ok(logs.json.items.some((l) => /tick skipped/.test(l.message)));
+  assert.ok(logs.items.some((l) => /tick skipped/.test(l.message)));
   await d.ok('POST', `/campaigns/${id}/stop`);
 });
 
@@ -56,7 +56,7 @@ test('history older than options.history_days is purged with its tasks and logs'
   const d = await startDaemon({ profiles: 600 });
   daemons.push(d);
   const c = await d.ok('POST', '/campaigns', chain('short memory', [fr, { id: 'e', type: 'end' }], { options: { history_days: 2 } }));
-  const id = c.json.id;
+  const id = c.id;
   await d.ok('POST', `/campaigns/${id}/start`);
   await d.waitCampaign(id, ['completed']);
   await d.ok('POST', `/campaigns/${id}/run-now`);
@@ -100,4 +100,27 @@ test('stepwise demo creates campaigns in every status, templates and a user that
   } finally {
     tmp.cleanup();
   }
+});
+
+test("an end activity's signal starts the campaign it names, with its variables", async () => {
+  const d = await startDaemon({ profiles: 600 });
+  daemons.push(d);
+  const target = await d.ok('POST', '/campaigns', {
+    name: 'signalled',
+    schedule: { signal: true },
+    variables: { country: 'DE' },
+    activities: [{ id: 'who', type: 'build_audience', filter: { field: 'country', op: 'eq', value: { var: 'country' } } }],
+    transitions: [],
+  });
+  await d.ok('POST', `/campaigns/${target.id}/start`);
+  const source = await d.ok('POST', '/campaigns', chain('signaller', [fr, { id: 'e', type: 'end', signal: { campaign: 'signalled', variables: { country: 'FR' } } }]));
+  await d.ok('POST', `/campaigns/${source.id}/start`);
+  const runId = await until(() => qInt(d.db, `SELECT coalesce(max(id), 0) FROM sw_runs WHERE campaign_id = ${target.id}`),
+    { what: 'a run of the signalled campaign' });
+  const run = await d.waitRun(runId);
+  assert.equal(run.status, 'completed');
+  assert.equal(run.trigger, 'signal');
+  assert.deepEqual(run.variables, { country: 'FR' });
+  assert.equal(run.counts.who.out, qInt(d.db, "SELECT count(*) FROM profiles WHERE country = 'FR'"));
+  assert.equal(qInt(d.db, 'SELECT count(*) FROM sw_signals WHERE consumed_at IS NULL'), 0);
 });
