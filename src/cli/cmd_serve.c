@@ -184,8 +184,9 @@ int sw_cmd_serve(int argc, char **argv)
             env[n++] = (char)toupper((unsigned char)*c);
         }
         env[n] = '\0';
-        if (!vals[k] && getenv(env) && *getenv(env)) {
-            vals[k] = sw_strdup(getenv(env));
+        const char *e = getenv(env);
+        if (!vals[k] && e && *e) {
+            vals[k] = sw_strdup(e);
         }
     }
     if (!config && getenv("STEPWISE_CONFIG")) {
@@ -257,8 +258,11 @@ int sw_cmd_serve(int argc, char **argv)
         sw_cli_print_error("serve", &err);
         goto out;
     }
-    printf("stepwise: listening on http://%s:%d/ (data %s)\n",
-           strncmp(set.listen, ":", 1) ? "127.0.0.1" : "127.0.0.1", sw_server_port(srv), set.data);
+    /* The port actually bound (--listen HOST:0 picks a free one): tests read this line. */
+    const char *colon = strrchr(set.listen, ':');
+    int hostlen = colon && colon != set.listen ? (int)(colon - set.listen) : 9;
+    printf("stepwise: listening on http://%.*s:%d/ (data %s)\n", hostlen,
+           colon && colon != set.listen ? set.listen : "127.0.0.1", sw_server_port(srv), set.data);
     fflush(stdout);
     int sig = 0;
     sigwait(&sigs, &sig);
