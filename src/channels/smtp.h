@@ -1,0 +1,44 @@
+/*
+ * smtp.h - sending a batch of email messages over SMTP with libcurl's multi interface:
+ * up to `connections` sessions in parallel, each reused from one message to the next
+ * (RFC 5321; STARTTLS when the server offers it, RFC 3207; SMTPS and AUTH from the URL).
+ *
+ * Every message ends in one of four outcomes, which is what the delivery ledger records:
+ * sent (250 after DATA), temporary (4xx, or the connection failed before the message was
+ * handed over: retry later), permanent (5xx: do not retry), or unknown (the connection broke
+ * after the whole message was uploaded, before the server's answer: the provider may have
+ * accepted it, so it must never be resent automatically).
+ */
+#ifndef SW_SMTP_H
+#define SW_SMTP_H
+
+#include "core/error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum sw_send_outcome { SW_SEND_SENT, SW_SEND_TEMPORARY, SW_SEND_PERMANENT, SW_SEND_UNKNOWN };
+
+struct sw_smtp_config {
+    const char *url;    /* smtp://[user:pass@]host:port or smtps://... */
+    int connections;    /* parallel sessions, >= 1 */
+    long timeout_s;     /* per message, including connecting */
+};
+
+struct sw_smtp_msg {
+    const char *from;   /* envelope sender (bare address) */
+    const char *to;     /* envelope recipient (bare address) */
+    const char *data;   /* the message: headers, blank line, body (CRLF) */
+    size_t len;
+    /* results */
+    enum sw_send_outcome outcome;
+    long code;          /* last SMTP reply code, 0 when none */
+    char error[160];    /* empty when sent */
+};
+
+/* Send every message of the batch; each gets its outcome. Returns 0, or a negative error when
+ * the batch could not be attempted at all (bad URL, out of memory). */
+int sw_smtp_send(const struct sw_smtp_config *cfg, struct sw_smtp_msg *msgs, size_t n,
+                 struct sw_error *err);
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * test_smtp.c - the SMTP sender against a real peer: Postfix's smtp-sink, started by the test
+ * on a free loopback port, accepting, soft-rejecting (4xx) or hard-rejecting (5xx), and a port
+ * where nothing listens. Messages are built with the MIME builder; the sink's dump files are
+ * read back to check that every recipient got exactly one message.
+ */
+#include "testutil.h"
+
+#include "channels/mime.h"
+#include "channels/smtp.h"
+#include "core/error.h"
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SINK "/usr/sbin/smtp-sink"
+
+static int free_port(void)
+{
+    struct sockaddr_in a = {0};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, (struct sockaddr *)&a, sizeof(a));
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static int can_connect(int port)
+{
+    struct sockaddr_in a = {0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    close(fd);
+    return ok;
+}
+
+struct sink {
+    pid_t pid;
+    int port;
+    char dir[64];
+};
+
+/* smtp-sink with extra options (e.g. "-r", "rcpt"), dumping each message into a temp dir. */
+static void sink_start(struct sink *s, const char *opt, const char *arg)
+{
+    if (access(SINK, X_OK) != 0) {
+        skip();
+    }
+    snprintf(s->dir, sizeof(s->dir), "/tmp/sw_sink_XXXXXX");
+    assert_non_null(mkdtemp(s->dir));
+    chmod(s->dir, 0777); /* smtp-sink writes as nobody */
+    s->port = free_port();
+    char tmpl[96], addr[32];
+    snprintf(tmpl, sizeof(tmpl), "%s/%%M.", s->dir);
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", s->port);
+    s->pid = fork();
+    if (s->pid == 0) {
+        if (opt) {
+            execl(SINK, "smtp-sink", "-u", "nobody", opt, arg, "-d", tmpl, addr, "100", (char *)NULL);
+        } else {
+            execl(SINK, "smtp-sink", "-u", "nobody", "-d", tmpl, addr, "100", (char *)NULL);
+        }
+        _exit(127);
+    }
+    for (int i = 0; i < 300 && !can_connect(s->port); i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(can_connect(s->port));
+}
+
+static void sink_stop(struct sink *s)
+{
+    kill(s->pid, SIGTERM);
+    waitpid(s->pid, NULL, 0);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", s->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Files in the dump dir, and how many of them name each recipient exactly once. */
+static int count_dumps(const char *dir, int nrcpt, int *per_rcpt)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int files = 0;
+    memset(per_rcpt, 0, sizeof(int) * (size_t)nrcpt);
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        char path[512], *text = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (sw_read_file(path, &text, &len) == 0) {
+            files++;
+            for (int i = 0; i < nrcpt; i++) {
+                char want[64];
+                snprintf(want, sizeof(want), "X-Rcpt-Args: <user%d@example.com>", i);
+                if (strstr(text, want)) {
+                    per_rcpt[i]++;
+                }
+            }
+            free(text);
+        }
+    }
+    if (d) {
+        closedir(d);
+    }
+    return files;
+}
+
+#define N 40
+
+static void build(struct sw_smtp_msg *msgs, struct sw_buf *bufs, char (*to)[64])
+{
+    for (int i = 0; i < N; i++) {
+        char mid[64];
+        struct sw_error err = SW_ERROR_INIT;
+        snprintf(to[i], 64, "user%d@example.com", i);
+        snprintf(mid, sizeof(mid), "<1.mail.%d@stepwise.test>", i);
+        struct sw_mime_msg m = {.from = "shop@example.com", .to = to[i], .subject = "Été soldes",
+                                .text = "Hello\nSee you", .message_id = mid,
+                                .date_ms = 1795939200000LL};
+        sw_buf_init(&bufs[i]);
+        assert_int_equal(sw_mime_build(&m, &bufs[i], &err), 0);
+        memset(&msgs[i], 0, sizeof(msgs[i]));
+        msgs[i].from = "shop@example.com";
+        msgs[i].to = to[i];
+        msgs[i].data = bufs[i].data;
+        msgs[i].len = bufs[i].len;
+        sw_error_release(&err);
+    }
+}
+
+static void release(struct sw_buf *bufs)
+{
+    for (int i = 0; i < N; i++) {
+        sw_buf_release(&bufs[i]);
+    }
+}
+
+static void test_sent_once_each(void **state)
+{
+    (void)state;
+    struct sink s;
+    struct sw_smtp_msg msgs[N];
+    struct sw_buf bufs[N];
+    char to[N][64], url[64];
+    int per[N];
+    sink_start(&s, NULL, NULL);
+    build(msgs, bufs, to);
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", s.port);
+    struct sw_smtp_config cfg = {url, 4, 30};
+    assert_int_equal(sw_smtp_send(&cfg, msgs, N, NULL), 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(msgs[i].outcome, SW_SEND_SENT);
+    }
+    /* the sink writes its files as the session ends: give it a moment */
+    int files = 0;
+    for (int t = 0; t < 200 && (files = count_dumps(s.dir, N, per)) < N; t++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(files, N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(per[i], 1);
+    }
+    release(bufs);
+    sink_stop(&s);
+}
+
+static void expect_all(const char *opt, const char *arg, enum sw_send_outcome want, long lo,
+                       long hi)
+{
+    struct sink s;
+    struct sw_smtp_msg msgs[N];
+    struct sw_buf bufs[N];
+    char to[N][64], url[64];
+    sink_start(&s, opt, arg);
+    build(msgs, bufs, to);
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", s.port);
+    struct sw_smtp_config cfg = {url, 2, 30};
+    assert_int_equal(sw_smtp_send(&cfg, msgs, N, NULL), 0);
+    for (int i = 0; i < N; i++) {
+        if (msgs[i].outcome != want || msgs[i].code < lo || msgs[i].code > hi) {
+            fail_msg("message %d: outcome %d code %ld (%s)", i, msgs[i].outcome, msgs[i].code,
+                     msgs[i].error);
+        }
+    }
+    release(bufs);
+    sink_stop(&s);
+}
+
+static void test_soft_reject_is_temporary(void **state)
+{
+    (void)state;
+    expect_all("-r", "rcpt", SW_SEND_TEMPORARY, 400, 499);
+}
+
+static void test_hard_reject_is_permanent(void **state)
+{
+    (void)state;
+    expect_all("-f", "data", SW_SEND_PERMANENT, 500, 599);
+}
+
+static void test_nobody_listening_is_temporary(void **state)
+{
+    (void)state;
+    struct sw_smtp_msg msg = {.from = "a@example.com", .to = "b@example.com", .data = "x\r\n", .len = 3};
+    char url[64];
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", free_port());
+    struct sw_smtp_config cfg = {url, 1, 5};
+    assert_int_equal(sw_smtp_send(&cfg, &msg, 1, NULL), 0);
+    assert_int_equal(msg.outcome, SW_SEND_TEMPORARY);
+    assert_true(msg.error[0] != '\0');
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_smtp_config bad = {"http://example.com", 1, 5};
+    assert_int_equal(sw_smtp_send(&bad, &msg, 1, &err), SW_EINVAL);
+    sw_error_release(&err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sent_once_each),
+        cmocka_unit_test(test_soft_reject_is_temporary),
+        cmocka_unit_test(test_hard_reject_is_permanent),
+        cmocka_unit_test(test_nobody_listening_is_temporary),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
