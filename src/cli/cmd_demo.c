@@ -153,7 +153,7 @@ static int run_stored(struct sw_db *db, const char *text, int64_t id, struct sw_
     }
     if (rc == 0) {
         json_t *vars = sw_campaign_variables(c, NULL, err);
-        struct sw_config config = {NULL, NULL};
+        struct sw_config config = {0};
         struct sw_engine eng = {db, &cat, schema, &config};
         struct sw_run_opts opts = {.trigger = "manual", .variables = vars};
         rc = sw_engine_run(&eng, c, id, &opts, &run_id, err);

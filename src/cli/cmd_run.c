@@ -190,18 +190,19 @@ int sw_cmd_run(int argc, char **argv)
         {"seed", required_argument, NULL, 's'},
         {"export-dir", required_argument, NULL, 'e'},
         {"alert-webhook", required_argument, NULL, 'a'},
-        {"smtp-url", required_argument, NULL, 'X'},
-        {"smtp-connections", required_argument, NULL, 'X'},
+        {"smtp-url", required_argument, NULL, 'U'},
+        {"smtp-connections", required_argument, NULL, 'C'},
         {"sms-url", required_argument, NULL, 'X'},
         {"push-url", required_argument, NULL, 'X'},
-        {"frequency-cap", required_argument, NULL, 'X'},
+        {"frequency-cap", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL;
     int json_out = 0, dry = 0, c, rc = 1;
     int64_t seed = 0;
-    struct sw_config config = {getenv("STEPWISE_EXPORT_DIR"), getenv("STEPWISE_ALERT_WEBHOOK")};
+    struct sw_config config = {getenv("STEPWISE_EXPORT_DIR"), getenv("STEPWISE_ALERT_WEBHOOK"),
+                               getenv("STEPWISE_SMTP_URL"), 4, getenv("STEPWISE_FREQUENCY_CAP")};
     const char **vars = sw_calloc((size_t)argc + 1, sizeof(char *));
     size_t nvars = 0;
     struct sw_error err = SW_ERROR_INIT;
@@ -242,8 +243,24 @@ int sw_cmd_run(int argc, char **argv)
         case 'a':
             config.alert_webhook = optarg;
             break;
+        case 'U':
+            config.smtp_url = optarg;
+            break;
+        case 'C': {
+            int64_t nconn = 0;
+            if (sw_parse_int64(optarg, &nconn) < 0 || nconn < 1 || nconn > 1024) {
+                fprintf(stderr, "stepwise run: --smtp-connections expects 1..1024\n");
+                rc = 2;
+                goto out;
+            }
+            config.smtp_connections = (int)nconn;
+            break;
+        }
+        case 'F':
+            config.frequency_cap = optarg;
+            break;
         case 'X':
-            break; /* channel settings: accepted for compatibility, delivery comes later */
+            break; /* SMS and push providers: not delivered by this version */
         case 'h':
             fputs(usage, stdout);
             rc = 0;
@@ -374,7 +391,8 @@ int sw_cmd_resume(int argc, char **argv)
     const char *data = getenv("STEPWISE_DATA");
     int json_out = 0, c, rc = 1;
     int64_t run_id = 0, campaign_id = 0;
-    struct sw_config config = {getenv("STEPWISE_EXPORT_DIR"), getenv("STEPWISE_ALERT_WEBHOOK")};
+    struct sw_config config = {getenv("STEPWISE_EXPORT_DIR"), getenv("STEPWISE_ALERT_WEBHOOK"),
+                               getenv("STEPWISE_SMTP_URL"), 4, getenv("STEPWISE_FREQUENCY_CAP")};
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
     struct sw_schema *schema = NULL;

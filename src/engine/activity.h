@@ -126,6 +126,9 @@ struct sw_exec {
 struct sw_config {
     const char *export_dir;
     const char *alert_webhook;
+    const char *smtp_url;      /* email delivery; NULL: email activities fail, sending nothing */
+    int smtp_connections;
+    const char *frequency_cap; /* "3/7d" or NULL */
 };
 
 /* Name of the work table for `port` of this task (malloc'd, not created). */

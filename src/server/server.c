@@ -137,6 +137,9 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
     srv->started_ms = sw_clock_now_ms();
     srv->config.export_dir = set->export_dir;
     srv->config.alert_webhook = set->alert_webhook;
+    srv->config.smtp_url = set->smtp_url;
+    srv->config.smtp_connections = set->smtp_connections;
+    srv->config.frequency_cap = set->frequency_cap;
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->wake, NULL);
     if (parse_listen(set->listen, host, sizeof(host), &port) < 0) {

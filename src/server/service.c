@@ -482,6 +482,10 @@ out:
         char *msg = sw_asprintf("campaign %s", !strcmp(action, "run-now") ? "run now" : action);
         sw_catalog_log(&cat, "info", id, run_id, NULL, msg);
         free(msg);
+        /* The answer is the state this action made, read before a worker can move it on. */
+        rc = sw_svc_campaign_json(db, id, false, out, err);
+    }
+    if (rc == 0) {
         rc = sw_db_commit(db, err);
     }
     if (rc < 0) {
@@ -495,7 +499,10 @@ out:
         if (kick) {
             sw_server_kick(srv);
         }
-        rc = sw_svc_campaign_json(db, id, false, out, err);
+    }
+    if (rc < 0) {
+        json_decref(*out);
+        *out = NULL;
     }
     json_decref(doc);
     free(status);

@@ -93,12 +93,12 @@ test('a run that reaches an email activity fails clearly (exit 1, run failed)', 
   const { res, out } = runDoc(tmp, db, doc);
   assert.equal(res.status, 1);
   assert.equal(res.signal, null);
-  assert.match(res.stderr, /not available/);
+  assert.match(res.stderr, /nothing was sent/);
   assert.match(res.stderr, /mail/);
   assert.equal(out.run.status, 'failed');
   const t = out.tasks.find((x) => x.activity === 'mail');
   assert.equal(t.status, 'failed');
-  assert.match(t.error, /not available/);
+  assert.match(t.error, /nothing was sent/);
   assert.equal(out.tasks.find((x) => x.activity === 'next').status, 'skipped');
   assert.equal(sql(db, `SELECT status FROM sw_runs WHERE id = ${out.run.id}`), 'failed');
   assert.match(sql(db, `SELECT last_error_activity FROM sw_campaigns WHERE name = 'e2e email'`), /mail/);

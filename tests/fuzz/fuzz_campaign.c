@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sw_campaign_load((const char *)data, size, schema, sw_clock_now_ms(), &c, &err) == 0 &&
         !has_wait(c)) {
         json_t *vars = sw_campaign_variables(c, NULL, &err);
-        struct sw_config config = {NULL, NULL};
+        struct sw_config config = {0};
         struct sw_engine eng = {db, cat, schema, &config};
         struct sw_run_opts opts = {.trigger = "fuzz", .dry_run = true, .variables = vars,
                                    .seed = 7};

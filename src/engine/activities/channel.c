@@ -1,8 +1,8 @@
 /*
  * channel.c - the email, sms and push activities. Their options and personalization
- * fields are validated here when the campaign is saved. Delivery (the ledger, SMTP and
- * HTTP providers) is not part of this build: a run that reaches a channel activity fails
- * with a clear message instead of pretending to send. A simulation skips them.
+ * fields are validated here when the campaign is saved. Email is delivered by email.c; SMS
+ * and push are not part of this build yet: a run that reaches one fails with a clear message
+ * instead of pretending to send. A simulation skips them all.
  */
 #include "core/util.h"
 #include "engine/activities/common.h"
@@ -136,8 +136,10 @@ static int execute(struct sw_exec *ex)
                         ex->act->type_name, (long long)(sw_act_input(ex) ? sw_act_input(ex)->count : 0));
 }
 
+int sw_email_execute(struct sw_exec *ex); /* email.c */
+
 const struct sw_activity_type sw_act_email = {
-    "email", SW_ACT_CHANNEL, 1, 1, email_validate, ports, execute,
+    "email", SW_ACT_CHANNEL, 1, 1, email_validate, ports, sw_email_execute,
 };
 const struct sw_activity_type sw_act_sms = {
     "sms", SW_ACT_CHANNEL, 1, 1, sms_validate, ports, execute,

@@ -1,0 +1,110 @@
+// Email delivery through a real SMTP peer: Postfix's smtp-sink, started here on a free
+// loopback port with a dump directory. Every count is compared with SQL over the data.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, chmodSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { makeTmp, genData, runDoc, sqlInt, sql } from './lib/helpers.mjs';
+
+const SINK = '/usr/sbin/smtp-sink';
+const skip = !existsSync(SINK) && 'Postfix smtp-sink is not installed (make deps installs it)';
+let tmp, db;
+const sinks = [];
+
+before(() => {
+  tmp = makeTmp('sw-email-');
+  chmodSync(tmp.dir, 0o755); // smtp-sink writes its dump files as nobody
+  db = genData(tmp.dir, 1500, 11);
+});
+after(() => {
+  for (const s of sinks) s.kill('SIGKILL');
+  tmp.cleanup();
+});
+
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startSink(extra = []) {
+  const port = await freePort();
+  const dir = path.join(tmp.dir, `sink-${port}`);
+  mkdirSync(dir);
+  chmodSync(dir, 0o777);
+  const p = spawn(SINK, ['-u', 'nobody', ...extra, '-d', `${dir}/%M.`, `127.0.0.1:${port}`, '100'], { stdio: 'ignore' });
+  sinks.push(p);
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise((r) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); r(true); });
+      c.on('error', () => r(false));
+    });
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  return { port, dir, url: `smtp://127.0.0.1:${port}` };
+}
+
+function dumps(dir) {
+  return readdirSync(dir).map((f) => readFileSync(path.join(dir, f), 'utf8'));
+}
+
+const doc = (name) => ({
+  name,
+  activities: [
+    { id: 'fr', type: 'build_audience', filter: { field: 'country', op: 'eq', value: 'FR' } },
+    { id: 'mail', type: 'email', to_field: 'email', from: 'shop@example.com', subject: 'Bonjour {{first_name | default: "ami"}}',
+      html: '<p>{{first_name}} &amp; co</p>', text: 'Hi {{first_name}}' },
+    { id: 'after', type: 'end' },
+  ],
+  transitions: [{ from: 'fr', to: 'mail' }, { from: 'mail', to: 'after' }],
+});
+
+test('every address gets exactly one personalized message; skips are recorded with reasons', { skip }, async () => {
+  const sink = await startSink();
+  const { res, out } = runDoc(tmp.dir, db, doc('mail ok'), ['--smtp-url', sink.url, '--smtp-connections', '4']);
+  assert.equal(res.status, 0, res.stderr);
+  const addresses = sqlInt(db, "SELECT count(DISTINCT lower(trim(email))) FROM profiles WHERE country = 'FR' AND trim(coalesce(email, '')) <> ''");
+  const missing = sqlInt(db, "SELECT count(*) FROM profiles WHERE country = 'FR' AND trim(coalesce(email, '')) = ''");
+  const fr = sqlInt(db, "SELECT count(*) FROM profiles WHERE country = 'FR'");
+  assert.ok(addresses > 50 && missing > 0 && fr - missing > addresses, 'the data has missing and duplicate addresses');
+  assert.equal(out.counts.mail.out, addresses);
+  assert.equal(out.counts.mail.failed, 0);
+  // The sink writes a file per message: one per address, never two.
+  await new Promise((r) => setTimeout(r, 300));
+  const files = dumps(sink.dir);
+  assert.equal(files.length, addresses);
+  const rcpts = files.map((f) => /X-Rcpt-Args: <([^>]*)>/.exec(f)[1].toLowerCase());
+  assert.equal(new Set(rcpts).size, addresses);
+  // Subject personalized from first_name (as SQL says), MIME multipart/alternative.
+  const runId = out.run.id;
+  const someone = sql(db, `SELECT d.address || '|' || coalesce(p.first_name, 'ami') FROM sw_deliveries d JOIN profiles p ON p.id = CAST(d.recipient AS INTEGER) WHERE d.run_id = ${runId} AND d.state = 'sent' ORDER BY d.id LIMIT 1`).split('|');
+  const mail = files.find((f) => f.includes(`X-Rcpt-Args: <${someone[0]}>`));
+  assert.ok(mail, 'the first recipient has a message');
+  const subj = /^Subject: (.*)$/m.exec(mail)[1].trim();
+  const decoded = subj.startsWith('=?UTF-8?B?') ? Buffer.from(subj.slice(10, -2), 'base64').toString('utf8') : subj;
+  assert.equal(decoded, `Bonjour ${someone[1]}`);
+  assert.match(mail, /Content-Type: multipart\/alternative/);
+  assert.match(mail, /Message-ID: <\d+\.\d+\.\d+@stepwise\.invalid>/);
+  // The ledger says who was skipped and why.
+  assert.equal(sqlInt(db, `SELECT count(*) FROM sw_deliveries WHERE run_id = ${runId} AND reason = 'missing_address'`), missing);
+  assert.equal(sqlInt(db, `SELECT count(*) FROM sw_deliveries WHERE run_id = ${runId} AND reason = 'duplicate_address'`), fr - missing - addresses);
+  assert.equal(sqlInt(db, `SELECT count(*) FROM sw_deliveries WHERE run_id = ${runId} AND state = 'sent'`), addresses);
+});
+
+test('a permanent rejection fails the rows, the run completes with the failed port', { skip }, async () => {
+  const sink = await startSink(['-f', 'data']);
+  const { res, out } = runDoc(tmp.dir, db, doc('mail rejected'), ['--smtp-url', sink.url]);
+  assert.equal(res.status, 0, res.stderr);
+  const addresses = sqlInt(db, "SELECT count(DISTINCT lower(trim(email))) FROM profiles WHERE country = 'FR' AND trim(coalesce(email, '')) <> ''");
+  assert.equal(out.counts.mail.out, 0);
+  assert.equal(out.counts.mail.failed, addresses);
+  assert.equal(sqlInt(db, `SELECT count(*) FROM sw_deliveries WHERE run_id = ${out.run.id} AND state = 'failed' AND error LIKE '%SMTP 5%'`), addresses);
+  assert.equal(dumps(sink.dir).length, 0);
+});
