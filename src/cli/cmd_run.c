@@ -345,6 +345,7 @@ out:
 
 static const char resume_usage[] =
     "usage: stepwise resume RUN_ID --data URL [--json] [--export-dir DIR] [--alert-webhook URL]\n"
+    "                       [--smtp-url URL] [--smtp-connections N] [--frequency-cap RULE]\n"
     "\n"
     "Continue a run that was interrupted (the process was killed, the machine stopped) from\n"
     "its last completed task, with the document and variables it started with. Completed\n"
@@ -385,6 +386,9 @@ int sw_cmd_resume(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"export-dir", required_argument, NULL, 'e'},
         {"alert-webhook", required_argument, NULL, 'a'},
+        {"smtp-url", required_argument, NULL, 'U'},
+        {"smtp-connections", required_argument, NULL, 'C'},
+        {"frequency-cap", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -415,6 +419,21 @@ int sw_cmd_resume(int argc, char **argv)
             break;
         case 'a':
             config.alert_webhook = optarg;
+            break;
+        case 'U':
+            config.smtp_url = optarg;
+            break;
+        case 'C': {
+            int64_t nconn = 0;
+            if (sw_parse_int64(optarg, &nconn) < 0 || nconn < 1 || nconn > 1024) {
+                fprintf(stderr, "stepwise resume: --smtp-connections expects 1..1024\n");
+                return 2;
+            }
+            config.smtp_connections = (int)nconn;
+            break;
+        }
+        case 'F':
+            config.frequency_cap = optarg;
             break;
         case 'h':
             fputs(resume_usage, stdout);

@@ -1,7 +1,7 @@
 /*
  * api_runs.c - /runs/{id}: a run, its tasks, samples of the population on a transition, and
- * the delivery endpoints (the ledger arrives with the channels: until then it is empty and
- * a held activity cannot exist).
+ * the delivery ledger. Confirming a held activity and resending failed recipients are not
+ * in this version yet (501).
  */
 #include "core/clock.h"
 #include "core/util.h"
@@ -187,12 +187,62 @@ out:
 
 void sw_api_runs_deliveries(struct sw_api *a)
 {
-    int64_t id = sw_api_id(a, 0);
+    int64_t id = sw_api_id(a, 0), limit = 500, after = 0;
     json_t *run = id ? load_run(a, id) : NULL;
-    if (run) {
-        /* No delivery channel is wired yet: no message was ever sent, so the ledger is empty. */
-        sw_resp_json(a->resp, 200, json_pack("{s:[], s:I}", "items", "total", (json_int_t)0));
+    const char *state = sw_req_query(a->req, "state");
+    const char *activity = sw_req_query(a->req, "activity");
+    const char *limit_s = sw_req_query(a->req, "limit");
+    const char *after_s = sw_req_query(a->req, "after");
+    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_params p = SW_PARAMS_INIT;
+    struct sw_stmt *st = NULL;
+    json_t *items = json_array();
+    if (!run) {
+        goto out;
     }
+    if ((limit_s && (sw_parse_int64(limit_s, &limit) < 0 || limit < 1 || limit > 5000)) ||
+        (after_s && (sw_parse_int64(after_s, &after) < 0 || after < 0))) {
+        sw_resp_error(a->resp, 400, "BAD_REQUEST", "limit is 1..5000 and after a ledger row id",
+                      NULL);
+        goto out;
+    }
+    /* The ledger (SPEC §2.2): who was reached, skipped (and why) or not; keyset by row id. */
+    sw_buf_printf(&sql, "SELECT id, activity, channel, recipient, address, state, reason, attempts, "
+                        "error, sent_at, updated_at FROM sw_deliveries WHERE run_id = ?%d AND id > ?%d",
+                  sw_params_add_int(&p, id), sw_params_add_int(&p, after));
+    if (state) {
+        sw_buf_printf(&sql, " AND state = ?%d", sw_params_add_text(&p, state));
+    }
+    if (activity) {
+        sw_buf_printf(&sql, " AND activity = ?%d", sw_params_add_text(&p, activity));
+    }
+    sw_buf_printf(&sql, " ORDER BY id LIMIT ?%d", sw_params_add_int(&p, limit));
+    int64_t last = 0;
+    if (sw_db_prepare(a->db, sql.data, &st, NULL) == 0 && sw_stmt_bind_params(st, &p, NULL) == 0) {
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            last = sw_stmt_column_int(st, 0);
+            json_array_append_new(
+                items, json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s, s:s?, s:I, s:s?, s:o, s:o}",
+                                 "id", (json_int_t)last, "activity", sw_stmt_column_text(st, 1),
+                                 "channel", sw_stmt_column_text(st, 2), "recipient",
+                                 sw_stmt_column_text(st, 3), "address", sw_stmt_column_text(st, 4),
+                                 "state", sw_stmt_column_text(st, 5), "reason",
+                                 sw_stmt_column_text(st, 6), "attempts",
+                                 (json_int_t)sw_stmt_column_int(st, 7), "error",
+                                 sw_stmt_column_text(st, 8), "sent_at",
+                                 sw_api_ms(sw_stmt_column_int(st, 9)), "updated_at",
+                                 sw_api_ms(sw_stmt_column_int(st, 10))));
+        }
+    }
+    sw_resp_json(a->resp, 200, json_pack("{s:O, s:o}", "items", items, "next_after",
+                                         (json_int_t)json_array_size(items) == limit
+                                             ? json_integer(last)
+                                             : json_null()));
+out:
+    sw_stmt_finalize(st);
+    sw_buf_release(&sql);
+    sw_params_release(&p);
+    json_decref(items);
     json_decref(run);
 }
 
@@ -202,8 +252,8 @@ static void no_delivery(struct sw_api *a)
     json_t *run = id ? load_run(a, id) : NULL;
     if (run) {
         sw_resp_error(a->resp, 501, "UNSUPPORTED",
-                      "message delivery is not part of this version: no channel activity can be "
-                      "held or have failed recipients",
+                      "not part of this version yet: confirm_before_send and resending failed or "
+                      "unknown recipients come with the rest of the delivery work",
                       NULL);
     }
     json_decref(run);

@@ -121,8 +121,9 @@ out:
     return rc;
 }
 
-/* Claim up to BATCH pending rows that are due: they become "sending" (committed). */
-static size_t claim(struct sw_exec *ex, struct row *rows, int64_t *next_due)
+/* Claim up to `batch` pending rows that are due: they become "sending" (committed). A crash
+ * turns at most one batch into "unknown", so batches are a few messages per connection. */
+static size_t claim(struct sw_exec *ex, struct row *rows, size_t batch, int64_t *next_due)
 {
     struct sw_stmt *st = NULL;
     size_t n = 0;
@@ -137,8 +138,8 @@ static size_t claim(struct sw_exec *ex, struct row *rows, int64_t *next_due)
     }
     sw_stmt_bind_int(st, 1, ex->run_id);
     sw_stmt_bind_text(st, 2, ex->act->id);
-    sw_stmt_bind_int(st, 3, BATCH * 4);
-    while (n < BATCH && sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+    sw_stmt_bind_int(st, 3, (int64_t)batch * 4);
+    while (n < batch && sw_stmt_step(st, NULL) == SW_STEP_ROW) {
         int64_t due = sw_stmt_column_int(st, 3);
         if (due > now) {
             if (!*next_due || due < *next_due) {
@@ -270,6 +271,8 @@ int sw_email_execute(struct sw_exec *ex)
         rc = sw_exec_fail(ex, "template: %s", msg);
         goto reopen;
     }
+    size_t batch = (size_t)(cfg->smtp_connections > 0 ? cfg->smtp_connections : 1) * 4;
+    batch = batch > BATCH ? BATCH : batch;
     rows = sw_calloc(BATCH, sizeof(*rows));
     for (;;) {
         int64_t next_due = 0;
@@ -280,7 +283,7 @@ int sw_email_execute(struct sw_exec *ex)
         if ((rc = sw_db_begin(ex->db, ex->err)) < 0) {
             break;
         }
-        size_t n = claim(ex, rows, &next_due);
+        size_t n = claim(ex, rows, batch, &next_due);
         if ((rc = sw_db_commit(ex->db, ex->err)) < 0) {
             rows_release(rows, n);
             break;
