@@ -86,69 +86,103 @@ static void finish(struct slot *s, CURLcode cc)
     }
 }
 
-int sw_smtp_send(const struct sw_smtp_config *cfg, struct sw_smtp_msg *msgs, size_t n,
-                 struct sw_error *err)
+struct sw_smtp {
+    struct sw_smtp_config cfg;
+    CURLM *m;
+    struct slot *slots;
+    int nslots;
+};
+
+int sw_smtp_open(const struct sw_smtp_config *cfg, struct sw_smtp **out, struct sw_error *err)
 {
-    int nslots = cfg->connections > 0 ? cfg->connections : 1;
-    size_t next = 0, done = 0;
-    int rc = 0;
+    *out = NULL;
     if (!cfg->url || (strncmp(cfg->url, "smtp://", 7) && strncmp(cfg->url, "smtps://", 8))) {
         return sw_error_set(err, SW_EINVAL, "smtp_url must start with smtp:// or smtps://");
     }
-    if ((size_t)nslots > n) {
-        nslots = n ? (int)n : 1;
-    }
-    CURLM *m = curl_multi_init();
-    struct slot *slots = sw_calloc((size_t)nslots, sizeof(*slots));
-    if (!m) {
-        free(slots);
+    struct sw_smtp *s = sw_calloc(1, sizeof(*s));
+    s->cfg = *cfg;
+    s->nslots = cfg->connections > 0 ? cfg->connections : 1;
+    s->m = curl_multi_init();
+    s->slots = sw_calloc((size_t)s->nslots, sizeof(*s->slots));
+    if (!s->m) {
+        sw_smtp_close(s);
         return sw_error_set(err, SW_ENOMEM, "cannot start libcurl");
     }
-    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)nslots);
-    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)nslots);
-    for (int i = 0; i < nslots; i++) {
-        slots[i].h = curl_easy_init();
-        if (!slots[i].h) {
-            rc = sw_error_set(err, SW_ENOMEM, "cannot start libcurl");
-            goto out;
+    curl_multi_setopt(s->m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)s->nslots);
+    curl_multi_setopt(s->m, CURLMOPT_MAXCONNECTS, (long)s->nslots);
+    for (int i = 0; i < s->nslots; i++) {
+        s->slots[i].h = curl_easy_init();
+        if (!s->slots[i].h) {
+            sw_smtp_close(s);
+            return sw_error_set(err, SW_ENOMEM, "cannot start libcurl");
         }
-        curl_easy_setopt(slots[i].h, CURLOPT_PRIVATE, &slots[i]);
-        /* A message that cannot even be started is done (temporary): the slot tries the next. */
-        while (next < n && start(m, &slots[i], cfg, &msgs[next++]) < 0) {
+        curl_easy_setopt(s->slots[i].h, CURLOPT_PRIVATE, &s->slots[i]);
+    }
+    *out = s;
+    return 0;
+}
+
+void sw_smtp_close(struct sw_smtp *s)
+{
+    if (!s) {
+        return;
+    }
+    for (int i = 0; i < s->nslots; i++) {
+        if (s->slots[i].h) {
+            curl_multi_remove_handle(s->m, s->slots[i].h);
+            curl_easy_cleanup(s->slots[i].h);
+        }
+        curl_slist_free_all(s->slots[i].rcpt);
+    }
+    free(s->slots);
+    if (s->m) {
+        curl_multi_cleanup(s->m);
+    }
+    free(s);
+}
+
+void sw_smtp_send_batch(struct sw_smtp *s, struct sw_smtp_msg *msgs, size_t n)
+{
+    size_t next = 0, done = 0;
+    int used = s->nslots < (int)n ? s->nslots : (int)n;
+    /* A message that cannot even be started is done (temporary): the slot tries the next. */
+    for (int i = 0; i < used; i++) {
+        while (next < n && start(s->m, &s->slots[i], &s->cfg, &msgs[next++]) < 0) {
             done++;
         }
     }
     while (done < n) {
         int running = 0, queued = 0;
-        curl_multi_perform(m, &running);
+        curl_multi_perform(s->m, &running);
         CURLMsg *cm;
-        while ((cm = curl_multi_info_read(m, &queued))) {
+        while ((cm = curl_multi_info_read(s->m, &queued))) {
             if (cm->msg != CURLMSG_DONE) {
                 continue;
             }
-            struct slot *s = NULL;
+            struct slot *sl = NULL;
             CURLcode result = cm->data.result;
-            curl_easy_getinfo(cm->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-            curl_multi_remove_handle(m, s->h);
-            finish(s, result);
+            curl_easy_getinfo(cm->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
+            curl_multi_remove_handle(s->m, sl->h);
+            finish(sl, result);
             done++;
-            while (next < n && start(m, s, cfg, &msgs[next++]) < 0) {
+            while (next < n && start(s->m, sl, &s->cfg, &msgs[next++]) < 0) {
                 done++;
             }
         }
         if (done < n) {
-            curl_multi_poll(m, NULL, 0, 1000, NULL);
+            curl_multi_poll(s->m, NULL, 0, 1000, NULL);
         }
     }
-out:
-    for (int i = 0; i < nslots; i++) {
-        if (slots[i].h) {
-            curl_multi_remove_handle(m, slots[i].h);
-            curl_easy_cleanup(slots[i].h);
-        }
-        curl_slist_free_all(slots[i].rcpt);
+}
+
+int sw_smtp_send(const struct sw_smtp_config *cfg, struct sw_smtp_msg *msgs, size_t n,
+                 struct sw_error *err)
+{
+    struct sw_smtp *s = NULL;
+    int rc = sw_smtp_open(cfg, &s, err);
+    if (rc == 0) {
+        sw_smtp_send_batch(s, msgs, n);
+        sw_smtp_close(s);
     }
-    free(slots);
-    curl_multi_cleanup(m);
     return rc;
 }

@@ -36,8 +36,16 @@ struct sw_smtp_msg {
     char error[160];    /* empty when sent */
 };
 
-/* Send every message of the batch; each gets its outcome. Returns 0, or a negative error when
- * the batch could not be attempted at all (bad URL, out of memory). */
+/* A sender that keeps its SMTP sessions open from one batch to the next (one greeting per
+ * connection for a whole activity, not per batch). */
+struct sw_smtp;
+int sw_smtp_open(const struct sw_smtp_config *cfg, struct sw_smtp **out, struct sw_error *err);
+void sw_smtp_close(struct sw_smtp *s); /* accepts NULL */
+/* Send every message of the batch; each gets its outcome. */
+void sw_smtp_send_batch(struct sw_smtp *s, struct sw_smtp_msg *msgs, size_t n);
+
+/* Open, send one batch, close. Returns 0, or a negative error when the batch could not be
+ * attempted at all (bad URL, out of memory). */
 int sw_smtp_send(const struct sw_smtp_config *cfg, struct sw_smtp_msg *msgs, size_t n,
                  struct sw_error *err);
 

@@ -225,6 +225,7 @@ int sw_email_execute(struct sw_exec *ex)
     struct sw_template *subject = NULL, *html = NULL, *text = NULL;
     struct sw_ledger_counts counts;
     struct row *rows = NULL;
+    struct sw_smtp *smtp = NULL; /* sessions kept open across batches */
     char *msg = NULL;
     int rc = 0;
     if (!cfg || !cfg->smtp_url || !*cfg->smtp_url) {
@@ -269,6 +270,10 @@ int sw_email_execute(struct sw_exec *ex)
         (html_s && sw_template_compile(html_s, &html, &msg) < 0) ||
         (text_s && sw_template_compile(text_s, &text, &msg) < 0)) {
         rc = sw_exec_fail(ex, "template: %s", msg);
+        goto reopen;
+    }
+    struct sw_smtp_config sc = {cfg->smtp_url, cfg->smtp_connections, 60};
+    if ((rc = sw_smtp_open(&sc, &smtp, ex->err)) < 0) {
         goto reopen;
     }
     size_t batch = (size_t)(cfg->smtp_connections > 0 ? cfg->smtp_connections : 1) * 4;
@@ -350,8 +355,9 @@ int sw_email_execute(struct sw_exec *ex)
                 idx[m++] = i;
             }
         }
-        struct sw_smtp_config sc = {cfg->smtp_url, cfg->smtp_connections, 60};
-        rc = m ? sw_smtp_send(&sc, todo, m, ex->err) : 0;
+        if (m) {
+            sw_smtp_send_batch(smtp, todo, m);
+        }
         for (size_t k = 0; k < m; k++) {
             msgs[idx[k]] = todo[k];
         }
@@ -430,6 +436,7 @@ reopen:
                         (long long)counts.duplicate_address, (long long)counts.frequency_cap);
         }
     }
+    sw_smtp_close(smtp);
     free(rows);
     free(msg);
     sw_template_free(subject);
