@@ -105,7 +105,10 @@ int sw_ledger_counts(struct sw_db *db, int64_t run_id, const char *activity,
                            "SELECT count(*), count(*) FILTER (WHERE state = 'pending'), "
                            "count(*) FILTER (WHERE reason = 'missing_address'), "
                            "count(*) FILTER (WHERE reason = 'duplicate_address'), "
-                           "count(*) FILTER (WHERE reason = 'frequency_cap') "
+                           "count(*) FILTER (WHERE reason = 'frequency_cap'), "
+                           "count(*) FILTER (WHERE state = 'sent'), "
+                           "count(*) FILTER (WHERE state = 'failed'), "
+                           "count(*) FILTER (WHERE state = 'unknown') "
                            "FROM sw_deliveries WHERE run_id = ?1 AND activity = ?2",
                            &st, err);
     if (rc < 0) {
@@ -120,6 +123,9 @@ int sw_ledger_counts(struct sw_db *db, int64_t run_id, const char *activity,
         counts->missing_address = sw_stmt_column_int(st, 2);
         counts->duplicate_address = sw_stmt_column_int(st, 3);
         counts->frequency_cap = sw_stmt_column_int(st, 4);
+        counts->sent = sw_stmt_column_int(st, 5);
+        counts->failed = sw_stmt_column_int(st, 6);
+        counts->unknown = sw_stmt_column_int(st, 7);
         rc = 0;
     }
     sw_stmt_finalize(st);

@@ -44,6 +44,9 @@ struct sw_ledger_counts {
     int64_t missing_address;
     int64_t duplicate_address;
     int64_t frequency_cap;
+    int64_t sent;
+    int64_t failed;
+    int64_t unknown;
 };
 
 /* Fill the ledger for one channel task (idempotent: a re-run after a crash adds nothing and

@@ -14,6 +14,7 @@
 #include "scheduler/schedule.h"
 #include "schema/schema.h"
 #include "server/auth.h"
+#include "server/service.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -113,27 +114,7 @@ static int64_t insert(struct sw_db *db, const char *text, struct sw_error *err)
         sw_campaign_load(text, strlen(text), schema, sw_clock_now_ms(), &c, err) < 0) {
         goto out;
     }
-    json_t *tags = json_object_get(c->doc, "tags");
-    char *tj = json_dumps(tags, JSON_COMPACT);
-    char *doc = sw_campaign_serialize(c);
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, c->name);
-    sw_params_add_text(&p, json_string_value(json_object_get(c->doc, "description")));
-    sw_params_add_text(&p, json_string_value(json_object_get(c->doc, "campaign")));
-    sw_params_add_text(&p, c->dimension);
-    sw_params_add_text(&p, tj);
-    sw_params_add_text(&p, doc);
-    sw_params_add_int(&p, sw_clock_now_ms());
-    if (sw_db_exec_params(db,
-                          "INSERT INTO sw_campaigns(name, description, campaign, dimension, tags, "
-                          "document, status, created_at, updated_at) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7, ?7)",
-                          &p, NULL, err) == 0) {
-        sw_db_query_int(db, "SELECT last_insert_rowid()", NULL, &id, err);
-    }
-    sw_params_release(&p);
-    free(tj);
-    free(doc);
+    id = sw_svc_campaign_insert(db, c, err);
 out:
     sw_campaign_free(c);
     sw_schema_free(schema);

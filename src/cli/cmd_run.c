@@ -37,6 +37,28 @@ static const char usage[] =
     "  --frequency-cap RULE  channel settings (see 'stepwise serve --help')\n"
     "Exit status: 0 the run completed, 1 it failed or the input is invalid, 2 usage error.\n";
 
+/* The channel settings run and resume share (--smtp-url U, --smtp-connections C,
+ * --frequency-cap F). -1 after a usage message. */
+static int channel_option(int opt, const char *arg, struct sw_config *config, const char *cmd)
+{
+    int64_t n = 0;
+    switch (opt) {
+    case 'U':
+        config->smtp_url = arg;
+        return 0;
+    case 'C':
+        if (sw_parse_int64(arg, &n) < 0 || n < 1 || n > 1024) {
+            fprintf(stderr, "stepwise %s: --smtp-connections expects 1..1024\n", cmd);
+            return -1;
+        }
+        config->smtp_connections = (int)n;
+        return 0;
+    default:
+        config->frequency_cap = arg;
+        return 0;
+    }
+}
+
 struct progress {
     int tty;
 };
@@ -244,20 +266,12 @@ int sw_cmd_run(int argc, char **argv)
             config.alert_webhook = optarg;
             break;
         case 'U':
-            config.smtp_url = optarg;
-            break;
-        case 'C': {
-            int64_t nconn = 0;
-            if (sw_parse_int64(optarg, &nconn) < 0 || nconn < 1 || nconn > 1024) {
-                fprintf(stderr, "stepwise run: --smtp-connections expects 1..1024\n");
+        case 'C':
+        case 'F':
+            if (channel_option(c, optarg, &config, "run") < 0) {
                 rc = 2;
                 goto out;
             }
-            config.smtp_connections = (int)nconn;
-            break;
-        }
-        case 'F':
-            config.frequency_cap = optarg;
             break;
         case 'X':
             break; /* SMS and push providers: not delivered by this version */
@@ -421,19 +435,11 @@ int sw_cmd_resume(int argc, char **argv)
             config.alert_webhook = optarg;
             break;
         case 'U':
-            config.smtp_url = optarg;
-            break;
-        case 'C': {
-            int64_t nconn = 0;
-            if (sw_parse_int64(optarg, &nconn) < 0 || nconn < 1 || nconn > 1024) {
-                fprintf(stderr, "stepwise resume: --smtp-connections expects 1..1024\n");
+        case 'C':
+        case 'F':
+            if (channel_option(c, optarg, &config, "resume") < 0) {
                 return 2;
             }
-            config.smtp_connections = (int)nconn;
-            break;
-        }
-        case 'F':
-            config.frequency_cap = optarg;
             break;
         case 'h':
             fputs(resume_usage, stdout);

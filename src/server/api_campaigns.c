@@ -353,25 +353,6 @@ static struct sw_campaign *validated(struct sw_api *a, json_t *doc)
     return c;
 }
 
-/* The columns the list shows, from a validated document. */
-static void doc_columns(struct sw_params *p, const struct sw_campaign *c)
-{
-    const json_t *d = c->doc;
-    const char *desc = json_string_value(json_object_get(d, "description"));
-    const char *parent = json_string_value(json_object_get(d, "campaign"));
-    json_t *tags = json_object_get(d, "tags");
-    char *tj = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : sw_strdup("[]");
-    char *doc = sw_campaign_serialize(c);
-    sw_params_add_text(p, c->name);
-    sw_params_add_text_or_null(p, desc);
-    sw_params_add_text_or_null(p, parent);
-    sw_params_add_text(p, c->dimension);
-    sw_params_add_text(p, tj);
-    sw_params_add_text(p, doc);
-    free(tj);
-    free(doc);
-}
-
 static void respond_campaign(struct sw_api *a, int status, int64_t id)
 {
     struct sw_error err = SW_ERROR_INIT;
@@ -384,31 +365,13 @@ static void respond_campaign(struct sw_api *a, int status, int64_t id)
     sw_error_release(&err);
 }
 
-static int64_t insert_campaign(struct sw_api *a, const struct sw_campaign *c, struct sw_error *err)
-{
-    struct sw_params p = SW_PARAMS_INIT;
-    int64_t id = 0, now = sw_clock_now_ms();
-    doc_columns(&p, c);
-    sw_params_add_int(&p, now);
-    int rc = sw_db_exec_params(a->db,
-                               "INSERT INTO sw_campaigns(name, description, campaign, dimension, "
-                               "tags, document, status, created_at, updated_at) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7, ?7)",
-                               &p, NULL, err);
-    if (rc == 0) {
-        sw_db_query_int(a->db, "SELECT last_insert_rowid()", NULL, &id, err);
-    }
-    sw_params_release(&p);
-    return id;
-}
-
 void sw_api_campaigns_create(struct sw_api *a)
 {
     struct sw_error err = SW_ERROR_INIT;
     json_t *body = sw_req_json(a->req, a->resp);
     struct sw_campaign *c = body ? validated(a, body) : NULL;
     if (c) {
-        int64_t id = insert_campaign(a, c, &err);
+        int64_t id = sw_svc_campaign_insert(a->db, c, &err);
         if (!id) {
             sw_api_error(a, &err);
         } else {
@@ -472,7 +435,7 @@ void sw_api_campaigns_put(struct sw_api *a)
         goto out;
     }
     struct sw_params p = SW_PARAMS_INIT;
-    doc_columns(&p, c);
+    sw_svc_campaign_params(&p, c);
     sw_params_add_int(&p, sw_clock_now_ms());
     sw_params_add_int(&p, id);
     /* A schedule is armed by start/resume: an edit disarms a stale next_run_at. */

@@ -195,30 +195,8 @@ void sw_api_templates_instantiate(struct sw_api *a)
         sw_api_error(a, &err);
         goto out;
     }
-    char *text = sw_campaign_serialize(c);
-    json_t *tags = json_object_get(doc, "tags");
-    char *tj = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : sw_strdup("[]");
-    struct sw_params p = SW_PARAMS_INIT;
-    const char *desc = json_string_value(json_object_get(doc, "description"));
-    const char *parent = json_string_value(json_object_get(doc, "campaign"));
-    sw_params_add_text(&p, c->name);
-    sw_params_add_text_or_null(&p, desc);
-    sw_params_add_text_or_null(&p, parent);
-    sw_params_add_text(&p, c->dimension);
-    sw_params_add_text(&p, tj);
-    sw_params_add_text(&p, text);
-    sw_params_add_int(&p, sw_clock_now_ms());
-    int rc = sw_db_exec_params(a->db,
-                               "INSERT INTO sw_campaigns(name, description, campaign, dimension, "
-                               "tags, document, status, created_at, updated_at) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7, ?7)",
-                               &p, NULL, &err);
-    if (rc == 0) {
-        sw_db_query_int(a->db, "SELECT last_insert_rowid()", NULL, &cid, &err);
-    }
-    sw_params_release(&p);
-    free(text);
-    free(tj);
+    cid = sw_svc_campaign_insert(a->db, c, &err);
+    int rc = cid ? 0 : SW_EDB;
     json_t *out = NULL;
     if (rc < 0 || sw_svc_campaign_json(a->db, cid, true, &out, &err) < 0) {
         sw_api_error(a, &err);

@@ -509,3 +509,36 @@ out:
     free(document);
     return rc;
 }
+
+void sw_svc_campaign_params(struct sw_params *p, const struct sw_campaign *c)
+{
+    const json_t *d = c->doc;
+    json_t *tags = json_object_get(d, "tags");
+    char *tj = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : sw_strdup("[]");
+    char *doc = sw_campaign_serialize(c);
+    sw_params_add_text(p, c->name);
+    sw_params_add_text_or_null(p, json_string_value(json_object_get(d, "description")));
+    sw_params_add_text_or_null(p, json_string_value(json_object_get(d, "campaign")));
+    sw_params_add_text(p, c->dimension);
+    sw_params_add_text(p, tj);
+    sw_params_add_text(p, doc);
+    free(tj);
+    free(doc);
+}
+
+int64_t sw_svc_campaign_insert(struct sw_db *db, const struct sw_campaign *c, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t id = 0;
+    sw_svc_campaign_params(&p, c);
+    sw_params_add_int(&p, sw_clock_now_ms());
+    if (sw_db_exec_params(db,
+                          "INSERT INTO sw_campaigns(name, description, campaign, dimension, tags, "
+                          "document, status, created_at, updated_at) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7, ?7)",
+                          &p, NULL, err) == 0) {
+        sw_db_query_int(db, "SELECT last_insert_rowid()", NULL, &id, err);
+    }
+    sw_params_release(&p);
+    return id;
+}

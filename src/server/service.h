@@ -9,6 +9,8 @@
 
 #include "server/server.h"
 
+#include "model/campaign.h"
+
 #include <jansson.h>
 
 /* Start a run of a campaign now (trigger "manual", "schedule", "signal", "run-now"),
@@ -34,6 +36,11 @@ json_t *sw_svc_campaign_row(struct sw_stmt *st, int first_col, bool with_documen
 /* The campaign as the API shows it (with its document when with_document). */
 int sw_svc_campaign_json(struct sw_db *db, int64_t id, bool with_document, json_t **out,
                          struct sw_error *err);
+
+/* A new draft campaign row from a validated document; its id, or 0 with err set. */
+int64_t sw_svc_campaign_insert(struct sw_db *db, const struct sw_campaign *c, struct sw_error *err);
+/* ?1..?6: name, description, campaign, dimension, tags (JSON), document, from a document. */
+void sw_svc_campaign_params(struct sw_params *p, const struct sw_campaign *c);
 
 /* Load a campaign document (text) against the server's schema. */
 int sw_svc_load(struct sw_server *srv, const char *document, struct sw_campaign **out,

@@ -29,6 +29,7 @@ int sw_email_execute(struct sw_exec *ex);
 
 struct row {
     int64_t id;
+    int64_t attempts; /* including the one this batch makes */
     char *recipient;
     char *address;
     json_t *fields; /* the recipient's dimension fields and enrichment columns */
@@ -130,7 +131,7 @@ static size_t claim(struct sw_exec *ex, struct row *rows, size_t batch, int64_t 
     int64_t now = sw_clock_now_ms();
     *next_due = 0;
     if (sw_db_prepare(ex->db,
-                      "SELECT id, recipient, address, coalesce(next_attempt_at, 0) FROM "
+                      "SELECT id, recipient, address, coalesce(next_attempt_at, 0), attempts FROM "
                       "sw_deliveries WHERE run_id = ?1 AND activity = ?2 AND state = 'pending' "
                       "ORDER BY id LIMIT ?3",
                       &st, ex->err) < 0) {
@@ -149,6 +150,7 @@ static size_t claim(struct sw_exec *ex, struct row *rows, size_t batch, int64_t 
         }
         memset(&rows[n], 0, sizeof(rows[n]));
         rows[n].id = sw_stmt_column_int(st, 0);
+        rows[n].attempts = sw_stmt_column_int(st, 4) + 1;
         rows[n].recipient = sw_strdup(sw_stmt_column_text(st, 1));
         rows[n].address = sw_strdup(sw_stmt_column_text(st, 2));
         sw_buf_init(&rows[n].mime);
@@ -366,12 +368,7 @@ int sw_email_execute(struct sw_exec *ex)
         if (rc == 0 && (rc = sw_db_begin(ex->db, ex->err)) == 0) {
             for (size_t i = 0; i < n && rc == 0; i++) {
                 const struct sw_smtp_msg *r = &msgs[i];
-                struct sw_params ap = SW_PARAMS_INIT;
-                int64_t attempts = 0;
-                sw_params_add_int(&ap, rows[i].id);
-                sw_db_query_int(ex->db, "SELECT attempts FROM sw_deliveries WHERE id = ?1", &ap,
-                                &attempts, NULL);
-                sw_params_release(&ap);
+                int64_t attempts = rows[i].attempts;
                 switch (r->outcome) {
                 case SW_SEND_SENT:
                     rc = state_update(ex, rows[i].id, "sent", NULL, 0);
@@ -417,23 +414,13 @@ reopen:
             rc = port_table(ex, in, "failed", "'failed'");
         }
         if (rc == 0 && sw_ledger_counts(ex->db, ex->run_id, ex->act->id, &counts, ex->err) == 0) {
-            struct sw_params q = SW_PARAMS_INIT;
-            int64_t sent = 0, failed = 0, unknown = 0;
-            sw_params_add_int(&q, ex->run_id);
-            sw_params_add_text(&q, ex->act->id);
-            sw_db_query_int(ex->db, "SELECT count(*) FROM sw_deliveries WHERE run_id = ?1 AND "
-                                    "activity = ?2 AND state = 'sent'", &q, &sent, NULL);
-            sw_db_query_int(ex->db, "SELECT count(*) FROM sw_deliveries WHERE run_id = ?1 AND "
-                                    "activity = ?2 AND state = 'failed'", &q, &failed, NULL);
-            sw_db_query_int(ex->db, "SELECT count(*) FROM sw_deliveries WHERE run_id = ?1 AND "
-                                    "activity = ?2 AND state = 'unknown'", &q, &unknown, NULL);
-            sw_params_release(&q);
             sw_exec_log(ex, "info",
                         "email: %lld targeted, %lld sent, %lld failed, %lld unknown, skipped: "
                         "%lld missing address, %lld duplicate address, %lld frequency cap",
-                        (long long)counts.targeted, (long long)sent, (long long)failed,
-                        (long long)unknown, (long long)counts.missing_address,
-                        (long long)counts.duplicate_address, (long long)counts.frequency_cap);
+                        (long long)counts.targeted, (long long)counts.sent,
+                        (long long)counts.failed, (long long)counts.unknown,
+                        (long long)counts.missing_address, (long long)counts.duplicate_address,
+                        (long long)counts.frequency_cap);
         }
     }
     sw_smtp_close(smtp);
