@@ -14,6 +14,7 @@ extern const char sw_migration_2[]; /* catalog/migrate_2_daemon.c: runs, auth */
 extern const char sw_migration_3[]; /* catalog/migrate_3_list.c: the campaign list */
 extern const char sw_migration_4[]; /* catalog/migrate_4_runs.c: runs by processing time */
 extern const char sw_migration_5[]; /* catalog/migrate_5_ledger.c: the delivery ledger */
+extern const char sw_migration_6[]; /* catalog/migrate_6_delivery.c: fields, confirmations */
 
 static const char *const migrations[] = {
     /* 1: the tables the engine and the daemon build on. Times are milliseconds (UTC). */
@@ -56,6 +57,7 @@ static const char *const migrations[] = {
     sw_migration_3,
     sw_migration_4,
     sw_migration_5,
+    sw_migration_6,
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -49,10 +49,28 @@ int sw_ledger_fill(struct sw_db *db, const struct sw_ledger_spec *spec,
     sw_db_insert_ignore_head(db, &sql);
     sw_buf_printf(&sql,
                   "sw_deliveries (run_id, activity, channel, recipient, address, address_key, "
-                  "state, reason, created_at, updated_at) SELECT ?1, ?2, ?3, CAST(w._key AS TEXT), "
-                  "%s, lower(%s), CASE WHEN %s IS NULL THEN 'skipped' ELSE 'pending' END, "
-                  "CASE WHEN %s IS NULL THEN 'missing_address' END, ?4, ?4 FROM ",
+                  "state, reason, created_at, updated_at, fields) SELECT ?1, ?2, ?3, "
+                  "CAST(w._key AS TEXT), %s, lower(%s), CASE WHEN %s IS NULL THEN 'skipped' ELSE "
+                  "'pending' END, CASE WHEN %s IS NULL THEN 'missing_address' END, ?4, ?4, ",
                   addr.data, addr.data, addr.data, addr.data);
+    if (!spec->nfields) {
+        sw_buf_puts(&sql, "NULL");
+    } else {
+        /* Field names are bound (?5...): they never become SQL text; the columns come from
+         * the schema and are quoted. */
+        sw_buf_puts(&sql, sw_db_json_object_fn(db));
+        sw_buf_putc(&sql, '(');
+        for (size_t i = 0; i < spec->nfields; i++) {
+            sw_buf_puts(&sql, i ? ", " : "");
+            sw_db_placeholder(db, &sql, (int)(5 + i));
+            sw_buf_puts(&sql, spec->fields[i].from_work ? ", CAST(w." : ", CAST(d.");
+            sw_db_ident(&sql, spec->fields[i].name);
+            sw_buf_puts(&sql, " AS TEXT)");
+            sw_params_add_text(&p, spec->fields[i].name);
+        }
+        sw_buf_putc(&sql, ')');
+    }
+    sw_buf_puts(&sql, " FROM ");
     sw_db_ident(&sql, spec->table);
     sw_buf_puts(&sql, " w JOIN ");
     sw_db_ident(&sql, spec->dimension);
@@ -63,6 +81,7 @@ int sw_ledger_fill(struct sw_db *db, const struct sw_ledger_spec *spec,
     if ((rc = sw_db_exec_params(db, sql.data, &p, NULL, err)) < 0) {
         goto out;
     }
+    sw_params_truncate(&p, 4); /* the field names are not parameters of what follows */
     /* One message per address in an activity: the row of the smallest key keeps it. */
     rc = sw_db_exec_params(db,
                            "UPDATE sw_deliveries SET state = 'skipped', reason = "

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "db/db.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct sw_frequency_cap {
@@ -25,6 +26,13 @@ struct sw_frequency_cap {
 
 /* "3/7d", "1/24h", "5/2w": count/duration. 0, or SW_EINVAL with a message. */
 int sw_frequency_cap_parse(const char *s, struct sw_frequency_cap *cap, struct sw_error *err);
+
+/* A personalization field captured into the ledger row: from the population's work table
+ * (an enrichment column) or from the dimension. */
+struct sw_ledger_field {
+    const char *name;
+    bool from_work;
+};
 
 struct sw_ledger_spec {
     int64_t run_id;
@@ -36,6 +44,8 @@ struct sw_ledger_spec {
     const char *to_field;     /* the dimension column holding the address */
     struct sw_frequency_cap cap;
     int64_t now_ms;
+    const struct sw_ledger_field *fields; /* captured as the row's `fields` JSON (text values) */
+    size_t nfields;
 };
 
 struct sw_ledger_counts {

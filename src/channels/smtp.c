@@ -2,13 +2,19 @@
  * smtp.c - see smtp.h. One easy handle per parallel session; a handle that finishes a
  * message takes the next one, and libcurl keeps its connection open for it (the multi
  * handle's connection cache), so a batch costs one SMTP greeting per session, not per
- * message.
+ * message. Sockets are watched with epoll and driven with curl_multi_socket_action: only a
+ * socket that is ready is touched (curl_multi_perform would try every session's socket on
+ * every wake-up, one wasted recv per idle session).
  */
 #include "channels/smtp.h"
 #include "core/util.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,7 +97,49 @@ struct sw_smtp {
     CURLM *m;
     struct slot *slots;
     int nslots;
+    int busy;            /* slots with a message in flight */
+    int epfd;
+    int64_t deadline_us; /* libcurl's timer (monotonic), 0 = none */
 };
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* libcurl tells which sockets to watch for what. */
+static int socket_cb(CURL *e, curl_socket_t fd, int what, void *ud, void *sockp)
+{
+    struct sw_smtp *s = ud;
+    (void)e;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+        curl_multi_assign(s->m, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {0};
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+    ev.data.fd = fd;
+    if (!sockp) {
+        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno == EEXIST) {
+            epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev);
+        }
+        curl_multi_assign(s->m, fd, s);
+    } else if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT) {
+        epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+    }
+    return 0;
+}
+
+static int timer_cb(CURLM *m, long timeout_ms, void *ud)
+{
+    struct sw_smtp *s = ud;
+    (void)m;
+    s->deadline_us = timeout_ms < 0 ? 0 : mono_us() + (int64_t)timeout_ms * 1000;
+    return 0;
+}
 
 int sw_smtp_open(const struct sw_smtp_config *cfg, struct sw_smtp **out, struct sw_error *err)
 {
@@ -100,6 +148,7 @@ int sw_smtp_open(const struct sw_smtp_config *cfg, struct sw_smtp **out, struct 
         return sw_error_set(err, SW_EINVAL, "smtp_url must start with smtp:// or smtps://");
     }
     struct sw_smtp *s = sw_calloc(1, sizeof(*s));
+    s->epfd = -1;
     s->cfg = *cfg;
     s->nslots = cfg->connections > 0 ? cfg->connections : 1;
     s->m = curl_multi_init();
@@ -108,6 +157,15 @@ int sw_smtp_open(const struct sw_smtp_config *cfg, struct sw_smtp **out, struct 
         sw_smtp_close(s);
         return sw_error_set(err, SW_ENOMEM, "cannot start libcurl");
     }
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (s->epfd < 0) {
+        sw_smtp_close(s);
+        return sw_error_set(err, SW_EIO, "epoll: %s", strerror(errno));
+    }
+    curl_multi_setopt(s->m, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    curl_multi_setopt(s->m, CURLMOPT_SOCKETDATA, s);
+    curl_multi_setopt(s->m, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_multi_setopt(s->m, CURLMOPT_TIMERDATA, s);
     curl_multi_setopt(s->m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)s->nslots);
     curl_multi_setopt(s->m, CURLMOPT_MAXCONNECTS, (long)s->nslots);
     for (int i = 0; i < s->nslots; i++) {
@@ -138,41 +196,110 @@ void sw_smtp_close(struct sw_smtp *s)
     if (s->m) {
         curl_multi_cleanup(s->m);
     }
+    if (s->epfd >= 0) {
+        close(s->epfd);
+    }
     free(s);
+}
+
+int sw_smtp_idle(const struct sw_smtp *s)
+{
+    return s->nslots - s->busy;
+}
+
+int sw_smtp_in_flight(const struct sw_smtp *s)
+{
+    return s->busy;
+}
+
+int sw_smtp_submit(struct sw_smtp *s, struct sw_smtp_msg *msg)
+{
+    for (int i = 0; i < s->nslots; i++) {
+        struct slot *sl = &s->slots[i];
+        if (sl->msg) {
+            continue;
+        }
+        if (start(s->m, sl, &s->cfg, msg) < 0) {
+            sl->msg = NULL;
+            return 1; /* done at once: temporary */
+        }
+        s->busy++;
+        return 0;
+    }
+    return -1;
+}
+
+/* Collect finished transfers. */
+static size_t collect(struct sw_smtp *s, struct sw_smtp_msg **done, size_t max)
+{
+    size_t n = 0;
+    int queued = 0;
+    CURLMsg *cm;
+    while (n < max && (cm = curl_multi_info_read(s->m, &queued))) {
+        if (cm->msg != CURLMSG_DONE) {
+            continue;
+        }
+        struct slot *sl = NULL;
+        CURLcode result = cm->data.result;
+        curl_easy_getinfo(cm->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
+        curl_multi_remove_handle(s->m, sl->h);
+        finish(sl, result);
+        done[n++] = sl->msg;
+        sl->msg = NULL;
+        s->busy--;
+    }
+    return n;
+}
+
+size_t sw_smtp_poll(struct sw_smtp *s, int timeout_ms, struct sw_smtp_msg **done, size_t max)
+{
+    int running = 0;
+    size_t n = collect(s, done, max);
+    for (int round = 0; round < 2 && n == 0 && s->busy; round++) {
+        if (s->deadline_us && mono_us() >= s->deadline_us) {
+            s->deadline_us = 0;
+            curl_multi_socket_action(s->m, CURL_SOCKET_TIMEOUT, 0, &running);
+            if ((n = collect(s, done, max)) > 0) {
+                break;
+            }
+        }
+        int wait = round == 0 ? 0 : timeout_ms;
+        if (s->deadline_us) {
+            int64_t left = (s->deadline_us - mono_us() + 999) / 1000;
+            wait = left < wait ? (int)(left < 0 ? 0 : left) : wait;
+        }
+        struct epoll_event evs[64];
+        int nev = epoll_wait(s->epfd, evs, 64, wait);
+        for (int i = 0; i < nev; i++) {
+            int flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                        (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                        (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+            curl_multi_socket_action(s->m, evs[i].data.fd, flags, &running);
+        }
+        if (s->deadline_us && mono_us() >= s->deadline_us) {
+            s->deadline_us = 0;
+            curl_multi_socket_action(s->m, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
+        n = collect(s, done, max);
+    }
+    return n;
 }
 
 void sw_smtp_send_batch(struct sw_smtp *s, struct sw_smtp_msg *msgs, size_t n)
 {
-    size_t next = 0, done = 0;
-    int used = s->nslots < (int)n ? s->nslots : (int)n;
-    /* A message that cannot even be started is done (temporary): the slot tries the next. */
-    for (int i = 0; i < used; i++) {
-        while (next < n && start(s->m, &s->slots[i], &s->cfg, &msgs[next++]) < 0) {
-            done++;
-        }
-    }
-    while (done < n) {
-        int running = 0, queued = 0;
-        curl_multi_perform(s->m, &running);
-        CURLMsg *cm;
-        while ((cm = curl_multi_info_read(s->m, &queued))) {
-            if (cm->msg != CURLMSG_DONE) {
-                continue;
-            }
-            struct slot *sl = NULL;
-            CURLcode result = cm->data.result;
-            curl_easy_getinfo(cm->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
-            curl_multi_remove_handle(s->m, sl->h);
-            finish(sl, result);
-            done++;
-            while (next < n && start(s->m, sl, &s->cfg, &msgs[next++]) < 0) {
-                done++;
+    size_t next = 0, finished = 0;
+    struct sw_smtp_msg **done = sw_calloc((size_t)s->nslots, sizeof(*done));
+    while (finished < n) {
+        while (next < n && sw_smtp_idle(s) > 0) {
+            if (sw_smtp_submit(s, &msgs[next++]) > 0) {
+                finished++; /* could not start: temporary */
             }
         }
-        if (done < n) {
-            curl_multi_poll(s->m, NULL, 0, 1000, NULL);
+        if (finished < n) {
+            finished += sw_smtp_poll(s, 1000, done, (size_t)s->nslots);
         }
     }
+    free(done);
 }
 
 int sw_smtp_send(const struct sw_smtp_config *cfg, struct sw_smtp_msg *msgs, size_t n,

@@ -41,6 +41,15 @@ struct sw_smtp_msg {
 struct sw_smtp;
 int sw_smtp_open(const struct sw_smtp_config *cfg, struct sw_smtp **out, struct sw_error *err);
 void sw_smtp_close(struct sw_smtp *s); /* accepts NULL */
+/* Streaming use, so that connections never wait for the caller's batch boundaries:
+ * sw_smtp_idle() sessions are free; sw_smtp_submit() starts msg on one (0), or -1 when none is
+ * free, or 1 when it could not be started (msg is done: temporary); sw_smtp_poll() drives
+ * the transfers for up to timeout_ms and stores up to max finished messages in done[],
+ * returning how many (each has its outcome). msg must stay valid until it is returned. */
+int sw_smtp_idle(const struct sw_smtp *s);
+int sw_smtp_in_flight(const struct sw_smtp *s);
+int sw_smtp_submit(struct sw_smtp *s, struct sw_smtp_msg *msg);
+size_t sw_smtp_poll(struct sw_smtp *s, int timeout_ms, struct sw_smtp_msg **done, size_t max);
 /* Send every message of the batch; each gets its outcome. */
 void sw_smtp_send_batch(struct sw_smtp *s, struct sw_smtp_msg *msgs, size_t n);
 

@@ -34,24 +34,129 @@ static const char usage[] =
     "  --export-dir DIR      where export activities write  [STEPWISE_EXPORT_DIR]\n"
     "  --alert-webhook URL   where alert activities post    [STEPWISE_ALERT_WEBHOOK]\n"
     "  --smtp-url URL, --smtp-connections N, --sms-url URL, --push-url URL,\n"
-    "  --frequency-cap RULE  channel settings (see 'stepwise serve --help')\n"
+    "  --http-connections N, --frequency-cap RULE, --smtp-rate-per-second R,\n"
+    "  --sms-rate-per-second R, --push-rate-per-second R, --list-unsubscribe URL\n"
+    "                        channel settings (see 'stepwise serve --help')\n"
+    "  --confirm ACTIVITY    release a channel activity held by confirm_before_send\n"
+    "                        (comma-separated ids, or all)\n"
     "Exit status: 0 the run completed, 1 it failed or the input is invalid, 2 usage error.\n";
 
-/* The channel settings run and resume share (--smtp-url U, --smtp-connections C,
- * --frequency-cap F). -1 after a usage message. */
+/* The channel settings run and resume share (see 'stepwise serve --help'): options with
+ * codes from OPT_CHANNEL on, defaults from STEPWISE_<NAME>. */
+enum {
+    OPT_CHANNEL = 1000,
+    OPT_SMTP_URL = OPT_CHANNEL,
+    OPT_SMTP_CONNS,
+    OPT_SMS_URL,
+    OPT_PUSH_URL,
+    OPT_HTTP_CONNS,
+    OPT_FREQ_CAP,
+    OPT_SMTP_RATE,
+    OPT_SMS_RATE,
+    OPT_PUSH_RATE,
+    OPT_UNSUB,
+    OPT_CONFIRM,
+    OPT_CHANNEL_END
+};
+#define CHANNEL_OPTIONS                                                                            \
+    {"smtp-url", required_argument, NULL, OPT_SMTP_URL},                                           \
+        {"smtp-connections", required_argument, NULL, OPT_SMTP_CONNS},                             \
+        {"sms-url", required_argument, NULL, OPT_SMS_URL},                                         \
+        {"push-url", required_argument, NULL, OPT_PUSH_URL},                                       \
+        {"http-connections", required_argument, NULL, OPT_HTTP_CONNS},                             \
+        {"frequency-cap", required_argument, NULL, OPT_FREQ_CAP},                                  \
+        {"smtp-rate-per-second", required_argument, NULL, OPT_SMTP_RATE},                          \
+        {"sms-rate-per-second", required_argument, NULL, OPT_SMS_RATE},                            \
+        {"push-rate-per-second", required_argument, NULL, OPT_PUSH_RATE},                          \
+        {"list-unsubscribe", required_argument, NULL, OPT_UNSUB},                                  \
+        {"confirm", required_argument, NULL, OPT_CONFIRM}
+
+#define CHANNEL_CASES                                                                              \
+    case OPT_SMTP_URL:                                                                             \
+    case OPT_SMTP_CONNS:                                                                           \
+    case OPT_SMS_URL:                                                                              \
+    case OPT_PUSH_URL:                                                                             \
+    case OPT_HTTP_CONNS:                                                                           \
+    case OPT_FREQ_CAP:                                                                             \
+    case OPT_SMTP_RATE:                                                                            \
+    case OPT_SMS_RATE:                                                                             \
+    case OPT_PUSH_RATE:                                                                            \
+    case OPT_UNSUB:                                                                                \
+    case OPT_CONFIRM
+
+static double env_rate(const char *name)
+{
+    const char *s = getenv(name);
+    double r = s ? strtod(s, NULL) : 0;
+    return r > 0 ? r : 0;
+}
+
+static void channel_defaults(struct sw_config *config)
+{
+    const char *s;
+    int64_t n = 0;
+    config->export_dir = getenv("STEPWISE_EXPORT_DIR");
+    config->alert_webhook = getenv("STEPWISE_ALERT_WEBHOOK");
+    config->smtp_url = getenv("STEPWISE_SMTP_URL");
+    config->sms_url = getenv("STEPWISE_SMS_URL");
+    config->push_url = getenv("STEPWISE_PUSH_URL");
+    config->frequency_cap = getenv("STEPWISE_FREQUENCY_CAP");
+    config->list_unsubscribe = getenv("STEPWISE_LIST_UNSUBSCRIBE");
+    config->smtp_connections = (s = getenv("STEPWISE_SMTP_CONNECTIONS")) &&
+                                       sw_parse_int64(s, &n) == 0 && n >= 1 && n <= 1024
+                                   ? (int)n
+                                   : 4;
+    config->http_connections = (s = getenv("STEPWISE_HTTP_CONNECTIONS")) &&
+                                       sw_parse_int64(s, &n) == 0 && n >= 1 && n <= 1024
+                                   ? (int)n
+                                   : 4;
+    config->smtp_rate = env_rate("STEPWISE_SMTP_RATE_PER_SECOND");
+    config->sms_rate = env_rate("STEPWISE_SMS_RATE_PER_SECOND");
+    config->push_rate = env_rate("STEPWISE_PUSH_RATE_PER_SECOND");
+}
+
 static int channel_option(int opt, const char *arg, struct sw_config *config, const char *cmd)
 {
     int64_t n = 0;
+    double r = 0;
+    char *end = NULL;
     switch (opt) {
-    case 'U':
+    case OPT_SMTP_URL:
         config->smtp_url = arg;
         return 0;
-    case 'C':
+    case OPT_SMS_URL:
+        config->sms_url = arg;
+        return 0;
+    case OPT_PUSH_URL:
+        config->push_url = arg;
+        return 0;
+    case OPT_SMTP_CONNS:
+    case OPT_HTTP_CONNS:
         if (sw_parse_int64(arg, &n) < 0 || n < 1 || n > 1024) {
-            fprintf(stderr, "stepwise %s: --smtp-connections expects 1..1024\n", cmd);
+            fprintf(stderr, "stepwise %s: --%s-connections expects 1..1024\n", cmd,
+                    opt == OPT_SMTP_CONNS ? "smtp" : "http");
             return -1;
         }
-        config->smtp_connections = (int)n;
+        *(opt == OPT_SMTP_CONNS ? &config->smtp_connections : &config->http_connections) = (int)n;
+        return 0;
+    case OPT_SMTP_RATE:
+    case OPT_SMS_RATE:
+    case OPT_PUSH_RATE:
+        r = strtod(arg, &end);
+        if (!*arg || *end || !(r > 0) || r > 1e6) {
+            fprintf(stderr, "stepwise %s: --%s-rate-per-second expects a positive number\n", cmd,
+                    opt == OPT_SMTP_RATE ? "smtp" : opt == OPT_SMS_RATE ? "sms" : "push");
+            return -1;
+        }
+        *(opt == OPT_SMTP_RATE ? &config->smtp_rate
+          : opt == OPT_SMS_RATE ? &config->sms_rate
+                                : &config->push_rate) = r;
+        return 0;
+    case OPT_UNSUB:
+        config->list_unsubscribe = arg;
+        return 0;
+    case OPT_CONFIRM:
+        config->confirm = arg;
         return 0;
     default:
         config->frequency_cap = arg;
@@ -172,7 +277,9 @@ static void print_table(const struct sw_campaign *c, json_t *counts, json_t *tas
 static void report(struct sw_engine *eng, const struct sw_campaign *camp, int64_t run_id, int state,
                    int json_out, int dry)
 {
-    const char *status = state == SW_RUN_COMPLETED ? "completed" : "failed";
+    const char *status = state == SW_RUN_COMPLETED ? "completed"
+                         : state == SW_RUN_HELD    ? "running"
+                                                   : "failed";
     json_t *counts = sw_engine_counts(eng, run_id);
     json_t *tasks = sw_catalog_tasks_json(eng->cat, run_id);
     if (json_out) {
@@ -198,6 +305,13 @@ static void report(struct sw_engine *eng, const struct sw_campaign *camp, int64_
             }
         }
     }
+    if (state == SW_RUN_HELD) {
+        fprintf(stderr,
+                "stepwise: run %lld waits for a confirmation (confirm_before_send): continue it "
+                "with 'stepwise resume %lld --data URL --confirm ACTIVITY', or confirm it from "
+                "the API (POST /api/v1/runs/%lld/activities/ACTIVITY/confirm)\n",
+                (long long)run_id, (long long)run_id, (long long)run_id);
+    }
     json_decref(counts);
     json_decref(tasks);
 }
@@ -212,19 +326,15 @@ int sw_cmd_run(int argc, char **argv)
         {"seed", required_argument, NULL, 's'},
         {"export-dir", required_argument, NULL, 'e'},
         {"alert-webhook", required_argument, NULL, 'a'},
-        {"smtp-url", required_argument, NULL, 'U'},
-        {"smtp-connections", required_argument, NULL, 'C'},
-        {"sms-url", required_argument, NULL, 'X'},
-        {"push-url", required_argument, NULL, 'X'},
-        {"frequency-cap", required_argument, NULL, 'F'},
+        CHANNEL_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL;
     int json_out = 0, dry = 0, c, rc = 1;
     int64_t seed = 0;
-    struct sw_config config = {getenv("STEPWISE_EXPORT_DIR"), getenv("STEPWISE_ALERT_WEBHOOK"),
-                               getenv("STEPWISE_SMTP_URL"), 4, getenv("STEPWISE_FREQUENCY_CAP")};
+    struct sw_config config = {0};
+    channel_defaults(&config);
     const char **vars = sw_calloc((size_t)argc + 1, sizeof(char *));
     size_t nvars = 0;
     struct sw_error err = SW_ERROR_INIT;
@@ -265,16 +375,12 @@ int sw_cmd_run(int argc, char **argv)
         case 'a':
             config.alert_webhook = optarg;
             break;
-        case 'U':
-        case 'C':
-        case 'F':
+        CHANNEL_CASES:
             if (channel_option(c, optarg, &config, "run") < 0) {
                 rc = 2;
                 goto out;
             }
             break;
-        case 'X':
-            break; /* SMS and push providers: not delivered by this version */
         case 'h':
             fputs(usage, stdout);
             rc = 0;
@@ -359,7 +465,7 @@ out:
 
 static const char resume_usage[] =
     "usage: stepwise resume RUN_ID --data URL [--json] [--export-dir DIR] [--alert-webhook URL]\n"
-    "                       [--smtp-url URL] [--smtp-connections N] [--frequency-cap RULE]\n"
+    "                       [channel settings as for 'stepwise run'] [--confirm ACTIVITY]\n"
     "\n"
     "Continue a run that was interrupted (the process was killed, the machine stopped) from\n"
     "its last completed task, with the document and variables it started with. Completed\n"
@@ -400,17 +506,15 @@ int sw_cmd_resume(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"export-dir", required_argument, NULL, 'e'},
         {"alert-webhook", required_argument, NULL, 'a'},
-        {"smtp-url", required_argument, NULL, 'U'},
-        {"smtp-connections", required_argument, NULL, 'C'},
-        {"frequency-cap", required_argument, NULL, 'F'},
+        CHANNEL_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *data = getenv("STEPWISE_DATA");
     int json_out = 0, c, rc = 1;
     int64_t run_id = 0, campaign_id = 0;
-    struct sw_config config = {getenv("STEPWISE_EXPORT_DIR"), getenv("STEPWISE_ALERT_WEBHOOK"),
-                               getenv("STEPWISE_SMTP_URL"), 4, getenv("STEPWISE_FREQUENCY_CAP")};
+    struct sw_config config = {0};
+    channel_defaults(&config);
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
     struct sw_schema *schema = NULL;
@@ -434,9 +538,7 @@ int sw_cmd_resume(int argc, char **argv)
         case 'a':
             config.alert_webhook = optarg;
             break;
-        case 'U':
-        case 'C':
-        case 'F':
+        CHANNEL_CASES:
             if (channel_option(c, optarg, &config, "resume") < 0) {
                 return 2;
             }

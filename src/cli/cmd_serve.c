@@ -32,6 +32,12 @@ static const struct setting settings[] = {
     {"smtp_connections", "4", "parallel SMTP connections"},
     {"sms_url", NULL, "HTTP endpoint receiving one JSON POST per SMS"},
     {"push_url", NULL, "HTTP endpoint receiving one JSON POST per push notification"},
+    {"http_connections", "4", "parallel requests to sms_url and push_url"},
+    {"smtp_rate_per_second", NULL, "most emails per second to smtp_url, all activities together"},
+    {"sms_rate_per_second", NULL, "most SMS per second to sms_url, all activities together"},
+    {"push_rate_per_second", NULL, "most push notifications per second to push_url"},
+    {"list_unsubscribe", NULL,
+     "List-Unsubscribe URL or mailto: for every email; may use fields, e.g. {{id}}"},
     {"frequency_cap", NULL, "global cap such as 3/7d"},
     {"max_body", "1048576", "largest request body accepted, in bytes"},
     {"log_level", "info", "debug, info, warn or error"},
@@ -127,6 +133,21 @@ static int read_config(const char *path, char **vals)
     return rc;
 }
 
+static int rate_setting(const char *name, const char *v, double *out)
+{
+    char *end = NULL;
+    *out = 0;
+    if (!v) {
+        return 0;
+    }
+    *out = strtod(v, &end);
+    if (!*v || *end || !(*out > 0) || *out > 1e6) {
+        fprintf(stderr, "stepwise serve: %s must be a positive number, got \"%s\"\n", name, v);
+        return -1;
+    }
+    return 0;
+}
+
 static int int_setting(const char *name, const char *v, int64_t min, int64_t max, int64_t *out)
 {
     if (sw_parse_int64(v, out) < 0 || *out < min || *out > max) {
@@ -220,6 +241,7 @@ int sw_cmd_serve(int argc, char **argv)
     TAKE(sms_url, "sms_url");
     TAKE(push_url, "push_url");
     TAKE(frequency_cap, "frequency_cap");
+    TAKE(list_unsubscribe, "list_unsubscribe");
 #undef TAKE
     if (int_setting("workers", vals[find("workers")], 1, 256, &v) < 0) {
         goto out;
@@ -237,6 +259,17 @@ int sw_cmd_serve(int argc, char **argv)
         goto out;
     }
     set.smtp_connections = (int)v;
+    if (int_setting("http_connections", vals[find("http_connections")], 1, 1024, &v) < 0) {
+        goto out;
+    }
+    set.http_connections = (int)v;
+    if (rate_setting("smtp_rate_per_second", vals[find("smtp_rate_per_second")],
+                     &set.smtp_rate) < 0 ||
+        rate_setting("sms_rate_per_second", vals[find("sms_rate_per_second")], &set.sms_rate) < 0 ||
+        rate_setting("push_rate_per_second", vals[find("push_rate_per_second")],
+                     &set.push_rate) < 0) {
+        goto out;
+    }
     if (int_setting("max_body", vals[find("max_body")], 1024, 1 << 30, &v) < 0) {
         goto out;
     }

@@ -56,6 +56,7 @@ static int grow(struct sw_buf *b, size_t extra)
     while (ncap < need) {
         ncap *= 2;
     }
+    ncap = ncap > max ? max : ncap; /* so that the fast paths never pass the limit */
     char *p = b->cap ? realloc(b->data, ncap) : malloc(ncap);
     if (!p) {
         b->err = SW_ENOMEM;
@@ -69,9 +70,15 @@ static int grow(struct sw_buf *b, size_t extra)
     return 0;
 }
 
+void sw_buf_reserve(struct sw_buf *b, size_t n)
+{
+    grow(b, n);
+}
+
 void sw_buf_add(struct sw_buf *b, const void *p, size_t n)
 {
-    if (grow(b, n) < 0) {
+    /* fast path: room already there (the limit was checked when it was made) */
+    if (!(b->cap && b->len + n + 1 <= b->cap && !b->err) && grow(b, n) < 0) {
         return;
     }
     memcpy(b->data + b->len, p, n);
@@ -86,6 +93,11 @@ void sw_buf_puts(struct sw_buf *b, const char *s)
 
 void sw_buf_putc(struct sw_buf *b, char c)
 {
+    if (b->cap && b->len + 2 <= b->cap && !b->err) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return;
+    }
     sw_buf_add(b, &c, 1);
 }
 

@@ -26,6 +26,7 @@ void sw_buf_release(struct sw_buf *b);  /* frees and re-inits */
 void sw_buf_reset(struct sw_buf *b);    /* len = 0, keeps memory, clears err */
 char *sw_buf_detach(struct sw_buf *b);  /* malloc'd string (never NULL unless OOM); re-inits b */
 void sw_buf_add(struct sw_buf *b, const void *p, size_t n);
+void sw_buf_reserve(struct sw_buf *b, size_t n); /* room for n more bytes */
 void sw_buf_puts(struct sw_buf *b, const char *s);
 void sw_buf_putc(struct sw_buf *b, char c);
 void sw_buf_printf(struct sw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -33,6 +33,7 @@ struct sw_params {
 #define SW_PARAMS_INIT {NULL, 0, 0}
 
 void sw_params_release(struct sw_params *p);
+void sw_params_truncate(struct sw_params *p, size_t n); /* keep the first n */
 /* Each add returns the 1-based index of the new parameter. */
 int sw_params_add_int(struct sw_params *p, int64_t v);
 int sw_params_add_real(struct sw_params *p, double v);
@@ -122,6 +123,9 @@ const char *sw_db_lookup_join(const struct sw_db *db);
 /* An expression folding the case of a text expression (Unicode-aware where the database
  * is; at least Latin letters on SQLite), for case-insensitive search. */
 void sw_db_fold(const struct sw_db *db, struct sw_buf *sql, const char *expr);
+/* The function building a JSON object from name, value pairs: json_object (SQLite),
+ * json_build_object (PostgreSQL). */
+const char *sw_db_json_object_fn(const struct sw_db *db);
 /* Column type names for work tables. */
 const char *sw_db_type_name(const struct sw_db *db, int sw_type /* enum sw_type, schema.h */);
 

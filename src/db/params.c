@@ -20,6 +20,15 @@ void sw_params_release(struct sw_params *p)
     p->n = p->cap = 0;
 }
 
+void sw_params_truncate(struct sw_params *p, size_t n)
+{
+    while (p->n > n) {
+        p->n--;
+        free(p->v[p->n].s);
+        p->v[p->n].s = NULL;
+    }
+}
+
 static struct sw_value *push(struct sw_params *p)
 {
     if (p->n == p->cap) {

@@ -536,6 +536,11 @@ const char *sw_db_lookup_join(const struct sw_db *db)
     return db->dialect == SW_DIALECT_SQLITE ? "CROSS JOIN" : "JOIN";
 }
 
+const char *sw_db_json_object_fn(const struct sw_db *db)
+{
+    return sw_db_dialect(db) == SW_DIALECT_POSTGRES ? "json_build_object" : "json_object";
+}
+
 void sw_db_fold(const struct sw_db *db, struct sw_buf *sql, const char *expr)
 {
     (void)db;

@@ -129,7 +129,19 @@ struct sw_config {
     const char *smtp_url;      /* email delivery; NULL: email activities fail, sending nothing */
     int smtp_connections;
     const char *frequency_cap; /* "3/7d" or NULL */
+    const char *sms_url;       /* HTTP JSON providers; NULL: those activities fail clearly */
+    const char *push_url;
+    int http_connections;      /* parallel requests to sms_url/push_url */
+    double smtp_rate;          /* per-provider messages per second, 0 = unlimited */
+    double sms_rate;
+    double push_rate;
+    const char *list_unsubscribe; /* List-Unsubscribe URL template, or NULL */
+    const char *confirm;       /* CLI: activities released from confirm_before_send
+                                  ("mail,sms" or "all") */
 };
+/* A task held until someone confirms it (confirm_before_send) wakes at this time: never on
+ * its own. */
+#define SW_WAKE_HELD INT64_C(253402300799000) /* 9999-12-31T23:59:59Z */
 
 /* Name of the work table for `port` of this task (malloc'd, not created). */
 char *sw_exec_table_name(const struct sw_exec *ex, const char *port);

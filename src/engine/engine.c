@@ -330,7 +330,7 @@ static int run_task(struct sw_engine *eng, const struct sw_campaign *c, int64_t 
         rc = sw_catalog_task_set(eng->cat, t->id, "running", started_at, 0, ex.wake_at_ms,
                                  input_count, NULL, NULL, &terr);
         if (rc == 0 && (rc = sw_db_commit(eng->db, &terr)) == 0) {
-            if (!t->wake_at) {
+            if (!t->wake_at && ex.wake_at_ms != SW_WAKE_HELD) {
                 char when[32];
                 sw_clock_format_iso(ex.wake_at_ms, when, sizeof(when));
                 char *msg = sw_asprintf("waiting until %s", when);
@@ -569,6 +569,9 @@ int sw_engine_continue(struct sw_engine *eng, const struct sw_campaign *c, int64
             return sw_error_set(err, SW_ERUNTIME, "run %lld cannot progress", (long long)run_id);
         }
         int64_t now = sw_clock_now_ms();
+        if (wake >= SW_WAKE_HELD) {
+            return SW_RUN_HELD; /* waits for a confirmation: not something to sleep through */
+        }
         if (wake > now) {
             int64_t ms = wake - now;
             struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};

@@ -48,7 +48,8 @@ enum sw_run_state {
     SW_RUN_COMPLETED,
     SW_RUN_FAILED,
     SW_RUN_PAUSED,
-    SW_RUN_STOPPED
+    SW_RUN_STOPPED,
+    SW_RUN_HELD /* sw_engine_continue: a channel activity waits for its confirmation */
 };
 
 /* Create the run and its pending tasks inside the caller's transaction (the daemon checks

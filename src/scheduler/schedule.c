@@ -811,3 +811,37 @@ void sw_schedule_validate(const json_t *doc, struct sw_error *err)
                             json_is_string(tz) ? json_string_value(tz) : NULL, &s, err);
     sw_schedule_free(s);
 }
+
+/* ---- send windows ---- */
+
+int sw_window_check(const char *zone_name, int from_min, int to_min, int64_t now_ms,
+                    int64_t *next_open_ms)
+{
+    icaltimezone *zone = NULL;
+    *next_open_ms = 0;
+    if (zone_find(zone_name, &zone) < 0) {
+        return -1;
+    }
+    if (from_min == to_min) {
+        return 1; /* the whole day */
+    }
+    int64_t now = floor_div(now_ms, 1000);
+    int64_t wall = utc_to_wall(zone, now);
+    int64_t day = floor_div(wall, DAY_S) * DAY_S;
+    int min = (int)((wall - day) / 60);
+    bool open = from_min < to_min ? (min >= from_min && min < to_min)
+                                  : (min >= from_min || min < to_min);
+    if (open) {
+        return 1;
+    }
+    /* The next local from_min: today's if it is still ahead, else tomorrow's. */
+    for (int k = 0; k < 3; k++) {
+        int64_t u = local_to_utc(zone, day + (int64_t)k * DAY_S + (int64_t)from_min * 60);
+        if (u > now) {
+            *next_open_ms = u * 1000;
+            return 0;
+        }
+    }
+    *next_open_ms = (now + DAY_S) * 1000; /* not reached: a day later at worst */
+    return 0;
+}

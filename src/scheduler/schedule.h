@@ -96,4 +96,12 @@ json_t *sw_schedule_preview(const struct sw_schedule *s, int64_t after_ms, int n
  * not a string is left to the top-level field checks (it is then treated as UTC here). */
 void sw_schedule_validate(const json_t *doc, struct sw_error *err);
 
+/* A daily send window [from_min, to_min) in minutes after local midnight of a time zone
+ * (NULL or "UTC" = UTC; from > to spans midnight, from == to is the whole day). Returns 1
+ * when now_ms is inside it, 0 when outside with *next_open_ms the instant it opens next
+ * (a local opening time in a spring-forward gap opens at the change), -1 for an unknown
+ * zone. */
+int sw_window_check(const char *zone_name, int from_min, int to_min, int64_t now_ms,
+                    int64_t *next_open_ms);
+
 #endif

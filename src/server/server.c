@@ -23,6 +23,7 @@ void sw_settings_release(struct sw_settings *s)
     free(s->sms_url);
     free(s->push_url);
     free(s->frequency_cap);
+    free(s->list_unsubscribe);
     memset(s, 0, sizeof(*s));
 }
 
@@ -140,6 +141,13 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
     srv->config.smtp_url = set->smtp_url;
     srv->config.smtp_connections = set->smtp_connections;
     srv->config.frequency_cap = set->frequency_cap;
+    srv->config.sms_url = set->sms_url;
+    srv->config.push_url = set->push_url;
+    srv->config.http_connections = set->http_connections;
+    srv->config.smtp_rate = set->smtp_rate;
+    srv->config.sms_rate = set->sms_rate;
+    srv->config.push_rate = set->push_rate;
+    srv->config.list_unsubscribe = set->list_unsubscribe;
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->wake, NULL);
     if (parse_listen(set->listen, host, sizeof(host), &port) < 0) {

@@ -32,6 +32,9 @@ struct sw_settings {
     char *sms_url;
     char *push_url;
     char *frequency_cap;
+    int http_connections;
+    double smtp_rate, sms_rate, push_rate; /* per provider, 0 = unlimited */
+    char *list_unsubscribe;
     size_t max_body;
 };
 

@@ -19,7 +19,9 @@ static const char data_sql[] =
 
 static struct sw_ledger_spec spec(int64_t run, const char *act)
 {
-    struct sw_ledger_spec s = {run, act, "email", "wt", "profiles", "id", "email", {0, 0}, 1000000};
+    static const struct sw_ledger_field fields[] = {{"email", false}, {"_key", true}};
+    struct sw_ledger_spec s = {run,    act,          "email", "wt", "profiles", "id", "email",
+                               {0, 0}, 1000000, fields, 2};
     return s;
 }
 
@@ -47,6 +49,13 @@ static void test_fill_rules(void **state)
                                            "WHERE trim(coalesce(email, '')) <> ''"));
     /* the address as sent is trimmed, not lower-cased */
     assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE address = 'a@x.org'"), 1);
+    /* the personalization fields are captured as text, a NULL staying null */
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE fields = "
+                                "'{\"email\":\"A@X.org \",\"_key\":\"2\"}' AND recipient = '2'"),
+                     1);
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE "
+                                "json_type(fields, '$.email') = 'null' AND recipient = '3'"),
+                     1);
     /* a re-run (after a crash) adds nothing and keeps the states */
     sw_db_exec(db, "UPDATE sw_deliveries SET state = 'sent', sent_at = 999000 WHERE recipient = '1'",
                NULL);

@@ -1,8 +1,7 @@
 /*
  * channel.c - the email, sms and push activities. Their options and personalization
- * fields are validated here when the campaign is saved. Email is delivered by email.c; SMS
- * and push are not part of this build yet: a run that reaches one fails with a clear message
- * instead of pretending to send. A simulation skips them all.
+ * fields are validated here when the campaign is saved; deliver.c sends them. A simulation
+ * skips them all.
  */
 #include "core/util.h"
 #include "engine/activities/common.h"
@@ -128,22 +127,14 @@ static char **ports(const struct sw_activity *a)
     return sw_ports_make("out", "failed", NULL);
 }
 
-static int execute(struct sw_exec *ex)
-{
-    return sw_exec_fail(ex,
-                        "%s delivery is not available in this version of stepwise: nothing was "
-                        "sent to the %lld recipients",
-                        ex->act->type_name, (long long)(sw_act_input(ex) ? sw_act_input(ex)->count : 0));
-}
-
-int sw_email_execute(struct sw_exec *ex); /* email.c */
+int sw_deliver_execute(struct sw_exec *ex); /* deliver.c */
 
 const struct sw_activity_type sw_act_email = {
-    "email", SW_ACT_CHANNEL, 1, 1, email_validate, ports, sw_email_execute,
+    "email", SW_ACT_CHANNEL, 1, 1, email_validate, ports, sw_deliver_execute,
 };
 const struct sw_activity_type sw_act_sms = {
-    "sms", SW_ACT_CHANNEL, 1, 1, sms_validate, ports, execute,
+    "sms", SW_ACT_CHANNEL, 1, 1, sms_validate, ports, sw_deliver_execute,
 };
 const struct sw_activity_type sw_act_push = {
-    "push", SW_ACT_CHANNEL, 1, 1, push_validate, ports, execute,
+    "push", SW_ACT_CHANNEL, 1, 1, push_validate, ports, sw_deliver_execute,
 };
