@@ -499,6 +499,46 @@ static int load_run(struct sw_db *db, int64_t run_id, int64_t *campaign_id, char
     return rc;
 }
 
+/* --confirm on resume: held channel tasks named in the list wake now (they record the
+ * confirmation themselves when they run). */
+static int release_held(struct sw_db *db, int64_t run_id, const char *list, struct sw_error *err)
+{
+    struct sw_stmt *st = NULL;
+    struct sw_params p = SW_PARAMS_INIT;
+    int rc = sw_db_prepare(db, "SELECT activity FROM sw_tasks WHERE run_id = ?1 AND wake_at = ?2",
+                           &st, err);
+    char **ids = NULL;
+    size_t n = 0;
+    if (rc < 0) {
+        return rc;
+    }
+    sw_stmt_bind_int(st, 1, run_id);
+    sw_stmt_bind_int(st, 2, SW_WAKE_HELD);
+    while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+        const char *a = sw_stmt_column_text(st, 0);
+        if (a && sw_csv_has(list, a)) {
+            ids = sw_realloc(ids, (n + 1) * sizeof(*ids));
+            ids[n++] = sw_strdup(a);
+        }
+    }
+    sw_stmt_finalize(st);
+    for (size_t i = 0; i < n; i++) {
+        sw_params_truncate(&p, 0);
+        sw_params_add_int(&p, run_id);
+        sw_params_add_text(&p, ids[i]);
+        if (rc == 0) {
+            rc = sw_db_exec_params(db,
+                                   "UPDATE sw_tasks SET wake_at = NULL WHERE run_id = ?1 AND "
+                                   "activity = ?2",
+                                   &p, NULL, err);
+        }
+        free(ids[i]);
+    }
+    free(ids);
+    sw_params_release(&p);
+    return rc;
+}
+
 int sw_cmd_resume(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -574,6 +614,9 @@ int sw_cmd_resume(int argc, char **argv)
     struct sw_run_opts ro = {.trigger = "cli", .variables = variables, .progress = on_progress,
                              .ud = &prog};
     sw_catalog_log(cat, "info", campaign_id, run_id, NULL, "run resumed");
+    if (config.confirm && release_held(db, run_id, config.confirm, &err) < 0) {
+        goto fail;
+    }
     int state = sw_engine_continue(&eng, camp, campaign_id, run_id, &ro, &err);
     if (state < 0) {
         goto fail;

@@ -157,3 +157,20 @@ int sw_read_file(const char *path, char **data, size_t *len)
     *data = sw_buf_detach(&b);
     return 0;
 }
+
+bool sw_csv_has(const char *list, const char *id)
+{
+    size_t n = strlen(id);
+    if (!strcmp(list, "all")) {
+        return true;
+    }
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, id, n)) {
+            return true;
+        }
+        p += len + (e ? 1 : 0);
+    }
+    return false;
+}

@@ -22,6 +22,8 @@ char *sw_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *sw_vasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 bool sw_streq(const char *a, const char *b); /* NULL-safe */
+/* Whether a comma-separated list ("mail,sms") names id, or is "all". */
+bool sw_csv_has(const char *list, const char *id);
 
 /* Parse a whole decimal integer; 0 on success, -1 on garbage or overflow. */
 int sw_parse_int64(const char *s, int64_t *out);

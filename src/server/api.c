@@ -277,6 +277,21 @@ void sw_api_metrics(struct sw_api *a)
         }
     }
     sw_stmt_finalize(st);
+    st = NULL;
+    /* The ledger: messages by channel and state (skipped ones by reason), across runs. */
+    sw_buf_puts(&b, "# HELP stepwise_deliveries Ledger rows by channel, state and skip reason.\n"
+                    "# TYPE stepwise_deliveries gauge\n");
+    if (sw_db_prepare(a->db,
+                      "SELECT channel, state, coalesce(reason, ''), count(*) FROM sw_deliveries "
+                      "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+                      &st, NULL) == 0) {
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            sw_buf_printf(&b, "stepwise_deliveries{channel=\"%s\",state=\"%s\",reason=\"%s\"} %lld\n",
+                          sw_stmt_column_text(st, 0), sw_stmt_column_text(st, 1),
+                          sw_stmt_column_text(st, 2), (long long)sw_stmt_column_int(st, 3));
+        }
+    }
+    sw_stmt_finalize(st);
     sw_buf_printf(&b,
                   "# HELP stepwise_runs_started_total Runs started by this process.\n"
                   "# TYPE stepwise_runs_started_total counter\nstepwise_runs_started_total %lld\n"

@@ -1,7 +1,7 @@
 /*
- * api_runs.c - /runs/{id}: a run, its tasks, samples of the population on a transition, and
- * the delivery ledger. Confirming a held activity and resending failed recipients are not
- * in this version yet (501).
+ * api_runs.c - /runs/{id}: a run, its tasks (with delivery counts), samples of the population
+ * on a transition, the delivery ledger, confirming a held channel activity and resending its
+ * failed (or unknown) recipients (service_delivery.c).
  */
 #include "core/clock.h"
 #include "core/util.h"
@@ -246,25 +246,54 @@ out:
     json_decref(run);
 }
 
-static void no_delivery(struct sw_api *a)
-{
-    int64_t id = sw_api_id(a, 0);
-    json_t *run = id ? load_run(a, id) : NULL;
-    if (run) {
-        sw_resp_error(a->resp, 501, "UNSUPPORTED",
-                      "not part of this version yet: confirm_before_send and resending failed or "
-                      "unknown recipients come with the rest of the delivery work",
-                      NULL);
-    }
-    json_decref(run);
-}
-
+/* POST /runs/{id}/activities/{aid}/retry-failed, body {"include_unknown": true} (optional;
+ * also ?include_unknown=true). */
 void sw_api_runs_retry_failed(struct sw_api *a)
 {
-    no_delivery(a);
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0);
+    const char *aid = a->req->nparams > 1 ? a->req->params[1] : "";
+    json_t *body = NULL, *out = NULL;
+    bool unknown = sw_streq(sw_req_query(a->req, "include_unknown"), "true");
+    if (!id) {
+        return;
+    }
+    if (a->req->body.len) {
+        if (!(body = sw_req_json(a->req, a->resp))) {
+            return;
+        }
+        const json_t *u = json_object_get(body, "include_unknown");
+        if (u && !json_is_boolean(u)) {
+            json_t *d = json_pack("[{s:s, s:s}]", "path", "$.include_unknown", "message",
+                                  "must be true or false");
+            sw_resp_error(a->resp, 422, "VALIDATION", "include_unknown must be a boolean", d);
+            json_decref(body);
+            return;
+        }
+        unknown = unknown || json_is_true(u);
+    }
+    if (sw_svc_retry_failed(a->srv, a->db, id, aid, unknown, &out, &err) < 0) {
+        sw_api_error(a, &err);
+    } else {
+        sw_resp_json(a->resp, 202, out);
+    }
+    json_decref(body);
+    sw_error_release(&err);
 }
 
 void sw_api_runs_confirm(struct sw_api *a)
 {
-    no_delivery(a);
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0);
+    const char *aid = a->req->nparams > 1 ? a->req->params[1] : "";
+    json_t *out = NULL;
+    if (!id) {
+        return;
+    }
+    if (sw_svc_confirm(a->srv, a->db, id, aid, &out, &err) < 0) {
+        sw_api_error(a, &err);
+    } else {
+        sw_resp_json(a->resp, 200, out);
+    }
+    sw_error_release(&err);
 }

@@ -53,4 +53,10 @@ void sw_svc_drop_campaign_tables(struct sw_db *db, int64_t campaign_id, const ch
 /* Drop the work tables of a run (those its tasks created). */
 void sw_svc_drop_run_tables(struct sw_db *db, int64_t run_id);
 
+/* service_delivery.c: POST /runs/{id}/activities/{aid}/confirm and .../retry-failed. */
+int sw_svc_confirm(struct sw_server *srv, struct sw_db *db, int64_t run_id, const char *aid,
+                   json_t **out, struct sw_error *err);
+int sw_svc_retry_failed(struct sw_server *srv, struct sw_db *db, int64_t run_id, const char *aid,
+                        bool include_unknown, json_t **out, struct sw_error *err);
+
 #endif

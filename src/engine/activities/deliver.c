@@ -470,24 +470,6 @@ static void poll_sends(struct dl *d, int timeout_ms)
 
 /* ---- flow control ---- */
 
-/* Whether a comma-separated list names the id, or is "all". */
-static bool sw_list_has(const char *list, const char *id)
-{
-    size_t n = strlen(id);
-    if (!strcmp(list, "all")) {
-        return true;
-    }
-    for (const char *p = list; *p;) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && !strncmp(p, id, n)) {
-            return true;
-        }
-        p += len + (e ? 1 : 0);
-    }
-    return false;
-}
-
 static bool run_running(struct sw_exec *ex)
 {
     struct sw_params p = SW_PARAMS_INIT;
@@ -511,7 +493,7 @@ static bool confirmed(struct sw_exec *ex)
                     "SELECT count(*) FROM sw_confirmations WHERE run_id = ?1 AND activity = ?2",
                     &p, &n, NULL);
     const char *list = ex->config->confirm;
-    if (!n && list && sw_list_has(list, ex->act->id)) {
+    if (!n && list && sw_csv_has(list, ex->act->id)) {
         sw_params_add_int(&p, sw_clock_now_ms());
         n = sw_db_exec_params(ex->db,
                               "INSERT INTO sw_confirmations (run_id, activity, confirmed_at, "
@@ -805,6 +787,11 @@ static int pump(struct dl *d)
             poll_sends(d, timeout);
         }
     }
+    /* The engine tells a wait from a completion by wake > now: keep a margin, so that a wake
+     * due in a few milliseconds is not already past when it looks. */
+    if (wake && wake < sw_clock_now_ms() + 200) {
+        wake = sw_clock_now_ms() + 200;
+    }
     ex->wake_at_ms = wake;
     return rc;
 }
@@ -957,8 +944,7 @@ reopen:
     if (sw_db_begin(ex->db, rc < 0 ? NULL : ex->err) < 0 && rc == 0) {
         rc = SW_EDB;
     }
-    if (rc == 0 && ex->wake_at_ms <= sw_clock_now_ms()) {
-        ex->wake_at_ms = 0;
+    if (rc == 0 && !ex->wake_at_ms) {
         rc = sw_ledger_counts(ex->db, ex->run_id, ex->act->id, &counts, ex->err);
         if (rc == 0) {
             rc = port_table(ex, in, "out", "sent", counts.sent);

@@ -1,5 +1,5 @@
 // A fake SMS/push provider for the end-to-end tests (not a test file itself): an HTTP server
-// on a free loopback port that records every POST and answers from a script.
+// on a free loopback port that records every POST (with its arrival time `at`, ms) and answers from a script.
 //
 //   const cap = await startCapture();
 //   sw([... '--sms-url', cap.url + '/sms' ...]);
@@ -41,7 +41,7 @@ export async function startCapture(opts = {}) {
         body = null;
       }
       const index = requests.length;
-      const entry = { path: req.url, headers: req.headers, body, raw, index };
+      const entry = { path: req.url, headers: req.headers, body, raw, index, at: Date.now() };
       requests.push(entry);
 
       let answer;
