@@ -703,6 +703,42 @@ static void test_threads(void **state)
     }
 }
 
+/* Send windows (deliver.c): inside, outside, spanning midnight, the whole day, in a time zone
+ * with daylight saving time, and an opening time that falls in the spring-forward gap. */
+static void test_send_window(void **state)
+{
+    (void)state;
+    int64_t next = 0;
+    /* 08:00-20:00 UTC */
+    assert_int_equal(sw_window_check(NULL, 480, 1200, T("2026-06-15T12:00:00Z"), &next), 1);
+    assert_int_equal(sw_window_check(NULL, 480, 1200, T("2026-06-15T20:00:00Z"), &next), 0);
+    assert_int_equal(next, T("2026-06-16T08:00:00Z"));
+    assert_int_equal(sw_window_check(NULL, 480, 1200, T("2026-06-15T07:59:59Z"), &next), 0);
+    assert_int_equal(next, T("2026-06-15T08:00:00Z"));
+    assert_int_equal(sw_window_check("UTC", 480, 1200, T("2026-06-15T08:00:00Z"), &next), 1);
+    /* 22:00-06:00 spans midnight */
+    assert_int_equal(sw_window_check(NULL, 1320, 360, T("2026-06-15T23:30:00Z"), &next), 1);
+    assert_int_equal(sw_window_check(NULL, 1320, 360, T("2026-06-16T05:59:00Z"), &next), 1);
+    assert_int_equal(sw_window_check(NULL, 1320, 360, T("2026-06-16T06:00:00Z"), &next), 0);
+    assert_int_equal(next, T("2026-06-16T22:00:00Z"));
+    /* from == to: always open */
+    assert_int_equal(sw_window_check(NULL, 600, 600, T("2026-06-15T03:00:00Z"), &next), 1);
+    /* Paris: 08:00 local is 06:00Z in summer, 07:00Z in winter */
+    assert_int_equal(sw_window_check("Europe/Paris", 480, 1200, T("2026-06-15T05:30:00Z"), &next), 0);
+    assert_int_equal(next, T("2026-06-15T06:00:00Z"));
+    assert_int_equal(sw_window_check("Europe/Paris", 480, 1200, T("2026-12-15T06:30:00Z"), &next), 0);
+    assert_int_equal(next, T("2026-12-15T07:00:00Z"));
+    assert_int_equal(sw_window_check("Europe/Paris", 480, 1200, T("2026-12-15T18:59:00Z"), &next), 1);
+    assert_int_equal(sw_window_check("Europe/Paris", 480, 1200, T("2026-12-15T19:00:00Z"), &next), 0);
+    assert_int_equal(next, T("2026-12-16T07:00:00Z"));
+    /* 02:30 does not exist in Paris on 2026-03-29: the window opens at the change (01:00Z) */
+    assert_int_equal(sw_window_check("Europe/Paris", 150, 300, T("2026-03-29T00:30:00Z"), &next), 0);
+    assert_int_equal(next, T("2026-03-29T01:00:00Z"));
+    /* an unknown zone */
+    assert_int_equal(sw_window_check("Mars/Olympus", 480, 1200, T("2026-06-15T12:00:00Z"), &next),
+                     -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -721,6 +757,7 @@ int main(void)
         cmocka_unit_test(test_preview_format),
         cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_send_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
