@@ -300,3 +300,31 @@ test('List-Unsubscribe from the setting, personalized, with one-click for https'
     assert.match(m, /List-Unsubscribe-Post: List-Unsubscribe=One-Click/);
   }
 });
+
+test('an SMTP server that is down for a few seconds fails nothing: every message is delivered once when it is back', { skip: noSink }, async () => {
+  const port = await freePort();
+  const doc = {
+    name: 'mail outage',
+    activities: [
+      { id: 'de', type: 'build_audience', filter: { all: [{ field: 'country', op: 'eq', value: 'DE' }, { field: 'id', op: 'le', value: 300 }] } },
+      { id: 'mail', type: 'email', to_field: 'email', from: 'shop@example.com', subject: 'Hi', text: 'Hello' },
+    ],
+    transitions: [{ from: 'de', to: 'mail' }],
+  };
+  const running = runAsync(doc, ['--smtp-url', `smtp://127.0.0.1:${port}`, '--smtp-connections', '4']);
+  await new Promise((r) => setTimeout(r, 4000)); // several connection failures: 1 s, 2 s, ...
+  const sink = await startSink([], port);
+  const r = await running;
+  assert.equal(r.status, 0, r.stderr);
+  const runId = r.out.run.id;
+  const expected = sqlInt(db, "SELECT count(DISTINCT lower(trim(email))) FROM profiles WHERE country = 'DE' AND id <= 300 AND trim(coalesce(email, '')) <> ''");
+  assert.equal(sqlInt(db, `SELECT count(*) FROM sw_deliveries WHERE run_id = ${runId} AND state = 'failed'`), 0, 'an outage fails nobody');
+  assert.equal(sqlInt(db, `SELECT count(*) FROM sw_deliveries WHERE run_id = ${runId} AND state = 'sent'`), expected);
+  assert.ok(sqlInt(db, `SELECT max(deferrals) FROM sw_deliveries WHERE run_id = ${runId}`) >= 2, 'the outage was waited out');
+  assert.equal(sqlInt(db, `SELECT max(attempts) FROM sw_deliveries WHERE run_id = ${runId}`), 1, 'no attempt was used up');
+  assert.ok(sqlInt(db, `SELECT count(*) FROM sw_logs WHERE run_id = ${runId} AND message LIKE '%could not be reached%'`) >= 1);
+  await new Promise((r2) => setTimeout(r2, 300));
+  const rcpts = dumps(sink.dir).map(rcptOf);
+  assert.equal(rcpts.length, expected);
+  assert.equal(new Set(rcpts).size, expected);
+});

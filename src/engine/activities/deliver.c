@@ -49,8 +49,11 @@ struct item {
     struct sw_smtp_msg sm;
     struct sw_http_msg hm;
     enum sw_send_outcome outcome;
+    long code;        /* the provider's reply code; 0 when none came */
     char error[160];
     long retry_after_s;
+    int64_t deferrals;
+    bool deferred;    /* the provider could not be reached: no attempt is used up */
 };
 
 struct tpl {
@@ -84,7 +87,10 @@ struct dl {
     size_t nhttp;
     size_t in_flight;
     size_t cap;
-    struct sw_stmt *st_claim, *st_mark, *st_outcome;
+    struct sw_stmt *st_claim, *st_mark, *st_outcome, *st_defer;
+    bool outage;           /* a connection failed: stop handing messages over */
+    char outage_error[160];
+    size_t ndeferred;
 };
 
 static const char *lookup(void *ud, const char *field)
@@ -274,7 +280,7 @@ static int prepare(struct dl *d)
 {
     struct sw_exec *ex = d->ex;
     int rc = sw_db_prepare(ex->db,
-                           "SELECT id, address, attempts, fields FROM sw_deliveries WHERE "
+                           "SELECT id, address, attempts, fields, deferrals FROM sw_deliveries WHERE "
                            "run_id = ?1 AND activity = ?2 AND state = 'pending' AND "
                            "coalesce(next_attempt_at, 0) <= ?3 ORDER BY id LIMIT ?4",
                            &d->st_claim, ex->err);
@@ -290,6 +296,13 @@ static int prepare(struct dl *d)
                            "updated_at = ?4, sent_at = CASE WHEN ?1 = 'sent' THEN ?4 END WHERE "
                            "id = ?5",
                            &d->st_outcome, ex->err);
+    }
+    if (rc == 0) {
+        rc = sw_db_prepare(ex->db,
+                           "UPDATE sw_deliveries SET state = 'pending', attempts = attempts - 1, "
+                           "deferrals = deferrals + 1, error = ?1, next_attempt_at = ?2, "
+                           "updated_at = ?3 WHERE id = ?4",
+                           &d->st_defer, ex->err);
     }
     return rc;
 }
@@ -310,6 +323,16 @@ static int write_outcomes(struct dl *d)
         struct item *it = d->done[i];
         const char *state = "sent";
         int64_t next = 0;
+        if (it->deferred) {
+            /* 1 s, 2 s, 4 s ... up to 5 minutes between tries while the provider is down */
+            int64_t back = it->deferrals >= 9 ? 300000 : 1000LL << it->deferrals;
+            sw_stmt_bind_text(d->st_defer, 1, it->error);
+            sw_stmt_bind_int(d->st_defer, 2, now + back);
+            sw_stmt_bind_int(d->st_defer, 3, now);
+            sw_stmt_bind_int(d->st_defer, 4, it->id);
+            rc = step_done(d->st_defer, d->ex->err);
+            continue;
+        }
         switch (it->outcome) {
         case SW_SEND_SENT:
             break;
@@ -371,6 +394,7 @@ static int claim(struct dl *d, size_t want, struct item ***out, size_t *n)
         it->id = sw_stmt_column_int(st, 0);
         it->address = sw_strdup(sw_stmt_column_text(st, 1));
         it->attempts = sw_stmt_column_int(st, 2) + 1;
+        it->deferrals = sw_stmt_column_int(st, 4);
         const char *f = sw_stmt_column_text(st, 3);
         it->fields = f ? json_loads(f, 0, NULL) : NULL;
         if (!it->fields) {
@@ -408,8 +432,19 @@ static size_t idle(const struct dl *d)
     return (size_t)d->conns > d->nhttp ? (size_t)d->conns - d->nhttp : 0;
 }
 
+/* A finished message. No reply at all from the provider (it could not be reached, or the
+ * connection broke before the message was handed over) is an outage, not this message's
+ * fault: the row waits without using an attempt, and nothing more is handed over. */
 static void finished(struct dl *d, struct item *it)
 {
+    if (it->outcome == SW_SEND_TEMPORARY && it->code == 0) {
+        it->deferred = true;
+        d->ndeferred++;
+        if (!d->outage) {
+            d->outage = true;
+            snprintf(d->outage_error, sizeof(d->outage_error), "%s", it->error);
+        }
+    }
     d->done[d->ndone++] = it;
 }
 
@@ -418,6 +453,7 @@ static void submit(struct dl *d, struct item *it)
     if (d->smtp) {
         if (sw_smtp_submit(d->smtp, &it->sm) != 0) {
             it->outcome = it->sm.outcome;
+            it->code = it->sm.code;
             snprintf(it->error, sizeof(it->error), "%s", it->sm.error);
             finished(d, it);
             return;
@@ -442,6 +478,7 @@ static void poll_sends(struct dl *d, int timeout_ms)
         for (size_t i = 0; i < n; i++) {
             struct item *it = item_of_smtp(msgs[i]);
             it->outcome = msgs[i]->outcome;
+            it->code = msgs[i]->code;
             snprintf(it->error, sizeof(it->error), "%s", msgs[i]->error);
             d->in_flight--;
             finished(d, it);
@@ -459,6 +496,7 @@ static void poll_sends(struct dl *d, int timeout_ms)
     for (size_t i = 0; i < d->nhttp; i++) {
         struct item *it = d->http_batch[i];
         it->outcome = msgs[i].outcome;
+        it->code = msgs[i].code;
         it->retry_after_s = msgs[i].retry_after_s;
         snprintf(it->error, sizeof(it->error), "%s", msgs[i].error);
         d->in_flight--;
@@ -685,6 +723,7 @@ static int pump(struct dl *d)
     int rc = 0;
     while (rc == 0) {
         size_t live = d->nready + d->in_flight + d->ndone; /* rows marked sending */
+        claiming = claiming && !d->outage;
         bool idle_sender = d->nready + d->in_flight == 0;
         bool want_rows = claiming && live <= d->window / 2;
         bool flush = d->ndone > 0 &&
@@ -733,6 +772,19 @@ static int pump(struct dl *d)
             }
             free(got);
         }
+        if (d->outage) {
+            /* The provider is down: what was not handed over waits with the rest. */
+            claiming = false;
+            while (d->nready) {
+                struct item *it = d->ready[d->ready_head];
+                d->ready_head = (d->ready_head + 1) % d->cap;
+                d->nready--;
+                it->outcome = SW_SEND_TEMPORARY;
+                it->code = 0;
+                snprintf(it->error, sizeof(it->error), "not attempted: %.120s", d->outage_error);
+                finished(d, it);
+            }
+        }
         /* Hand ready messages to free connections, as the rates allow. */
         int wait_ms = 0;
         while (d->nready && idle(d) > 0) {
@@ -769,9 +821,9 @@ static int pump(struct dl *d)
             if (!next) {
                 break; /* done */
             }
-            if (next > sw_clock_now_ms()) {
-                wake = next; /* retries later, holding no worker */
-                break;
+            if (next > sw_clock_now_ms() || d->outage) {
+                wake = next > sw_clock_now_ms() ? next : sw_clock_now_ms() + 1000;
+                break; /* retries later, holding no worker */
             }
             claiming = true;
             continue;
@@ -786,6 +838,14 @@ static int pump(struct dl *d)
         if (d->in_flight) {
             poll_sends(d, timeout);
         }
+    }
+    if (d->outage && wake) {
+        char when[32];
+        sw_clock_format_iso(wake, when, sizeof(when));
+        sw_exec_log(ex, "warn",
+                    "%s: the provider could not be reached (%s): %zu messages wait, without using "
+                    "an attempt, until %s at the earliest",
+                    ex->act->type_name, d->outage_error, d->ndeferred, when);
     }
     /* The engine tells a wait from a completion by wake > now: keep a margin, so that a wake
      * due in a few milliseconds is not already past when it looks. */
@@ -813,6 +873,7 @@ static void dl_release(struct dl *d)
     sw_stmt_finalize(d->st_claim);
     sw_stmt_finalize(d->st_mark);
     sw_stmt_finalize(d->st_outcome);
+    sw_stmt_finalize(d->st_defer);
     free(d->ready);
     free(d->done);
     free(d->http_batch);
