@@ -7,6 +7,7 @@
  * every wake-up, one wasted recv per idle session).
  */
 #include "channels/smtp.h"
+#include "channels/smtp_pipe.h"
 #include "core/util.h"
 
 #include <curl/curl.h>
@@ -100,6 +101,7 @@ struct sw_smtp {
     int busy;            /* slots with a message in flight */
     int epfd;
     int64_t deadline_us; /* libcurl's timer (monotonic), 0 = none */
+    struct sw_smtp_pipe *pipe; /* the pipelined fast path, when the server allows it */
 };
 
 static int64_t mono_us(void)
@@ -150,6 +152,12 @@ int sw_smtp_open(const struct sw_smtp_config *cfg, struct sw_smtp **out, struct 
     struct sw_smtp *s = sw_calloc(1, sizeof(*s));
     s->epfd = -1;
     s->cfg = *cfg;
+    const char *pl = getenv("STEPWISE_SMTP_PIPELINING"); /* "0": always libcurl (tests, bench) */
+    if (!(pl && !strcmp(pl, "0")) && sw_smtp_pipe_open(cfg, &s->pipe, NULL, 0) == 1) {
+        s->nslots = cfg->connections > 0 ? cfg->connections : 1;
+        *out = s;
+        return 0;
+    }
     s->nslots = cfg->connections > 0 ? cfg->connections : 1;
     s->m = curl_multi_init();
     s->slots = sw_calloc((size_t)s->nslots, sizeof(*s->slots));
@@ -185,7 +193,8 @@ void sw_smtp_close(struct sw_smtp *s)
     if (!s) {
         return;
     }
-    for (int i = 0; i < s->nslots; i++) {
+    sw_smtp_pipe_close(s->pipe);
+    for (int i = 0; s->slots && i < s->nslots; i++) {
         if (s->slots[i].h) {
             curl_multi_remove_handle(s->m, s->slots[i].h);
             curl_easy_cleanup(s->slots[i].h);
@@ -202,18 +211,32 @@ void sw_smtp_close(struct sw_smtp *s)
     free(s);
 }
 
+bool sw_smtp_pipelined(const struct sw_smtp *s)
+{
+    return s->pipe != NULL;
+}
+
 int sw_smtp_idle(const struct sw_smtp *s)
 {
+    if (s->pipe) {
+        return sw_smtp_pipe_idle(s->pipe);
+    }
     return s->nslots - s->busy;
 }
 
 int sw_smtp_in_flight(const struct sw_smtp *s)
 {
+    if (s->pipe) {
+        return sw_smtp_pipe_in_flight(s->pipe);
+    }
     return s->busy;
 }
 
 int sw_smtp_submit(struct sw_smtp *s, struct sw_smtp_msg *msg)
 {
+    if (s->pipe) {
+        return sw_smtp_pipe_submit(s->pipe, msg);
+    }
     for (int i = 0; i < s->nslots; i++) {
         struct slot *sl = &s->slots[i];
         if (sl->msg) {
@@ -253,6 +276,9 @@ static size_t collect(struct sw_smtp *s, struct sw_smtp_msg **done, size_t max)
 
 size_t sw_smtp_poll(struct sw_smtp *s, int timeout_ms, struct sw_smtp_msg **done, size_t max)
 {
+    if (s->pipe) {
+        return sw_smtp_pipe_poll(s->pipe, timeout_ms, done, max);
+    }
     int running = 0;
     size_t n = collect(s, done, max);
     for (int round = 0; round < 2 && n == 0 && s->busy; round++) {

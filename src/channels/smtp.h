@@ -3,6 +3,10 @@
  * up to `connections` sessions in parallel, each reused from one message to the next
  * (RFC 5321; STARTTLS when the server offers it, RFC 3207; SMTPS and AUTH from the URL).
  *
+ * A plain smtp:// server without credentials that offers PIPELINING and not STARTTLS is
+ * driven by smtp_pipe.c instead (two round trips per message instead of four); the
+ * environment variable STEPWISE_SMTP_PIPELINING=0 forces libcurl.
+ *
  * Every message ends in one of four outcomes, which is what the delivery ledger records:
  * sent (250 after DATA), temporary (4xx, or the connection failed before the message was
  * handed over: retry later), permanent (5xx: do not retry), or unknown (the connection broke
@@ -14,6 +18,7 @@
 
 #include "core/error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +52,8 @@ void sw_smtp_close(struct sw_smtp *s); /* accepts NULL */
  * the transfers for up to timeout_ms and stores up to max finished messages in done[],
  * returning how many (each has its outcome). msg must stay valid until it is returned. */
 int sw_smtp_idle(const struct sw_smtp *s);
+/* Whether the pipelined path (smtp_pipe.h) is used rather than libcurl. */
+bool sw_smtp_pipelined(const struct sw_smtp *s);
 int sw_smtp_in_flight(const struct sw_smtp *s);
 int sw_smtp_submit(struct sw_smtp *s, struct sw_smtp_msg *msg);
 size_t sw_smtp_poll(struct sw_smtp *s, int timeout_ms, struct sw_smtp_msg **done, size_t max);

@@ -2,7 +2,9 @@
  * test_smtp.c - the SMTP sender against a real peer: Postfix's smtp-sink, started by the test
  * on a free loopback port, accepting, soft-rejecting (4xx) or hard-rejecting (5xx), and a port
  * where nothing listens. Messages are built with the MIME builder; the sink's dump files are
- * read back to check that every recipient got exactly one message.
+ * read back to check that every recipient got exactly one message. A scripted server in a
+ * thread breaks sessions where smtp-sink cannot. ctest runs this file twice: as is (the
+ * pipelined path, smtp_pipe.c) and with STEPWISE_SMTP_PIPELINING=0 (libcurl).
  */
 #include "testutil.h"
 
@@ -12,6 +14,9 @@
 #include "core/util.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <strings.h>
 #include <dirent.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -237,6 +242,209 @@ static void test_nobody_listening_is_temporary(void **state)
     sw_error_release(&err);
 }
 
+/* Lines starting with "." (and a line that is only ".") arrive intact: the content is
+ * dot-stuffed on the wire, and the sink removes the stuffing. */
+static void test_dot_lines_survive(void **state)
+{
+    (void)state;
+    struct sink s;
+    char url[64];
+    int per[1];
+    sink_start(&s, NULL, NULL);
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", s.port);
+    static const char data[] = "Subject: dots\r\n\r\n.line\r\n..two\r\n.\r\nend";
+    struct sw_smtp_msg msg = {.from = "shop@example.com", .to = "user0@example.com",
+                              .data = data, .len = sizeof(data) - 1};
+    struct sw_smtp_config cfg = {url, 1, 30};
+    assert_int_equal(sw_smtp_send(&cfg, &msg, 1, NULL), 0);
+    assert_int_equal(msg.outcome, SW_SEND_SENT);
+    int files = 0;
+    for (int t = 0; t < 200 && (files = count_dumps(s.dir, 1, per)) < 1; t++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(files, 1);
+    DIR *d = opendir(s.dir);
+    struct dirent *e;
+    char *text = NULL;
+    size_t len = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] != '.') {
+            char path[512];
+            snprintf(path, sizeof(path), "%s/%s", s.dir, e->d_name);
+            assert_int_equal(sw_read_file(path, &text, &len), 0);
+        }
+    }
+    closedir(d);
+    assert_non_null(text);
+    /* the dump ends with the content as sent, line ends normalised by the sink */
+    assert_non_null(strstr(text, "\n.line\r\n..two\r\n.\r\nend") ? text : strstr(text, "\n.line\n..two\n.\nend"));
+    free(text);
+    sink_stop(&s);
+}
+
+/* ---- a scripted SMTP server, for what smtp-sink cannot do: breaking a session at a chosen
+ * point ---- */
+
+enum script { CLOSE_AFTER_CONTENT, CLOSE_AT_DATA, OFFER_STARTTLS };
+
+struct fake {
+    int lfd, port;
+    enum script mode;
+    pthread_t th;
+};
+
+static void fake_send(int fd, const char *s)
+{
+    (void)!write(fd, s, strlen(s));
+}
+
+static void *fake_main(void *ud)
+{
+    struct fake *f = ud;
+    for (int sessions = 0; sessions < 8; sessions++) {
+        int fd = accept(f->lfd, NULL, NULL);
+        if (fd < 0) {
+            return NULL;
+        }
+        char buf[65536];
+        size_t len = 0;
+        bool data = false;
+        fake_send(fd, "220 fake ESMTP\r\n");
+        for (;;) {
+            ssize_t k = read(fd, buf + len, sizeof(buf) - 1 - len);
+            if (k <= 0) {
+                break;
+            }
+            len += (size_t)k;
+            buf[len] = '\0';
+            char *nl;
+            bool closed = false;
+            while (!closed && (nl = strstr(buf, "\r\n"))) {
+                *nl = '\0';
+                char line[1024];
+                snprintf(line, sizeof(line), "%.1000s", buf);
+                memmove(buf, nl + 2, len - (size_t)(nl + 2 - buf) + 1);
+                len = strlen(buf);
+                if (data) {
+                    if (!strcmp(line, ".")) {
+                        data = false;
+                        if (f->mode == CLOSE_AFTER_CONTENT) {
+                            closed = true; /* the content is in, no reply */
+                        } else {
+                            fake_send(fd, "250 queued\r\n");
+                        }
+                    }
+                } else if (!strncasecmp(line, "EHLO", 4)) {
+                    fake_send(fd, f->mode == OFFER_STARTTLS
+                                      ? "250-fake\r\n250-PIPELINING\r\n250 STARTTLS\r\n"
+                                      : "250-fake\r\n250 PIPELINING\r\n");
+                } else if (!strncasecmp(line, "DATA", 4)) {
+                    if (f->mode == CLOSE_AT_DATA) {
+                        closed = true;
+                    } else {
+                        fake_send(fd, "354 go\r\n");
+                        data = true;
+                    }
+                } else if (!strncasecmp(line, "QUIT", 4)) {
+                    fake_send(fd, "221 bye\r\n");
+                    closed = true;
+                } else if (!strncasecmp(line, "STARTTLS", 8)) {
+                    fake_send(fd, "454 not really\r\n");
+                } else {
+                    fake_send(fd, "250 ok\r\n");
+                }
+            }
+            if (closed) {
+                break;
+            }
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static void fake_start(struct fake *f, enum script mode)
+{
+    struct sockaddr_in a = {0};
+    socklen_t alen = sizeof(a);
+    f->mode = mode;
+    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(f->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(f->lfd, 8), 0);
+    getsockname(f->lfd, (struct sockaddr *)&a, &alen);
+    f->port = ntohs(a.sin_port);
+    pthread_create(&f->th, NULL, fake_main, f);
+}
+
+static void fake_stop(struct fake *f)
+{
+    shutdown(f->lfd, SHUT_RDWR);
+    close(f->lfd);
+    pthread_join(f->th, NULL);
+}
+
+static enum sw_send_outcome send_to_fake(enum script mode, long *code)
+{
+    struct fake f;
+    char url[64];
+    static const char data[] = "Subject: x\r\n\r\nhello\r\n";
+    struct sw_smtp_msg msg = {.from = "a@example.com", .to = "b@example.com", .data = data,
+                              .len = sizeof(data) - 1};
+    fake_start(&f, mode);
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", f.port);
+    struct sw_smtp_config cfg = {url, 1, 5};
+    assert_int_equal(sw_smtp_send(&cfg, &msg, 1, NULL), 0);
+    fake_stop(&f);
+    *code = msg.code;
+    return msg.outcome;
+}
+
+/* The whole content went out, then the connection broke: unknown, never resent. */
+static void test_cut_after_content_is_unknown(void **state)
+{
+    (void)state;
+    long code;
+    assert_int_equal(send_to_fake(CLOSE_AFTER_CONTENT, &code), SW_SEND_UNKNOWN);
+}
+
+/* Cut before the content: the server cannot have taken the message. */
+static void test_cut_before_content_is_temporary(void **state)
+{
+    (void)state;
+    long code;
+    assert_int_equal(send_to_fake(CLOSE_AT_DATA, &code), SW_SEND_TEMPORARY);
+}
+
+/* Which path a server gets: smtp-sink (PIPELINING, no STARTTLS) the pipelined one unless the
+ * environment forces libcurl; a server offering STARTTLS always libcurl. */
+static void test_path_choice(void **state)
+{
+    (void)state;
+    struct sink s;
+    struct fake f;
+    char url[64];
+    struct sw_smtp *smtp = NULL;
+    const char *pl = getenv("STEPWISE_SMTP_PIPELINING");
+    bool forced_curl = pl && !strcmp(pl, "0");
+    sink_start(&s, NULL, NULL);
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", s.port);
+    struct sw_smtp_config cfg = {url, 2, 30};
+    assert_int_equal(sw_smtp_open(&cfg, &smtp, NULL), 0);
+    assert_int_equal(sw_smtp_pipelined(smtp), !forced_curl);
+    sw_smtp_close(smtp);
+    sink_stop(&s);
+    fake_start(&f, OFFER_STARTTLS);
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", f.port);
+    struct sw_smtp_config cfg2 = {url, 1, 5};
+    assert_int_equal(sw_smtp_open(&cfg2, &smtp, NULL), 0);
+    assert_false(sw_smtp_pipelined(smtp));
+    sw_smtp_close(smtp);
+    fake_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +452,10 @@ int main(void)
         cmocka_unit_test(test_soft_reject_is_temporary),
         cmocka_unit_test(test_hard_reject_is_permanent),
         cmocka_unit_test(test_nobody_listening_is_temporary),
+        cmocka_unit_test(test_dot_lines_survive),
+        cmocka_unit_test(test_cut_after_content_is_unknown),
+        cmocka_unit_test(test_cut_before_content_is_temporary),
+        cmocka_unit_test(test_path_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
