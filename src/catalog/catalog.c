@@ -369,6 +369,19 @@ int sw_catalog_audience_set_count(struct sw_catalog *cat, const char *name, int6
 static void delivery_counts(struct sw_catalog *cat, int64_t run_id, json_t *tasks)
 {
     struct sw_stmt *st = NULL;
+    size_t i;
+    json_t *t;
+    json_array_foreach(tasks, i, t)
+    {
+        const char *type = json_string_value(json_object_get(t, "type"));
+        if (sw_streq(type, "email") || sw_streq(type, "sms") || sw_streq(type, "push")) {
+            json_object_set_new(t, "delivery",
+                                json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:{s:i, s:i, s:i}}",
+                                          "targeted", 0, "pending", 0, "sending", 0, "sent", 0,
+                                          "failed", 0, "unknown", 0, "skipped", "missing_address",
+                                          0, "duplicate_address", 0, "frequency_cap", 0));
+        }
+    }
     if (sw_db_prepare(cat->db,
                       "SELECT activity, state, reason, count(*) FROM sw_deliveries WHERE run_id = "
                       "?1 GROUP BY activity, state, reason",
@@ -380,8 +393,6 @@ static void delivery_counts(struct sw_catalog *cat, int64_t run_id, json_t *task
         const char *act = sw_stmt_column_text(st, 0), *state = sw_stmt_column_text(st, 1);
         const char *reason = sw_stmt_column_text(st, 2);
         int64_t n = sw_stmt_column_int(st, 3);
-        size_t i;
-        json_t *t;
         json_array_foreach(tasks, i, t)
         {
             if (!act || !state || strcmp(json_string_value(json_object_get(t, "activity")), act)) {

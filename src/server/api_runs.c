@@ -200,6 +200,18 @@ void sw_api_runs_deliveries(struct sw_api *a)
     if (!run) {
         goto out;
     }
+    static const char *const states[] = {"pending", "sending", "sent", "failed", "unknown",
+                                         "skipped"};
+    bool known = !state;
+    for (size_t k = 0; state && k < sizeof(states) / sizeof(states[0]); k++) {
+        known = known || !strcmp(state, states[k]);
+    }
+    if (!known) {
+        json_t *d = json_pack("[{s:s, s:s}]", "path", "state", "message",
+                              "one of pending, sending, sent, failed, unknown, skipped");
+        sw_resp_error(a->resp, 400, "BAD_REQUEST", "unknown delivery state", d);
+        goto out;
+    }
     if ((limit_s && (sw_parse_int64(limit_s, &limit) < 0 || limit < 1 || limit > 5000)) ||
         (after_s && (sw_parse_int64(after_s, &after) < 0 || after < 0))) {
         sw_resp_error(a->resp, 400, "BAD_REQUEST", "limit is 1..5000 and after a ledger row id",

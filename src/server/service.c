@@ -431,6 +431,15 @@ int sw_svc_action(struct sw_server *srv, struct sw_db *db, int64_t id, const cha
                        "campaign_id = ?1 AND status IN ('running', 'paused'))",
                    id, now, err);
         if (rc == 0) {
+            /* Messages that will never go now: the ledger says so (a worker still sending
+             * finishes the rows it has marked sending). */
+            rc = exec1(db, "UPDATE sw_deliveries SET state = 'skipped', reason = 'run_stopped', "
+                           "updated_at = ?2 WHERE state = 'pending' AND run_id IN (SELECT id "
+                           "FROM sw_runs WHERE campaign_id = ?1 AND status IN ('running', "
+                           "'paused'))",
+                       id, now, err);
+        }
+        if (rc == 0) {
             rc = exec1(db, "UPDATE sw_runs SET status = 'stopped', ended_at = ?2 WHERE "
                            "campaign_id = ?1 AND status IN ('running', 'paused')",
                        id, now, err);

@@ -548,3 +548,36 @@ test('SMS: a provider answering 429 (Retry-After: 2) to every first attempt; eac
     await cap.close();
   }
 });
+
+/* ---- 6. stopping a held run; an empty audience; a bad ledger filter ---- */
+
+test('stopping a run held for confirmation skips its pending rows (run_stopped); an empty audience still has delivery counts; a bad state filter is refused', { skip: noSink }, async () => {
+  const sink = await startSink();
+  const d = await daemon({ seed: 37, args: ['--smtp-url', sink.url] });
+  const exp = expectAddresses(d, 'id <= 120', 'email');
+  const c = await d.ok('POST', '/campaigns', mailDoc('Held then stopped', { field: 'id', op: 'le', value: 120 }, { confirm_before_send: true }), d.tokens.editor);
+  await d.ok('POST', `/campaigns/${c.id}/start`, null, d.tokens.editor);
+  const runId = await until(() => d.lastRunId(c.id), { what: 'the run' });
+  await waitTaskWake(d, runId, 'mail', (r) => r.wake_at === HELD, 'the mail task to be held');
+  await d.ok('POST', `/campaigns/${c.id}/stop`, null, d.tokens.editor);
+  await waitRun(d, runId, { statuses: ['stopped'] });
+  assert.deepEqual(ledger(d, runId, 'mail'), { pending: 0, sending: 0, sent: 0, failed: 0, unknown: 0, skipped: exp.total });
+  assert.equal(qInt(d.db, `SELECT count(*) FROM sw_deliveries WHERE run_id = ${runId} AND reason = 'run_stopped'`), exp.addresses);
+  assert.equal((await d.api('POST', `/runs/${runId}/activities/mail/confirm`, null, d.tokens.editor)).status, 409);
+  await sleep(500);
+  assert.deepEqual(readdirSync(sink.dir), [], 'a stopped run sends nothing');
+
+  // Nobody matches: the channel task is skipped or completes with zero counts, never missing.
+  const e = await d.ok('POST', '/campaigns', mailDoc('Nobody', { field: 'id', op: 'lt', value: 0 }), d.tokens.editor);
+  await d.ok('POST', `/campaigns/${e.id}/start`, null, d.tokens.editor);
+  const emptyRun = await until(() => d.lastRunId(e.id), { what: 'the run' });
+  await waitRun(d, emptyRun);
+  const tasks = await d.ok('GET', `/runs/${emptyRun}/tasks`, null, d.tokens.viewer);
+  const mt = tasks.items.find((t) => t.activity === 'mail');
+  assert.equal(mt.delivery.targeted, 0);
+  assert.equal(mt.delivery.sent, 0);
+
+  const bad = await d.api('GET', `/runs/${runId}/deliveries?state=bogus`, null, d.tokens.viewer);
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error.details[0].path, 'state');
+});

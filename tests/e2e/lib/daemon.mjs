@@ -169,8 +169,13 @@ export async function startDaemon({ profiles = 1500, seed = 42, db, dir, args = 
     const c = cur;
     if (!c.state.exit) {
       c.proc.kill('SIGTERM');
-      const t = sleep(timeoutMs).then(() => 'timeout');
-      if ((await Promise.race([c.exited, t])) === 'timeout') {
+      let timer;
+      const t = new Promise((r) => {
+        timer = setTimeout(() => r('timeout'), timeoutMs);
+      });
+      const first = await Promise.race([c.exited, t]);
+      clearTimeout(timer); // a pending timer would keep the test process alive
+      if (first === 'timeout') {
         c.proc.kill('SIGKILL');
         await c.exited;
         return { ...c.state.exit, stderr: c.state.stderr, timedOut: true };
