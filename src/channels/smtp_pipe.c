@@ -604,8 +604,10 @@ size_t sw_smtp_pipe_poll(struct sw_smtp_pipe *p, int timeout_ms, struct sw_smtp_
         }
     }
     size_t n = p->ndone < max ? p->ndone : max;
-    memcpy(done, p->done, n * sizeof(*done));
-    memmove(p->done, p->done + n, (p->ndone - n) * sizeof(*p->done));
-    p->ndone -= n;
+    if (n) {
+        memcpy(done, p->done, n * sizeof(*done));
+        memmove(p->done, p->done + n, (p->ndone - n) * sizeof(*p->done));
+        p->ndone -= n;
+    }
     return n;
 }
