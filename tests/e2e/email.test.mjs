@@ -51,6 +51,50 @@ async function startSink(extra = []) {
   return { port, dir, url: `smtp://127.0.0.1:${port}` };
 }
 
+/** A strict reader of the messages we send: headers (unfolded), multipart/alternative parts,
+ * quoted-printable bodies decoded as UTF-8. Throws on anything malformed. */
+function parseMime(raw) {
+  const text = raw.replace(/\r\n/g, '\n');
+  const split = (t) => {
+    const i = t.indexOf('\n\n');
+    if (i < 0) throw new Error('no blank line after the headers');
+    const headers = {};
+    for (const line of t.slice(0, i).replace(/\n[ \t]+/g, ' ').split('\n')) {
+      const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+      if (!m) throw new Error(`bad header line ${JSON.stringify(line)}`);
+      headers[m[1].toLowerCase()] = m[2];
+    }
+    return { headers, body: t.slice(i + 2) };
+  };
+  const qp = (b) => {
+    const bytes = [];
+    const s2 = b.replace(/=\n/g, '');
+    for (let i = 0; i < s2.length; i++) {
+      if (s2[i] === '=') {
+        if (!/^[0-9A-F]{2}$/.test(s2.slice(i + 1, i + 3))) throw new Error(`bad quoted-printable at ${i}`);
+        bytes.push(parseInt(s2.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else {
+        bytes.push(...Buffer.from(s2[i], 'utf8'));
+      }
+    }
+    return Buffer.from(bytes).toString('utf8');
+  };
+  const top = split(text);
+  if (top.headers['mime-version'] !== '1.0') throw new Error('no MIME-Version: 1.0');
+  const ct = /^multipart\/alternative;\s*boundary="([^"]+)"$/.exec(top.headers['content-type'] || '');
+  if (!ct) throw new Error(`not multipart/alternative: ${top.headers['content-type']}`);
+  const chunks = top.body.split(`--${ct[1]}`);
+  if (!chunks[chunks.length - 1].startsWith('--')) throw new Error('no closing boundary');
+  return chunks.slice(1, -1).map((c) => {
+    const p = split(c.replace(/^\n/, ''));
+    const m = /^(text\/(?:plain|html));\s*charset=([\w-]+)$/i.exec(p.headers['content-type'] || '');
+    if (!m) throw new Error(`bad part type ${p.headers['content-type']}`);
+    if ((p.headers['content-transfer-encoding'] || '').toLowerCase() !== 'quoted-printable') throw new Error('not quoted-printable');
+    return { type: m[1].toLowerCase(), charset: m[2].toLowerCase(), text: qp(p.body.replace(/\n$/, '')) };
+  });
+}
+
 function dumps(dir) {
   return readdirSync(dir).map((f) => readFileSync(path.join(dir, f), 'utf8'));
 }
@@ -91,6 +135,18 @@ test('every address gets exactly one personalized message; skips are recorded wi
   const decoded = subj.startsWith('=?UTF-8?B?') ? Buffer.from(subj.slice(10, -2), 'base64').toString('utf8') : subj;
   assert.equal(decoded, `Bonjour ${someone[1]}`);
   assert.match(mail, /Content-Type: multipart\/alternative/);
+  // Every message parses as MIME and its decoded parts are the personalized bodies.
+  const first = sql(db, `SELECT coalesce(p.first_name, '') FROM sw_deliveries d JOIN profiles p ON p.id = CAST(d.recipient AS INTEGER) WHERE d.run_id = ${runId} AND d.state = 'sent' ORDER BY d.id LIMIT 1`);
+  const esc = (x) => x.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  const parts = parseMime(mail);
+  assert.deepEqual(parts.map((x) => x.type), ['text/plain', 'text/html']);
+  assert.equal(parts[0].text, `Hi ${first}`);
+  assert.equal(parts[1].text, `<p>${esc(first)} &amp; co</p>`);
+  for (const f of files) {
+    const ps = parseMime(f);
+    assert.equal(ps.length, 2, 'two alternatives in every message');
+    assert.ok(ps.every((x) => x.charset === 'utf-8'));
+  }
   assert.match(mail, /Message-ID: <\d+\.\d+\.\d+@stepwise\.invalid>/);
   // The ledger says who was skipped and why.
   assert.equal(sqlInt(db, `SELECT count(*) FROM sw_deliveries WHERE run_id = ${runId} AND reason = 'missing_address'`), missing);

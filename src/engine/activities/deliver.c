@@ -54,6 +54,7 @@ struct item {
     long retry_after_s;
     int64_t deferrals;
     bool deferred;    /* the provider could not be reached: no attempt is used up */
+    bool released;    /* claimed but never handed over (pause, window closed): back to pending */
 };
 
 struct tpl {
@@ -87,7 +88,7 @@ struct dl {
     size_t nhttp;
     size_t in_flight;
     size_t cap;
-    struct sw_stmt *st_claim, *st_mark, *st_outcome, *st_defer;
+    struct sw_stmt *st_claim, *st_mark, *st_outcome, *st_defer, *st_release;
     bool outage;           /* a connection failed: stop handing messages over */
     char outage_error[160];
     size_t ndeferred;
@@ -304,6 +305,12 @@ static int prepare(struct dl *d)
                            "updated_at = ?3 WHERE id = ?4",
                            &d->st_defer, ex->err);
     }
+    if (rc == 0) {
+        rc = sw_db_prepare(ex->db,
+                           "UPDATE sw_deliveries SET state = 'pending', attempts = attempts - 1, "
+                           "updated_at = ?1 WHERE id = ?2",
+                           &d->st_release, ex->err);
+    }
     return rc;
 }
 
@@ -323,6 +330,12 @@ static int write_outcomes(struct dl *d)
         struct item *it = d->done[i];
         const char *state = "sent";
         int64_t next = 0;
+        if (it->released) {
+            sw_stmt_bind_int(d->st_release, 1, now);
+            sw_stmt_bind_int(d->st_release, 2, it->id);
+            rc = step_done(d->st_release, d->ex->err);
+            continue;
+        }
         if (it->deferred) {
             /* 1 s, 2 s, 4 s ... up to 5 minutes between tries while the provider is down */
             int64_t back = it->deferrals >= 9 ? 300000 : 1000LL << it->deferrals;
@@ -507,6 +520,19 @@ static void poll_sends(struct dl *d, int timeout_ms)
 }
 
 /* ---- flow control ---- */
+
+/* Claimed messages not handed over yet go back to pending (a pause, a closing window): they
+ * were never attempted. */
+static void release_ready(struct dl *d)
+{
+    while (d->nready) {
+        struct item *it = d->ready[d->ready_head];
+        d->ready_head = (d->ready_head + 1) % d->cap;
+        d->nready--;
+        it->released = true;
+        d->done[d->ndone++] = it;
+    }
+}
 
 static bool run_running(struct sw_exec *ex)
 {
@@ -733,11 +759,13 @@ static int pump(struct dl *d)
             if (want_rows && !run_running(ex)) {
                 claiming = false, want_rows = false;
                 wake = sw_clock_now_ms() + 1000; /* paused or stopped: the rest waits */
+                release_ready(d);
             }
             int64_t closed = want_rows ? window_closed_until(d) : 0;
             if (closed) {
                 claiming = false, want_rows = false;
                 wake = closed;
+                release_ready(d);
                 sw_exec_log(ex, "info", "%s: the send window is closed; sending resumes at the "
                                         "next opening",
                             ex->act->type_name);
@@ -874,6 +902,7 @@ static void dl_release(struct dl *d)
     sw_stmt_finalize(d->st_mark);
     sw_stmt_finalize(d->st_outcome);
     sw_stmt_finalize(d->st_defer);
+    sw_stmt_finalize(d->st_release);
     free(d->ready);
     free(d->done);
     free(d->http_batch);
@@ -985,9 +1014,9 @@ int sw_deliver_execute(struct sw_exec *ex)
     double eff = rate > 0 && (d.provider_rate <= 0 || rate < d.provider_rate) ? rate
                                                                                : d.provider_rate;
     if (eff > 0) {
-        /* A rate-limited send keeps its window to about a second of messages, so that a
-         * crash leaves few unknown rows and a pause takes effect promptly. */
-        size_t w = (size_t)eff + 1;
+        /* A rate-limited send keeps its window to a quarter of a second of messages: rows
+         * waiting for their turn are marked sending too, and a crash makes them unknown. */
+        size_t w = (size_t)(eff / 4) + 1; /* a quarter of a second of messages */
         d.window = w < d.window ? (w < 2 ? 2 : w) : d.window;
     }
     sw_bucket_init(&d.act_rate, rate);
