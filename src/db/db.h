@@ -64,6 +64,10 @@ int sw_db_query_int(struct sw_db *db, const char *sql, const struct sw_params *p
 int sw_db_begin(struct sw_db *db, struct sw_error *err);    /* write transaction */
 int sw_db_commit(struct sw_db *db, struct sw_error *err);
 int sw_db_rollback(struct sw_db *db);                       /* never fails loudly */
+/* Durable commits (survive a power loss, not only a crash of the process) until turned off:
+ * SQLite's synchronous=FULL (fsync of the WAL at each commit) instead of NORMAL; a no-op where
+ * commits are always durable. Outside a transaction. */
+int sw_db_durable(struct sw_db *db, bool on, struct sw_error *err);
 bool sw_db_table_exists(struct sw_db *db, const char *name);
 
 int sw_db_prepare(struct sw_db *db, const char *sql, struct sw_stmt **out, struct sw_error *err);

@@ -410,6 +410,11 @@ int sw_db_commit(struct sw_db *db, struct sw_error *err)
     return rc;
 }
 
+int sw_db_durable(struct sw_db *db, bool on, struct sw_error *err)
+{
+    return sw_db_exec(db, on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err);
+}
+
 int sw_db_rollback(struct sw_db *db)
 {
     if (sqlite3_get_autocommit(db->h)) {

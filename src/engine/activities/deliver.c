@@ -1028,7 +1028,13 @@ int sw_deliver_execute(struct sw_exec *ex)
     if ((rc = open_sender(&d)) < 0 || (rc = prepare(&d)) < 0) {
         goto reopen;
     }
+    /* A row is marked sending, and its outcome recorded, by commits that survive a power loss:
+     * a mark lost with the page cache would make a sent message pending again. */
+    if ((rc = sw_db_durable(ex->db, true, ex->err)) < 0) {
+        goto reopen;
+    }
     rc = pump(&d);
+    sw_db_durable(ex->db, false, NULL);
 reopen:
     /* The engine completes the task in a transaction of its own. */
     if (sw_db_begin(ex->db, rc < 0 ? NULL : ex->err) < 0 && rc == 0) {
