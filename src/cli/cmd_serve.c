@@ -60,7 +60,8 @@ static void usage(FILE *f)
             env[k] = (char)toupper((unsigned char)settings[i].name[k]);
         }
         flag[k] = env[k] = '\0';
-        fprintf(f, "  --%-18s STEPWISE_%-18s %s%s%s%s\n", flag, env, settings[i].help,
+        /* name and variable on one line, what it is on the next: names are long */
+        fprintf(f, "  --%-22s STEPWISE_%s\n      %s%s%s%s\n", flag, env, settings[i].help,
                 settings[i].dflt ? " [default: " : "", settings[i].dflt ? settings[i].dflt : "",
                 settings[i].dflt ? "]" : "");
     }
