@@ -21,6 +21,11 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+	@# test-only npm packages (tests/e2e), pinned by package-lock.json
+	@if [ ! -d node_modules/smtp-server ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }; \
+	  npm ci --no-audit --no-fund --loglevel=error; \
+	fi
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_WERROR=ON >/dev/null

@@ -328,3 +328,60 @@ test('an SMTP server that is down for a few seconds fails nothing: every message
   assert.equal(rcpts.length, expected);
   assert.equal(new Set(rcpts).size, expected);
 });
+
+test('SMTP AUTH from the URL (the libcurl path): every message authenticated; a wrong password fails the rows clearly', async () => {
+  const { SMTPServer } = await import('smtp-server');
+  const got = [];
+  const auths = [];
+  const server = new SMTPServer({
+    authMethods: ['PLAIN', 'LOGIN'],
+    allowInsecureAuth: true,
+    hideSTARTTLS: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onAuth(auth, session, cb) {
+      auths.push(auth.username);
+      if (auth.username === 'alice' && auth.password === 's3cret pass') return cb(null, { user: 'alice' });
+      return cb(new Error('Invalid username or password'));
+    },
+    onRcptTo(addr, session, cb) {
+      if (session.user !== 'alice') return cb(new Error('not authenticated'));
+      return cb();
+    },
+    onData(stream, session, cb) {
+      const chunks = [];
+      stream.on('data', (c) => chunks.push(c));
+      stream.on('end', () => {
+        got.push({ user: session.user, rcpt: session.envelope.rcptTo.map((r) => r.address.toLowerCase()), text: Buffer.concat(chunks).toString('utf8') });
+        cb();
+      });
+    },
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise((r) => server.close(r)));
+  const port = server.server.address().port;
+  const doc = {
+    name: 'mail auth',
+    activities: [
+      { id: 'de', type: 'build_audience', filter: { all: [{ field: 'country', op: 'eq', value: 'DE' }, { field: 'id', op: 'le', value: 150 }] } },
+      { id: 'mail', type: 'email', to_field: 'email', from: 'shop@example.com', subject: 'Hi {{first_name}}', text: 'Hello' },
+    ],
+    transitions: [{ from: 'de', to: 'mail' }],
+  };
+  const expected = sqlInt(db, "SELECT count(DISTINCT lower(trim(email))) FROM profiles WHERE country = 'DE' AND id <= 150 AND trim(coalesce(email, '')) <> ''");
+  const r = await runAsync(doc, ['--smtp-url', `smtp://alice:s3cret%20pass@127.0.0.1:${port}`, '--smtp-connections', '2']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.out.counts.mail.out, expected);
+  assert.equal(got.length, expected);
+  assert.ok(got.every((m) => m.user === 'alice'), 'every message came through an authenticated session');
+  assert.equal(new Set(got.map((m) => m.rcpt[0])).size, expected, 'each address once');
+  assert.ok(auths.length >= 1 && auths.length <= 2, `one login per connection (${auths.length})`);
+
+  got.length = 0;
+  const bad = { ...doc, name: 'mail auth wrong' };
+  const r2 = await runAsync(bad, ['--smtp-url', `smtp://alice:wrong@127.0.0.1:${port}`, '--smtp-connections', '2']);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.equal(got.length, 0, 'nothing is delivered with a wrong password');
+  assert.equal(r2.out.counts.mail.failed, expected);
+  assert.equal(sqlInt(db, `SELECT count(*) FROM sw_deliveries WHERE run_id = ${r2.out.run.id} AND state = 'failed' AND error LIKE '%Login denied%'`), expected);
+});
