@@ -232,8 +232,28 @@ int sw_smtp_in_flight(const struct sw_smtp *s)
     return s->busy;
 }
 
+/* An envelope address goes into an SMTP command line: nothing that could end or extend it. */
+static bool envelope_ok(const char *a)
+{
+    if (!a || !*a || strlen(a) > 254) {
+        return false;
+    }
+    for (const unsigned char *p = (const unsigned char *)a; *p; p++) {
+        if (*p <= 0x20 || *p >= 0x7f || *p == '<' || *p == '>') {
+            return false;
+        }
+    }
+    return true;
+}
+
 int sw_smtp_submit(struct sw_smtp *s, struct sw_smtp_msg *msg)
 {
+    if (!envelope_ok(msg->from) || !envelope_ok(msg->to)) {
+        msg->outcome = SW_SEND_PERMANENT;
+        msg->code = 0;
+        snprintf(msg->error, sizeof(msg->error), "invalid envelope address");
+        return 1;
+    }
     if (s->pipe) {
         return sw_smtp_pipe_submit(s->pipe, msg);
     }

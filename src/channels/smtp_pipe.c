@@ -223,6 +223,11 @@ static void on_reply(struct sw_smtp_pipe *p, struct conn *c, long code, const ch
         }
         return;
     case C_ENVELOPE:
+        if (code == 421) { /* the server is closing this session: try again on a new one */
+            msg_done(p, c, SW_SEND_TEMPORARY, code, text);
+            conn_close(p, c);
+            return;
+        }
         c->codes[c->ncodes++] = code;
         if (c->ncodes < 3) {
             return;

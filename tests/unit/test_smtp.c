@@ -291,7 +291,7 @@ static void test_dot_lines_survive(void **state)
 /* ---- a scripted SMTP server, for what smtp-sink cannot do: breaking a session at a chosen
  * point ---- */
 
-enum script { CLOSE_AFTER_CONTENT, CLOSE_AT_DATA, OFFER_STARTTLS };
+enum script { CLOSE_AFTER_CONTENT, CLOSE_AT_DATA, OFFER_STARTTLS, BYE_AT_MAIL };
 
 struct fake {
     int lfd, port;
@@ -351,6 +351,9 @@ static void *fake_main(void *ud)
                         fake_send(fd, "354 go\r\n");
                         data = true;
                     }
+                } else if (!strncasecmp(line, "MAIL", 4) && f->mode == BYE_AT_MAIL) {
+                    fake_send(fd, "421 4.3.2 closing this session\r\n");
+                    closed = true;
                 } else if (!strncasecmp(line, "QUIT", 4)) {
                     fake_send(fd, "221 bye\r\n");
                     closed = true;
@@ -423,6 +426,43 @@ static void test_cut_before_content_is_temporary(void **state)
     assert_int_equal(send_to_fake(CLOSE_AT_DATA, &code), SW_SEND_TEMPORARY);
 }
 
+/* 421 to MAIL: the server closes the session; temporary, with its code. */
+static void test_421_is_temporary(void **state)
+{
+    (void)state;
+    long code = 0;
+    assert_int_equal(send_to_fake(BYE_AT_MAIL, &code), SW_SEND_TEMPORARY);
+    assert_int_equal(code, 421);
+}
+
+/* An address that would end or extend the SMTP command line never reaches the wire. */
+static void test_envelope_injection_refused(void **state)
+{
+    (void)state;
+    struct sink s;
+    char url[64];
+    int per[1];
+    sink_start(&s, NULL, NULL);
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", s.port);
+    static const char data[] = "Subject: x\r\n\r\nhello\r\n";
+    struct sw_smtp_msg msgs[3] = {
+        {.from = "a@example.com", .to = "user0@example.com>\r\nRCPT TO:<evil@example.com",
+         .data = data, .len = sizeof(data) - 1},
+        {.from = "a@example.com\r\nRSET", .to = "user0@example.com", .data = data,
+         .len = sizeof(data) - 1},
+        {.from = "a@example.com", .to = "user0 @example.com", .data = data, .len = sizeof(data) - 1},
+    };
+    struct sw_smtp_config cfg = {url, 1, 30};
+    assert_int_equal(sw_smtp_send(&cfg, msgs, 3, NULL), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(msgs[i].outcome, SW_SEND_PERMANENT);
+    }
+    struct timespec ts = {0, 200 * 1000000L};
+    nanosleep(&ts, NULL);
+    assert_int_equal(count_dumps(s.dir, 1, per), 0);
+    sink_stop(&s);
+}
+
 /* Which path a server gets: smtp-sink (PIPELINING, no STARTTLS) the pipelined one unless the
  * environment forces libcurl; a server offering STARTTLS always libcurl. */
 static void test_path_choice(void **state)
@@ -461,6 +501,8 @@ int main(void)
         cmocka_unit_test(test_cut_after_content_is_unknown),
         cmocka_unit_test(test_cut_before_content_is_temporary),
         cmocka_unit_test(test_path_choice),
+        cmocka_unit_test(test_421_is_temporary),
+        cmocka_unit_test(test_envelope_injection_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
