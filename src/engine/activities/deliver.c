@@ -32,8 +32,10 @@
 #include "model/template.h"
 #include "scheduler/schedule.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_ATTEMPTS 5
 #define COMMIT_EVERY_MS 100 /* outcomes wait at most this long for their commit */
@@ -60,6 +62,25 @@ struct item {
 struct tpl {
     const char *key;
     struct sw_template *t;
+};
+
+/* One trip to the database, made by the committer thread while the sending thread goes on:
+ * write the outcomes of finished messages, then claim more rows (marked sending), in one
+ * durable commit. Only one is in flight at a time; while it is, the sending thread does not
+ * touch the database. */
+struct cycle {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool running, posted, finished, quit;
+    struct item **done; /* outcomes to write (owned by the cycle until it finishes) */
+    size_t ndone;
+    size_t want;        /* rows to claim */
+    bool check_run;     /* look at the run's status first (a pause stops claiming) */
+    struct item **got;  /* claimed rows */
+    size_t ngot;
+    bool not_running;
+    int rc;
 };
 
 struct dl {
@@ -89,6 +110,7 @@ struct dl {
     size_t in_flight;
     size_t cap;
     struct sw_stmt *st_claim, *st_mark, *st_outcome, *st_defer, *st_release;
+    struct cycle cy;
     bool outage;           /* a connection failed: stop handing messages over */
     char outage_error[160];
     size_t ndeferred;
@@ -322,12 +344,12 @@ static int step_done(struct sw_stmt *st, struct sw_error *err)
 }
 
 /* Write the outcome of every finished item (inside the caller's transaction). */
-static int write_outcomes(struct dl *d)
+static int write_outcomes(struct dl *d, struct item **done, size_t ndone)
 {
     int64_t now = sw_clock_now_ms();
     int rc = 0;
-    for (size_t i = 0; i < d->ndone && rc == 0; i++) {
-        struct item *it = d->done[i];
+    for (size_t i = 0; i < ndone && rc == 0; i++) {
+        struct item *it = done[i];
         const char *state = "sent";
         int64_t next = 0;
         if (it->released) {
@@ -739,66 +761,158 @@ static int open_sender(struct dl *d)
     return sw_httpsend_open(&hc, &d->http, ex->err);
 }
 
+/* ---- the committer thread ---- */
+
+static void run_cycle(struct dl *d, struct cycle *c)
+{
+    struct sw_exec *ex = d->ex;
+    c->got = NULL;
+    c->ngot = 0;
+    c->not_running = false;
+    if (c->check_run && !run_running(ex)) {
+        c->not_running = true;
+        c->want = 0;
+    }
+    int rc = sw_db_begin(ex->db, ex->err);
+    if (rc == 0) {
+        rc = write_outcomes(d, c->done, c->ndone);
+    }
+    if (rc == 0 && c->want) {
+        rc = claim(d, c->want, &c->got, &c->ngot);
+    }
+    if (rc == 0) {
+        rc = sw_db_commit(ex->db, ex->err);
+    } else {
+        sw_db_rollback(ex->db);
+    }
+    if (rc < 0) {
+        for (size_t i = 0; i < c->ngot; i++) {
+            item_free(c->got[i]);
+        }
+        free(c->got);
+        c->got = NULL;
+        c->ngot = 0;
+    }
+    c->rc = rc;
+}
+
+static void *committer(void *ud)
+{
+    struct dl *d = ud;
+    struct cycle *c = &d->cy;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->posted && !c->quit) {
+            pthread_cond_wait(&c->cv, &c->mu);
+        }
+        if (c->quit) {
+            break;
+        }
+        pthread_mutex_unlock(&c->mu);
+        run_cycle(d, c);
+        pthread_mutex_lock(&c->mu);
+        c->posted = false;
+        c->finished = true;
+        pthread_cond_broadcast(&c->cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static void cycle_post(struct dl *d, size_t want, bool check_run)
+{
+    struct cycle *c = &d->cy;
+    /* the finished items move to the cycle: swap the buffers */
+    struct item **tmp = c->done;
+    c->done = d->done;
+    c->ndone = d->ndone;
+    d->done = tmp;
+    d->ndone = 0;
+    c->want = want;
+    c->check_run = check_run;
+    pthread_mutex_lock(&c->mu);
+    c->finished = false;
+    c->posted = true;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Whether the cycle in flight has finished; wait up to wait_us for it. */
+static bool cycle_done(struct dl *d, int64_t wait_us)
+{
+    struct cycle *c = &d->cy;
+    pthread_mutex_lock(&c->mu);
+    if (!c->finished && wait_us > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t ns = ts.tv_nsec + wait_us * 1000;
+        ts.tv_sec += (time_t)(ns / 1000000000);
+        ts.tv_nsec = (long)(ns % 1000000000);
+        pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+    }
+    bool f = c->finished;
+    pthread_mutex_unlock(&c->mu);
+    return f;
+}
+
 /* The send loop: see the top of this file. Returns 0 (done, or ex->wake_at_ms set) or an
  * error. */
 static int pump(struct dl *d)
 {
     struct sw_exec *ex = d->ex;
     bool claiming = true; /* false once paused, closed or out of due rows */
+    bool in_cycle = false;
     int64_t wake = 0, last_commit = sw_monotonic_us();
     int rc = 0;
-    while (rc == 0) {
-        size_t live = d->nready + d->in_flight + d->ndone; /* rows marked sending */
-        claiming = claiming && !d->outage;
-        bool idle_sender = d->nready + d->in_flight == 0;
-        bool want_rows = claiming && live <= d->window / 2;
-        bool flush = d->ndone > 0 &&
-                     (d->ndone >= d->window / 2 || idle_sender ||
-                      sw_monotonic_us() - last_commit >= COMMIT_EVERY_MS * 1000);
-        if (want_rows || flush) {
-            if (want_rows && !run_running(ex)) {
-                claiming = false, want_rows = false;
+    for (;;) {
+        /* A finished trip to the database: its rows are ready to go. */
+        if (in_cycle && cycle_done(d, 0)) {
+            struct cycle *c = &d->cy;
+            in_cycle = false;
+            last_commit = sw_monotonic_us();
+            for (size_t i = 0; i < c->ndone; i++) {
+                item_free(c->done[i]);
+            }
+            c->ndone = 0;
+            if ((rc = c->rc) < 0) {
+                break;
+            }
+            if (c->not_running) {
+                claiming = false;
                 wake = sw_clock_now_ms() + 1000; /* paused or stopped: the rest waits */
                 release_ready(d);
+            } else if (c->want && c->ngot < c->want) {
+                claiming = false; /* nothing more due now: see below */
             }
+            for (size_t i = 0; i < c->ngot; i++) {
+                d->ready[(d->ready_head + d->nready++) % d->cap] = c->got[i];
+            }
+            free(c->got);
+            c->got = NULL;
+            c->ngot = 0;
+        }
+        claiming = claiming && !d->outage;
+        if (!in_cycle) {
+            size_t live = d->nready + d->in_flight + d->ndone; /* rows marked sending */
+            bool idle_sender = d->nready + d->in_flight == 0;
+            bool want_rows = claiming && live <= d->window / 2;
+            bool flush = d->ndone > 0 &&
+                         (d->ndone >= d->window / 2 || idle_sender ||
+                          sw_monotonic_us() - last_commit >= COMMIT_EVERY_MS * 1000);
             int64_t closed = want_rows ? window_closed_until(d) : 0;
             if (closed) {
                 claiming = false, want_rows = false;
                 wake = closed;
                 release_ready(d);
+                flush = d->ndone > 0;
                 sw_exec_log(ex, "info", "%s: the send window is closed; sending resumes at the "
                                         "next opening",
                             ex->act->type_name);
             }
-            struct item **got = NULL;
-            size_t n = 0;
-            if ((rc = sw_db_begin(ex->db, ex->err)) < 0) {
-                break;
+            if (want_rows || flush) {
+                cycle_post(d, want_rows ? d->window - live : 0, want_rows);
+                in_cycle = true;
             }
-            rc = write_outcomes(d);
-            if (rc == 0 && want_rows) {
-                rc = claim(d, d->window - live, &got, &n);
-            }
-            if (rc == 0) {
-                rc = sw_db_commit(ex->db, ex->err);
-            } else {
-                sw_db_rollback(ex->db);
-            }
-            if (rc < 0) {
-                break;
-            }
-            last_commit = sw_monotonic_us();
-            for (size_t i = 0; i < d->ndone; i++) {
-                item_free(d->done[i]);
-            }
-            d->ndone = 0;
-            if (want_rows && n == 0) {
-                claiming = false; /* nothing due now: see below */
-            }
-            for (size_t i = 0; i < n; i++) {
-                d->ready[(d->ready_head + d->nready++) % d->cap] = got[i];
-            }
-            free(got);
         }
         if (d->outage) {
             /* The provider is down: what was not handed over waits with the rest. */
@@ -840,7 +954,7 @@ static int pump(struct dl *d)
             }
             submit(d, it);
         }
-        if (d->nready + d->in_flight + d->ndone == 0 && !claiming) {
+        if (!in_cycle && d->nready + d->in_flight + d->ndone == 0 && !claiming) {
             if (wake) {
                 break; /* paused, stopped or outside the send window */
             }
@@ -856,16 +970,35 @@ static int pump(struct dl *d)
             claiming = true;
             continue;
         }
-        int timeout = 0;
-        if (d->in_flight && !(claiming && d->nready + d->in_flight + d->ndone <= d->window / 2)) {
-            timeout = wait_ms ? wait_ms : COMMIT_EVERY_MS;
-        } else if (!d->in_flight && d->nready && wait_ms) {
+        if (d->in_flight) {
+            /* while the database works, look at it again within a millisecond */
+            int timeout = in_cycle ? 1 : wait_ms ? wait_ms : COMMIT_EVERY_MS;
+            if (!in_cycle && claiming && d->nready + d->in_flight + d->ndone <= d->window / 2) {
+                timeout = 0;
+            }
+            poll_sends(d, timeout);
+        } else if (in_cycle) {
+            cycle_done(d, 2000); /* nothing to send until the database answers */
+        } else if (d->nready && wait_ms) {
             struct timespec ts = {0, (long)(wait_ms > 100 ? 100 : wait_ms) * 1000000L};
             nanosleep(&ts, NULL); /* rate limited with nothing in flight */
         }
-        if (d->in_flight) {
-            poll_sends(d, timeout);
+    }
+    while (in_cycle && !cycle_done(d, 100000)) {
+        /* an error path: let the trip in flight end before the database is used again */
+    }
+    if (in_cycle) {
+        struct cycle *c = &d->cy;
+        for (size_t i = 0; i < c->ndone; i++) {
+            item_free(c->done[i]);
         }
+        c->ndone = 0;
+        for (size_t i = 0; i < c->ngot; i++) {
+            item_free(c->got[i]);
+        }
+        free(c->got);
+        c->got = NULL;
+        c->ngot = 0;
     }
     if (d->outage && wake) {
         char when[32];
@@ -882,6 +1015,38 @@ static int pump(struct dl *d)
     }
     ex->wake_at_ms = wake;
     return rc;
+}
+
+static int committer_start(struct dl *d)
+{
+    struct cycle *c = &d->cy;
+    c->done = sw_calloc(d->cap, sizeof(*c->done));
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (pthread_create(&c->th, NULL, committer, d) != 0) {
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->cv);
+        return sw_error_set(d->ex->err, SW_ENOMEM, "cannot start the committer thread");
+    }
+    c->running = true;
+    return 0;
+}
+
+static void committer_stop(struct dl *d)
+{
+    struct cycle *c = &d->cy;
+    if (c->running) {
+        pthread_mutex_lock(&c->mu);
+        c->quit = true;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+        pthread_join(c->th, NULL);
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->cv);
+        c->running = false;
+    }
+    free(c->done);
+    c->done = NULL;
 }
 
 static void dl_release(struct dl *d)
@@ -1003,6 +1168,7 @@ int sw_deliver_execute(struct sw_exec *ex)
      * that the connections never wait for our commits; small, because a crash makes the
      * whole window unknown. STEPWISE_SEND_WINDOW overrides it (benchmarks). */
     d.window = (size_t)d.conns * 4;
+    d.window = d.window < 16 ? 16 : d.window; /* room for the sending to go on during a commit */
     const char *w_env = getenv("STEPWISE_SEND_WINDOW");
     int64_t w_set = 0;
     if (w_env && sw_parse_int64(w_env, &w_set) == 0 && w_set >= 2 && w_set <= 100000) {
@@ -1033,7 +1199,10 @@ int sw_deliver_execute(struct sw_exec *ex)
     if ((rc = sw_db_durable(ex->db, true, ex->err)) < 0) {
         goto reopen;
     }
-    rc = pump(&d);
+    if ((rc = committer_start(&d)) == 0) {
+        rc = pump(&d);
+        committer_stop(&d);
+    }
     sw_db_durable(ex->db, false, NULL);
 reopen:
     /* The engine completes the task in a transaction of its own. */
