@@ -11,9 +11,11 @@
  * Signals: rows queued in sw_signals by `end` activities start the campaign they name (by
  * id or by name) with their variables.
  *
- * History: runs, tasks and logs older than the campaign's options.history_days (default the
- * history_days setting) are purged once an hour, their work tables dropped.
+ * History: runs, tasks, logs and ledger rows older than the campaign's options.history_days
+ * (default the history_days setting) are purged once an hour, their work tables dropped;
+ * messages sent within the frequency cap's period stay in the ledger until it is over.
  */
+#include "channels/ledger.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -181,15 +183,36 @@ static void purge(struct sw_server *srv, struct sw_db *db)
         ids[n++] = sw_stmt_column_int(st, 0);
     }
     sw_stmt_finalize(st);
+    /* Ledger rows go with their run, except messages sent within the frequency cap's period:
+     * the cap counts them across campaigns, so they stay until the period is over. */
+    struct sw_frequency_cap cap = {0, 0};
+    if (srv->set->frequency_cap) {
+        sw_frequency_cap_parse(srv->set->frequency_cap, &cap, NULL);
+    }
+    int64_t keep_from = now - cap.period_ms;
     for (int i = 0; i < n; i++) {
         struct sw_params p = SW_PARAMS_INIT;
         sw_svc_drop_run_tables(db, ids[i]);
         sw_params_add_int(&p, ids[i]);
         sw_db_exec_params(db, "DELETE FROM sw_tasks WHERE run_id = ?1", &p, NULL, NULL);
         sw_db_exec_params(db, "DELETE FROM sw_logs WHERE run_id = ?1", &p, NULL, NULL);
+        sw_db_exec_params(db, "DELETE FROM sw_confirmations WHERE run_id = ?1", &p, NULL, NULL);
         sw_db_exec_params(db, "DELETE FROM sw_runs WHERE id = ?1", &p, NULL, NULL);
+        sw_params_add_int(&p, keep_from);
+        sw_db_exec_params(db,
+                          "DELETE FROM sw_deliveries WHERE run_id = ?1 AND NOT (state = 'sent' AND "
+                          "sent_at >= ?2)",
+                          &p, NULL, NULL);
         sw_params_release(&p);
     }
+    /* Rows kept for the cap (and those of deleted campaigns), once past its period. */
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, keep_from);
+    sw_db_exec_params(db,
+                      "DELETE FROM sw_deliveries WHERE run_id NOT IN (SELECT id FROM sw_runs) AND "
+                      "NOT (state = 'sent' AND sent_at >= ?1)",
+                      &p, NULL, NULL);
+    sw_params_release(&p);
     if (n) {
         sw_info("purged %d runs past their history", n);
     }

@@ -65,11 +65,19 @@ test('history older than options.history_days is purged with its tasks and logs'
   // Age the first run by 3 days; the purge runs when the daemon starts, then hourly.
   const threeDays = 3 * 86400 * 1000;
   q(d.db, `UPDATE sw_runs SET started_at = started_at - ${threeDays}, ended_at = ended_at - ${threeDays} WHERE id = ${oldRun}`);
+  // Ledger rows of both runs (as a channel would have left them): the old run's go with it.
+  const t = d.now();
+  q(d.db, `INSERT INTO sw_deliveries (run_id, activity, channel, recipient, address, address_key, state, created_at, updated_at, sent_at) VALUES
+    (${oldRun}, 'm', 'email', '1', 'a@x.org', 'a@x.org', 'sent', ${t - threeDays}, ${t - threeDays}, ${t - threeDays}),
+    (${oldRun}, 'm', 'email', '2', 'b@x.org', 'b@x.org', 'failed', ${t - threeDays}, ${t - threeDays}, NULL),
+    (${oldRun + 1}, 'm', 'email', '1', 'a@x.org', 'a@x.org', 'sent', ${t}, ${t}, ${t})`);
   await d.restart();
   await until(() => qInt(d.db, `SELECT count(*) FROM sw_runs WHERE id = ${oldRun}`) === 0, { what: 'the old run purged' });
   assert.equal(qInt(d.db, `SELECT count(*) FROM sw_tasks WHERE run_id = ${oldRun}`), 0);
   assert.equal(qInt(d.db, `SELECT count(*) FROM sw_logs WHERE run_id = ${oldRun}`), 0);
   assert.equal(qInt(d.db, `SELECT count(*) FROM sw_runs WHERE campaign_id = ${id}`), 1, 'the recent run is kept');
+  assert.equal(qInt(d.db, `SELECT count(*) FROM sw_deliveries WHERE run_id = ${oldRun}`), 0, 'the old run\'s ledger rows are purged (no frequency cap set)');
+  assert.equal(qInt(d.db, `SELECT count(*) FROM sw_deliveries WHERE run_id = ${oldRun + 1}`), 1, 'the recent run\'s ledger is kept');
 });
 
 test('stepwise demo creates campaigns in every status, templates and a user that can sign in', async () => {
