@@ -9,12 +9,16 @@
  * 3. A pipeline keeps every connection busy: a window of rows is marked `sending` and
  *    committed before any of them is handed to the provider; as messages finish, their
  *    outcomes are committed in groups, in the same transaction that claims the next rows.
- *    A crash can only leave rows `sending` (at most one window); on restart they become
- *    `unknown` and are never resent automatically, while `pending` rows are sent.
+ *    Those commits are durable (synchronous=FULL) and made by a committer thread, so that
+ *    the sending thread goes on while the fsync is in flight; the sending thread never uses
+ *    the database while a trip is in flight. A crash can only leave rows `sending` (at most
+ *    one window); on restart they become `unknown` and are never resent automatically, while
+ *    `pending` rows are sent. A provider that gives no reply at all is an outage: its rows
+ *    wait (1 s doubling to 5 min) without using an attempt.
  * 4. Flow control at every claim: the run must still be running (a pause stops at the next
- *    claim, the rows already handed over finish), the send window must be open (else the task
- *    waits for its opening, holding no worker, which survives restarts since the wake time
- *    is in the catalog), and rate_per_second (the activity's) and the provider's rate gate
+ *    claim; claimed rows not handed over go back to pending), the send window must be open
+ *    (else the task waits for its opening, holding no worker, which survives restarts since
+ *    the wake time is in the catalog), and rate_per_second (the activity's) and the provider's rate gate
  *    each message as it is submitted. Temporary failures go back to `pending` with an
  *    exponential backoff (1, 2, 4, 8 s, or the provider's Retry-After); the task waits for
  *    the earliest of them. Permanent failures fail the row at once.
