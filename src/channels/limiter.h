@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 struct sw_bucket {
-    double rate;   /* tokens per second; 0 = unlimited */
+    double rate; /* tokens per second; 0 = unlimited */
     double tokens;
     int64_t last_us;
 };

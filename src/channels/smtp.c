@@ -13,11 +13,11 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
-#include <stdlib.h>
-#include <string.h>
 
 struct slot {
     CURL *h;
@@ -36,7 +36,8 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *ud)
     return n;
 }
 
-static int start(CURLM *m, struct slot *s, const struct sw_smtp_config *cfg, struct sw_smtp_msg *msg)
+static int start(CURLM *m, struct slot *s, const struct sw_smtp_config *cfg,
+                 struct sw_smtp_msg *msg)
 {
     curl_slist_free_all(s->rcpt);
     s->rcpt = curl_slist_append(NULL, msg->to);
@@ -98,9 +99,9 @@ struct sw_smtp {
     CURLM *m;
     struct slot *slots;
     int nslots;
-    int busy;            /* slots with a message in flight */
+    int busy; /* slots with a message in flight */
     int epfd;
-    int64_t deadline_us; /* libcurl's timer (monotonic), 0 = none */
+    int64_t deadline_us;       /* libcurl's timer (monotonic), 0 = none */
     struct sw_smtp_pipe *pipe; /* the pipelined fast path, when the server allows it */
 };
 
@@ -211,10 +212,7 @@ void sw_smtp_close(struct sw_smtp *s)
     free(s);
 }
 
-bool sw_smtp_pipelined(const struct sw_smtp *s)
-{
-    return s->pipe != NULL;
-}
+bool sw_smtp_pipelined(const struct sw_smtp *s) { return s->pipe != NULL; }
 
 int sw_smtp_idle(const struct sw_smtp *s)
 {

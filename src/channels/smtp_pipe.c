@@ -23,7 +23,17 @@
 #include <time.h>
 #include <unistd.h>
 
-enum cstate { C_DEAD, C_CONNECTING, C_GREETING, C_EHLO, C_IDLE, C_ENVELOPE, C_BODY, C_FINAL, C_RSET };
+enum cstate {
+    C_DEAD,
+    C_CONNECTING,
+    C_GREETING,
+    C_EHLO,
+    C_IDLE,
+    C_ENVELOPE,
+    C_BODY,
+    C_FINAL,
+    C_RSET
+};
 
 struct conn {
     int fd;
@@ -33,9 +43,9 @@ struct conn {
     size_t rlen;
     struct sw_buf w; /* bytes still to write, from woff */
     size_t woff;
-    long codes[3];   /* the envelope's replies: MAIL, RCPT, DATA */
+    long codes[3]; /* the envelope's replies: MAIL, RCPT, DATA */
     int ncodes;
-    int rset_wait;   /* replies still expected while resetting */
+    int rset_wait; /* replies still expected while resetting */
     bool out_armed;
     int64_t deadline_us;
 };
@@ -237,7 +247,7 @@ static void on_reply(struct sw_smtp_pipe *p, struct conn *c, long code, const ch
             return;
         }
         {
-            long bad = c->codes[0] / 100 != 2 ? c->codes[0]
+            long bad = c->codes[0] / 100 != 2   ? c->codes[0]
                        : c->codes[1] / 100 != 2 ? c->codes[1]
                                                 : c->codes[2];
             msg_done(p, c, by_code(bad), bad, text);
@@ -457,8 +467,8 @@ int sw_smtp_pipe_open(const struct sw_smtp_config *cfg, struct sw_smtp_pipe **ou
     *out = NULL;
     why = why ? why : tmp;
     whylen = why == tmp ? sizeof(tmp) : whylen;
-    if (!cfg->url || parse_url(cfg->url, host, sizeof(host), port, sizeof(port), ehlo,
-                               sizeof(ehlo), why, whylen) < 0) {
+    if (!cfg->url || parse_url(cfg->url, host, sizeof(host), port, sizeof(port), ehlo, sizeof(ehlo),
+                               why, whylen) < 0) {
         return 0;
     }
     hints.ai_socktype = SOCK_STREAM;
@@ -485,10 +495,10 @@ int sw_smtp_pipe_open(const struct sw_smtp_config *cfg, struct sw_smtp_pipe **ou
     }
     if (code / 100 != 2 || !pipelining || starttls) {
         snprintf(why, whylen, "%s",
-                 code < 0        ? "the server could not be probed"
+                 code < 0          ? "the server could not be probed"
                  : code / 100 != 2 ? "EHLO was refused"
-                 : starttls      ? "the server offers STARTTLS"
-                                 : "the server does not offer PIPELINING");
+                 : starttls        ? "the server offers STARTTLS"
+                                   : "the server does not offer PIPELINING");
         if (fd >= 0) {
             close(fd);
         }
@@ -553,10 +563,7 @@ int sw_smtp_pipe_idle(const struct sw_smtp_pipe *p)
     return n;
 }
 
-int sw_smtp_pipe_in_flight(const struct sw_smtp_pipe *p)
-{
-    return p->busy;
-}
+int sw_smtp_pipe_in_flight(const struct sw_smtp_pipe *p) { return p->busy; }
 
 int sw_smtp_pipe_submit(struct sw_smtp_pipe *p, struct sw_smtp_msg *msg)
 {

@@ -27,10 +27,11 @@ static int locate(struct sw_db *db, int64_t run_id, const char *aid, char **run_
                   char **task_status, int64_t *campaign_id, struct sw_error *err)
 {
     struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(db,
-                           "SELECT r.status, t.status, t.type, r.campaign_id FROM sw_runs r LEFT JOIN sw_tasks t "
-                           "ON t.run_id = r.id AND t.activity = ?2 WHERE r.id = ?1",
-                           &st, err);
+    int rc = sw_db_prepare(
+        db,
+        "SELECT r.status, t.status, t.type, r.campaign_id FROM sw_runs r LEFT JOIN sw_tasks t "
+        "ON t.run_id = r.id AND t.activity = ?2 WHERE r.id = ?1",
+        &st, err);
     *run_status = *task_status = NULL;
     if (rc < 0) {
         return rc;
@@ -143,8 +144,8 @@ int sw_svc_confirm(struct sw_server *srv, struct sw_db *db, int64_t run_id, cons
         sw_params_release(&p);
         char iso[32];
         sw_clock_format_iso(at, iso, sizeof(iso));
-        *out = json_pack("{s:I, s:s, s:s, s:I, s:b}", "run_id", (json_int_t)run_id, "activity",
-                         aid, "confirmed_at", iso, "pending",
+        *out = json_pack("{s:I, s:s, s:s, s:I, s:b}", "run_id", (json_int_t)run_id, "activity", aid,
+                         "confirmed_at", iso, "pending",
                          (json_int_t)count_rows(db, run_id, aid, "state = 'pending'"), "released",
                          kick);
         struct sw_catalog cat = {db};

@@ -18,14 +18,13 @@
  * 4. Flow control at every claim: the run must still be running (a pause stops at the next
  *    claim; claimed rows not handed over go back to pending), the send window must be open
  *    (else the task waits for its opening, holding no worker, which survives restarts since
- *    the wake time is in the catalog), and rate_per_second (the activity's) and the provider's rate gate
- *    each message as it is submitted. Temporary failures go back to `pending` with an
- *    exponential backoff (1, 2, 4, 8 s, or the provider's Retry-After); the task waits for
- *    the earliest of them. Permanent failures fail the row at once.
- * Ports: out = delivered (sent), failed = failed.
+ *    the wake time is in the catalog), and rate_per_second (the activity's) and the provider's rate
+ * gate each message as it is submitted. Temporary failures go back to `pending` with an exponential
+ * backoff (1, 2, 4, 8 s, or the provider's Retry-After); the task waits for the earliest of them.
+ * Permanent failures fail the row at once. Ports: out = delivered (sent), failed = failed.
  */
-#include "channels/ledger.h"
 #include "channels/httpsend.h"
+#include "channels/ledger.h"
 #include "channels/limiter.h"
 #include "channels/mime.h"
 #include "channels/render.h"
@@ -41,7 +40,7 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_ATTEMPTS 5
+#define MAX_ATTEMPTS    5
 #define COMMIT_EVERY_MS 100 /* outcomes wait at most this long for their commit */
 
 enum channel { CH_EMAIL, CH_SMS, CH_PUSH };
@@ -50,17 +49,17 @@ struct item {
     int64_t id;
     int64_t attempts; /* including the one being made */
     char *address;
-    json_t *fields;   /* the row's captured personalization fields */
+    json_t *fields; /* the row's captured personalization fields */
     struct sw_buf payload;
     struct sw_smtp_msg sm;
     struct sw_http_msg hm;
     enum sw_send_outcome outcome;
-    long code;        /* the provider's reply code; 0 when none came */
+    long code; /* the provider's reply code; 0 when none came */
     char error[160];
     long retry_after_s;
     int64_t deferrals;
-    bool deferred;    /* the provider could not be reached: no attempt is used up */
-    bool released;    /* claimed but never handed over (pause, window closed): back to pending */
+    bool deferred; /* the provider could not be reached: no attempt is used up */
+    bool released; /* claimed but never handed over (pause, window closed): back to pending */
 };
 
 struct tpl {
@@ -79,9 +78,9 @@ struct cycle {
     bool running, posted, finished, quit;
     struct item **done; /* outcomes to write (owned by the cycle until it finishes) */
     size_t ndone;
-    size_t want;        /* rows to claim */
-    bool check_run;     /* look at the run's status first (a pause stops claiming) */
-    struct item **got;  /* claimed rows */
+    size_t want;       /* rows to claim */
+    bool check_run;    /* look at the run's status first (a pause stops claiming) */
+    struct item **got; /* claimed rows */
     size_t ngot;
     bool not_running;
     int rc;
@@ -115,7 +114,7 @@ struct dl {
     size_t cap;
     struct sw_stmt *st_claim, *st_mark, *st_outcome, *st_defer, *st_release;
     struct cycle cy;
-    bool outage;           /* a connection failed: stop handing messages over */
+    bool outage; /* a connection failed: stop handing messages over */
     char outage_error[160];
     size_t ndeferred;
 };
@@ -170,17 +169,11 @@ static void collect_json_fields(const json_t *v, json_t *names)
     } else if (json_is_object(v)) {
         const char *k;
         json_t *x;
-        json_object_foreach((json_t *)v, k, x)
-        {
-            collect_json_fields(x, names);
-        }
+        json_object_foreach((json_t *)v, k, x) { collect_json_fields(x, names); }
     } else if (json_is_array(v)) {
         size_t i;
         json_t *x;
-        json_array_foreach(v, i, x)
-        {
-            collect_json_fields(x, names);
-        }
+        json_array_foreach(v, i, x) { collect_json_fields(x, names); }
     }
 }
 
@@ -306,11 +299,12 @@ static void build(struct dl *d, struct item *it)
 static int prepare(struct dl *d)
 {
     struct sw_exec *ex = d->ex;
-    int rc = sw_db_prepare(ex->db,
-                           "SELECT id, address, attempts, fields, deferrals FROM sw_deliveries WHERE "
-                           "run_id = ?1 AND activity = ?2 AND state = 'pending' AND "
-                           "coalesce(next_attempt_at, 0) <= ?3 ORDER BY id LIMIT ?4",
-                           &d->st_claim, ex->err);
+    int rc =
+        sw_db_prepare(ex->db,
+                      "SELECT id, address, attempts, fields, deferrals FROM sw_deliveries WHERE "
+                      "run_id = ?1 AND activity = ?2 AND state = 'pending' AND "
+                      "coalesce(next_attempt_at, 0) <= ?3 ORDER BY id LIMIT ?4",
+                      &d->st_claim, ex->err);
     if (rc == 0) {
         rc = sw_db_prepare(ex->db,
                            "UPDATE sw_deliveries SET state = 'sending', attempts = attempts + 1, "
@@ -580,8 +574,8 @@ static bool confirmed(struct sw_exec *ex)
     sw_params_add_int(&p, ex->run_id);
     sw_params_add_text(&p, ex->act->id);
     sw_db_query_int(ex->db,
-                    "SELECT count(*) FROM sw_confirmations WHERE run_id = ?1 AND activity = ?2",
-                    &p, &n, NULL);
+                    "SELECT count(*) FROM sw_confirmations WHERE run_id = ?1 AND activity = ?2", &p,
+                    &n, NULL);
     const char *list = ex->config->confirm;
     if (!n && list && sw_csv_has(list, ex->act->id)) {
         sw_params_add_int(&p, sw_clock_now_ms());
@@ -596,9 +590,9 @@ static bool confirmed(struct sw_exec *ex)
 
 static int parse_hhmm(const char *s)
 {
-    return s && strlen(s) == 5 ? ((s[0] - '0') * 10 + (s[1] - '0')) * 60 +
-                                     (s[3] - '0') * 10 + (s[4] - '0')
-                               : -1;
+    return s && strlen(s) == 5
+               ? ((s[0] - '0') * 10 + (s[1] - '0')) * 60 + (s[3] - '0') * 10 + (s[4] - '0')
+               : -1;
 }
 
 /* When the send window is closed, the time it opens; 0 when sending may go on. */
@@ -707,10 +701,17 @@ static int fill(struct dl *d, const struct sw_input *in)
             fields[nf++].from_work = false;
         } /* else a campaign variable, looked up when rendering */
     }
-    struct sw_ledger_spec spec = {ex->run_id, ex->act->id, ex->act->type_name, in->table,
-                                  in->shape->dim->name, in->shape->dim->pk,
+    struct sw_ledger_spec spec = {ex->run_id,
+                                  ex->act->id,
+                                  ex->act->type_name,
+                                  in->table,
+                                  in->shape->dim->name,
+                                  in->shape->dim->pk,
                                   json_string_value(json_object_get(ex->act->def, "to_field")),
-                                  {0, 0}, sw_clock_now_ms(), fields, nf};
+                                  {0, 0},
+                                  sw_clock_now_ms(),
+                                  fields,
+                                  nf};
     int rc = 0;
     if (cfg->frequency_cap && *cfg->frequency_cap) {
         rc = sw_frequency_cap_parse(cfg->frequency_cap, &spec.cap, ex->err);
@@ -755,8 +756,9 @@ static int open_sender(struct dl *d)
 {
     struct sw_exec *ex = d->ex;
     const struct sw_config *cfg = ex->config;
-    const char *url = d->ch == CH_EMAIL ? cfg->smtp_url : d->ch == CH_SMS ? cfg->sms_url
-                                                                           : cfg->push_url;
+    const char *url = d->ch == CH_EMAIL ? cfg->smtp_url
+                      : d->ch == CH_SMS ? cfg->sms_url
+                                        : cfg->push_url;
     if (d->ch == CH_EMAIL) {
         struct sw_smtp_config sc = {url, d->conns, 60};
         return sw_smtp_open(&sc, &d->smtp, ex->err);
@@ -900,17 +902,18 @@ static int pump(struct dl *d)
             size_t live = d->nready + d->in_flight + d->ndone; /* rows marked sending */
             bool idle_sender = d->nready + d->in_flight == 0;
             bool want_rows = claiming && live <= d->window / 2;
-            bool flush = d->ndone > 0 &&
-                         (d->ndone >= d->window / 2 || idle_sender ||
-                          sw_monotonic_us() - last_commit >= COMMIT_EVERY_MS * 1000);
+            bool flush =
+                d->ndone > 0 && (d->ndone >= d->window / 2 || idle_sender ||
+                                 sw_monotonic_us() - last_commit >= COMMIT_EVERY_MS * 1000);
             int64_t closed = want_rows ? window_closed_until(d) : 0;
             if (closed) {
                 claiming = false, want_rows = false;
                 wake = closed;
                 release_ready(d);
                 flush = d->ndone > 0;
-                sw_exec_log(ex, "info", "%s: the send window is closed; sending resumes at the "
-                                        "next opening",
+                sw_exec_log(ex, "info",
+                            "%s: the send window is closed; sending resumes at the "
+                            "next opening",
                             ex->act->type_name);
             }
             if (want_rows || flush) {
@@ -1106,14 +1109,15 @@ int sw_deliver_execute(struct sw_exec *ex)
         ex->config = cfg;
     }
     d.ex = ex;
-    d.ch = !strcmp(ex->act->type_name, "sms") ? CH_SMS
+    d.ch = !strcmp(ex->act->type_name, "sms")    ? CH_SMS
            : !strcmp(ex->act->type_name, "push") ? CH_PUSH
-                                                  : CH_EMAIL;
+                                                 : CH_EMAIL;
     static const char *const settings[] = {"smtp_url (--smtp-url or STEPWISE_SMTP_URL)",
                                            "sms_url (--sms-url or STEPWISE_SMS_URL)",
                                            "push_url (--push-url or STEPWISE_PUSH_URL)"};
-    const char *url = d.ch == CH_EMAIL ? cfg->smtp_url : d.ch == CH_SMS ? cfg->sms_url
-                                                                         : cfg->push_url;
+    const char *url = d.ch == CH_EMAIL ? cfg->smtp_url
+                      : d.ch == CH_SMS ? cfg->sms_url
+                                       : cfg->push_url;
     if (!url || !*url) {
         return sw_exec_fail(ex, "%s is not configured: nothing was sent to the %lld recipients",
                             settings[d.ch], (long long)(in ? in->count : 0));
@@ -1147,8 +1151,8 @@ int sw_deliver_execute(struct sw_exec *ex)
                            "AND state = 'sending'",
                            &p, NULL, ex->err);
     sw_params_release(&p);
-    bool held = rc == 0 && json_is_true(json_object_get(def, "confirm_before_send")) &&
-                !confirmed(ex);
+    bool held =
+        rc == 0 && json_is_true(json_object_get(def, "confirm_before_send")) && !confirmed(ex);
     if (rc < 0 || (rc = sw_db_commit(ex->db, ex->err)) < 0) {
         goto out;
     }
@@ -1182,10 +1186,11 @@ int sw_deliver_execute(struct sw_exec *ex)
         d.window = (size_t)w_set;
     }
     double rate = json_number_value(json_object_get(def, "rate_per_second"));
-    d.provider_rate = d.ch == CH_EMAIL ? cfg->smtp_rate : d.ch == CH_SMS ? cfg->sms_rate
-                                                                         : cfg->push_rate;
-    double eff = rate > 0 && (d.provider_rate <= 0 || rate < d.provider_rate) ? rate
-                                                                               : d.provider_rate;
+    d.provider_rate = d.ch == CH_EMAIL ? cfg->smtp_rate
+                      : d.ch == CH_SMS ? cfg->sms_rate
+                                       : cfg->push_rate;
+    double eff =
+        rate > 0 && (d.provider_rate <= 0 || rate < d.provider_rate) ? rate : d.provider_rate;
     if (eff > 0) {
         /* A rate-limited send keeps its window to a quarter of a second of messages: rows
          * waiting for their turn are marked sending too, and a crash makes them unknown. */
