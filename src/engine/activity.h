@@ -115,7 +115,11 @@ struct sw_exec {
     /* filled by the activity */
     struct sw_port_result *ports;
     size_t nports;
-    int64_t wake_at_ms;               /* wait: set > now to sleep; the engine re-runs it later */
+    int64_t wake_at_ms;               /* when a waiting task is run again (its previous value on
+                                         entry, 0 the first time) */
+    bool waiting;                     /* set by an activity that is not done: the engine keeps
+                                         the task running and comes back at wake_at_ms (at
+                                         once if that has passed meanwhile) */
     struct sw_error *err;
     const struct sw_config *config;   /* settings (export_dir, alert_webhook, ...) */
     char **aud_tables;                /* audience tables looked up while compiling filters */

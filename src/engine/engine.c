@@ -325,7 +325,7 @@ static int run_task(struct sw_engine *eng, const struct sw_campaign *c, int64_t 
     if (rc == 0) {
         rc = a->type->execute(&ex);
     }
-    if (rc == 0 && ex.wake_at_ms > sw_clock_now_ms()) {
+    if (rc == 0 && ex.waiting) {
         /* A wait that is not over: record when to come back, keep nothing else. */
         rc = sw_catalog_task_set(eng->cat, t->id, "running", started_at, 0, ex.wake_at_ms,
                                  input_count, NULL, NULL, &terr);

@@ -179,7 +179,6 @@ static void collect_json_fields(const json_t *v, json_t *names)
 
 static const char *tpl_text(const struct dl *d, const char *key)
 {
-    (void)d;
     return json_string_value(json_object_get(d->ex->act->def, key));
 }
 
@@ -541,14 +540,26 @@ static void poll_sends(struct dl *d, int timeout_ms)
 
 /* ---- flow control ---- */
 
+/* The oldest claimed message not handed over yet (the ready queue is a ring). */
+static struct item *pop_ready(struct dl *d)
+{
+    struct item *it = d->ready[d->ready_head];
+    d->ready_head = (d->ready_head + 1) % d->cap;
+    d->nready--;
+    return it;
+}
+
+static void push_ready(struct dl *d, struct item *it)
+{
+    d->ready[(d->ready_head + d->nready++) % d->cap] = it;
+}
+
 /* Claimed messages not handed over yet go back to pending (a pause, a closing window): they
  * were never attempted. */
 static void release_ready(struct dl *d)
 {
     while (d->nready) {
-        struct item *it = d->ready[d->ready_head];
-        d->ready_head = (d->ready_head + 1) % d->cap;
-        d->nready--;
+        struct item *it = pop_ready(d);
         it->released = true;
         d->done[d->ndone++] = it;
     }
@@ -868,14 +879,14 @@ static int pump(struct dl *d)
     struct sw_exec *ex = d->ex;
     bool claiming = true; /* false once paused, closed or out of due rows */
     bool in_cycle = false;
-    int64_t wake = 0, last_commit = sw_monotonic_us();
+    int64_t wake = 0, last_commit = sw_clock_monotonic_us();
     int rc = 0;
     for (;;) {
         /* A finished trip to the database: its rows are ready to go. */
         if (in_cycle && cycle_done(d, 0)) {
             struct cycle *c = &d->cy;
             in_cycle = false;
-            last_commit = sw_monotonic_us();
+            last_commit = sw_clock_monotonic_us();
             for (size_t i = 0; i < c->ndone; i++) {
                 item_free(c->done[i]);
             }
@@ -891,7 +902,7 @@ static int pump(struct dl *d)
                 claiming = false; /* nothing more due now: see below */
             }
             for (size_t i = 0; i < c->ngot; i++) {
-                d->ready[(d->ready_head + d->nready++) % d->cap] = c->got[i];
+                push_ready(d, c->got[i]);
             }
             free(c->got);
             c->got = NULL;
@@ -904,7 +915,7 @@ static int pump(struct dl *d)
             bool want_rows = claiming && live <= d->window / 2;
             bool flush =
                 d->ndone > 0 && (d->ndone >= d->window / 2 || idle_sender ||
-                                 sw_monotonic_us() - last_commit >= COMMIT_EVERY_MS * 1000);
+                                 sw_clock_monotonic_us() - last_commit >= COMMIT_EVERY_MS * 1000);
             int64_t closed = want_rows ? window_closed_until(d) : 0;
             if (closed) {
                 claiming = false, want_rows = false;
@@ -925,9 +936,7 @@ static int pump(struct dl *d)
             /* The provider is down: what was not handed over waits with the rest. */
             claiming = false;
             while (d->nready) {
-                struct item *it = d->ready[d->ready_head];
-                d->ready_head = (d->ready_head + 1) % d->cap;
-                d->nready--;
+                struct item *it = pop_ready(d);
                 it->outcome = SW_SEND_TEMPORARY;
                 it->code = 0;
                 snprintf(it->error, sizeof(it->error), "not attempted: %.120s", d->outage_error);
@@ -947,9 +956,7 @@ static int pump(struct dl *d)
                 wait_ms = w2;
                 break;
             }
-            struct item *it = d->ready[d->ready_head];
-            d->ready_head = (d->ready_head + 1) % d->cap;
-            d->nready--;
+            struct item *it = pop_ready(d);
             /* Built just before it goes: building a whole claim at once would leave the
              * connections waiting meanwhile. */
             build(d, it);
@@ -1015,12 +1022,8 @@ static int pump(struct dl *d)
                     "an attempt, until %s at the earliest",
                     ex->act->type_name, d->outage_error, d->ndeferred, when);
     }
-    /* The engine tells a wait from a completion by wake > now: keep a margin, so that a wake
-     * due in a few milliseconds is not already past when it looks. */
-    if (wake && wake < sw_clock_now_ms() + 200) {
-        wake = sw_clock_now_ms() + 200;
-    }
     ex->wake_at_ms = wake;
+    ex->waiting = wake != 0;
     return rc;
 }
 
@@ -1167,6 +1170,7 @@ int sw_deliver_execute(struct sw_exec *ex)
                         ex->act->id);
         }
         ex->wake_at_ms = SW_WAKE_HELD;
+        ex->waiting = true;
         goto reopen;
     }
     /* 3. Send. */
@@ -1221,7 +1225,7 @@ reopen:
     if (sw_db_begin(ex->db, rc < 0 ? NULL : ex->err) < 0 && rc == 0) {
         rc = SW_EDB;
     }
-    if (rc == 0 && !ex->wake_at_ms) {
+    if (rc == 0 && !ex->waiting) {
         rc = sw_ledger_counts(ex->db, ex->run_id, ex->act->id, &counts, ex->err);
         if (rc == 0) {
             rc = port_table(ex, in, "out", "sent", counts.sent);

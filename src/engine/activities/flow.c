@@ -140,7 +140,8 @@ static int wait_execute(struct sw_exec *ex)
             ex->wake_at_ms = ms;
         }
         if (ex->wake_at_ms > sw_clock_now_ms()) {
-            return 0; /* the engine records the wake-up time and comes back */
+            ex->waiting = true; /* the engine records the wake-up time and comes back */
+            return 0;
         }
     }
     sw_act_pass_through(ex, sw_act_input(ex), "out");
