@@ -2,19 +2,13 @@
  * limiter.c - see limiter.h.
  */
 #include "channels/limiter.h"
+#include "core/clock.h"
 #include "core/util.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int64_t sw_monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static double capacity(const struct sw_bucket *b)
 {
@@ -26,7 +20,7 @@ void sw_bucket_init(struct sw_bucket *b, double rate)
 {
     b->rate = rate > 0 ? rate : 0;
     b->tokens = b->rate > 0 ? capacity(b) : 0;
-    b->last_us = sw_monotonic_us();
+    b->last_us = sw_clock_monotonic_us();
 }
 
 int sw_bucket_take(struct sw_bucket *b, int want, int *wait_ms)
@@ -37,7 +31,7 @@ int sw_bucket_take(struct sw_bucket *b, int want, int *wait_ms)
     if (b->rate <= 0 || want <= 0) {
         return want > 0 ? want : 0;
     }
-    int64_t now = sw_monotonic_us();
+    int64_t now = sw_clock_monotonic_us();
     b->tokens += (double)(now - b->last_us) * b->rate / 1e6;
     b->last_us = now;
     if (b->tokens > capacity(b)) {

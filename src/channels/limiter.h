@@ -19,7 +19,6 @@ struct sw_bucket {
     int64_t last_us;
 };
 
-int64_t sw_monotonic_us(void);
 void sw_bucket_init(struct sw_bucket *b, double rate);
 /* Take up to `want` tokens: returns how many were granted (0..want). When fewer than want,
  * *wait_ms (may be NULL) gets the time until the next token. */

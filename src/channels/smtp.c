@@ -8,6 +8,7 @@
  */
 #include "channels/smtp.h"
 #include "channels/smtp_pipe.h"
+#include "core/clock.h"
 #include "core/util.h"
 
 #include <curl/curl.h>
@@ -105,13 +106,6 @@ struct sw_smtp {
     struct sw_smtp_pipe *pipe; /* the pipelined fast path, when the server allows it */
 };
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* libcurl tells which sockets to watch for what. */
 static int socket_cb(CURL *e, curl_socket_t fd, int what, void *ud, void *sockp)
 {
@@ -140,7 +134,7 @@ static int timer_cb(CURLM *m, long timeout_ms, void *ud)
 {
     struct sw_smtp *s = ud;
     (void)m;
-    s->deadline_us = timeout_ms < 0 ? 0 : mono_us() + (int64_t)timeout_ms * 1000;
+    s->deadline_us = timeout_ms < 0 ? 0 : sw_clock_monotonic_us() + (int64_t)timeout_ms * 1000;
     return 0;
 }
 
@@ -300,7 +294,7 @@ size_t sw_smtp_poll(struct sw_smtp *s, int timeout_ms, struct sw_smtp_msg **done
     int running = 0;
     size_t n = collect(s, done, max);
     for (int round = 0; round < 2 && n == 0 && s->busy; round++) {
-        if (s->deadline_us && mono_us() >= s->deadline_us) {
+        if (s->deadline_us && sw_clock_monotonic_us() >= s->deadline_us) {
             s->deadline_us = 0;
             curl_multi_socket_action(s->m, CURL_SOCKET_TIMEOUT, 0, &running);
             if ((n = collect(s, done, max)) > 0) {
@@ -309,7 +303,7 @@ size_t sw_smtp_poll(struct sw_smtp *s, int timeout_ms, struct sw_smtp_msg **done
         }
         int wait = round == 0 ? 0 : timeout_ms;
         if (s->deadline_us) {
-            int64_t left = (s->deadline_us - mono_us() + 999) / 1000;
+            int64_t left = (s->deadline_us - sw_clock_monotonic_us() + 999) / 1000;
             wait = left < wait ? (int)(left < 0 ? 0 : left) : wait;
         }
         struct epoll_event evs[64];
@@ -320,7 +314,7 @@ size_t sw_smtp_poll(struct sw_smtp *s, int timeout_ms, struct sw_smtp_msg **done
                         (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
             curl_multi_socket_action(s->m, evs[i].data.fd, flags, &running);
         }
-        if (s->deadline_us && mono_us() >= s->deadline_us) {
+        if (s->deadline_us && sw_clock_monotonic_us() >= s->deadline_us) {
             s->deadline_us = 0;
             curl_multi_socket_action(s->m, CURL_SOCKET_TIMEOUT, 0, &running);
         }

@@ -6,6 +6,7 @@
  */
 #include "channels/smtp_pipe.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -62,13 +63,6 @@ struct sw_smtp_pipe {
     struct sw_smtp_msg **done;
     size_t ndone, cap;
 };
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void arm(struct sw_smtp_pipe *p, struct conn *c, bool out)
 {
@@ -579,7 +573,7 @@ int sw_smtp_pipe_submit(struct sw_smtp_pipe *p, struct sw_smtp_msg *msg)
     }
     c->msg = msg;
     p->busy++;
-    c->deadline_us = now_us() + (int64_t)(p->cfg.timeout_s > 0 ? p->cfg.timeout_s : 60) * 1000000;
+    c->deadline_us = sw_clock_monotonic_us() + (int64_t)(p->cfg.timeout_s > 0 ? p->cfg.timeout_s : 60) * 1000000;
     if (c->st == C_IDLE) {
         send_envelope(p, c);
     } else {
@@ -592,7 +586,7 @@ size_t sw_smtp_pipe_poll(struct sw_smtp_pipe *p, int timeout_ms, struct sw_smtp_
                          size_t max)
 {
     if (!p->ndone && p->busy) {
-        int64_t now = now_us(), first = 0;
+        int64_t now = sw_clock_monotonic_us(), first = 0;
         for (int i = 0; i < p->n; i++) {
             if (p->c[i].msg && (!first || p->c[i].deadline_us < first)) {
                 first = p->c[i].deadline_us;
@@ -608,7 +602,7 @@ size_t sw_smtp_pipe_poll(struct sw_smtp_pipe *p, int timeout_ms, struct sw_smtp_
         for (int i = 0; i < nev; i++) {
             on_event(p, evs[i].data.ptr, evs[i].events);
         }
-        now = now_us();
+        now = sw_clock_monotonic_us();
         for (int i = 0; i < p->n; i++) {
             if (p->c[i].msg && p->c[i].deadline_us <= now) {
                 conn_fail(p, &p->c[i], "timed out");

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 int64_t sw_clock_now_ms(void);          /* milliseconds since the epoch, UTC */
+int64_t sw_clock_monotonic_us(void);    /* microseconds of a clock nothing sets (durations) */
 void sw_clock_set(int64_t ms);          /* now = ms, ticking on from there; 0 = real time */
 int sw_clock_init_from_env(void);       /* reads STEPWISE_NOW; 0 or SW_EINVAL */
 /* ISO-8601 UTC "2026-11-29T07:04:08Z" (seconds precision). */

@@ -129,13 +129,6 @@ static enum sw_role authenticate(struct sw_api *a)
 static const int64_t bounds_us[] = {500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
                                     250000, 500000, 1000000, 5000000};
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 void sw_api_dispatch(void *ud, struct sw_http_req *req, struct sw_http_resp *resp)
 {
     struct sw_server *srv = ud;
@@ -180,7 +173,7 @@ void sw_api_dispatch(void *ud, struct sw_http_req *req, struct sw_http_resp *res
         }
         sw_dbpool_put(&srv->pool, a.db);
     }
-    int64_t us = mono_us() - req->started_us;
+    int64_t us = sw_clock_monotonic_us() - req->started_us;
     atomic_fetch_add(&srv->metrics.http_requests, 1);
     atomic_fetch_add(&srv->metrics.latency_sum_us, us);
     if (resp->status >= 500) {

@@ -21,13 +21,6 @@ struct sw_http {
     int port;
 };
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 const char *sw_req_query(const struct sw_http_req *r, const char *key)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
@@ -144,7 +137,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         req->method = method;
         req->path = url;
         req->conn = conn;
-        req->started_us = mono_us();
+        req->started_us = sw_clock_monotonic_us();
         *con_cls = req;
         return MHD_YES;
     }
