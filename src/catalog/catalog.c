@@ -114,11 +114,7 @@ fail:
     return rc;
 }
 
-void sw_catalog_free(struct sw_catalog *cat)
-{
-    free(cat);
-}
-
+void sw_catalog_free(struct sw_catalog *cat) { free(cat); }
 
 int sw_catalog_campaign_upsert(struct sw_catalog *cat, const char *name, const char *document,
                                const char *dimension, int64_t now_ms, int64_t *id,
@@ -237,9 +233,8 @@ int sw_catalog_task_create(struct sw_catalog *cat, int64_t run_id, const char *a
     sw_params_add_int(&p, run_id);
     sw_params_add_text(&p, activity);
     sw_params_add_text(&p, type);
-    int rc = sw_db_exec_params(cat->db,
-                               "INSERT INTO sw_tasks(run_id, activity, type) VALUES (?1, ?2, ?3)",
-                               &p, NULL, err);
+    int rc = sw_db_exec_params(
+        cat->db, "INSERT INTO sw_tasks(run_id, activity, type) VALUES (?1, ?2, ?3)", &p, NULL, err);
     if (rc == 0) {
         rc = sw_db_query_int(cat->db, "SELECT last_insert_rowid()", NULL, task_id, err);
     }
@@ -247,11 +242,9 @@ int sw_catalog_task_create(struct sw_catalog *cat, int64_t run_id, const char *a
     return rc;
 }
 
-
 int sw_catalog_task_set(struct sw_catalog *cat, int64_t task_id, const char *status,
-                        int64_t started_at, int64_t ended_at, int64_t wake_at,
-                        int64_t input_count, const char *outputs_json, const char *error,
-                        struct sw_error *err)
+                        int64_t started_at, int64_t ended_at, int64_t wake_at, int64_t input_count,
+                        const char *outputs_json, const char *error, struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
     sw_params_add_text(&p, status);
@@ -357,9 +350,9 @@ int sw_catalog_audience_set_count(struct sw_catalog *cat, const char *name, int6
     sw_params_add_int(&p, count);
     sw_params_add_int(&p, now_ms);
     sw_params_add_text(&p, name);
-    int rc = sw_db_exec_params(cat->db,
-                               "UPDATE sw_audiences SET count = ?1, updated_at = ?2 WHERE name = ?3",
-                               &p, NULL, err);
+    int rc = sw_db_exec_params(
+        cat->db, "UPDATE sw_audiences SET count = ?1, updated_at = ?2 WHERE name = ?3", &p, NULL,
+        err);
     sw_params_release(&p);
     return rc;
 }
@@ -398,16 +391,13 @@ static void delivery_counts(struct sw_catalog *cat, int64_t run_id, json_t *task
             if (!act || !state || strcmp(json_string_value(json_object_get(t, "activity")), act)) {
                 continue;
             }
-            json_t *d = json_object_get(t, "delivery");
+            json_t *d = json_object_get(t, "delivery"); /* channel tasks have it (above) */
             if (!d) {
-                d = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:{s:i, s:i, s:i}}", "targeted", 0,
-                              "pending", 0, "sending", 0, "sent", 0, "failed", 0, "unknown", 0,
-                              "skipped", "missing_address", 0, "duplicate_address", 0,
-                              "frequency_cap", 0);
-                json_object_set_new(t, "delivery", d);
+                continue;
             }
-            json_object_set_new(d, "targeted",
-                                json_integer(json_integer_value(json_object_get(d, "targeted")) + n));
+            json_object_set_new(
+                d, "targeted",
+                json_integer(json_integer_value(json_object_get(d, "targeted")) + n));
             json_t *into = !strcmp(state, "skipped") ? json_object_get(d, "skipped") : d;
             const char *key = !strcmp(state, "skipped") ? (reason ? reason : "other") : state;
             json_object_set_new(into, key,
@@ -434,15 +424,18 @@ json_t *sw_catalog_tasks_json(struct sw_catalog *cat, int64_t run_id)
         json_object_set_new(t, "activity", json_string(sw_stmt_column_text(st, 1)));
         json_object_set_new(t, "type", json_string(sw_stmt_column_text(st, 2)));
         json_object_set_new(t, "status", json_string(sw_stmt_column_text(st, 3)));
-        json_object_set_new(t, "started_at", sw_stmt_column_type(st, 4) == SW_V_NULL
-                                                 ? json_null()
-                                                 : json_integer(sw_stmt_column_int(st, 4)));
-        json_object_set_new(t, "ended_at", sw_stmt_column_type(st, 5) == SW_V_NULL
-                                               ? json_null()
-                                               : json_integer(sw_stmt_column_int(st, 5)));
-        json_object_set_new(t, "input_count", sw_stmt_column_type(st, 6) == SW_V_NULL
-                                                  ? json_null()
-                                                  : json_integer(sw_stmt_column_int(st, 6)));
+        json_object_set_new(t, "started_at",
+                            sw_stmt_column_type(st, 4) == SW_V_NULL
+                                ? json_null()
+                                : json_integer(sw_stmt_column_int(st, 4)));
+        json_object_set_new(t, "ended_at",
+                            sw_stmt_column_type(st, 5) == SW_V_NULL
+                                ? json_null()
+                                : json_integer(sw_stmt_column_int(st, 5)));
+        json_object_set_new(t, "input_count",
+                            sw_stmt_column_type(st, 6) == SW_V_NULL
+                                ? json_null()
+                                : json_integer(sw_stmt_column_int(st, 6)));
         json_t *counts = json_object();
         const char *outputs = sw_stmt_column_text(st, 7);
         json_t *o = outputs ? json_loads(outputs, 0, NULL) : NULL;

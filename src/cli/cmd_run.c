@@ -69,7 +69,9 @@ enum {
         {"sms-rate-per-second", required_argument, NULL, OPT_SMS_RATE},                            \
         {"push-rate-per-second", required_argument, NULL, OPT_PUSH_RATE},                          \
         {"list-unsubscribe", required_argument, NULL, OPT_UNSUB},                                  \
-        {"confirm", required_argument, NULL, OPT_CONFIRM}
+    {                                                                                              \
+        "confirm", required_argument, NULL, OPT_CONFIRM                                            \
+    }
 
 #define CHANNEL_CASES                                                                              \
     case OPT_SMTP_URL:                                                                             \
@@ -83,37 +85,6 @@ enum {
     case OPT_PUSH_RATE:                                                                            \
     case OPT_UNSUB:                                                                                \
     case OPT_CONFIRM
-
-static double env_rate(const char *name)
-{
-    const char *s = getenv(name);
-    double r = s ? strtod(s, NULL) : 0;
-    return r > 0 ? r : 0;
-}
-
-static void channel_defaults(struct sw_config *config)
-{
-    const char *s;
-    int64_t n = 0;
-    config->export_dir = getenv("STEPWISE_EXPORT_DIR");
-    config->alert_webhook = getenv("STEPWISE_ALERT_WEBHOOK");
-    config->smtp_url = getenv("STEPWISE_SMTP_URL");
-    config->sms_url = getenv("STEPWISE_SMS_URL");
-    config->push_url = getenv("STEPWISE_PUSH_URL");
-    config->frequency_cap = getenv("STEPWISE_FREQUENCY_CAP");
-    config->list_unsubscribe = getenv("STEPWISE_LIST_UNSUBSCRIBE");
-    config->smtp_connections = (s = getenv("STEPWISE_SMTP_CONNECTIONS")) &&
-                                       sw_parse_int64(s, &n) == 0 && n >= 1 && n <= 1024
-                                   ? (int)n
-                                   : 4;
-    config->http_connections = (s = getenv("STEPWISE_HTTP_CONNECTIONS")) &&
-                                       sw_parse_int64(s, &n) == 0 && n >= 1 && n <= 1024
-                                   ? (int)n
-                                   : 4;
-    config->smtp_rate = env_rate("STEPWISE_SMTP_RATE_PER_SECOND");
-    config->sms_rate = env_rate("STEPWISE_SMS_RATE_PER_SECOND");
-    config->push_rate = env_rate("STEPWISE_PUSH_RATE_PER_SECOND");
-}
 
 static int channel_option(int opt, const char *arg, struct sw_config *config, const char *cmd)
 {
@@ -145,10 +116,12 @@ static int channel_option(int opt, const char *arg, struct sw_config *config, co
         r = strtod(arg, &end);
         if (!*arg || *end || !(r > 0) || r > 1e6) {
             fprintf(stderr, "stepwise %s: --%s-rate-per-second expects a positive number\n", cmd,
-                    opt == OPT_SMTP_RATE ? "smtp" : opt == OPT_SMS_RATE ? "sms" : "push");
+                    opt == OPT_SMTP_RATE  ? "smtp"
+                    : opt == OPT_SMS_RATE ? "sms"
+                                          : "push");
             return -1;
         }
-        *(opt == OPT_SMTP_RATE ? &config->smtp_rate
+        *(opt == OPT_SMTP_RATE  ? &config->smtp_rate
           : opt == OPT_SMS_RATE ? &config->sms_rate
                                 : &config->push_rate) = r;
         return 0;
@@ -162,6 +135,38 @@ static int channel_option(int opt, const char *arg, struct sw_config *config, co
         config->frequency_cap = arg;
         return 0;
     }
+}
+
+/* Defaults from the environment (STEPWISE_<NAME>), checked like the flags. -1 after a
+ * message naming the variable. */
+static int channel_defaults(struct sw_config *config, const char *cmd)
+{
+    static const struct {
+        const char *env;
+        int opt;
+    } envs[] = {
+        {"STEPWISE_SMTP_URL", OPT_SMTP_URL},
+        {"STEPWISE_SMTP_CONNECTIONS", OPT_SMTP_CONNS},
+        {"STEPWISE_SMS_URL", OPT_SMS_URL},
+        {"STEPWISE_PUSH_URL", OPT_PUSH_URL},
+        {"STEPWISE_HTTP_CONNECTIONS", OPT_HTTP_CONNS},
+        {"STEPWISE_FREQUENCY_CAP", OPT_FREQ_CAP},
+        {"STEPWISE_SMTP_RATE_PER_SECOND", OPT_SMTP_RATE},
+        {"STEPWISE_SMS_RATE_PER_SECOND", OPT_SMS_RATE},
+        {"STEPWISE_PUSH_RATE_PER_SECOND", OPT_PUSH_RATE},
+        {"STEPWISE_LIST_UNSUBSCRIBE", OPT_UNSUB},
+    };
+    config->export_dir = getenv("STEPWISE_EXPORT_DIR");
+    config->alert_webhook = getenv("STEPWISE_ALERT_WEBHOOK");
+    config->smtp_connections = config->http_connections = 4;
+    for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+        const char *v = getenv(envs[i].env);
+        if (v && *v && channel_option(envs[i].opt, v, config, cmd) < 0) {
+            fprintf(stderr, "stepwise %s: (the value comes from %s)\n", cmd, envs[i].env);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 struct progress {
@@ -245,8 +250,8 @@ static void print_table(const struct sw_campaign *c, json_t *counts, json_t *tas
     printf("run %lld %s\n\ntransitions:\n", (long long)run_id, status);
     for (size_t t = 0; t < c->ntrans; t++) {
         json_t *n = json_object_get(json_object_get(counts, c->trans[t].from), c->trans[t].port);
-        printf("  %-20s --%s--> %-20s %s%lld\n", c->trans[t].from, c->trans[t].port,
-               c->trans[t].to, n ? "" : "(not run) ", (long long)json_integer_value(n));
+        printf("  %-20s --%s--> %-20s %s%lld\n", c->trans[t].from, c->trans[t].port, c->trans[t].to,
+               n ? "" : "(not run) ", (long long)json_integer_value(n));
     }
     printf("\ntasks:\n  %-22s %-16s %-10s %10s  %s\n", "activity", "type", "status", "input",
            "outputs");
@@ -283,9 +288,9 @@ static void report(struct sw_engine *eng, const struct sw_campaign *camp, int64_
     json_t *counts = sw_engine_counts(eng, run_id);
     json_t *tasks = sw_catalog_tasks_json(eng->cat, run_id);
     if (json_out) {
-        json_t *o = json_pack("{s:{s:I, s:s, s:b}, s:O, s:O}", "run", "id", (json_int_t)run_id,
-                              "status", status, "simulation", dry, "counts", counts, "tasks",
-                              tasks);
+        json_t *o =
+            json_pack("{s:{s:I, s:s, s:b}, s:O, s:O}", "run", "id", (json_int_t)run_id, "status",
+                      status, "simulation", dry, "counts", counts, "tasks", tasks);
         char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         puts(s);
         free(s);
@@ -334,7 +339,7 @@ int sw_cmd_run(int argc, char **argv)
     int json_out = 0, dry = 0, c, rc = 1;
     int64_t seed = 0;
     struct sw_config config = {0};
-    channel_defaults(&config);
+    int env_ok = channel_defaults(&config, "run");
     const char **vars = sw_calloc((size_t)argc + 1, sizeof(char *));
     size_t nvars = 0;
     struct sw_error err = SW_ERROR_INIT;
@@ -391,6 +396,10 @@ int sw_cmd_run(int argc, char **argv)
             rc = 2;
             goto out;
         }
+    }
+    if (env_ok < 0) {
+        rc = 2;
+        goto out;
     }
     if (optind != argc - 1) {
         fprintf(stderr, "stepwise run: expected exactly one FILE\n%s", usage);
@@ -554,7 +563,7 @@ int sw_cmd_resume(int argc, char **argv)
     int json_out = 0, c, rc = 1;
     int64_t run_id = 0, campaign_id = 0;
     struct sw_config config = {0};
-    channel_defaults(&config);
+    int env_ok = channel_defaults(&config, "resume");
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
     struct sw_schema *schema = NULL;
@@ -592,6 +601,9 @@ int sw_cmd_resume(int argc, char **argv)
             return 2;
         }
     }
+    if (env_ok < 0) {
+        return 2;
+    }
     if (optind != argc - 1 || sw_parse_int64(argv[optind], &run_id) < 0 || !data) {
         fprintf(stderr, "stepwise resume: expected a RUN_ID and --data URL\n%s", resume_usage);
         return 2;
@@ -611,8 +623,8 @@ int sw_cmd_resume(int argc, char **argv)
     variables = vars ? json_loads(vars, 0, NULL) : json_object();
     struct progress prog = {!json_out && isatty(STDERR_FILENO)};
     struct sw_engine eng = {db, cat, schema, &config};
-    struct sw_run_opts ro = {.trigger = "cli", .variables = variables, .progress = on_progress,
-                             .ud = &prog};
+    struct sw_run_opts ro = {
+        .trigger = "cli", .variables = variables, .progress = on_progress, .ud = &prog};
     sw_catalog_log(cat, "info", campaign_id, run_id, NULL, "run resumed");
     if (config.confirm && release_held(db, run_id, config.confirm, &err) < 0) {
         goto fail;

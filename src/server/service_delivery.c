@@ -61,6 +61,7 @@ static int locate(struct sw_db *db, int64_t run_id, const char *aid, char **run_
     return rc < 0 ? rc : 0;
 }
 
+/* sql with ?1 = run_id, ?2 = aid, ?3 = now (a statement may use the first ones only). */
 static int exec_run_act(struct sw_db *db, const char *sql, int64_t run_id, const char *aid,
                         int64_t now, struct sw_error *err)
 {
@@ -212,14 +213,14 @@ int sw_svc_retry_failed(struct sw_server *srv, struct sw_db *db, int64_t run_id,
         if (rc == 0) {
             rc = exec_run_act(db,
                               "UPDATE sw_runs SET status = 'running', ended_at = NULL, wake_at = "
-                              "?3 WHERE id = ?1 AND ?2 IS NOT NULL",
+                              "?3 WHERE id = ?1",
                               run_id, aid, now, err);
         }
         if (rc == 0) {
             rc = exec_run_act(db,
                               "UPDATE sw_campaigns SET status = 'running' WHERE id = (SELECT "
                               "campaign_id FROM sw_runs WHERE id = ?1) AND status IN "
-                              "('completed', 'failed') AND ?2 IS NOT NULL AND ?3 IS NOT NULL",
+                              "('completed', 'failed')",
                               run_id, aid, now, err);
         }
     }

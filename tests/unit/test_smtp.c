@@ -137,6 +137,17 @@ static int count_dumps(const char *dir, int nrcpt, int *per_rcpt)
     return files;
 }
 
+/* The sink writes its files as the session ends: wait up to 2 s for n of them. */
+static int wait_dumps(const char *dir, int n, int *per_rcpt)
+{
+    int files = 0;
+    for (int t = 0; t < 200 && (files = count_dumps(dir, n, per_rcpt)) < n; t++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return files;
+}
+
 #define N 40
 
 static void build(struct sw_smtp_msg *msgs, struct sw_buf *bufs, char (*to)[64])
@@ -183,13 +194,7 @@ static void test_sent_once_each(void **state)
     for (int i = 0; i < N; i++) {
         assert_int_equal(msgs[i].outcome, SW_SEND_SENT);
     }
-    /* the sink writes its files as the session ends: give it a moment */
-    int files = 0;
-    for (int t = 0; t < 200 && (files = count_dumps(s.dir, N, per)) < N; t++) {
-        struct timespec ts = {0, 10 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    assert_int_equal(files, N);
+    assert_int_equal(wait_dumps(s.dir, N, per), N);
     for (int i = 0; i < N; i++) {
         assert_int_equal(per[i], 1);
     }
@@ -263,12 +268,7 @@ static void test_dot_lines_survive(void **state)
     struct sw_smtp_config cfg = {url, 1, 30};
     assert_int_equal(sw_smtp_send(&cfg, &msg, 1, NULL), 0);
     assert_int_equal(msg.outcome, SW_SEND_SENT);
-    int files = 0;
-    for (int t = 0; t < 200 && (files = count_dumps(s.dir, 1, per)) < 1; t++) {
-        struct timespec ts = {0, 10 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    assert_int_equal(files, 1);
+    assert_int_equal(wait_dumps(s.dir, 1, per), 1);
     DIR *d = opendir(s.dir);
     struct dirent *e;
     char *text = NULL;
