@@ -116,21 +116,9 @@ if [ "$build" = 1 ]; then
     cmake --build "$build_dir" -j "$(nproc)" --target stepwise >"$build_dir/bench-build.log" 2>&1 ||
         { tail -30 "$build_dir/bench-build.log" >&2; echo "run.sh: the build failed" >&2; exit 1; }
 fi
-if [ ! -x "$bin" ]; then
-    echo "run.sh: no stepwise binary at $bin (build it, or set STEPWISE_BIN)" >&2
-    exit 1
-fi
-if ldd "$bin" 2>/dev/null | grep -q 'libasan\|libubsan'; then
-    echo "run.sh: $bin is a sanitizer build; use a Release or RelWithDebInfo one" >&2
-    exit 1
-fi
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$(dirname "$bin")/CMakeCache.txt" \
-    2>/dev/null || true)
-build_type=${build_type:-unknown}
-case "$build_type" in
-Release | RelWithDebInfo | MinSizeRel | unknown) ;;
-*) echo "run.sh: warning: $bin is a $build_type build; figures will be pessimistic" >&2 ;;
-esac
+# shellcheck source=../lib.sh
+. "$here/../lib.sh"
+bench_check_bin "$bin"
 
 # smtp-sink drops its privileges to nobody when started as root (it insists on -u then).
 sink_user=()

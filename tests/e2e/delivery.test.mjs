@@ -4,20 +4,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, chmodSync, mkdirSync } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
 import { BIN, swEnv, makeTmp, genData, writeDoc, sqlInt, sql } from './lib/helpers.mjs';
 import { startCapture } from './lib/capture.mjs';
+import { noSink, freePort, startSink as startSinkIn, dumps, rcptOf } from './lib/sink.mjs';
 
-const SINK = '/usr/sbin/smtp-sink';
-const noSink = !existsSync(SINK) && 'Postfix smtp-sink is not installed (make deps installs it)';
 let tmp, db;
 const cleanups = [];
 
 before(() => {
   tmp = makeTmp('sw-delivery-');
-  chmodSync(tmp.dir, 0o755);
   db = genData(tmp.dir, 1200, 7);
 });
 after(async () => {
@@ -53,37 +48,11 @@ async function capture(script) {
   return c;
 }
 
-function freePort() {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
+async function startSink(extra = [], port = null) {
+  const s = await startSinkIn(tmp.dir, extra, port);
+  cleanups.push(() => s.stop());
+  return s;
 }
-
-async function startSink(extra = [], port) {
-  port = port || (await freePort());
-  const dir = path.join(tmp.dir, `sink-${port}-${Date.now()}`);
-  mkdirSync(dir);
-  chmodSync(dir, 0o777);
-  const p = spawn(SINK, ['-u', 'nobody', ...extra, '-d', `${dir}/%M.`, `127.0.0.1:${port}`, '100'], { stdio: 'ignore' });
-  const exited = new Promise((r) => p.on('exit', r));
-  cleanups.push(() => p.kill('SIGKILL'));
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((r) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); r(true); });
-      c.on('error', () => r(false));
-    });
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 30));
-  }
-  return { port, dir, url: `smtp://127.0.0.1:${port}`, stop: async () => { p.kill('SIGKILL'); await exited; } };
-}
-
-const dumps = (dir) => readdirSync(dir).map((f) => readFileSync(path.join(dir, f), 'utf8'));
-const rcptOf = (m) => /X-Rcpt-Args: <([^>]*)>/.exec(m)[1].toLowerCase();
 
 const where = "country = 'DE'";
 const distinct = (col) => sqlInt(db, `SELECT count(DISTINCT lower(trim(${col}))) FROM profiles WHERE ${where} AND trim(coalesce(${col}, '')) <> ''`);
@@ -210,6 +179,14 @@ test('the provider rate setting limits every activity', async () => {
   const times = c.requests.map((q) => q.at).sort((a, b) => a - b);
   const span = (times[n - 1] - times[0]) / 1000;
   assert.ok(n >= 15 && span >= (n - 3) / 25 - 0.15, `${n} messages over ${span} s at 25/s`);
+});
+
+test('a channel setting from the environment is checked like its flag, and the message names the variable', async () => {
+  const r = await runAsync(smsDoc('sms bad env'), [], { env: { STEPWISE_SMS_RATE_PER_SECOND: 'fast' } });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--sms-rate-per-second expects a positive number/);
+  assert.match(r.stderr, /STEPWISE_SMS_RATE_PER_SECOND/);
+  assert.equal(r.out, null, 'no run was made');
 });
 
 test('an unconfigured provider fails the run clearly, nothing sent', async () => {

@@ -7,16 +7,12 @@
 // data file, never with the engine's SQL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, chmodSync, mkdirSync } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
+import { readdirSync } from 'node:fs';
 import { startDaemon, closeClean, sleep, until, q, qInt, qRows } from './lib/daemon.mjs';
 import { makeTmp, iso, NOW_MS, SEC, MIN } from './lib/helpers.mjs';
 import { startCapture } from './lib/capture.mjs';
+import { noSink, startSink as startSinkIn, rcpts } from './lib/sink.mjs';
 
-const SINK = '/usr/sbin/smtp-sink';
-const noSink = !existsSync(SINK) && 'Postfix smtp-sink is not installed (make deps installs it)';
 const HELD = 253402300799000; // SW_WAKE_HELD: 9999-12-31T23:59:59Z
 
 let tmp;
@@ -25,10 +21,9 @@ const daemons = new Set();
 
 before(() => {
   tmp = makeTmp('sw-deliv-');
-  chmodSync(tmp.dir, 0o755); // smtp-sink writes its dump files as nobody
 });
 after(async () => {
-  for (const s of sinks) s.proc.kill('SIGKILL');
+  for (const s of sinks) await s.stop();
   const errors = [];
   for (const d of daemons) {
     try {
@@ -43,54 +38,14 @@ after(async () => {
 
 /* ---- helpers ---- */
 
-function freePort() {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port) {
-  return new Promise((r) => {
-    const c = net.connect(port, '127.0.0.1', () => {
-      c.destroy();
-      r(true);
-    });
-    c.on('error', () => r(false));
-  });
-}
-
 /** smtp-sink on port (a free one by default), one dump file per message in its own dir. */
 async function startSink(extra = [], port = null) {
-  port = port ?? (await freePort());
-  const dir = path.join(tmp.dir, `sink-${port}-${Date.now()}`);
-  mkdirSync(dir);
-  chmodSync(dir, 0o777);
-  const proc = spawn(SINK, ['-u', 'nobody', ...extra, '-d', `${dir}/%M.`, `127.0.0.1:${port}`, '100'], { stdio: 'ignore' });
-  const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
-  const s = { proc, port, dir, url: `smtp://127.0.0.1:${port}`, exited };
+  const s = await startSinkIn(tmp.dir, extra, port);
   sinks.add(s);
-  await until(() => canConnect(port), { timeoutMs: 10_000, intervalMs: 30, what: `smtp-sink on ${port}` });
-  s.kill = async () => {
-    proc.kill('SIGKILL');
-    await exited;
-    sinks.delete(s);
-  };
   return s;
 }
 
-/** The recipients (lower case) of the messages the sink wrote, one entry per dump file. */
-function sinkRcpts(sink) {
-  return readdirSync(sink.dir).map((f) => {
-    const text = readFileSync(path.join(sink.dir, f), 'utf8');
-    const m = /X-Rcpt-Args: <([^>]*)>/.exec(text);
-    assert.ok(m, `dump ${f} has a recipient`);
-    return m[1].toLowerCase();
-  });
-}
+const sinkRcpts = (sink) => rcpts(sink.dir);
 
 /** Wait until the sink's dump count is n and stays so for a moment (no late extra message). */
 async function sinkSettles(sink, n, timeoutMs = 30_000) {

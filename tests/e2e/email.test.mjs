@@ -1,54 +1,28 @@
-// Email delivery through a real SMTP peer: Postfix's smtp-sink, started here on a free
-// loopback port with a dump directory. Every count is compared with SQL over the data.
+// Email delivery through a real SMTP peer: Postfix's smtp-sink (lib/sink.mjs), started here on
+// a free loopback port with a dump directory. Every count is compared with SQL over the data.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, chmodSync, mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { makeTmp, genData, runDoc, sqlInt, sql } from './lib/helpers.mjs';
+import { noSink as skip, startSink as startSinkIn, dumps } from './lib/sink.mjs';
 
-const SINK = '/usr/sbin/smtp-sink';
-const skip = !existsSync(SINK) && 'Postfix smtp-sink is not installed (make deps installs it)';
 let tmp, db;
 const sinks = [];
 
 before(() => {
   tmp = makeTmp('sw-email-');
-  chmodSync(tmp.dir, 0o755); // smtp-sink writes its dump files as nobody
   db = genData(tmp.dir, 1500, 11);
 });
-after(() => {
-  for (const s of sinks) s.kill('SIGKILL');
+after(async () => {
+  for (const s of sinks) await s.stop();
   tmp.cleanup();
 });
 
-function freePort() {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function startSink(extra = []) {
-  const port = await freePort();
-  const dir = path.join(tmp.dir, `sink-${port}`);
-  mkdirSync(dir);
-  chmodSync(dir, 0o777);
-  const p = spawn(SINK, ['-u', 'nobody', ...extra, '-d', `${dir}/%M.`, `127.0.0.1:${port}`, '100'], { stdio: 'ignore' });
-  sinks.push(p);
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((r) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); r(true); });
-      c.on('error', () => r(false));
-    });
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 30));
-  }
-  return { port, dir, url: `smtp://127.0.0.1:${port}` };
+  const s = await startSinkIn(tmp.dir, extra);
+  sinks.push(s);
+  return s;
 }
 
 /** A strict reader of the messages we send: headers (unfolded), multipart/alternative parts,
@@ -93,10 +67,6 @@ function parseMime(raw) {
     if ((p.headers['content-transfer-encoding'] || '').toLowerCase() !== 'quoted-printable') throw new Error('not quoted-printable');
     return { type: m[1].toLowerCase(), charset: m[2].toLowerCase(), text: qp(p.body.replace(/\n$/, '')) };
   });
-}
-
-function dumps(dir) {
-  return readdirSync(dir).map((f) => readFileSync(path.join(dir, f), 'utf8'));
 }
 
 const doc = (name) => ({

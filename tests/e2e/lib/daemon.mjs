@@ -11,18 +11,8 @@
 // they should. Every daemon started here is killed when the test process exits, whatever
 // happens; tests still call close() in their after() hooks.
 import { spawn, execFileSync } from 'node:child_process';
-import { BIN, NOW_MS, swEnv, sw, makeTmp, genData, iso } from './helpers.mjs';
+import { BIN, NOW_MS, swEnv, sw, makeTmp, genData, iso, track, untrack } from './helpers.mjs';
 
-const live = new Set();
-process.on('exit', () => {
-  for (const p of live) {
-    try {
-      p.kill('SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-});
 
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
@@ -68,11 +58,11 @@ function spawnServe(db, args, env) {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  live.add(proc);
+  track(proc);
   const state = { stdout: '', stderr: '', exit: null };
   const exited = new Promise((resolve) => {
     proc.on('exit', (code, signal) => {
-      live.delete(proc);
+      untrack(proc);
       state.exit = { code, signal };
       resolve(state.exit);
     });

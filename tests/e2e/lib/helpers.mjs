@@ -242,3 +242,18 @@ export function parseCsv(text) {
 export function sorted(a) {
   return [...a].map(Number).sort((x, y) => x - y);
 }
+
+/* Child processes (daemons, SMTP sinks) killed when the test process exits, whatever
+ * happens: track(proc) on start, untrack(proc) once it is gone. */
+const live = new Set();
+process.on('exit', () => {
+  for (const p of live) {
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+});
+export const track = (proc) => live.add(proc);
+export const untrack = (proc) => live.delete(proc);
