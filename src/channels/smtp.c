@@ -4,9 +4,11 @@
  * handle's connection cache), so a batch costs one SMTP greeting per session, not per
  * message. Sockets are watched with epoll and driven with curl_multi_socket_action: only a
  * socket that is ready is touched (curl_multi_perform would try every session's socket on
- * every wake-up, one wasted recv per idle session).
+ * every wake-up, one wasted recv per idle session). A maildir: URL selects the file outbox
+ * (maildir.h) behind the same calls.
  */
 #include "channels/smtp.h"
+#include "channels/maildir.h"
 #include "channels/smtp_pipe.h"
 #include "core/clock.h"
 #include "core/util.h"
@@ -104,6 +106,7 @@ struct sw_smtp {
     int epfd;
     int64_t deadline_us;       /* libcurl's timer (monotonic), 0 = none */
     struct sw_smtp_pipe *pipe; /* the pipelined fast path, when the server allows it */
+    struct sw_maildir *maildir; /* smtp_url = maildir:DIR: the file outbox */
 };
 
 /* libcurl tells which sockets to watch for what. */
@@ -141,12 +144,26 @@ static int timer_cb(CURLM *m, long timeout_ms, void *ud)
 int sw_smtp_open(const struct sw_smtp_config *cfg, struct sw_smtp **out, struct sw_error *err)
 {
     *out = NULL;
-    if (!cfg->url || (strncmp(cfg->url, "smtp://", 7) && strncmp(cfg->url, "smtps://", 8))) {
-        return sw_error_set(err, SW_EINVAL, "smtp_url must start with smtp:// or smtps://");
+    if (!cfg->url || (strncmp(cfg->url, "smtp://", 7) && strncmp(cfg->url, "smtps://", 8) &&
+                      strncmp(cfg->url, SW_MAILDIR_SCHEME, strlen(SW_MAILDIR_SCHEME)))) {
+        return sw_error_set(err, SW_EINVAL,
+                            "smtp_url must start with smtp://, smtps:// or maildir:");
     }
     struct sw_smtp *s = sw_calloc(1, sizeof(*s));
     s->epfd = -1;
     s->cfg = *cfg;
+    if (!strncmp(cfg->url, SW_MAILDIR_SCHEME, strlen(SW_MAILDIR_SCHEME))) {
+        /* Messages are written at once: a few per poll share one directory sync. */
+        int cap = (cfg->connections > 0 ? cfg->connections : 1) * 8;
+        s->nslots = cap;
+        int rc = sw_maildir_open(cfg->url + strlen(SW_MAILDIR_SCHEME), cap, &s->maildir, err);
+        if (rc < 0) {
+            free(s);
+            return rc;
+        }
+        *out = s;
+        return 0;
+    }
     const char *pl = getenv("STEPWISE_SMTP_PIPELINING"); /* "0": always libcurl (tests, bench) */
     if (!(pl && !strcmp(pl, "0")) && sw_smtp_pipe_open(cfg, &s->pipe, NULL, 0) == 1) {
         s->nslots = cfg->connections > 0 ? cfg->connections : 1;
@@ -189,6 +206,7 @@ void sw_smtp_close(struct sw_smtp *s)
         return;
     }
     sw_smtp_pipe_close(s->pipe);
+    sw_maildir_close(s->maildir);
     for (int i = 0; s->slots && i < s->nslots; i++) {
         if (s->slots[i].h) {
             curl_multi_remove_handle(s->m, s->slots[i].h);
@@ -210,6 +228,9 @@ bool sw_smtp_pipelined(const struct sw_smtp *s) { return s->pipe != NULL; }
 
 int sw_smtp_idle(const struct sw_smtp *s)
 {
+    if (s->maildir) {
+        return sw_maildir_idle(s->maildir);
+    }
     if (s->pipe) {
         return sw_smtp_pipe_idle(s->pipe);
     }
@@ -218,6 +239,9 @@ int sw_smtp_idle(const struct sw_smtp *s)
 
 int sw_smtp_in_flight(const struct sw_smtp *s)
 {
+    if (s->maildir) {
+        return sw_maildir_in_flight(s->maildir);
+    }
     if (s->pipe) {
         return sw_smtp_pipe_in_flight(s->pipe);
     }
@@ -245,6 +269,9 @@ int sw_smtp_submit(struct sw_smtp *s, struct sw_smtp_msg *msg)
         msg->code = 0;
         snprintf(msg->error, sizeof(msg->error), "invalid envelope address");
         return 1;
+    }
+    if (s->maildir) {
+        return sw_maildir_submit(s->maildir, msg);
     }
     if (s->pipe) {
         return sw_smtp_pipe_submit(s->pipe, msg);
@@ -288,6 +315,9 @@ static size_t collect(struct sw_smtp *s, struct sw_smtp_msg **done, size_t max)
 
 size_t sw_smtp_poll(struct sw_smtp *s, int timeout_ms, struct sw_smtp_msg **done, size_t max)
 {
+    if (s->maildir) {
+        return sw_maildir_poll(s->maildir, done, max);
+    }
     if (s->pipe) {
         return sw_smtp_pipe_poll(s->pipe, timeout_ms, done, max);
     }

@@ -5,7 +5,8 @@
  *
  * A plain smtp:// server without credentials that offers PIPELINING and not STARTTLS is
  * driven by smtp_pipe.c instead (two round trips per message instead of four); the
- * environment variable STEPWISE_SMTP_PIPELINING=0 forces libcurl.
+ * environment variable STEPWISE_SMTP_PIPELINING=0 forces libcurl. A url "maildir:DIR" writes
+ * each message into the Maildir DIR instead (maildir.h): the file outbox of `stepwise demo`.
  *
  * Every message ends in one of four outcomes, which is what the delivery ledger records:
  * sent (250 after DATA), temporary (4xx, or the connection failed before the message was
@@ -25,7 +26,7 @@
 enum sw_send_outcome { SW_SEND_SENT, SW_SEND_TEMPORARY, SW_SEND_PERMANENT, SW_SEND_UNKNOWN };
 
 struct sw_smtp_config {
-    const char *url;    /* smtp://[user:pass@]host:port or smtps://... */
+    const char *url;    /* smtp://[user:pass@]host:port, smtps://... or maildir:DIR */
     int connections;    /* parallel sessions, >= 1 */
     long timeout_s;     /* per message, including connecting */
 };
