@@ -1,16 +1,20 @@
 /*
- * cmd_auth.c - `stepwise token create|revoke` and `stepwise user add`: API tokens and UI
- * users (server/auth.h). A new token is printed once, as the last word of the output; a
- * password is read from standard input (first line), without echo when that is a terminal.
+ * cmd_auth.c - `stepwise token create|list|revoke` and `stepwise user add`: API tokens and
+ * UI users (server/auth.h). A new token is printed once with its id, the token as the last
+ * word of the output; `token list` shows ids, names, roles and times, never a secret (only
+ * hashes are stored). A password is read from standard input (first line), without echo
+ * when that is a terminal.
  */
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/util.h"
 #include "db/db.h"
 #include "server/auth.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,23 +22,23 @@
 #include <termios.h>
 #include <unistd.h>
 
-static const char token_usage[] =
-    "usage: stepwise token create --role ROLE [--name NAME] --data URL\n"
-    "       stepwise token revoke ID --data URL\n"
+/* After the synopses and summary of the table of commands (common.c). */
+static const char token_text[] =
     "\n"
-    "Create an API token for \"Authorization: Bearer TOKEN\", or revoke one by its id.\n"
-    "The token is printed once, as the last word of the output; only its hash is stored.\n"
+    "create prints the new token's id and the token, once, as the last word of the output;\n"
+    "only its hash is stored. list shows every token's id, name, role, creation and last\n"
+    "use (never the token). revoke deletes a token by its id: it stops working at once.\n"
     "\n"
     "  --role ROLE   viewer (read), editor (write, run) or admin (tokens)\n"
     "  --name NAME   a label to recognise the token by\n"
+    "  --json        list: one JSON array of {id, name, role, created_at, last_used_at}\n"
     "  --data URL    data source (a SQLite file path or sqlite:PATH; env STEPWISE_DATA)\n"
-    "Exit status: 0 done, 1 error, 2 usage error.\n";
+    "Exit status: 0 done, 1 error (no such token), 2 usage error.\n";
 
-static const char user_usage[] =
-    "usage: stepwise user add NAME --role ROLE --data URL\n"
+static const char user_text[] =
     "\n"
-    "Add a user who signs in to the web UI. The password is the first line of standard\n"
-    "input (8 to 1024 bytes) and is stored as an Argon2id hash.\n"
+    "The password is the first line of standard input (8 to 1024 bytes) and is stored as\n"
+    "an Argon2id hash.\n"
     "\n"
     "  --role ROLE   viewer (read), editor (write, run) or admin (tokens)\n"
     "  --data URL    data source (a SQLite file path or sqlite:PATH; env STEPWISE_DATA)\n"
@@ -44,19 +48,27 @@ struct auth_args {
     const char *data;
     const char *role;
     const char *name;
+    int json;
     int npos;
     char **pos; /* positional arguments, verb first */
 };
 
+static void usage(FILE *f, const char *cmd, const char *text)
+{
+    sw_cli_usage_head(f, cmd);
+    fputs(text, f);
+}
+
 /* Parse the options shared by both commands. Returns -1 for --help (usage printed), 0, or
  * 2 for a usage error (message printed). */
-static int parse_args(int argc, char **argv, const char *cmd, const char *usage, int allow_name,
+static int parse_args(int argc, char **argv, const char *cmd, const char *text, int is_token,
                       struct auth_args *a)
 {
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},
         {"role", required_argument, NULL, 'r'},
         {"name", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -73,13 +85,19 @@ static int parse_args(int argc, char **argv, const char *cmd, const char *usage,
             a->role = optarg;
             break;
         case 'n':
-            if (!allow_name) {
+            if (!is_token) {
                 goto bad_option;
             }
             a->name = optarg;
             break;
+        case 'j':
+            if (!is_token) {
+                goto bad_option;
+            }
+            a->json = 1;
+            break;
         case 'h':
-            fputs(usage, stdout);
+            usage(stdout, cmd, text);
             return -1;
         default:
             goto bad_option;
@@ -89,27 +107,22 @@ static int parse_args(int argc, char **argv, const char *cmd, const char *usage,
     a->pos = argv + optind;
     if (!a->data && !(a->data = getenv("STEPWISE_DATA"))) {
         if (a->npos > 0) {
-            fprintf(stderr, "stepwise %s: --data URL is required\n%s", cmd, usage);
-            return 2;
+            return sw_cli_usage_error(cmd, "--data URL is required");
         }
     }
     return 0;
 bad_option:
-    fprintf(stderr, "stepwise %s: unknown or incomplete option \"%s\"\n%s", cmd, argv[optind - 1],
-            usage);
-    return 2;
+    return sw_cli_usage_error(cmd, "unknown or incomplete option \"%s\"", argv[optind - 1]);
 }
 
-static int parse_role(const char *cmd, const char *usage, const char *s, enum sw_role *role)
+static int parse_role(const char *cmd, const char *s, enum sw_role *role)
 {
     if (!s) {
-        fprintf(stderr, "stepwise %s: --role ROLE is required\n%s", cmd, usage);
-        return 2;
+        return sw_cli_usage_error(cmd, "--role ROLE is required");
     }
     if (sw_role_parse(s, role) < 0) {
-        fprintf(stderr, "stepwise %s: unknown role \"%s\" (viewer, editor or admin)\n%s", cmd, s,
-                usage);
-        return 2;
+        return sw_cli_usage_error(cmd, "--role: unknown role \"%s\" (viewer, editor or admin)",
+                                  s);
     }
     return 0;
 }
@@ -132,22 +145,28 @@ static int token_create(const struct auth_args *a)
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
     char *token = NULL;
-    int rc = parse_role("token create", token_usage, a->role, &role);
+    int64_t id = 0;
+    int rc = a->json ? sw_cli_usage_error("token", "--json is for token list") : 0;
+    if (rc == 0) {
+        rc = parse_role("token", a->role, &role);
+    }
     if (rc != 0) {
         return rc;
     }
     rc = 1;
     if (open_catalog(a->data, &db, &err) < 0 ||
-        sw_auth_token_create(db, role, a->name, &token, &err) < 0) {
+        sw_auth_token_create(db, role, a->name, &token, &err) < 0 ||
+        sw_db_query_int(db, "SELECT last_insert_rowid()", NULL, &id, &err) < 0) {
         sw_cli_print_error("token create", &err);
         goto out;
     }
     /* The note goes to stderr so that the token stays the last word of standard output. */
     fputs("stepwise: store this token now; it is not shown again\n", stderr);
     if (a->name && *a->name) {
-        printf("token \"%s\" (%s): %s\n", a->name, sw_role_name(role), token);
+        printf("token %lld \"%s\" (%s): %s\n", (long long)id, a->name, sw_role_name(role),
+               token);
     } else {
-        printf("token (%s): %s\n", sw_role_name(role), token);
+        printf("token %lld (%s): %s\n", (long long)id, sw_role_name(role), token);
     }
     fflush(stdout);
     rc = 0;
@@ -167,10 +186,14 @@ static int token_revoke(const struct auth_args *a)
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
     int rc = 1;
-    if (a->role || sw_parse_int64(a->pos[1], &id) < 0 || id <= 0) {
-        fprintf(stderr, "stepwise token revoke: expected a token ID and no --role\n%s",
-                token_usage);
-        return 2;
+    if (a->role || a->name || a->json) {
+        return sw_cli_usage_error("token", "revoke takes a token ID, without --role, --name or "
+                                           "--json");
+    }
+    if (sw_parse_int64(a->pos[1], &id) < 0 || id <= 0) {
+        return sw_cli_usage_error("token", "revoke: the token ID must be a positive integer, got "
+                                           "\"%s\" (see 'stepwise token list')",
+                                  a->pos[1]);
     }
     if (open_catalog(a->data, &db, &err) < 0 || sw_auth_token_revoke(db, id, &err) < 0) {
         sw_cli_print_error("token revoke", &err);
@@ -184,21 +207,98 @@ out:
     return rc;
 }
 
+static json_t *time_or_null(struct sw_stmt *st, int col)
+{
+    char iso[32];
+    if (sw_stmt_column_type(st, col) == SW_V_NULL) {
+        return json_null();
+    }
+    sw_clock_format_iso(sw_stmt_column_int(st, col), iso, sizeof(iso));
+    return json_string(iso);
+}
+
+/* Every token by id: its name, role, creation and last use. The hash is not even read. */
+static int token_list(const struct auth_args *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_db *db = NULL;
+    struct sw_stmt *st = NULL;
+    json_t *list = json_array();
+    int rc = 1, step = 0;
+    if (a->role || a->name) {
+        rc = sw_cli_usage_error("token", "list takes no --role or --name");
+        goto out;
+    }
+    if (open_catalog(a->data, &db, &err) < 0 ||
+        sw_db_prepare(db,
+                      "SELECT id, name, role, created_at, last_used_at FROM sw_tokens "
+                      "ORDER BY id",
+                      &st, &err) < 0) {
+        goto fail;
+    }
+    while ((step = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
+        const char *name = sw_stmt_column_text(st, 1);
+        json_array_append_new(
+            list, json_pack("{s:I, s:s?, s:s, s:o, s:o}", "id", (json_int_t)sw_stmt_column_int(st, 0),
+                            "name", name, "role", sw_stmt_column_text(st, 2), "created_at",
+                            time_or_null(st, 3), "last_used_at", time_or_null(st, 4)));
+    }
+    if (step < 0) {
+        goto fail;
+    }
+    if (a->json) {
+        char *s = json_dumps(list, JSON_INDENT(2));
+        puts(s);
+        free(s);
+    } else if (json_array_size(list) == 0) {
+        puts("no tokens (create one with 'stepwise token create --role ROLE')");
+    } else {
+        size_t i;
+        json_t *t;
+        printf("%-6s %-7s %-20s %-20s %s\n", "ID", "ROLE", "CREATED", "LAST USED", "NAME");
+        json_array_foreach(list, i, t)
+        {
+            const char *last = json_string_value(json_object_get(t, "last_used_at"));
+            const char *name = json_string_value(json_object_get(t, "name"));
+            printf("%-6lld %-7s %-20s %-20s %s\n",
+                   (long long)json_integer_value(json_object_get(t, "id")),
+                   json_string_value(json_object_get(t, "role")),
+                   json_string_value(json_object_get(t, "created_at")), last ? last : "never",
+                   name ? name : "");
+        }
+    }
+    rc = 0;
+    goto out;
+fail:
+    sw_cli_print_error("token list", &err);
+out:
+    json_decref(list);
+    sw_stmt_finalize(st);
+    sw_db_close(db);
+    sw_error_release(&err);
+    return rc;
+}
+
 int sw_cmd_token(int argc, char **argv)
 {
     struct auth_args a;
-    int rc = parse_args(argc, argv, "token", token_usage, 1, &a);
+    int rc = parse_args(argc, argv, "token", token_text, 1, &a);
     if (rc != 0) {
         return rc < 0 ? 0 : rc;
     }
     if (a.npos == 1 && !strcmp(a.pos[0], "create")) {
         return token_create(&a);
     }
+    if (a.npos == 1 && !strcmp(a.pos[0], "list")) {
+        return token_list(&a);
+    }
     if (a.npos == 2 && !strcmp(a.pos[0], "revoke")) {
         return token_revoke(&a);
     }
-    fprintf(stderr, "stepwise token: expected \"create\" or \"revoke ID\"\n%s", token_usage);
-    return 2;
+    if (a.npos == 1 && !strcmp(a.pos[0], "revoke")) {
+        return sw_cli_usage_error("token", "revoke needs a token ID (see 'stepwise token list')");
+    }
+    return sw_cli_usage_error("token", "expected \"create\", \"list\" or \"revoke ID\"");
 }
 
 /* Read the first line of standard input into buf (cap bytes, NUL-terminated), without the
@@ -257,15 +357,14 @@ int sw_cmd_user(int argc, char **argv)
     struct sw_db *db = NULL;
     char pw[SW_AUTH_PASSWORD_MAX + 2];
     size_t pwlen = 0;
-    int rc = parse_args(argc, argv, "user", user_usage, 0, &a);
+    int rc = parse_args(argc, argv, "user", user_text, 0, &a);
     if (rc != 0) {
         return rc < 0 ? 0 : rc;
     }
     if (a.npos != 2 || strcmp(a.pos[0], "add") != 0) {
-        fprintf(stderr, "stepwise user: expected \"add NAME\"\n%s", user_usage);
-        return 2;
+        return sw_cli_usage_error("user", "expected \"add NAME\"");
     }
-    if ((rc = parse_role("user add", user_usage, a.role, &role)) != 0) {
+    if ((rc = parse_role("user", a.role, &role)) != 0) {
         return rc;
     }
     const char *name = a.pos[1];

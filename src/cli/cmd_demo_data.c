@@ -913,13 +913,11 @@ int sw_demo_data_generate(const char *path, int64_t profiles, uint64_t seed, str
 
 static void usage(FILE *f)
 {
+    sw_cli_usage_head(f, "demo-data");
     (void)fprintf(
         f,
-        "usage: stepwise demo-data --out PATH [--profiles N] [--seed S] [--force]\n"
-        "\n"
-        "Write a realistic SQLite data source: households, profiles (names, emails,\n"
-        "countries, consent flags, phones, push tokens, birth and signup dates) and\n"
-        "their orders. The same seed gives the same data (set STEPWISE_NOW to fix the\n"
+        "Profiles have names, emails, countries, consent flags, phones, push tokens,\n"
+        "birth and signup dates. The same seed gives the same data (set STEPWISE_NOW to fix the\n"
         "clock that relative dates are drawn from).\n"
         "\n"
         "  --out PATH      the file to write (refused if it exists, unless --force)\n"

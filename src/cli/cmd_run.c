@@ -20,10 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char usage[] =
-    "usage: stepwise run FILE --data URL [options]\n"
-    "\n"
-    "Run one campaign in the foreground and print the count on every transition.\n"
+/* After the synopsis and summary of the table of commands (common.c). */
+static const char usage_text[] =
     "\n"
     "  --data URL            data source (a SQLite file path or sqlite:PATH)\n"
     "  --dry-run             simulate: targeting runs and reports counts; nothing is saved,\n"
@@ -40,6 +38,12 @@ static const char usage[] =
     "  --confirm ACTIVITY    release a channel activity held by confirm_before_send\n"
     "                        (comma-separated ids, or all)\n"
     "Exit status: 0 the run completed, 1 it failed or the input is invalid, 2 usage error.\n";
+
+static void usage(FILE *f)
+{
+    sw_cli_usage_head(f, "run");
+    fputs(usage_text, f);
+}
 
 /* The channel settings run and resume share (see 'stepwise serve --help'): options with
  * codes from OPT_CHANNEL on, defaults from STEPWISE_<NAME>. */
@@ -94,13 +98,13 @@ static int channel_option(int opt, const char *arg, struct sw_config *config, co
     switch (opt) {
     case OPT_SMTP_URL:
         config->smtp_url = arg;
-        return 0;
+        return sw_cli_check_smtp_url(cmd, "--smtp-url", arg);
     case OPT_SMS_URL:
         config->sms_url = arg;
-        return 0;
+        return sw_cli_check_http_url(cmd, "--sms-url", arg);
     case OPT_PUSH_URL:
         config->push_url = arg;
-        return 0;
+        return sw_cli_check_http_url(cmd, "--push-url", arg);
     case OPT_SMTP_CONNS:
     case OPT_HTTP_CONNS:
         if (sw_parse_int64(arg, &n) < 0 || n < 1 || n > 1024) {
@@ -387,13 +391,12 @@ int sw_cmd_run(int argc, char **argv)
             }
             break;
         case 'h':
-            fputs(usage, stdout);
+            usage(stdout);
             rc = 0;
             goto out;
         default:
-            fprintf(stderr, "stepwise run: unknown or incomplete option \"%s\"\n%s",
-                    argv[optind - 1], usage);
-            rc = 2;
+            rc = sw_cli_usage_error("run", "unknown or incomplete option \"%s\"",
+                                    argv[optind - 1]);
             goto out;
         }
     }
@@ -402,13 +405,11 @@ int sw_cmd_run(int argc, char **argv)
         goto out;
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "stepwise run: expected exactly one FILE\n%s", usage);
-        rc = 2;
+        rc = sw_cli_usage_error("run", "expected exactly one FILE");
         goto out;
     }
     if (!data && !(data = getenv("STEPWISE_DATA"))) {
-        fprintf(stderr, "stepwise run: --data URL is required\n%s", usage);
-        rc = 2;
+        rc = sw_cli_usage_error("run", "--data URL is required");
         goto out;
     }
     const char *file = argv[optind];
@@ -472,13 +473,23 @@ out:
     return rc;
 }
 
-static const char resume_usage[] =
-    "usage: stepwise resume RUN_ID --data URL [--json] [--export-dir DIR] [--alert-webhook URL]\n"
-    "                       [channel settings as for 'stepwise run'] [--confirm ACTIVITY]\n"
+static const char resume_text[] =
     "\n"
-    "Continue a run that was interrupted (the process was killed, the machine stopped) from\n"
-    "its last completed task, with the document and variables it started with. Completed\n"
-    "tasks are not repeated; a task cut in the middle is run again from scratch.\n";
+    "A run is interrupted when its process was killed or the machine stopped. It continues\n"
+    "with the document and variables it started with: completed tasks are not repeated; a\n"
+    "task cut in the middle is run again from scratch.\n"
+    "\n"
+    "  --data URL            data source (a SQLite file path or sqlite:PATH)\n"
+    "  --json                print {\"run\", \"counts\", \"tasks\"} as one JSON object\n"
+    "  --export-dir DIR, --alert-webhook URL and the channel settings: as for 'stepwise run'\n"
+    "  --confirm ACTIVITY    release a channel activity held by confirm_before_send\n"
+    "Exit status: 0 the run completed, 1 it failed or cannot continue, 2 usage error.\n";
+
+static void resume_usage(FILE *f)
+{
+    sw_cli_usage_head(f, "resume");
+    fputs(resume_text, f);
+}
 
 /* Load what a run needs to continue: its campaign, document snapshot and variables. */
 static int load_run(struct sw_db *db, int64_t run_id, int64_t *campaign_id, char **document,
@@ -593,20 +604,18 @@ int sw_cmd_resume(int argc, char **argv)
             }
             break;
         case 'h':
-            fputs(resume_usage, stdout);
+            resume_usage(stdout);
             return 0;
         default:
-            fprintf(stderr, "stepwise resume: unknown or incomplete option \"%s\"\n%s",
-                    argv[optind - 1], resume_usage);
-            return 2;
+            return sw_cli_usage_error("resume", "unknown or incomplete option \"%s\"",
+                                      argv[optind - 1]);
         }
     }
     if (env_ok < 0) {
         return 2;
     }
     if (optind != argc - 1 || sw_parse_int64(argv[optind], &run_id) < 0 || !data) {
-        fprintf(stderr, "stepwise resume: expected a RUN_ID and --data URL\n%s", resume_usage);
-        return 2;
+        return sw_cli_usage_error("resume", "expected a RUN_ID and --data URL");
     }
     if (sw_db_open(data, &db, &err) < 0 || sw_schema_discover(db, &schema, &err) < 0 ||
         sw_catalog_open(db, &cat, &err) < 0 ||

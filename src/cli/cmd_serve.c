@@ -1,9 +1,11 @@
 /*
  * cmd_serve.c - `stepwise serve`: the daemon. Every setting comes from a flag, else an
  * environment variable STEPWISE_<NAME>, else the config file (--config FILE, lines of
- * "name = value", # comments), else its default.
+ * "name = value", # comments), else its default. `stepwise demo` takes the same settings
+ * through sw_serve_settings() (cli/serve.h) with defaults of its own.
  */
 #include "cli/cli.h"
+#include "cli/serve.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "server/server.h"
@@ -28,7 +30,9 @@ static const struct setting settings[] = {
     {"history_days", "30", "days of history kept when a campaign does not say"},
     {"export_dir", NULL, "directory export activities write into"},
     {"alert_webhook", NULL, "URL alert activities POST to"},
-    {"smtp_url", NULL, "smtp://[user:pass@]host:port or smtps://... (email delivery)"},
+    {"smtp_url", NULL,
+     "smtp://[user:pass@]host:port, smtps://..., or maildir:DIR to write each email into a "
+     "Maildir"},
     {"smtp_connections", "4", "parallel SMTP connections"},
     {"sms_url", NULL, "HTTP endpoint receiving one JSON POST per SMS"},
     {"push_url", NULL, "HTTP endpoint receiving one JSON POST per push notification"},
@@ -45,13 +49,8 @@ static const struct setting settings[] = {
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
-static void usage(FILE *f)
+void sw_serve_settings_help(FILE *f)
 {
-    fputs("usage: stepwise serve [--config FILE] [--NAME VALUE ...]\n"
-          "\n"
-          "The daemon: HTTP API, scheduler and workers. Settings (flag, or environment\n"
-          "variable STEPWISE_<NAME>, or config file line \"name = value\"; in that order):\n\n",
-          f);
     for (size_t i = 0; i < NSETTINGS; i++) {
         char flag[64], env[64];
         size_t k;
@@ -65,6 +64,16 @@ static void usage(FILE *f)
                 settings[i].dflt ? " [default: " : "", settings[i].dflt ? settings[i].dflt : "",
                 settings[i].dflt ? "]" : "");
     }
+}
+
+static void usage(FILE *f)
+{
+    sw_cli_usage_head(f, "serve");
+    fputs("\nSettings (flag, or environment variable STEPWISE_<NAME>, or config file line\n"
+          "\"name = value\" from --config FILE or STEPWISE_CONFIG; in that order):\n\n",
+          f);
+    sw_serve_settings_help(f);
+    fputs("Exit status: 0 stopped by SIGINT or SIGTERM, 1 error, 2 usage error.\n", f);
 }
 
 static int find(const char *name)
@@ -90,12 +99,12 @@ static char *trim(char *s)
 }
 
 /* Config file values go into vals[] where nothing set them yet. */
-static int read_config(const char *path, char **vals)
+static int read_config(const char *cmd, const char *path, char **vals)
 {
     char *text = NULL;
     size_t len = 0;
     if (sw_read_file(path, &text, &len) < 0) {
-        fprintf(stderr, "stepwise serve: cannot read --config %s\n", path);
+        fprintf(stderr, "stepwise %s: cannot read --config %s\n", cmd, path);
         return 1;
     }
     int line = 0, rc = 0;
@@ -111,7 +120,7 @@ static int read_config(const char *path, char **vals)
         }
         char *eq = strchr(l, '=');
         if (!eq) {
-            fprintf(stderr, "stepwise serve: %s:%d: expected \"name = value\"\n", path, line);
+            fprintf(stderr, "stepwise %s: %s:%d: expected \"name = value\"\n", cmd, path, line);
             rc = 1;
             break;
         }
@@ -122,7 +131,8 @@ static int read_config(const char *path, char **vals)
         }
         int i = find(name);
         if (i < 0) {
-            fprintf(stderr, "stepwise serve: %s:%d: unknown setting \"%s\"\n", path, line, name);
+            fprintf(stderr, "stepwise %s: %s:%d: unknown setting \"%s\"\n", cmd, path, line,
+                    name);
             rc = 1;
             break;
         }
@@ -134,7 +144,7 @@ static int read_config(const char *path, char **vals)
     return rc;
 }
 
-static int rate_setting(const char *name, const char *v, double *out)
+static int rate_setting(const char *cmd, const char *name, const char *v, double *out)
 {
     char *end = NULL;
     *out = 0;
@@ -143,41 +153,39 @@ static int rate_setting(const char *name, const char *v, double *out)
     }
     *out = strtod(v, &end);
     if (!*v || *end || !(*out > 0) || *out > 1e6) {
-        fprintf(stderr, "stepwise serve: %s must be a positive number, got \"%s\"\n", name, v);
+        fprintf(stderr, "stepwise %s: %s must be a positive number, got \"%s\"\n", cmd, name, v);
         return -1;
     }
     return 0;
 }
 
-static int int_setting(const char *name, const char *v, int64_t min, int64_t max, int64_t *out)
+static int int_setting(const char *cmd, const char *name, const char *v, int64_t min,
+                       int64_t max, int64_t *out)
 {
     if (sw_parse_int64(v, out) < 0 || *out < min || *out > max) {
-        fprintf(stderr, "stepwise serve: %s must be an integer between %lld and %lld, got \"%s\"\n",
-                name, (long long)min, (long long)max, v);
+        fprintf(stderr, "stepwise %s: %s must be an integer between %lld and %lld, got \"%s\"\n",
+                cmd, name, (long long)min, (long long)max, v);
         return -1;
     }
     return 0;
 }
 
-int sw_cmd_serve(int argc, char **argv)
+int sw_serve_settings(int argc, char **argv, const char *cmd, const struct sw_cli_preset *presets,
+                      size_t npresets, struct sw_settings *set)
 {
     char *vals[NSETTINGS] = {0};
     const char *config = NULL;
-    struct sw_settings set;
-    struct sw_server *srv = NULL;
-    struct sw_error err = SW_ERROR_INIT;
     int rc = 2;
-    memset(&set, 0, sizeof(set));
+    memset(set, 0, sizeof(*set));
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (sw_cli_is_help(a)) {
             usage(stdout);
-            rc = 0;
+            rc = -1;
             goto out;
         }
-        if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
-            fprintf(stderr, "stepwise serve: unexpected argument \"%s\"\n", a);
-            usage(stderr);
+        if (strncmp(a, "--", 2) != 0) {
+            sw_cli_usage_error(cmd, "unexpected argument \"%s\"", a);
             goto out;
         }
         char name[64];
@@ -185,15 +193,24 @@ int sw_cmd_serve(int argc, char **argv)
         for (char *c = name; *c; c++) {
             *c = *c == '-' ? '_' : *c;
         }
-        if (!strcmp(name, "config")) {
+        int k = strcmp(name, "config") ? find(name) : -2;
+        for (size_t p = 0; p < npresets && k >= 0; p++) {
+            if (presets[p].force && !strcmp(presets[p].name, name)) {
+                sw_cli_usage_error(cmd, "%s cannot be set here (%s)", a, presets[p].why);
+                goto out;
+            }
+        }
+        if (k == -1) {
+            sw_cli_usage_error(cmd, "unknown option \"%s\"", a);
+            goto out;
+        }
+        if (i + 1 >= argc) {
+            sw_cli_usage_error(cmd, "%s needs a value", a);
+            goto out;
+        }
+        if (k == -2) {
             config = argv[++i];
             continue;
-        }
-        int k = find(name);
-        if (k < 0) {
-            fprintf(stderr, "stepwise serve: unknown option \"%s\"\n", a);
-            usage(stderr);
-            goto out;
         }
         free(vals[k]);
         vals[k] = sw_strdup(argv[++i]);
@@ -214,9 +231,16 @@ int sw_cmd_serve(int argc, char **argv)
     if (!config && getenv("STEPWISE_CONFIG")) {
         config = getenv("STEPWISE_CONFIG");
     }
-    if (config && read_config(config, vals)) {
+    if (config && read_config(cmd, config, vals)) {
         rc = 1;
         goto out;
+    }
+    for (size_t p = 0; p < npresets; p++) {
+        int k = find(presets[p].name);
+        if (k >= 0 && (presets[p].force || !vals[k])) {
+            free(vals[k]);
+            vals[k] = sw_strdup(presets[p].value);
+        }
     }
     for (size_t k = 0; k < NSETTINGS; k++) {
         if (!vals[k] && settings[k].dflt) {
@@ -224,18 +248,28 @@ int sw_cmd_serve(int argc, char **argv)
         }
     }
     if (!vals[find("data")]) {
-        fprintf(stderr, "stepwise serve: --data URL is required\n");
-        usage(stderr);
+        sw_cli_usage_error(cmd, "--data URL is required");
+        goto out;
+    }
+    if (sw_cli_check_listen(cmd, "--listen", vals[find("listen")]) < 0 ||
+        (vals[find("smtp_url")] &&
+         sw_cli_check_smtp_url(cmd, "--smtp-url", vals[find("smtp_url")]) < 0) ||
+        (vals[find("sms_url")] && sw_cli_check_http_url(cmd, "--sms-url", vals[find("sms_url")]) < 0) ||
+        (vals[find("push_url")] &&
+         sw_cli_check_http_url(cmd, "--push-url", vals[find("push_url")]) < 0)) {
+        goto out;
+    }
+    const char *lvl = vals[find("log_level")];
+    if (strcmp(lvl, "debug") && strcmp(lvl, "info") && strcmp(lvl, "warn") && strcmp(lvl, "error")) {
+        sw_cli_usage_error(cmd, "--log-level expects debug, info, warn or error, got \"%s\"", lvl);
         goto out;
     }
     int64_t v;
-    set.data = vals[find("data")];
-    vals[find("data")] = NULL;
-    set.listen = vals[find("listen")];
-    vals[find("listen")] = NULL;
 #define TAKE(field, name)                                                                          \
-    set.field = vals[find(name)];                                                                  \
+    set->field = vals[find(name)];                                                                 \
     vals[find(name)] = NULL
+    TAKE(data, "data");
+    TAKE(listen, "listen");
     TAKE(export_dir, "export_dir");
     TAKE(alert_webhook, "alert_webhook");
     TAKE(smtp_url, "smtp_url");
@@ -244,42 +278,49 @@ int sw_cmd_serve(int argc, char **argv)
     TAKE(frequency_cap, "frequency_cap");
     TAKE(list_unsubscribe, "list_unsubscribe");
 #undef TAKE
-    if (int_setting("workers", vals[find("workers")], 1, 256, &v) < 0) {
+#define INT(field, name, min, max)                                                                 \
+    if (int_setting(cmd, name, vals[find(name)], min, max, &v) < 0) {                              \
+        goto out;                                                                                  \
+    }                                                                                              \
+    set->field = (int)v
+    INT(workers, "workers", 1, 256);
+    INT(http_threads, "http_threads", 1, 256);
+    INT(history_days, "history_days", 1, 36500);
+    INT(smtp_connections, "smtp_connections", 1, 1024);
+    INT(http_connections, "http_connections", 1, 1024);
+#undef INT
+    if (rate_setting(cmd, "smtp_rate_per_second", vals[find("smtp_rate_per_second")],
+                     &set->smtp_rate) < 0 ||
+        rate_setting(cmd, "sms_rate_per_second", vals[find("sms_rate_per_second")],
+                     &set->sms_rate) < 0 ||
+        rate_setting(cmd, "push_rate_per_second", vals[find("push_rate_per_second")],
+                     &set->push_rate) < 0) {
         goto out;
     }
-    set.workers = (int)v;
-    if (int_setting("http_threads", vals[find("http_threads")], 1, 256, &v) < 0) {
+    if (int_setting(cmd, "max_body", vals[find("max_body")], 1024, 1 << 30, &v) < 0) {
         goto out;
     }
-    set.http_threads = (int)v;
-    if (int_setting("history_days", vals[find("history_days")], 1, 36500, &v) < 0) {
-        goto out;
-    }
-    set.history_days = (int)v;
-    if (int_setting("smtp_connections", vals[find("smtp_connections")], 1, 1024, &v) < 0) {
-        goto out;
-    }
-    set.smtp_connections = (int)v;
-    if (int_setting("http_connections", vals[find("http_connections")], 1, 1024, &v) < 0) {
-        goto out;
-    }
-    set.http_connections = (int)v;
-    if (rate_setting("smtp_rate_per_second", vals[find("smtp_rate_per_second")],
-                     &set.smtp_rate) < 0 ||
-        rate_setting("sms_rate_per_second", vals[find("sms_rate_per_second")], &set.sms_rate) < 0 ||
-        rate_setting("push_rate_per_second", vals[find("push_rate_per_second")],
-                     &set.push_rate) < 0) {
-        goto out;
-    }
-    if (int_setting("max_body", vals[find("max_body")], 1024, 1 << 30, &v) < 0) {
-        goto out;
-    }
-    set.max_body = (size_t)v;
-    const char *lvl = vals[find("log_level")];
+    set->max_body = (size_t)v;
     sw_log_set_level(!strcmp(lvl, "debug") ? SW_LOG_DEBUG
                      : !strcmp(lvl, "warn") ? SW_LOG_WARN
                      : !strcmp(lvl, "error") ? SW_LOG_ERROR
                                              : SW_LOG_INFO);
+    rc = 0;
+out:
+    for (size_t k = 0; k < NSETTINGS; k++) {
+        free(vals[k]);
+    }
+    if (rc != 0) {
+        sw_settings_release(set);
+        memset(set, 0, sizeof(*set));
+    }
+    return rc;
+}
+
+int sw_serve_run(const char *cmd, struct sw_settings *set)
+{
+    struct sw_server *srv = NULL;
+    struct sw_error err = SW_ERROR_INIT;
     /* Signals are waited for by this thread; every other thread inherits the mask. */
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -287,27 +328,33 @@ int sw_cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-    rc = 1;
-    if (sw_server_start(&set, &srv, &err) < 0) {
-        sw_cli_print_error("serve", &err);
-        goto out;
+    if (sw_server_start(set, &srv, &err) < 0) {
+        sw_cli_print_error(cmd, &err);
+        sw_error_release(&err);
+        return 1;
     }
     /* The port actually bound (--listen HOST:0 picks a free one): tests read this line. */
-    const char *colon = strrchr(set.listen, ':');
-    int hostlen = colon && colon != set.listen ? (int)(colon - set.listen) : 9;
+    const char *colon = strrchr(set->listen, ':');
+    int hostlen = colon && colon != set->listen ? (int)(colon - set->listen) : 9;
     printf("stepwise: listening on http://%.*s:%d/ (data %s)\n", hostlen,
-           colon && colon != set.listen ? set.listen : "127.0.0.1", sw_server_port(srv), set.data);
+           colon && colon != set->listen ? set->listen : "127.0.0.1", sw_server_port(srv),
+           set->data);
     fflush(stdout);
     int sig = 0;
     sigwait(&sigs, &sig);
     sw_info("signal %d: stopping", sig);
     sw_server_stop(srv);
-    rc = 0;
-out:
-    for (size_t k = 0; k < NSETTINGS; k++) {
-        free(vals[k]);
+    return 0;
+}
+
+int sw_cmd_serve(int argc, char **argv)
+{
+    struct sw_settings set;
+    int rc = sw_serve_settings(argc, argv, "serve", NULL, 0, &set);
+    if (rc != 0) {
+        return rc < 0 ? 0 : rc;
     }
+    rc = sw_serve_run("serve", &set);
     sw_settings_release(&set);
-    sw_error_release(&err);
     return rc;
 }

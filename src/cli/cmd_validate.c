@@ -15,16 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
-    "usage: stepwise validate FILE [--data URL] [--json]\n"
-    "\n"
-    "Check a campaign document and print every error with its JSON path.\n"
+/* After the synopsis and summary of the table of commands (common.c). */
+static const char usage_text[] =
     "Without --data the checks are structural; with it, fields, links, types and\n"
     "personalization fields are checked against the data source's schema too.\n"
     "\n"
     "  --data URL   data source (a SQLite file path or sqlite:PATH)\n"
     "  --json       print {\"valid\": bool, \"errors\": [{\"path\", \"message\"}]} on stdout\n"
     "Exit status: 0 valid, 1 invalid or unreadable, 2 usage error.\n";
+
+static void usage(FILE *f)
+{
+    sw_cli_usage_head(f, "validate");
+    fputs(usage_text, f);
+}
 
 int sw_cmd_validate(int argc, char **argv)
 {
@@ -53,17 +57,15 @@ int sw_cmd_validate(int argc, char **argv)
             json_out = 1;
             break;
         case 'h':
-            fputs(usage, stdout);
+            usage(stdout);
             return 0;
         default:
-            fprintf(stderr, "stepwise validate: unknown or incomplete option \"%s\"\n%s",
-                    argv[optind - 1], usage);
-            return 2;
+            return sw_cli_usage_error("validate", "unknown or incomplete option \"%s\"",
+                                      argv[optind - 1]);
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "stepwise validate: expected exactly one FILE\n%s", usage);
-        return 2;
+        return sw_cli_usage_error("validate", "expected exactly one FILE");
     }
     const char *file = argv[optind];
     if (sw_read_file(file, &text, &len) < 0) {
