@@ -1,0 +1,3 @@
+export default function CampaignPage({ id }: { id: number }) {
+  return <main className="page">Campaign {id}</main>;
+}
