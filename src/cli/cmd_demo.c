@@ -1,10 +1,14 @@
 /*
- * cmd_demo.c - `stepwise demo`: create the demo data source (if absent) and run the
- * example campaign on it, printing the counts. The daemon (API and UI) that `demo` will
- * serve is not part of this build yet; this command says so.
+ * cmd_demo.c - `stepwise demo`: create the demo data source (if absent) with example
+ * campaigns in every status (draft, running, paused, completed, failed), templates and a
+ * demo user, then serve it with the same settings as `stepwise serve` (cli/serve.h). Email
+ * goes to a file outbox, the Maildir DIR/outbox (smtp_url = maildir:DIR/outbox), unless
+ * --smtp-url (or STEPWISE_SMTP_URL, or the config file) says otherwise, so that a newcomer
+ * can start a campaign and read the messages it sent.
  */
 #include "cli/cli.h"
 #include "cli/demo_data.h"
+#include "cli/serve.h"
 #include "catalog/catalog.h"
 #include "core/clock.h"
 #include "core/util.h"
@@ -16,6 +20,7 @@
 #include "server/auth.h"
 #include "server/service.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
 
@@ -71,14 +76,29 @@ static const char demo_campaign[] =
     "  ]\n"
     "}\n";
 
-static const char usage[] =
-    "usage: stepwise demo [--dir DIR] [--profiles N] [--listen HOST:PORT] [--no-serve]\n"
+static const char usage_text[] =
     "\n"
-    "Create a demo data source in DIR (default ./stepwise-demo) if it is absent, with example\n"
-    "campaigns in every status, templates and a demo user, then serve the API and UI.\n";
+    "The data source is DIR/demo.db (created with N profiles if absent; default DIR is\n"
+    "./stepwise-demo, N 20000) with campaigns in every status, templates and the user \"demo\"\n"
+    "(password \"stepwise-demo\"). Email is written to the Maildir DIR/outbox (open it with\n"
+    "'mutt -f DIR/outbox') unless --smtp-url says otherwise.\n"
+    "\n"
+    "  --dir DIR        where the demo lives [default: stepwise-demo]\n"
+    "  --profiles N     profiles in a new demo data source [default: 20000]\n"
+    "  --no-serve       create the demo and exit\n"
+    "  --NAME VALUE     any setting of 'stepwise serve --help' (--listen, --smtp-url, ...),\n"
+    "                   also from STEPWISE_<NAME> and --config FILE, except --data\n"
+    "Exit status: 0 done (or stopped by a signal), 1 error, 2 usage error.\n";
+
+static void usage(FILE *f)
+{
+    sw_cli_usage_head(f, "demo");
+    fputs(usage_text, f);
+}
 
 static const char newsletter[] =
-    "{\"name\": \"Weekly newsletter\", \"description\": \"Every Monday 09:00 Paris time\","
+    "{\"name\": \"Weekly newsletter\", \"description\": \"Profiles who accept email, every Monday "
+    "09:00 Paris time\","
     " \"campaign\": \"Always on\", \"tags\": [\"newsletter\"], \"timezone\": \"Europe/Paris\","
     " \"schedule\": {\"rrule\": \"FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0\"},"
     " \"activities\": [{\"id\": \"subscribers\", \"type\": \"build_audience\", \"filter\":"
@@ -87,16 +107,21 @@ static const char newsletter[] =
     " {\"id\": \"save\", \"type\": \"save_audience\", \"audience\": \"newsletter_week\"}],"
     " \"transitions\": [{\"from\": \"subscribers\", \"to\": \"dedup\"}, {\"from\": \"dedup\", \"to\": \"save\"}]}";
 
-static const char birthday[] =
-    "{\"name\": \"Birthday greetings\", \"description\": \"Draft: people born this month\","
-    " \"campaign\": \"Always on\", \"tags\": [\"lifecycle\"],"
-    " \"activities\": [{\"id\": \"born\", \"type\": \"build_audience\", \"filter\":"
-    " {\"all\": [{\"field\": \"birth_date\", \"op\": \"before\", \"value\": \"-18y\"},"
+/* Paused before its first task: resuming it sends the welcome email to the outbox. */
+static const char welcome[] =
+    "{\"name\": \"Welcome email\", \"description\": \"Profiles who signed up in the last 30 days "
+    "and accept email. Paused: resume it to send (stepwise demo writes email to its outbox)\","
+    " \"campaign\": \"Onboarding\", \"tags\": [\"lifecycle\", \"onboarding\"],"
+    " \"activities\": [{\"id\": \"new_signups\", \"type\": \"build_audience\", \"filter\":"
+    " {\"all\": [{\"field\": \"created_at\", \"op\": \"within_last\", \"value\": \"30d\"},"
     " {\"field\": \"email_opt_in\", \"op\": \"eq\", \"value\": true}]}},"
-    " {\"id\": \"greet\", \"type\": \"email\", \"to_field\": \"email\", \"from\": \"shop@example.com\","
-    " \"subject\": \"Happy birthday, {{first_name | default: \\\"friend\\\"}}!\","
-    " \"html\": \"<p>A gift is waiting for you.</p>\"}],"
-    " \"transitions\": [{\"from\": \"born\", \"to\": \"greet\"}]}";
+    " {\"id\": \"welcome\", \"type\": \"email\", \"to_field\": \"email\", \"from\": \"hello@example.com\","
+    " \"subject\": \"Welcome, {{first_name | default: \\\"friend\\\"}}!\","
+    " \"text\": \"Hello {{first_name | default: \\\"there\\\"}},\\n\\nthank you for signing up."
+    " Your first order ships free.\\n\","
+    " \"html\": \"<p>Hello {{first_name | default: \\\"there\\\"}},</p><p>thank you for signing"
+    " up. Your first order ships free.</p>\"}],"
+    " \"transitions\": [{\"from\": \"new_signups\", \"to\": \"welcome\"}]}";
 
 static const char vip[] =
     "{\"name\": \"VIP upsell\", \"description\": \"Reads an audience that was never saved: fails\","
@@ -104,6 +129,58 @@ static const char vip[] =
     " \"activities\": [{\"id\": \"vips\", \"type\": \"read_audience\", \"audience\": \"vip_2026\"},"
     " {\"id\": \"done\", \"type\": \"end\"}],"
     " \"transitions\": [{\"from\": \"vips\", \"to\": \"done\"}]}";
+
+static const char *const month_names[] = {"January", "February", "March",     "April",
+                                          "May",     "June",     "July",      "August",
+                                          "September", "October", "November", "December"};
+
+/* "Birthday greetings": profiles born this month (the month the demo is created, UTC) who
+ * accept email. The filter language compares whole dates, so "born in month M" is one
+ * date range per birth year present in the data. malloc'd JSON text. */
+static char *birthday_doc(struct sw_db *db)
+{
+    int y, mo, d, h, mi, sec;
+    int64_t lo = 0, hi = 0;
+    sw_clock_civil(sw_clock_now_ms(), &y, &mo, &d, &h, &mi, &sec);
+    sw_db_query_int(db, "SELECT CAST(min(substr(birth_date, 1, 4)) AS INTEGER) FROM profiles",
+                    NULL, &lo, NULL);
+    sw_db_query_int(db, "SELECT CAST(max(substr(birth_date, 1, 4)) AS INTEGER) FROM profiles",
+                    NULL, &hi, NULL);
+    if (lo < 1800 || hi > 2200 || hi < lo) {
+        lo = hi = y; /* no birth dates: an empty but valid audience */
+    }
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    json_t *years = json_array();
+    for (int64_t yr = lo; yr <= hi; yr++) {
+        int last = mdays[mo - 1] + (mo == 2 && ((yr % 4 == 0 && yr % 100 != 0) || yr % 400 == 0));
+        char from[16], to[16];
+        snprintf(from, sizeof(from), "%04d-%02d-01", (int)yr, mo);
+        snprintf(to, sizeof(to), "%04d-%02d-%02d", (int)yr, mo, last);
+        json_array_append_new(years, json_pack("{s:s, s:s, s:[s,s]}", "field", "birth_date", "op",
+                                               "between", "value", from, to));
+    }
+    char *desc = sw_asprintf("Profiles born in %s (this month when the demo was created) who "
+                             "accept email",
+                             month_names[mo - 1]);
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:[s], s:[{s:s, s:s, s:{s:[{s:o}, {s:s, s:s, s:b}]}}, "
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s}], s:[{s:s, s:s}]}",
+        "name", "Birthday greetings", "description", desc, "campaign", "Always on", "tags",
+        "lifecycle", "activities", "id", "born_this_month", "type", "build_audience", "filter",
+        "all", "any", years, "field", "email_opt_in", "op", "eq", "value", 1, "id", "greet",
+        "type", "email", "to_field", "email", "from", "shop@example.com", "subject",
+        "Happy birthday, {{first_name | default: \"friend\"}}!", "text",
+        "Happy birthday, {{first_name | default: \"friend\"}}! A gift is waiting in your "
+        "account.\n",
+        "html",
+        "<p>Happy birthday, {{first_name | default: \"friend\"}}!</p><p>A gift is waiting in "
+        "your account.</p>",
+        "transitions", "from", "born_this_month", "to", "greet");
+    char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+    json_decref(doc);
+    free(desc);
+    return text;
+}
 
 static int64_t insert(struct sw_db *db, const char *text, struct sw_error *err)
 {
@@ -145,6 +222,48 @@ static int run_stored(struct sw_db *db, const char *text, int64_t id, struct sw_
     return rc < 0 ? rc : 0;
 }
 
+/* Start a run of a stored campaign and pause it at once, as POST .../pause would. */
+static int start_paused(struct sw_db *db, const char *text, int64_t id, struct sw_error *err)
+{
+    struct sw_campaign *c = NULL;
+    struct sw_schema *schema = NULL;
+    struct sw_catalog cat = {db};
+    json_t *vars = NULL;
+    int64_t run_id = 0;
+    int rc = sw_schema_discover(db, &schema, err);
+    if (rc == 0) {
+        rc = sw_campaign_load(text, strlen(text), schema, sw_clock_now_ms(), &c, err);
+    }
+    if (rc == 0 && !(vars = sw_campaign_variables(c, NULL, err))) {
+        rc = SW_EVALIDATION;
+    }
+    if (rc == 0) {
+        struct sw_config config = {0};
+        struct sw_engine eng = {db, &cat, schema, &config};
+        struct sw_run_opts opts = {.trigger = "manual", .variables = vars};
+        rc = sw_engine_start(&eng, c, id, &opts, &run_id, err);
+    }
+    if (rc == 0) {
+        struct sw_params p = SW_PARAMS_INIT;
+        sw_params_add_int(&p, run_id);
+        sw_params_add_int(&p, id);
+        rc = sw_db_exec_params(db,
+                               "UPDATE sw_runs SET status = 'paused' WHERE id = ?1;", &p, NULL,
+                               err);
+        sw_params_truncate(&p, 0);
+        sw_params_add_int(&p, id);
+        if (rc == 0) {
+            rc = sw_db_exec_params(db, "UPDATE sw_campaigns SET status = 'paused' WHERE id = ?1",
+                                   &p, NULL, err);
+        }
+        sw_params_release(&p);
+    }
+    json_decref(vars);
+    sw_campaign_free(c);
+    sw_schema_free(schema);
+    return rc;
+}
+
 static int seed(const char *path, struct sw_error *err)
 {
     struct sw_db *db = NULL;
@@ -156,12 +275,19 @@ static int seed(const char *path, struct sw_error *err)
     }
     sw_db_query_int(db, "SELECT count(*) FROM sw_campaigns", NULL, &n, NULL);
     if (n == 0) {
+        char *birthday = birthday_doc(db);
         int64_t win = insert(db, demo_campaign, err);
         int64_t news = insert(db, newsletter, err);
-        int64_t bday = insert(db, birthday, err);
+        int64_t bday = birthday ? insert(db, birthday, err) : 0;
         int64_t fail = insert(db, vip, err);
-        if (!win || !news || !bday || !fail) {
+        int64_t hello = insert(db, welcome, err);
+        free(birthday);
+        if (!win || !news || !bday || !fail || !hello) {
             rc = SW_EVALIDATION;
+            goto out;
+        }
+        /* paused: its run created and paused before any task ran */
+        if ((rc = start_paused(db, welcome, hello, err)) < 0) {
             goto out;
         }
         /* completed, with two runs of history */
@@ -195,7 +321,6 @@ static int seed(const char *path, struct sw_error *err)
                    "SELECT 'Newsletter (template)', description, document, created_at, updated_at "
                    "FROM sw_campaigns WHERE name = 'Weekly newsletter';",
                    NULL);
-        (void)bday;
     }
     n = 0;
     sw_db_query_int(db, "SELECT count(*) FROM sw_users WHERE name = 'demo'", NULL, &n, NULL);
@@ -210,42 +335,68 @@ out:
 
 int sw_cmd_demo(int argc, char **argv)
 {
-    const char *dir = "stepwise-demo", *listen = "127.0.0.1:8080";
+    const char *dir = "stepwise-demo";
     int64_t profiles = 20000;
     bool serve = true;
+    /* what is not demo's own goes to the serve settings, checked before anything is made */
+    char **fwd = sw_calloc((size_t)argc + 1, sizeof(*fwd));
+    int nfwd = 0;
+    fwd[nfwd++] = "demo";
     for (int i = 1; i < argc; i++) {
         if (sw_cli_is_help(argv[i])) {
-            fputs(usage, stdout);
+            usage(stdout);
+            free(fwd);
             return 0;
-        } else if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
-            listen = argv[++i];
-        } else if (!strcmp(argv[i], "--no-serve")) {
-            serve = false;
-        } else if (!strcmp(argv[i], "--profiles") && i + 1 < argc) {
-            if (sw_parse_int64(argv[++i], &profiles) < 0 || profiles < 1) {
-                fprintf(stderr, "stepwise demo: --profiles expects a positive integer\n");
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "stepwise demo: unknown option \"%s\"\n%s", argv[i], usage);
-            return 2;
         }
     }
-    if (mkdir(dir, 0755) < 0 && access(dir, W_OK) < 0) {
-        fprintf(stderr, "stepwise demo: cannot create %s\n", dir);
-        return 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--no-serve")) {
+            serve = false;
+        } else if (!strcmp(a, "--dir") || !strcmp(a, "--profiles")) {
+            if (i + 1 >= argc || !*argv[i + 1]) {
+                free(fwd);
+                return sw_cli_usage_error("demo", "%s needs a value", a);
+            }
+            const char *v = argv[++i];
+            if (!strcmp(a, "--dir")) {
+                dir = v;
+            } else if (sw_parse_int64(v, &profiles) < 0 || profiles < 1 ||
+                       profiles > 10000000) {
+                free(fwd);
+                return sw_cli_usage_error(
+                    "demo", "--profiles expects an integer from 1 to 10000000, got \"%s\"", v);
+            }
+        } else {
+            fwd[nfwd++] = argv[i];
+        }
     }
     char *db = sw_asprintf("%s/demo.db", dir);
     char *camp = sw_asprintf("%s/winback.json", dir);
+    char *outbox = sw_asprintf("maildir:%s/outbox", dir);
+    const struct sw_cli_preset presets[] = {
+        {"data", db, true, "the demo's data source is DIR/demo.db: use --dir DIR"},
+        {"smtp_url", outbox, false, NULL},
+    };
+    struct sw_settings set;
     struct sw_error err = SW_ERROR_INIT;
-    int rc = 0;
+    int rc = sw_serve_settings(nfwd, fwd, "demo", presets, 2, &set);
+    free(fwd);
+    if (rc != 0) {
+        rc = rc < 0 ? 0 : rc;
+        goto out;
+    }
+    rc = 1;
+    if (mkdir(dir, 0755) < 0 && access(dir, W_OK) < 0) {
+        fprintf(stderr, "stepwise demo: cannot create the directory %s: %s\n", dir,
+                strerror(errno));
+        goto out;
+    }
     if (access(db, F_OK) != 0) {
         printf("creating %s with %lld profiles...\n", db, (long long)profiles);
+        fflush(stdout);
         if (sw_demo_data_generate(db, profiles, 42, &err) < 0) {
             sw_cli_print_error("demo-data", &err);
-            rc = 1;
             goto out;
         }
     }
@@ -256,20 +407,26 @@ int sw_cmd_demo(int argc, char **argv)
     }
     if (seed(db, &err) < 0) {
         sw_cli_print_error("demo", &err);
-        rc = 1;
         goto out;
     }
     printf("demo data source: %s (example campaign document: %s)\n"
            "sign in as user \"demo\" with password \"stepwise-demo\" (an admin; demo only)\n",
            db, camp);
-    fflush(stdout);
-    if (serve) {
-        char *args[] = {"serve", "--data", db, "--listen", (char *)listen, NULL};
-        rc = sw_cmd_serve(5, args);
+    if (set.smtp_url && !strncmp(set.smtp_url, "maildir:", 8)) {
+        printf("email is written to the Maildir %s (read it with: mutt -f %s)\n",
+               set.smtp_url + 8, set.smtp_url + 8);
+    } else if (set.smtp_url) {
+        char *shown = sw_cli_redact_url(set.smtp_url);
+        printf("email is sent through %s\n", shown);
+        free(shown);
     }
+    fflush(stdout);
+    rc = serve ? sw_serve_run("demo", &set) : 0;
 out:
+    sw_settings_release(&set);
     sw_error_release(&err);
     free(db);
     free(camp);
+    free(outbox);
     return rc;
 }

@@ -144,6 +144,18 @@ static int read_config(const char *cmd, const char *path, char **vals)
     return rc;
 }
 
+/* "--smtp-rate-per-second" for "smtp_rate_per_second": messages name the flag. */
+static const char *flag_of(const char *name, char *buf, size_t n)
+{
+    size_t k = 0;
+    for (; name[k] && k + 3 < n; k++) {
+        buf[k + 2] = name[k] == '_' ? '-' : name[k];
+    }
+    buf[0] = buf[1] = '-';
+    buf[k + 2] = '\0';
+    return buf;
+}
+
 static int rate_setting(const char *cmd, const char *name, const char *v, double *out)
 {
     char *end = NULL;
@@ -153,7 +165,9 @@ static int rate_setting(const char *cmd, const char *name, const char *v, double
     }
     *out = strtod(v, &end);
     if (!*v || *end || !(*out > 0) || *out > 1e6) {
-        fprintf(stderr, "stepwise %s: %s must be a positive number, got \"%s\"\n", cmd, name, v);
+        char f[64];
+        fprintf(stderr, "stepwise %s: %s must be a positive number, got \"%s\"\n", cmd,
+                flag_of(name, f, sizeof(f)), v);
         return -1;
     }
     return 0;
@@ -163,8 +177,9 @@ static int int_setting(const char *cmd, const char *name, const char *v, int64_t
                        int64_t max, int64_t *out)
 {
     if (sw_parse_int64(v, out) < 0 || *out < min || *out > max) {
+        char f[64];
         fprintf(stderr, "stepwise %s: %s must be an integer between %lld and %lld, got \"%s\"\n",
-                cmd, name, (long long)min, (long long)max, v);
+                cmd, flag_of(name, f, sizeof(f)), (long long)min, (long long)max, v);
         return -1;
     }
     return 0;
