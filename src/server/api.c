@@ -3,6 +3,7 @@
  * metrics, OpenAPI, dimensions, audiences, sessions.
  */
 #include "server/api.h"
+#include "server/ui.h"
 #include "core/clock.h"
 #include "core/util.h"
 
@@ -13,7 +14,7 @@
 #define V1 "/api/v1"
 
 const struct sw_route sw_routes[] = {
-    {"GET", "/", SW_ROLE_NONE, sw_api_index, "Web UI"},
+    {"GET", "/", SW_ROLE_NONE, sw_ui_serve, "Web UI"},
     {"GET", "/healthz", SW_ROLE_NONE, sw_api_healthz, "Liveness"},
     {"GET", V1 "/healthz", SW_ROLE_NONE, sw_api_healthz, "Liveness"},
     {"GET", "/metrics", SW_ROLE_NONE, sw_api_metrics, "Prometheus metrics"},
@@ -144,7 +145,11 @@ void sw_api_dispatch(void *ud, struct sw_http_req *req, struct sw_http_resp *res
             }
         }
     }
-    if (!route) {
+    if (!route && sw_ui_handles(req->method, req->path)) {
+        /* The web UI: its files, and index.html for client-side paths such as /campaigns/12. */
+        struct sw_api a = {.srv = srv, .req = req, .resp = resp};
+        sw_ui_serve(&a);
+    } else if (!route) {
         if (path_known) {
             sw_resp_error(resp, 405, "METHOD_NOT_ALLOWED", "this method is not allowed here", NULL);
         } else {
@@ -219,16 +224,6 @@ json_t *sw_api_ms(int64_t ms)
 }
 
 /* ---- small endpoints ---- */
-
-void sw_api_index(struct sw_api *a)
-{
-    sw_resp_text(a->resp, 200, "text/html; charset=utf-8",
-                 "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                 "<title>Stepwise</title></head><body><h1>Stepwise</h1>"
-                 "<p>The web UI is not part of this version yet. The HTTP API is served under "
-                 "<code>/api/v1</code>; its description is at "
-                 "<a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p></body></html>");
-}
 
 void sw_api_healthz(struct sw_api *a)
 {

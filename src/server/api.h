@@ -75,7 +75,6 @@ void sw_api_templates_delete(struct sw_api *a);
 void sw_api_templates_instantiate(struct sw_api *a);
 void sw_api_dimensions(struct sw_api *a);
 void sw_api_audiences(struct sw_api *a);
-void sw_api_index(struct sw_api *a);
 void sw_api_healthz(struct sw_api *a);
 void sw_api_metrics(struct sw_api *a);
 void sw_api_openapi(struct sw_api *a);
