@@ -1,15 +1,16 @@
 # Thin wrapper over CMake. `make demo` and `make check` are the two commands a newcomer runs.
 DEB_PACKAGES := build-essential cmake pkg-config sqlite3 libsqlite3-dev libjansson-dev \
                 libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev libical-dev libsodium-dev \
-                postfix nodejs time chromium
+                postfix nodejs time
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps web build build-asan demo check unit e2e bench fuzz clean
+.PHONY: all deps build build-asan tsan demo check unit e2e bench fuzz clean
 
 all: build
 
@@ -26,40 +27,33 @@ deps:
 	  command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }; \
 	  npm ci --no-audit --no-fund --loglevel=error; \
 	fi
-	@# the web UI's packages (web/), pinned by web/package-lock.json; also the browser tests' driver
-	@if [ ! -d web/node_modules/.bin ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
-	  command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }; \
-	  cd web && npm ci --no-audit --no-fund --loglevel=error; \
-	fi
 
-# The web UI (web/dist), embedded into the binary by CMake: rebuilt when a source changes.
-WEB_SOURCES := $(shell find web/src web/public web/scripts -type f 2>/dev/null) web/index.html \
-               web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json \
-               $(wildcard api/openapi.json)
-web/dist/index.html: $(WEB_SOURCES)
-	cd web && npm run build --silent
-	@touch $@
-
-web: deps web/dist/index.html
-
-build: deps web
+build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_WERROR=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
-build-asan: deps web
+build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON -DSW_WERROR=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# The unit tests whose threads share state (concurrent ledger claims, shared rate buckets)
+# under ThreadSanitizer.
+TSAN_TESTS := test_ledger test_limiter
+tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_TSAN=ON -DSW_WERROR=ON >/dev/null
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TESTS)
+	cd $(TSAN_BUILD) && for t in $(TSAN_TESTS); do \
+	  TSAN_OPTIONS=halt_on_error=1 CMOCKA_MESSAGE_OUTPUT=stdout ./$$t || exit 1; done
 
 demo: build
 	./$(BUILD)/stepwise demo
 
 # Every test, under AddressSanitizer + UBSan, plus the warning-clean release build.
-check: build build-asan
+check: build build-asan tsan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 STEPWISE_BIN=$(CURDIR)/$(ASAN_BUILD)/stepwise \
 	  node --test --test-concurrency=2 tests/e2e/
-	cd web && npm test --silent
 	@echo "check: all tests passed"
 
 bench: build
@@ -74,4 +68,4 @@ fuzz: deps
 	./build-fuzz/fuzz_campaign -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 build-fuzz/corpus
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz

@@ -8,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What counts against a frequency cap (ledger.h): in flight, sent, or maybe sent, within the
+ * period (the statement binds the period's start right after this text). */
+#define COUNTS_FOR_CAP                                                                         \
+    "state IN ('sending', 'sent', 'unknown') AND coalesce(sent_at, updated_at) >= "
+
 int sw_frequency_cap_parse(const char *s, struct sw_frequency_cap *cap, struct sw_error *err)
 {
     const char *slash = s ? strchr(s, '/') : NULL;
@@ -29,6 +34,104 @@ int sw_frequency_cap_parse(const char *s, struct sw_frequency_cap *cap, struct s
     cap->count = n;
     cap->period_ms = ms;
     return 0;
+}
+
+static const struct {
+    const char *name;
+    size_t offset;
+} cap_channels[] = {
+    {"email", offsetof(struct sw_frequency_caps, email)},
+    {"sms", offsetof(struct sw_frequency_caps, sms)},
+    {"push", offsetof(struct sw_frequency_caps, push)},
+};
+#define NCHANNELS (sizeof(cap_channels) / sizeof(cap_channels[0]))
+
+static struct sw_frequency_cap *cap_of(struct sw_frequency_caps *caps, size_t i)
+{
+    return (struct sw_frequency_cap *)((char *)caps + cap_channels[i].offset);
+}
+
+int sw_frequency_caps_parse(const char *s, struct sw_frequency_caps *caps, struct sw_error *err)
+{
+    struct sw_frequency_cap dflt = {0, 0};
+    bool named[NCHANNELS] = {false};
+    bool have_default = false;
+    memset(caps, 0, sizeof(*caps));
+    if (!s || !*s) {
+        return sw_error_set(err, SW_EINVAL,
+                            "frequency_cap: expected COUNT/DURATION such as 3/7d, or per channel "
+                            "such as email:3/7d,sms:1/7d");
+    }
+    char *copy = sw_strdup(s), *save = NULL;
+    int rc = 0;
+    for (char *part = strtok_r(copy, ",", &save); part && rc == 0;
+         part = strtok_r(NULL, ",", &save)) {
+        while (*part == ' ') {
+            part++;
+        }
+        char *colon = strchr(part, ':');
+        struct sw_frequency_cap one;
+        if (!colon) {
+            if (have_default) {
+                rc = sw_error_set(err, SW_EINVAL,
+                                  "frequency_cap: \"%s\" gives two limits for every channel", s);
+            } else if ((rc = sw_frequency_cap_parse(part, &dflt, err)) == 0) {
+                have_default = true;
+            }
+            continue;
+        }
+        *colon = '\0';
+        size_t i = 0;
+        while (i < NCHANNELS && strcmp(cap_channels[i].name, part)) {
+            i++;
+        }
+        if (i == NCHANNELS) {
+            rc = sw_error_set(err, SW_EINVAL,
+                              "frequency_cap: unknown channel \"%s\" (email, sms or push)", part);
+        } else if (named[i]) {
+            rc = sw_error_set(err, SW_EINVAL, "frequency_cap: channel %s is given twice", part);
+        } else if ((rc = sw_frequency_cap_parse(colon + 1, &one, err)) == 0) {
+            named[i] = true;
+            *cap_of(caps, i) = one;
+        }
+    }
+    free(copy);
+    if (rc == 0 && !have_default && !named[0] && !named[1] && !named[2]) {
+        rc = sw_error_set(err, SW_EINVAL, "frequency_cap: \"%s\" gives no limit", s);
+    }
+    for (size_t i = 0; rc == 0 && i < NCHANNELS; i++) {
+        if (!named[i]) {
+            *cap_of(caps, i) = dflt;
+        }
+    }
+    if (rc) {
+        memset(caps, 0, sizeof(*caps));
+    }
+    return rc;
+}
+
+struct sw_frequency_cap sw_frequency_caps_for(const struct sw_frequency_caps *caps,
+                                              const char *channel)
+{
+    struct sw_frequency_cap none = {0, 0};
+    for (size_t i = 0; caps && channel && i < NCHANNELS; i++) {
+        if (!strcmp(cap_channels[i].name, channel)) {
+            return *cap_of((struct sw_frequency_caps *)caps, i);
+        }
+    }
+    return none;
+}
+
+int64_t sw_frequency_caps_period(const struct sw_frequency_caps *caps)
+{
+    int64_t max = 0;
+    for (size_t i = 0; i < NCHANNELS; i++) {
+        const struct sw_frequency_cap *c = cap_of((struct sw_frequency_caps *)caps, i);
+        if (c->count > 0 && c->period_ms > max) {
+            max = c->period_ms;
+        }
+    }
+    return max;
 }
 
 int sw_ledger_fill(struct sw_db *db, const struct sw_ledger_spec *spec,
@@ -96,12 +199,13 @@ int sw_ledger_fill(struct sw_db *db, const struct sw_ledger_spec *spec,
     if (spec->cap.count > 0) {
         sw_params_add_int(&p, spec->cap.count);                  /* ?5 */
         sw_params_add_int(&p, spec->now_ms - spec->cap.period_ms); /* ?6 */
+        /* Early: what is already over the cap. The claim decides for the rest. */
         rc = sw_db_exec_params(db,
                                "UPDATE sw_deliveries SET state = 'skipped', reason = "
                                "'frequency_cap', updated_at = ?4 WHERE run_id = ?1 AND activity = "
                                "?2 AND state = 'pending' AND (SELECT count(*) FROM sw_deliveries s "
-                               "WHERE s.address_key = sw_deliveries.address_key AND s.state = "
-                               "'sent' AND s.sent_at >= ?6) >= ?5",
+                               "WHERE s.address_key = sw_deliveries.address_key AND s.channel = "
+                               "?3 AND s." COUNTS_FOR_CAP "?6) >= ?5",
                                &p, NULL, err);
         if (rc < 0) {
             goto out;
@@ -149,4 +253,222 @@ int sw_ledger_counts(struct sw_db *db, int64_t run_id, const char *activity,
     }
     sw_stmt_finalize(st);
     return rc < 0 ? rc : 0;
+}
+
+/* ---- claiming ---- */
+
+struct sw_ledger_claimer {
+    struct sw_db *db;
+    int64_t run_id;
+    char *activity;
+    char *channel;
+    struct sw_frequency_cap cap;
+    struct sw_stmt *st_next, *st_count, *st_skip, *st_mark;
+};
+
+int sw_ledger_claimer_open(struct sw_db *db, int64_t run_id, const char *activity,
+                           const char *channel, struct sw_frequency_cap cap,
+                           struct sw_ledger_claimer **out, struct sw_error *err)
+{
+    struct sw_ledger_claimer *c = sw_calloc(1, sizeof(*c));
+    c->db = db;
+    c->run_id = run_id;
+    c->activity = sw_strdup(activity);
+    c->channel = sw_strdup(channel);
+    c->cap = cap;
+    int rc = sw_db_prepare(db,
+                           "SELECT id, address, attempts, fields, deferrals, address_key FROM "
+                           "sw_deliveries WHERE run_id = ?1 AND activity = ?2 AND state = "
+                           "'pending' AND coalesce(next_attempt_at, 0) <= ?3 ORDER BY id LIMIT ?4",
+                           &c->st_next, err);
+    if (rc == 0) {
+        rc = sw_db_prepare(db,
+                           "UPDATE sw_deliveries SET state = 'sending', attempts = attempts + 1, "
+                           "updated_at = ?1 WHERE id = ?2 AND state = 'pending'",
+                           &c->st_mark, err);
+    }
+    if (rc == 0 && cap.count > 0) {
+        /* Stops counting at the cap: an address with a long history costs no more. */
+        rc = sw_db_prepare(db,
+                           "SELECT count(*) FROM (SELECT 1 FROM sw_deliveries WHERE address_key "
+                           "= ?1 AND channel = ?2 AND id <> ?3 AND " COUNTS_FOR_CAP
+                           "?4 LIMIT ?5)",
+                           &c->st_count, err);
+    }
+    if (rc == 0 && cap.count > 0) {
+        rc = sw_db_prepare(db,
+                           "UPDATE sw_deliveries SET state = 'skipped', reason = 'frequency_cap', "
+                           "updated_at = ?1 WHERE id = ?2 AND state = 'pending'",
+                           &c->st_skip, err);
+    }
+    if (rc < 0) {
+        sw_ledger_claimer_close(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void sw_ledger_claimer_close(struct sw_ledger_claimer *c)
+{
+    if (!c) {
+        return;
+    }
+    sw_stmt_finalize(c->st_next);
+    sw_stmt_finalize(c->st_count);
+    sw_stmt_finalize(c->st_skip);
+    sw_stmt_finalize(c->st_mark);
+    free(c->activity);
+    free(c->channel);
+    free(c);
+}
+
+void sw_ledger_rows_free(struct sw_ledger_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        free(rows[i].address);
+        free(rows[i].fields);
+    }
+    free(rows);
+}
+
+static int step_once(struct sw_stmt *st, struct sw_error *err)
+{
+    int rc = sw_stmt_step(st, err);
+    sw_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Whether the address of row `id` has reached the cap (counting others' rows). */
+static int over_cap(struct sw_ledger_claimer *c, int64_t id, const char *key, int64_t now_ms,
+                    bool *over, struct sw_error *err)
+{
+    struct sw_stmt *st = c->st_count;
+    sw_stmt_bind_text(st, 1, key);
+    sw_stmt_bind_text(st, 2, c->channel);
+    sw_stmt_bind_int(st, 3, id);
+    sw_stmt_bind_int(st, 4, now_ms - c->cap.period_ms);
+    sw_stmt_bind_int(st, 5, c->cap.count);
+    int rc = sw_stmt_step(st, err);
+    *over = rc == SW_STEP_ROW && sw_stmt_column_int(st, 0) >= c->cap.count;
+    sw_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+int sw_ledger_claim(struct sw_ledger_claimer *c, size_t want, int64_t now_ms,
+                    struct sw_ledger_row **rows, size_t *n, size_t *capped,
+                    struct sw_error *err)
+{
+    struct sw_ledger_row *out = sw_calloc(want ? want : 1, sizeof(*out));
+    struct sw_ledger_row *cand = sw_calloc(want ? want : 1, sizeof(*cand));
+    char **keys = sw_calloc(want ? want : 1, sizeof(*keys));
+    size_t got = 0, skipped = 0;
+    int rc = 0;
+    /* Candidates are read first, then decided one by one: each row marked sending is seen by
+     * the next one's count (one address twice in a batch is capped like two runs are). Rows
+     * skipped by the cap make room: read again until the batch is full or nothing is due. */
+    while (rc == 0 && got < want) {
+        size_t ncand = 0, round_skipped = 0;
+        struct sw_stmt *st = c->st_next;
+        sw_stmt_bind_int(st, 1, c->run_id);
+        sw_stmt_bind_text(st, 2, c->activity);
+        sw_stmt_bind_int(st, 3, now_ms);
+        sw_stmt_bind_int(st, 4, (int64_t)(want - got));
+        while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+            struct sw_ledger_row *r = &cand[ncand];
+            const char *f = sw_stmt_column_text(st, 3), *k = sw_stmt_column_text(st, 5);
+            r->id = sw_stmt_column_int(st, 0);
+            r->address = sw_strdup(sw_stmt_column_text(st, 1));
+            r->attempts = sw_stmt_column_int(st, 2) + 1;
+            r->fields = f ? sw_strdup(f) : NULL;
+            r->deferrals = sw_stmt_column_int(st, 4);
+            keys[ncand++] = k ? sw_strdup(k) : NULL;
+        }
+        sw_stmt_reset(st);
+        rc = rc < 0 ? rc : 0;
+        for (size_t i = 0; i < ncand; i++) {
+            bool over = false;
+            if (rc == 0 && c->cap.count > 0 && keys[i]) {
+                rc = over_cap(c, cand[i].id, keys[i], now_ms, &over, err);
+            }
+            if (rc == 0) {
+                struct sw_stmt *up = over ? c->st_skip : c->st_mark;
+                sw_stmt_bind_int(up, 1, now_ms);
+                sw_stmt_bind_int(up, 2, cand[i].id);
+                rc = step_once(up, err);
+            }
+            free(keys[i]);
+            keys[i] = NULL;
+            if (rc == 0 && !over) {
+                out[got++] = cand[i];
+            } else {
+                round_skipped += over;
+                free(cand[i].address);
+                free(cand[i].fields);
+            }
+        }
+        skipped += round_skipped;
+        if (!round_skipped) {
+            break; /* every candidate was taken: nothing more is due */
+        }
+    }
+    free(cand);
+    free(keys);
+    if (rc < 0) {
+        sw_ledger_rows_free(out, got);
+        *rows = NULL;
+        *n = 0;
+        return rc;
+    }
+    *rows = out;
+    *n = got;
+    if (capped) {
+        *capped = skipped;
+    }
+    return 0;
+}
+
+int sw_ledger_settle_stopped(struct sw_db *db, int64_t run_id, const char *activity,
+                             int64_t now_ms, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, run_id);
+    sw_params_add_text(&p, activity);
+    sw_params_add_int(&p, now_ms);
+    int rc = sw_db_exec_params(db,
+                               "UPDATE sw_deliveries SET state = 'skipped', reason = "
+                               "'run_stopped', next_attempt_at = NULL, updated_at = ?3 WHERE "
+                               "run_id = ?1 AND activity = ?2 AND state = 'pending' AND EXISTS "
+                               "(SELECT 1 FROM sw_runs WHERE id = ?1 AND status = 'stopped')",
+                               &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+/* ---- purge ---- */
+
+int sw_ledger_purge_run(struct sw_db *db, int64_t run_id, int64_t keep_from_ms,
+                        struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, run_id);
+    sw_params_add_int(&p, keep_from_ms);
+    int rc = sw_db_exec_params(db,
+                               "DELETE FROM sw_deliveries WHERE run_id = ?1 AND NOT "
+                               "(" COUNTS_FOR_CAP "?2)",
+                               &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_ledger_purge_orphans(struct sw_db *db, int64_t keep_from_ms, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, keep_from_ms);
+    int rc = sw_db_exec_params(db,
+                               "DELETE FROM sw_deliveries WHERE run_id NOT IN (SELECT id FROM "
+                               "sw_runs) AND NOT (" COUNTS_FOR_CAP "?1)",
+                               &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
 }

@@ -7,8 +7,18 @@
  * Filling happens in the channel task's transaction, as three set-based statements: one row
  * per recipient of the population (skipped "missing_address" when the address is empty), then
  * "duplicate_address" for all but the first row of each address, then "frequency_cap" for
- * addresses that already received the cap's number of messages within its period, counted
- * from the ledger across all campaigns.
+ * addresses that already reached the cap (see below).
+ *
+ * The frequency cap (docs/ARCHITECTURE.md "The frequency cap"): at most N messages per address
+ * and channel within the period, across runs, campaigns and retries. A row counts against the
+ * cap when it is `sending` (in flight), `sent`, or `unknown` (it may have been delivered), and
+ * its send (sent_at, else its last update) falls within the period; `pending`, `failed` and
+ * `skipped` rows never count, so a stopped run's unsent rows release their share. The decision
+ * that holds is taken when a row is claimed for sending (sw_ledger_claim), inside the claiming
+ * write transaction: claims are serialized by the database's write lock, so two runs that
+ * claim the same address at the same moment see each other's `sending` row, and the second is
+ * skipped with reason "frequency_cap". The check at fill time only skips early what is already
+ * over the cap.
  */
 #ifndef SW_LEDGER_H
 #define SW_LEDGER_H
@@ -17,6 +27,7 @@
 #include "db/db.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct sw_frequency_cap {
@@ -26,6 +37,19 @@ struct sw_frequency_cap {
 
 /* "3/7d", "1/24h", "5/2w": count/duration. 0, or SW_EINVAL with a message. */
 int sw_frequency_cap_parse(const char *s, struct sw_frequency_cap *cap, struct sw_error *err);
+
+/* The `frequency_cap` setting: one limit for every channel ("1/7d"), one per channel
+ * ("email:3/7d,sms:1/7d"), or a default with exceptions ("3/7d,sms:1/7d"). A channel with no
+ * limit of its own and no default is not capped. */
+struct sw_frequency_caps {
+    struct sw_frequency_cap email, sms, push;
+};
+int sw_frequency_caps_parse(const char *s, struct sw_frequency_caps *caps, struct sw_error *err);
+/* The cap of "email", "sms" or "push" (count 0: none). */
+struct sw_frequency_cap sw_frequency_caps_for(const struct sw_frequency_caps *caps,
+                                              const char *channel);
+/* The longest period of any channel (0 when nothing is capped). */
+int64_t sw_frequency_caps_period(const struct sw_frequency_caps *caps);
 
 /* A personalization field captured into the ledger row: from the population's work table
  * (an enrichment column) or from the dimension. */
@@ -66,5 +90,40 @@ int sw_ledger_fill(struct sw_db *db, const struct sw_ledger_spec *spec,
 /* Counts by state/reason of an activity's rows. */
 int sw_ledger_counts(struct sw_db *db, int64_t run_id, const char *activity,
                      struct sw_ledger_counts *counts, struct sw_error *err);
+
+/* Claiming rows for sending: due `pending` rows of one activity become `sending` (attempts + 1),
+ * in id order, skipping those over the frequency cap (reason "frequency_cap"). The caller holds
+ * a write transaction (sw_db_begin) around sw_ledger_claim and commits it before sending. */
+struct sw_ledger_claimer;
+struct sw_ledger_row {
+    int64_t id;
+    char *address;
+    int64_t attempts; /* including the one being made */
+    char *fields;     /* the captured personalization fields (JSON text) or NULL */
+    int64_t deferrals;
+};
+int sw_ledger_claimer_open(struct sw_db *db, int64_t run_id, const char *activity,
+                           const char *channel, struct sw_frequency_cap cap,
+                           struct sw_ledger_claimer **out, struct sw_error *err);
+/* Up to `want` rows into *rows (malloc'd array of n rows; sw_ledger_rows_free). *capped (may
+ * be NULL) receives the number of rows skipped by the cap. */
+int sw_ledger_claim(struct sw_ledger_claimer *c, size_t want, int64_t now_ms,
+                    struct sw_ledger_row **rows, size_t *n, size_t *capped,
+                    struct sw_error *err);
+void sw_ledger_rows_free(struct sw_ledger_row *rows, size_t n);
+void sw_ledger_claimer_close(struct sw_ledger_claimer *c);
+
+/* Rows of a run that was stopped never go: those put back to `pending` after the stop (claimed
+ * but not handed over, or due for a retry) become skipped "run_stopped", as the stop made the
+ * others. Inside the caller's transaction; nothing happens while the run is not stopped. */
+int sw_ledger_settle_stopped(struct sw_db *db, int64_t run_id, const char *activity,
+                             int64_t now_ms, struct sw_error *err);
+
+/* History purge: the ledger rows of a run, except those that still count against a cap
+ * (sent, in flight or unknown at or after keep_from_ms); and rows left from runs that no
+ * longer exist (purged runs, deleted campaigns) once they no longer count. */
+int sw_ledger_purge_run(struct sw_db *db, int64_t run_id, int64_t keep_from_ms,
+                        struct sw_error *err);
+int sw_ledger_purge_orphans(struct sw_db *db, int64_t keep_from_ms, struct sw_error *err);
 
 #endif

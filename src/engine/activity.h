@@ -163,6 +163,9 @@ void sw_exec_port_count(struct sw_exec *ex, const char *port, int64_t count);
 void sw_exec_set_count(struct sw_exec *ex, const char *port, int64_t count);
 void sw_exec_port_not_emitted(struct sw_exec *ex, const char *port);
 bool sw_exec_port_connected(const struct sw_exec *ex, const char *port);
+/* Whether a port's population must be a table: it is connected, or the campaign keeps interim
+ * results so that every port can be sampled (an optional port nobody reads is only counted). */
+bool sw_exec_port_kept(const struct sw_exec *ex, const char *port);
 /* Execute SQL with params in the task's transaction; *changes may be NULL. */
 int sw_exec_sql(struct sw_exec *ex, const char *sql, const struct sw_params *params,
                 int64_t *changes);

@@ -118,6 +118,11 @@ bool sw_exec_port_connected(const struct sw_exec *ex, const char *port)
     return sw_campaign_port_connected(ex->campaign, ex->act->index, port);
 }
 
+bool sw_exec_port_kept(const struct sw_exec *ex, const char *port)
+{
+    return ex->campaign->keep_interim_results || sw_exec_port_connected(ex, port);
+}
+
 int sw_exec_sql(struct sw_exec *ex, const char *sql, const struct sw_params *params,
                 int64_t *changes)
 {

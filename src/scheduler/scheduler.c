@@ -185,11 +185,11 @@ static void purge(struct sw_server *srv, struct sw_db *db)
     sw_stmt_finalize(st);
     /* Ledger rows go with their run, except messages sent within the frequency cap's period:
      * the cap counts them across campaigns, so they stay until the period is over. */
-    struct sw_frequency_cap cap = {0, 0};
+    struct sw_frequency_caps caps = {{0, 0}, {0, 0}, {0, 0}};
     if (srv->set->frequency_cap) {
-        sw_frequency_cap_parse(srv->set->frequency_cap, &cap, NULL);
+        sw_frequency_caps_parse(srv->set->frequency_cap, &caps, NULL);
     }
-    int64_t keep_from = now - cap.period_ms;
+    int64_t keep_from = now - sw_frequency_caps_period(&caps);
     for (int i = 0; i < n; i++) {
         struct sw_params p = SW_PARAMS_INIT;
         sw_svc_drop_run_tables(db, ids[i]);
@@ -198,21 +198,11 @@ static void purge(struct sw_server *srv, struct sw_db *db)
         sw_db_exec_params(db, "DELETE FROM sw_logs WHERE run_id = ?1", &p, NULL, NULL);
         sw_db_exec_params(db, "DELETE FROM sw_confirmations WHERE run_id = ?1", &p, NULL, NULL);
         sw_db_exec_params(db, "DELETE FROM sw_runs WHERE id = ?1", &p, NULL, NULL);
-        sw_params_add_int(&p, keep_from);
-        sw_db_exec_params(db,
-                          "DELETE FROM sw_deliveries WHERE run_id = ?1 AND NOT (state = 'sent' AND "
-                          "sent_at >= ?2)",
-                          &p, NULL, NULL);
+        sw_ledger_purge_run(db, ids[i], keep_from, NULL);
         sw_params_release(&p);
     }
     /* Rows kept for the cap (and those of deleted campaigns), once past its period. */
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, keep_from);
-    sw_db_exec_params(db,
-                      "DELETE FROM sw_deliveries WHERE run_id NOT IN (SELECT id FROM sw_runs) AND "
-                      "NOT (state = 'sent' AND sent_at >= ?1)",
-                      &p, NULL, NULL);
-    sw_params_release(&p);
+    sw_ledger_purge_orphans(db, keep_from, NULL);
     if (n) {
         sw_info("purged %d runs past their history", n);
     }

@@ -86,6 +86,37 @@ void sw_api_runs_tasks(struct sw_api *a)
     json_decref(run);
 }
 
+/* Why a transition has no sample, in the user's terms (doc and outputs may be NULL). */
+static char *sample_missing(const char *doc, const char *from, const char *port,
+                            const json_t *outputs, int64_t run_id)
+{
+    if (!doc) {
+        return sw_asprintf("activity \"%s\" has not run in run %lld", from, (long long)run_id);
+    }
+    const json_t *out = json_object_get(outputs, port);
+    if (!out) {
+        return sw_asprintf("activity \"%s\" has no port \"%s\" in run %lld", from, port,
+                           (long long)run_id);
+    }
+    json_t *d = json_loads(doc, 0, NULL);
+    bool kept = json_is_true(json_object_get(json_object_get(d, "options"),
+                                             "keep_interim_results"));
+    json_decref(d);
+    if (!kept) {
+        return sw_strdup("no population kept for this transition: work tables are dropped when "
+                         "a run ends unless options.keep_interim_results is true (it is not "
+                         "for this run)");
+    }
+    if (!json_is_true(json_object_get(out, "emitted"))) {
+        return sw_asprintf("port \"%s\" of activity \"%s\" emitted no transition in run %lld "
+                           "(an empty segment with skip_empty, or a branch not taken)",
+                           port, from, (long long)run_id);
+    }
+    return sw_asprintf("port \"%s\" of activity \"%s\" was only counted in run %lld: no "
+                       "transition reads it, and the run predates keeping every port",
+                       port, from, (long long)run_id);
+}
+
 void sw_api_runs_sample(struct sw_api *a)
 {
     struct sw_error err = SW_ERROR_INIT;
@@ -117,11 +148,10 @@ void sw_api_runs_sample(struct sw_api *a)
     json_t *o = outputs ? json_loads(outputs, 0, NULL) : NULL;
     const char *table = json_string_value(json_object_get(json_object_get(o, port), "table"));
     if (!doc || !table || !sw_db_table_exists(a->db, table)) {
+        char *why = sample_missing(doc, from, port, o, id);
         json_decref(o);
-        sw_resp_error(a->resp, 404, "NOT_FOUND",
-                      "no population kept for this transition (work tables are dropped when a "
-                      "run ends unless options.keep_interim_results)",
-                      NULL);
+        sw_resp_error(a->resp, 404, "NOT_FOUND", why, NULL);
+        free(why);
         goto out;
     }
     if (sw_svc_load(a->srv, doc, &c, &err) < 0) {

@@ -4,6 +4,7 @@
  * picked up again by the workers: that is the whole of crash recovery.
  */
 #include "server/server.h"
+#include "channels/ledger.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -153,6 +154,11 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
     if (parse_listen(set->listen, host, sizeof(host), &port) < 0) {
         rc = sw_error_set(err, SW_EUSAGE, "--listen: expected HOST:PORT, got \"%s\"",
                           set->listen ? set->listen : "");
+        goto fail;
+    }
+    struct sw_frequency_caps caps;
+    if (set->frequency_cap && *set->frequency_cap &&
+        (rc = sw_frequency_caps_parse(set->frequency_cap, &caps, err)) < 0) {
         goto fail;
     }
     if ((rc = pool_open(&srv->pool, set->data, set->http_threads + 1, err)) < 0) {

@@ -8,7 +8,11 @@
 #include "channels/ledger.h"
 #include "core/error.h"
 
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char data_sql[] =
     "CREATE TABLE profiles (id INTEGER PRIMARY KEY, email TEXT);"
@@ -124,12 +128,294 @@ static void test_cap_parse(void **state)
     assert_int_equal(sw_frequency_cap_parse(NULL, &cap, NULL), SW_EINVAL);
 }
 
+
+static void test_caps_parse(void **state)
+{
+    (void)state;
+    struct sw_frequency_caps caps;
+    struct sw_error err = SW_ERROR_INIT;
+    /* one limit for every channel */
+    assert_int_equal(sw_frequency_caps_parse("1/7d", &caps, &err), 0);
+    assert_int_equal(sw_frequency_caps_for(&caps, "email").count, 1);
+    assert_int_equal(sw_frequency_caps_for(&caps, "sms").count, 1);
+    assert_int_equal(sw_frequency_caps_for(&caps, "push").period_ms, 7LL * 86400000);
+    /* per channel: a channel not named is not capped */
+    assert_int_equal(sw_frequency_caps_parse("email:3/7d, sms:1/1d", &caps, &err), 0);
+    assert_int_equal(sw_frequency_caps_for(&caps, "email").count, 3);
+    assert_int_equal(sw_frequency_caps_for(&caps, "sms").period_ms, 86400000);
+    assert_int_equal(sw_frequency_caps_for(&caps, "push").count, 0);
+    assert_int_equal(sw_frequency_caps_period(&caps), 7LL * 86400000);
+    /* a default with an exception */
+    assert_int_equal(sw_frequency_caps_parse("2/2w,sms:1/1d", &caps, &err), 0);
+    assert_int_equal(sw_frequency_caps_for(&caps, "email").count, 2);
+    assert_int_equal(sw_frequency_caps_for(&caps, "push").period_ms, 14LL * 86400000);
+    assert_int_equal(sw_frequency_caps_for(&caps, "sms").count, 1);
+    assert_int_equal(sw_frequency_caps_for(&caps, "fax").count, 0);
+    const char *bad[] = {"", "fax:1/7d", "email:1/7d,email:2/7d", "1/7d,2/7d", "email:",
+                         "email:0/7d", "sms:1/7x", ",", NULL};
+    for (int i = 0; bad[i]; i++) {
+        assert_int_equal(sw_frequency_caps_parse(bad[i], &caps, &err), SW_EINVAL);
+        assert_non_null(err.message);
+        sw_error_release(&err);
+    }
+    assert_int_equal(sw_frequency_caps_parse("fax:1/7d", &caps, &err), SW_EINVAL);
+    assert_non_null(strstr(err.message, "fax"));
+    sw_error_release(&err);
+}
+
+/* Claim every due row of (run, activity) in batches of `batch`, marking each claimed row sent
+ * (or failed when fail_every divides its id) in its own transaction, as a sender would. */
+static size_t claim_all(struct sw_db *db, int64_t run, const char *channel,
+                        struct sw_frequency_cap cap, size_t batch, int fail_every)
+{
+    struct sw_ledger_claimer *c = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    size_t total = 0;
+    if (sw_ledger_claimer_open(db, run, "mail", channel, cap, &c, &err) < 0) {
+        fail_msg("claimer: %s", err.message);
+    }
+    for (;;) {
+        struct sw_ledger_row *rows = NULL;
+        size_t n = 0;
+        if (sw_db_begin(db, &err) < 0 ||
+            sw_ledger_claim(c, batch, 1000000, &rows, &n, NULL, &err) < 0 ||
+            sw_db_commit(db, &err) < 0) {
+            fail_msg("claim: %s", err.message);
+        }
+        if (!n) {
+            break;
+        }
+        if (sw_db_begin(db, &err) < 0) {
+            fail_msg("begin: %s", err.message);
+        }
+        for (size_t i = 0; i < n; i++) {
+            char sql[160];
+            bool failed = fail_every && rows[i].id % fail_every == 0;
+            snprintf(sql, sizeof(sql),
+                     "UPDATE sw_deliveries SET state = '%s', sent_at = %s, updated_at = 1000000 "
+                     "WHERE id = %lld",
+                     failed ? "failed" : "sent", failed ? "NULL" : "1000000",
+                     (long long)rows[i].id);
+            if (sw_db_exec(db, sql, &err) < 0) {
+                fail_msg("outcome: %s", err.message);
+            }
+        }
+        if (sw_db_commit(db, &err) < 0) {
+            fail_msg("commit: %s", err.message);
+        }
+        total += n;
+        sw_ledger_rows_free(rows, n);
+    }
+    sw_ledger_claimer_close(c);
+    sw_error_release(&err);
+    return total;
+}
+
+static void test_claim_cap(void **state)
+{
+    (void)state;
+    struct sw_db *db = tu_db(data_sql);
+    struct sw_catalog *cat = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    assert_int_equal(sw_catalog_open(db, &cat, &err), 0);
+    struct sw_frequency_cap cap = {1, 86400000};
+    /* Two runs filled before either sends: the fill sees nothing over the cap. */
+    struct sw_ledger_spec s1 = spec(1, "mail"), s2 = spec(2, "mail"), s3 = spec(3, "mail");
+    s1.cap = s2.cap = s3.cap = cap;
+    assert_int_equal(sw_ledger_fill(db, &s1, NULL, &err), 0);
+    assert_int_equal(sw_ledger_fill(db, &s2, NULL, &err), 0);
+    /* Run 3 is an SMS activity to the same addresses: another channel, its own cap. */
+    s3.channel = "sms";
+    assert_int_equal(sw_ledger_fill(db, &s3, NULL, &err), 0);
+    int64_t distinct = tu_int(db, "SELECT count(DISTINCT lower(trim(email))) FROM profiles "
+                                  "WHERE trim(coalesce(email, '')) <> ''");
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE run_id = 2 AND state = "
+                                "'pending'"),
+                     distinct);
+    /* Run 1 claims one row and holds it (in flight); run 2's claim of the same address is
+     * capped by that `sending` row, the others go. */
+    struct sw_ledger_claimer *c1 = NULL;
+    struct sw_ledger_row *rows = NULL;
+    size_t n = 0, capped = 0;
+    assert_int_equal(sw_ledger_claimer_open(db, 1, "mail", "email", cap, &c1, &err), 0);
+    assert_int_equal(sw_db_begin(db, &err), 0);
+    assert_int_equal(sw_ledger_claim(c1, 1, 1000000, &rows, &n, &capped, &err), 0);
+    assert_int_equal(sw_db_commit(db, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(capped, 0);
+    assert_string_equal(rows[0].address, "a@x.org");
+    assert_int_equal(rows[0].attempts, 1);
+    sw_ledger_rows_free(rows, n);
+    assert_int_equal(claim_all(db, 2, "email", cap, 2, 0), (size_t)distinct - 1);
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE run_id = 2 AND reason = "
+                                "'frequency_cap' AND address_key = 'a@x.org'"),
+                     1);
+    /* Run 1 finishes: everything but a@x.org was sent by run 2, so it is capped. */
+    assert_int_equal(claim_all(db, 1, "email", cap, 8, 0), 0);
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE run_id = 1 AND reason = "
+                                "'frequency_cap'"),
+                     distinct - 1);
+    /* Run 3 (sms) is not capped by the email messages. */
+    assert_int_equal(claim_all(db, 3, "sms", cap, 8, 0), (size_t)distinct);
+    /* A failed message does not count, an unknown one does: a 4th run (email) after run 2's
+     * b@x.org message failed and its c@x.org message became unknown. */
+    sw_db_exec(db, "UPDATE sw_deliveries SET state = 'failed', sent_at = NULL WHERE run_id = 2 "
+                   "AND address_key = 'b@x.org'; UPDATE sw_deliveries SET state = 'unknown', "
+                   "sent_at = NULL WHERE run_id = 2 AND address_key = 'c@x.org'",
+               NULL);
+    struct sw_ledger_spec s4 = spec(4, "mail");
+    assert_int_equal(sw_ledger_fill(db, &s4, NULL, &err), 0); /* no cap at fill: all pending */
+    assert_int_equal(claim_all(db, 4, "email", cap, 8, 0), 1);
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE run_id = 4 AND state = "
+                                "'sent' AND address_key = 'b@x.org'"),
+                     1);
+    /* Past the period, nothing counts any more: every earlier send is moved to long ago,
+     * before the start of a 500 s period ending at the claim's time. */
+    struct sw_frequency_cap short_cap = {1, 500000};
+    sw_db_exec(db, "UPDATE sw_deliveries SET state = 'pending', reason = NULL WHERE run_id = 4 "
+                   "AND state = 'skipped' AND reason = 'frequency_cap'; UPDATE sw_deliveries "
+                   "SET sent_at = 10, updated_at = 10 WHERE state IN ('sent', 'unknown')",
+               NULL);
+    int64_t again = tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE run_id = 4 AND state = "
+                               "'pending'");
+    /* ... except run 1's a@x.org row, still in flight (claimed, no outcome yet). */
+    assert_int_equal(claim_all(db, 4, "email", short_cap, 8, 0), (size_t)again - 1);
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE run_id = 4 AND reason = "
+                                "'frequency_cap' AND address_key = 'a@x.org'"),
+                     1);
+    sw_ledger_claimer_close(c1);
+    sw_catalog_free(cat);
+    sw_db_close(db);
+    sw_error_release(&err);
+}
+
+/* Concurrent claims: THREADS runs (their own connections to one file, as the daemon's
+ * workers have) send to the same addresses at once under a cap of CAP. */
+#define THREADS 6
+#define PEOPLE  300
+#define CAP     2
+
+struct racer {
+    const char *path;
+    int64_t run;
+    int fail_every;
+    size_t claimed;
+};
+
+static void *race(void *ud)
+{
+    struct racer *r = ud;
+    struct sw_db *db = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    if (sw_db_open(r->path, &db, &err) < 0) {
+        fprintf(stderr, "open: %s\n", err.message);
+        return NULL;
+    }
+    struct sw_frequency_cap cap = {CAP, 86400000};
+    r->claimed = claim_all(db, r->run, "email", cap, 3 + (size_t)r->run % 5, r->fail_every);
+    sw_db_close(db);
+    sw_error_release(&err);
+    return NULL;
+}
+
+static void run_race(int fail_every)
+{
+    char path[] = "/tmp/sw-ledger-race-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct sw_db *db = NULL;
+    struct sw_catalog *cat = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    assert_int_equal(sw_db_open(path, &db, &err), 0);
+    assert_int_equal(sw_catalog_open(db, &cat, &err), 0);
+    assert_int_equal(sw_db_exec(db,
+                                "CREATE TABLE profiles (id INTEGER PRIMARY KEY, email TEXT);"
+                                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                                "WHERE i < 300) INSERT INTO profiles SELECT i, 'p' || i || "
+                                "'@x.org' FROM n; CREATE TABLE wt (_key INTEGER PRIMARY KEY);"
+                                "INSERT INTO wt SELECT id FROM profiles;",
+                                &err),
+                     0);
+    struct racer racers[THREADS];
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        struct sw_ledger_spec s = spec(i + 1, "mail");
+        s.cap.count = CAP;
+        s.cap.period_ms = 86400000;
+        assert_int_equal(sw_ledger_fill(db, &s, NULL, &err), 0);
+        racers[i] = (struct racer){path, i + 1, fail_every, 0};
+    }
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_create(&th[i], NULL, race, &racers[i]), 0);
+    }
+    size_t claimed = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        claimed += racers[i].claimed;
+    }
+    /* Never more than CAP messages (sent or in flight) per address. */
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM (SELECT address_key FROM sw_deliveries "
+                                "WHERE state IN ('sent', 'sending', 'unknown') GROUP BY "
+                                "address_key HAVING count(*) > 2)"),
+                     0);
+    /* Nothing left undecided, every claim accounted for. */
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE state IN ('pending', "
+                                "'sending')"),
+                     0);
+    assert_int_equal((int64_t)claimed, tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE "
+                                                  "state IN ('sent', 'failed')"));
+    if (!fail_every) {
+        /* With no failure, every address got exactly CAP and the rest were capped. */
+        assert_int_equal(tu_int(db, "SELECT count(*) FROM (SELECT address_key FROM sw_deliveries "
+                                    "WHERE state = 'sent' GROUP BY address_key HAVING count(*) = "
+                                    "2)"),
+                         PEOPLE);
+        assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE reason = "
+                                    "'frequency_cap'"),
+                         (int64_t)PEOPLE * (THREADS - CAP));
+    } else {
+        /* An address none of whose messages failed still gets exactly CAP; failures do
+         * happen (every 7th row). */
+        assert_int_equal(tu_int(db, "SELECT count(*) FROM (SELECT address_key FROM sw_deliveries "
+                                    "GROUP BY address_key HAVING sum(state = 'sent') <> 2 AND "
+                                    "sum(state = 'failed') = 0)"),
+                         0);
+        assert_true(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE state = 'failed'") > 0);
+    }
+    sw_catalog_free(cat);
+    sw_db_close(db);
+    sw_error_release(&err);
+    unlink(path);
+    char aux[64];
+    snprintf(aux, sizeof(aux), "%s-wal", path);
+    unlink(aux);
+    snprintf(aux, sizeof(aux), "%s-shm", path);
+    unlink(aux);
+}
+
+static void test_claim_race(void **state)
+{
+    (void)state;
+    run_race(0);
+}
+
+static void test_claim_race_failures(void **state)
+{
+    (void)state;
+    run_race(7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fill_rules),
         cmocka_unit_test(test_frequency_cap),
         cmocka_unit_test(test_cap_parse),
+        cmocka_unit_test(test_caps_parse),
+        cmocka_unit_test(test_claim_cap),
+        cmocka_unit_test(test_claim_race),
+        cmocka_unit_test(test_claim_race_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,7 +97,7 @@ static int execute(struct sw_exec *ex)
     int rc = 0;
     const char *out = sw_exec_new_table(ex, "out");
     const char *cout = NULL;
-    bool materialise = comp && (strcmp(op, "exclusion") || sw_exec_port_connected(ex, comp));
+    bool materialise = comp && (strcmp(op, "exclusion") || sw_exec_port_kept(ex, comp));
     if (!out || (materialise && !(cout = sw_exec_new_table(ex, comp)))) {
         rc = SW_EDB;
         goto out;
@@ -148,7 +148,7 @@ static int execute(struct sw_exec *ex)
     /* The complement: what the inputs had that the result does not. An exclusion's
      * complement that no transition reads is counted: the primary's count minus the result. */
     int64_t ctotal = 0;
-    if (!intersection && !sw_exec_port_connected(ex, comp)) {
+    if (!intersection && !sw_exec_port_kept(ex, comp)) {
         sw_exec_port_count(ex, comp, (base && base->table ? base->count : 0) - total);
         goto out;
     }

@@ -202,7 +202,7 @@ static int execute(struct sw_exec *ex)
         goto out;
     }
     sw_exec_set_count(ex, "out", n);
-    if (sw_exec_port_connected(ex, "duplicates")) {
+    if (sw_exec_port_kept(ex, "duplicates")) {
         int64_t d = 0;
         const char *dup = sw_exec_new_table(ex, "duplicates");
         if (!dup) {

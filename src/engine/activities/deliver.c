@@ -112,7 +112,9 @@ struct dl {
     size_t nhttp;
     size_t in_flight;
     size_t cap;
-    struct sw_stmt *st_claim, *st_mark, *st_outcome, *st_defer, *st_release;
+    struct sw_frequency_cap fcap; /* the channel's frequency cap (count 0: none) */
+    struct sw_ledger_claimer *claimer;
+    struct sw_stmt *st_outcome, *st_defer, *st_release;
     struct cycle cy;
     bool outage; /* a connection failed: stop handing messages over */
     char outage_error[160];
@@ -298,18 +300,8 @@ static void build(struct dl *d, struct item *it)
 static int prepare(struct dl *d)
 {
     struct sw_exec *ex = d->ex;
-    int rc =
-        sw_db_prepare(ex->db,
-                      "SELECT id, address, attempts, fields, deferrals FROM sw_deliveries WHERE "
-                      "run_id = ?1 AND activity = ?2 AND state = 'pending' AND "
-                      "coalesce(next_attempt_at, 0) <= ?3 ORDER BY id LIMIT ?4",
-                      &d->st_claim, ex->err);
-    if (rc == 0) {
-        rc = sw_db_prepare(ex->db,
-                           "UPDATE sw_deliveries SET state = 'sending', attempts = attempts + 1, "
-                           "updated_at = ?1 WHERE id = ?2 AND state = 'pending'",
-                           &d->st_mark, ex->err);
-    }
+    int rc = sw_ledger_claimer_open(ex->db, ex->run_id, ex->act->id, ex->act->type_name,
+                                    d->fcap, &d->claimer, ex->err);
     if (rc == 0) {
         rc = sw_db_prepare(ex->db,
                            "UPDATE sw_deliveries SET state = ?1, error = ?2, next_attempt_at = ?3, "
@@ -408,49 +400,35 @@ static int write_outcomes(struct dl *d, struct item **done, size_t ndone)
 }
 
 /* Claim up to `want` due pending rows: they become `sending` (inside the caller's
- * transaction) and are returned as items. */
+ * transaction; rows over the frequency cap are skipped there) and are returned as items. */
 static int claim(struct dl *d, size_t want, struct item ***out, size_t *n)
 {
-    struct sw_exec *ex = d->ex;
-    struct sw_stmt *st = d->st_claim;
-    struct item **items = sw_calloc(want ? want : 1, sizeof(*items));
-    int64_t now = sw_clock_now_ms();
-    int rc;
+    struct sw_ledger_row *rows = NULL;
+    size_t nrows = 0;
     *n = 0;
-    sw_stmt_bind_int(st, 1, ex->run_id);
-    sw_stmt_bind_text(st, 2, ex->act->id);
-    sw_stmt_bind_int(st, 3, now);
-    sw_stmt_bind_int(st, 4, (int64_t)want);
-    while ((rc = sw_stmt_step(st, ex->err)) == SW_STEP_ROW) {
+    int rc = sw_ledger_claim(d->claimer, want, sw_clock_now_ms(), &rows, &nrows, NULL,
+                             d->ex->err);
+    if (rc < 0) {
+        return rc;
+    }
+    struct item **items = sw_calloc(nrows ? nrows : 1, sizeof(*items));
+    for (size_t i = 0; i < nrows; i++) {
         struct item *it = sw_calloc(1, sizeof(*it));
-        it->id = sw_stmt_column_int(st, 0);
-        it->address = sw_strdup(sw_stmt_column_text(st, 1));
-        it->attempts = sw_stmt_column_int(st, 2) + 1;
-        it->deferrals = sw_stmt_column_int(st, 4);
-        const char *f = sw_stmt_column_text(st, 3);
-        it->fields = f ? json_loads(f, 0, NULL) : NULL;
+        it->id = rows[i].id;
+        it->address = rows[i].address;
+        rows[i].address = NULL;
+        it->attempts = rows[i].attempts;
+        it->deferrals = rows[i].deferrals;
+        it->fields = rows[i].fields ? json_loads(rows[i].fields, 0, NULL) : NULL;
         if (!it->fields) {
             it->fields = json_object();
         }
         sw_buf_init(&it->payload);
-        items[(*n)++] = it;
+        items[i] = it;
     }
-    sw_stmt_reset(st);
-    rc = rc < 0 ? rc : 0;
-    for (size_t i = 0; i < *n && rc == 0; i++) {
-        sw_stmt_bind_int(d->st_mark, 1, now);
-        sw_stmt_bind_int(d->st_mark, 2, items[i]->id);
-        rc = step_done(d->st_mark, ex->err);
-    }
-    if (rc < 0) {
-        for (size_t i = 0; i < *n; i++) {
-            item_free(items[i]);
-        }
-        free(items);
-        *n = 0;
-        return rc;
-    }
+    sw_ledger_rows_free(rows, nrows);
     *out = items;
+    *n = nrows;
     return 0;
 }
 
@@ -685,7 +663,6 @@ static int64_t ledger_rows(struct sw_exec *ex)
 static int fill(struct dl *d, const struct sw_input *in)
 {
     struct sw_exec *ex = d->ex;
-    const struct sw_config *cfg = ex->config;
     if (ledger_rows(ex) > 0) {
         return 0;
     }
@@ -723,13 +700,8 @@ static int fill(struct dl *d, const struct sw_input *in)
                                   sw_clock_now_ms(),
                                   fields,
                                   nf};
-    int rc = 0;
-    if (cfg->frequency_cap && *cfg->frequency_cap) {
-        rc = sw_frequency_cap_parse(cfg->frequency_cap, &spec.cap, ex->err);
-    }
-    if (rc == 0) {
-        rc = sw_ledger_fill(ex->db, &spec, NULL, ex->err);
-    }
+    spec.cap = d->fcap;
+    int rc = sw_ledger_fill(ex->db, &spec, NULL, ex->err);
     free(fields);
     json_decref(names);
     return rc;
@@ -793,6 +765,10 @@ static void run_cycle(struct dl *d, struct cycle *c)
     int rc = sw_db_begin(ex->db, ex->err);
     if (rc == 0) {
         rc = write_outcomes(d, c->done, c->ndone);
+    }
+    if (rc == 0 && c->ndone) {
+        rc = sw_ledger_settle_stopped(ex->db, ex->run_id, ex->act->id, sw_clock_now_ms(),
+                                      ex->err);
     }
     if (rc == 0 && c->want) {
         rc = claim(d, c->want, &c->got, &c->ngot);
@@ -1073,8 +1049,7 @@ static void dl_release(struct dl *d)
     sw_template_free(d->unsub);
     sw_smtp_close(d->smtp);
     sw_httpsend_close(d->http);
-    sw_stmt_finalize(d->st_claim);
-    sw_stmt_finalize(d->st_mark);
+    sw_ledger_claimer_close(d->claimer);
     sw_stmt_finalize(d->st_outcome);
     sw_stmt_finalize(d->st_defer);
     sw_stmt_finalize(d->st_release);
@@ -1139,6 +1114,15 @@ int sw_deliver_execute(struct sw_exec *ex)
         goto out;
     }
     d.env_from = bare_address(json_string_value(json_object_get(def, "from")));
+    /* The channel's frequency cap: checked when the ledger is filled, decided at every claim
+     * (also when the task runs again for a repair or after a restart). */
+    if (cfg->frequency_cap && *cfg->frequency_cap) {
+        struct sw_frequency_caps caps;
+        if ((rc = sw_frequency_caps_parse(cfg->frequency_cap, &caps, ex->err)) < 0) {
+            goto out;
+        }
+        d.fcap = sw_frequency_caps_for(&caps, ex->act->type_name);
+    }
     /* 1. The ledger, committed before anything is sent. Rows a crash cut while sending may
      * have reached the provider: they become unknown, never resent on our own. */
     if ((rc = fill(&d, in)) < 0) {

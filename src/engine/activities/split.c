@@ -226,7 +226,7 @@ static int execute(struct sw_exec *ex)
     }
     if (rc == 0 && comp) {
         int64_t n = 0;
-        if (sw_exec_port_connected(ex, comp) || overlap) {
+        if (sw_exec_port_kept(ex, comp) || overlap) {
             const char *table = sw_exec_new_table(ex, comp);
             if (!table) {
                 rc = SW_EDB;
