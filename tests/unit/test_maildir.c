@@ -64,7 +64,8 @@ static void free_list(char **names, size_t n)
 static size_t count(const char *dir)
 {
     size_t n = 0;
-    free_list(list(dir, &n), n);
+    char **names = list(dir, &n); /* before free_list reads n */
+    free_list(names, n);
     return n;
 }
 
