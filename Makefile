@@ -1,7 +1,7 @@
 # Thin wrapper over CMake. `make demo` and `make check` are the two commands a newcomer runs.
 DEB_PACKAGES := build-essential cmake pkg-config sqlite3 libsqlite3-dev libjansson-dev \
                 libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev libical-dev libsodium-dev \
-                postfix nodejs time
+                postfix nodejs time chromium
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build build-asan tsan demo check unit e2e bench fuzz clean
+.PHONY: all deps web build build-asan tsan demo check unit e2e bench fuzz clean
 
 all: build
 
@@ -27,12 +27,27 @@ deps:
 	  command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }; \
 	  npm ci --no-audit --no-fund --loglevel=error; \
 	fi
+	@# the web UI's packages (web/), pinned by web/package-lock.json; also the browser tests' driver
+	@if [ ! -d web/node_modules/.bin ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+	  command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }; \
+	  cd web && npm ci --no-audit --no-fund --loglevel=error; \
+	fi
 
-build: deps
+# The web UI (web/dist), embedded into the binary by CMake: rebuilt when a source changes.
+WEB_SOURCES := $(shell find web/src web/public web/scripts -type f 2>/dev/null) web/index.html \
+               web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json \
+               $(wildcard api/openapi.json)
+web/dist/index.html: $(WEB_SOURCES)
+	cd web && npm run build --silent
+	@touch $@
+
+web: deps web/dist/index.html
+
+build: deps web
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_WERROR=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
-build-asan: deps
+build-asan: deps web
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON -DSW_WERROR=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
@@ -54,6 +69,7 @@ check: build build-asan tsan
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 STEPWISE_BIN=$(CURDIR)/$(ASAN_BUILD)/stepwise \
 	  node --test --test-concurrency=2 tests/e2e/
+	cd web && npm test --silent
 	@echo "check: all tests passed"
 
 bench: build
