@@ -420,6 +420,10 @@ int sw_ledger_claim(struct sw_ledger_claimer *c, size_t want, int64_t now_ms,
         *n = 0;
         return rc;
     }
+    if (!got) {
+        free(out);
+        out = NULL;
+    }
     *rows = out;
     *n = got;
     if (capped) {

@@ -105,8 +105,8 @@ struct sw_ledger_row {
 int sw_ledger_claimer_open(struct sw_db *db, int64_t run_id, const char *activity,
                            const char *channel, struct sw_frequency_cap cap,
                            struct sw_ledger_claimer **out, struct sw_error *err);
-/* Up to `want` rows into *rows (malloc'd array of n rows; sw_ledger_rows_free). *capped (may
- * be NULL) receives the number of rows skipped by the cap. */
+/* Up to `want` rows into *rows (malloc'd array of n rows, sw_ledger_rows_free; NULL when none
+ * is due). *capped (may be NULL) receives the number of rows skipped by the cap. */
 int sw_ledger_claim(struct sw_ledger_claimer *c, size_t want, int64_t now_ms,
                     struct sw_ledger_row **rows, size_t *n, size_t *capped,
                     struct sw_error *err);
