@@ -207,6 +207,16 @@ out:
     return rc;
 }
 
+/* A token name for the text table: control characters shown as '?', so that a name cannot
+ * fake a line of the table. */
+static void put_name(const char *name)
+{
+    for (const unsigned char *c = (const unsigned char *)(name ? name : ""); *c; c++) {
+        putchar(*c < 0x20 || *c == 0x7f ? '?' : *c);
+    }
+    putchar('\n');
+}
+
 static json_t *time_or_null(struct sw_stmt *st, int col)
 {
     char iso[32];
@@ -260,11 +270,10 @@ static int token_list(const struct auth_args *a)
         {
             const char *last = json_string_value(json_object_get(t, "last_used_at"));
             const char *name = json_string_value(json_object_get(t, "name"));
-            printf("%-6lld %-7s %-20s %-20s %s\n",
-                   (long long)json_integer_value(json_object_get(t, "id")),
+            printf("%-6lld %-7s %-20s %-20s ", (long long)json_integer_value(json_object_get(t, "id")),
                    json_string_value(json_object_get(t, "role")),
-                   json_string_value(json_object_get(t, "created_at")), last ? last : "never",
-                   name ? name : "");
+                   json_string_value(json_object_get(t, "created_at")), last ? last : "never");
+            put_name(name);
         }
     }
     rc = 0;

@@ -128,6 +128,17 @@ test('usage errors exit 2 with a message naming the flag or argument, and make n
   assert.equal(existsSync(nodir), false, 'a usage error makes no demo directory');
 });
 
+test('demo --smtp-url sends through that server instead of the outbox, and never prints its password', () => {
+  const dir = path.join(tmp.dir, 'demo-smtp');
+  const r = sw(['demo', '--dir', dir, '--profiles', '200', '--no-serve', '--smtp-url', 'smtp://alice:s3cret@127.0.0.1:2525'],
+    { env: { STEPWISE_ARGON2_FAST: '1' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /email is sent through smtp:\/\/\*\*\*@127\.0\.0\.1:2525/);
+  assert.doesNotMatch(r.stdout + r.stderr, /s3cret/);
+  assert.doesNotMatch(r.stdout, /Maildir/);
+  assert.equal(existsSync(path.join(dir, 'outbox')), false, 'no outbox made');
+});
+
 test('token create → list → use → revoke: ids, roles, times, never the secret; a revoked token gets 401', async () => {
   const d = await startDaemon({ profiles: 300 });
   daemons.push(d);
@@ -179,6 +190,10 @@ test('token create → list → use → revoke: ids, roles, times, never the sec
   const again = sw(['token', 'revoke', String(id), '--data', d.db]);
   assert.equal(again.status, 1, 'revoking an unknown id is an error, not a usage error');
   assert.match(again.stderr, new RegExp(`${id}`));
+  // A name cannot fake a line of the table.
+  const fake = sw(['token', 'create', '--role', 'viewer', '--name', 'x\n999    admin   fake', '--data', d.db]);
+  assert.equal(fake.status, 0, fake.stderr);
+  assert.doesNotMatch(sw(['token', 'list', '--data', d.db]).stdout, /^999 /m);
   // The other tokens still work.
   assert.equal((await d.api('GET', '/campaigns', null, d.tokens.viewer)).status, 200);
 });
