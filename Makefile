@@ -65,10 +65,18 @@ demo: build
 
 # Every test, under AddressSanitizer + UBSan, plus the warning-clean release build.
 check: build build-asan tsan
+	@# The API description: redocly's recommended rules, warnings as errors (redocly.yaml).
+	npx --no-install redocly lint api/openapi.json
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+	@# Every API response of the e2e tests is checked against api/openapi.json; each test
+	@# process appends how many to this file (tests/e2e/lib/contract.mjs).
+	@rm -f $(ASAN_BUILD)/validated-responses.txt
 	ASAN_OPTIONS=detect_leaks=1 STEPWISE_BIN=$(CURDIR)/$(ASAN_BUILD)/stepwise \
+	  STEPWISE_VALIDATED_FILE=$(CURDIR)/$(ASAN_BUILD)/validated-responses.txt \
 	  node --test --test-concurrency=2 tests/e2e/
+	@cat $(ASAN_BUILD)/validated-responses.txt 2>/dev/null | \
+	  awk '{n += $$1} END {printf "validated %d responses against api/openapi.json\n", n}'
 	cd web && npm test --silent
 	@echo "check: all tests passed"
 

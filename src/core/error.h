@@ -5,6 +5,8 @@
  * struct sw_error with the detail: a message and, for document errors, a JSON path.
  * Validation collects every problem at once as a list of (path, message) details.
  * The X-macro table gives the enum, its name, its message and its HTTP status in one place.
+ * The name is also the "code" of the API's error envelope: one code per condition, so the
+ * HTTP layer has no codes of its own (401, 403, 405, 413-431 are rows here too).
  */
 #ifndef SW_ERROR_H
 #define SW_ERROR_H
@@ -22,7 +24,15 @@
     X(USAGE, 8, "usage error", 400)                                                                \
     X(UNSUPPORTED, 9, "not supported", 501)                                                        \
     X(RUNTIME, 10, "activity failed", 500)                                                         \
-    X(INTERRUPTED, 11, "interrupted", 503)
+    X(INTERRUPTED, 11, "interrupted", 503)                                                         \
+    X(UNAUTHORIZED, 12, "authentication required", 401)                                            \
+    X(FORBIDDEN, 13, "not allowed", 403)                                                           \
+    X(METHOD_NOT_ALLOWED, 14, "method not allowed", 405)                                           \
+    X(PAYLOAD_TOO_LARGE, 15, "request body too large", 413)                                        \
+    X(URI_TOO_LONG, 16, "URL too long", 414)                                                       \
+    X(UNSUPPORTED_MEDIA_TYPE, 17, "unsupported media type", 415)                                   \
+    X(TOO_MANY_REQUESTS, 18, "too many requests", 429)                                             \
+    X(HEADERS_TOO_LARGE, 19, "request headers too large", 431)
 
 enum sw_errno {
     SW_OK = 0,

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/util.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +21,7 @@ const struct sw_route sw_routes[] = {
     {"GET", "/metrics", SW_ROLE_NONE, sw_api_metrics, "Prometheus metrics"},
     {"GET", V1 "/metrics", SW_ROLE_NONE, sw_api_metrics, "Prometheus metrics"},
     {"GET", V1 "/openapi.json", SW_ROLE_NONE, sw_api_openapi, "This document"},
+    {"GET", V1 "/schemas/campaign.json", SW_ROLE_NONE, sw_api_campaign_schema, "Campaign JSON Schema"},
     {"POST", V1 "/session", SW_ROLE_NONE, sw_api_session_create, "Sign in (sets the session cookie)"},
     {"DELETE", V1 "/session", SW_ROLE_NONE, sw_api_session_delete, "Sign out"},
     {"GET", V1 "/campaigns", SW_ROLE_VIEWER, sw_api_campaigns_list, "List campaigns"},
@@ -135,13 +137,14 @@ void sw_api_dispatch(void *ud, struct sw_http_req *req, struct sw_http_resp *res
     struct sw_server *srv = ud;
     char scratch[2048];
     const struct sw_route *route = NULL;
-    bool path_known = false;
+    struct sw_buf allow = SW_BUF_INIT; /* the methods of the path, for 405 */
     for (size_t i = 0; i < sw_nroutes && !route; i++) {
         if (match(sw_routes[i].pattern, req->path, scratch, sizeof(scratch), req->params,
                   &req->nparams)) {
-            path_known = true;
             if (!strcmp(sw_routes[i].method, req->method)) {
                 route = &sw_routes[i];
+            } else if (!strstr(allow.data, sw_routes[i].method)) {
+                sw_buf_printf(&allow, "%s%s", allow.len ? ", " : "", sw_routes[i].method);
             }
         }
     }
@@ -150,11 +153,14 @@ void sw_api_dispatch(void *ud, struct sw_http_req *req, struct sw_http_resp *res
         struct sw_api a = {.srv = srv, .req = req, .resp = resp};
         sw_ui_serve(&a);
     } else if (!route) {
-        if (path_known) {
-            sw_resp_error(resp, 405, "METHOD_NOT_ALLOWED", "this method is not allowed here", NULL);
+        if (allow.len) {
+            char *m = sw_asprintf("%s is not allowed here (allowed: %s)", req->method, allow.data);
+            sw_resp_fail(resp, SW_EMETHOD_NOT_ALLOWED, m, NULL);
+            sw_resp_header(resp, "Allow", allow.data);
+            free(m);
         } else {
             char *m = sw_asprintf("no such route: %s %s", req->method, req->path);
-            sw_resp_error(resp, 404, "NOT_FOUND", m, NULL);
+            sw_resp_fail(resp, SW_ENOTFOUND, m, NULL);
             free(m);
         }
     } else {
@@ -163,21 +169,22 @@ void sw_api_dispatch(void *ud, struct sw_http_req *req, struct sw_http_resp *res
         a.cat.db = a.db;
         a.role = route->role == SW_ROLE_NONE ? SW_ROLE_NONE : authenticate(&a);
         if (route->role != SW_ROLE_NONE && a.role == SW_ROLE_NONE) {
-            sw_resp_error(resp, 401, "UNAUTHORIZED",
-                          "authentication required: an API token (Authorization: Bearer) or a "
-                          "session",
-                          NULL);
+            sw_resp_fail(resp, SW_EUNAUTHORIZED,
+                         "authentication required: an API token (Authorization: Bearer) or a "
+                         "session",
+                         NULL);
             sw_resp_header(resp, "WWW-Authenticate", "Bearer");
         } else if (a.role < route->role) {
             char *m = sw_asprintf("the %s role is required (you have %s)",
                                   sw_role_name(route->role), sw_role_name(a.role));
-            sw_resp_error(resp, 403, "FORBIDDEN", m, NULL);
+            sw_resp_fail(resp, SW_EFORBIDDEN, m, NULL);
             free(m);
         } else {
             route->fn(&a);
         }
         sw_dbpool_put(&srv->pool, a.db);
     }
+    sw_buf_release(&allow);
     int64_t us = sw_clock_monotonic_us() - req->started_us;
     atomic_fetch_add(&srv->metrics.http_requests, 1);
     atomic_fetch_add(&srv->metrics.latency_sum_us, us);
@@ -195,7 +202,7 @@ int64_t sw_api_id(struct sw_api *a, int param)
 {
     int64_t id = 0;
     if (param >= a->req->nparams || sw_parse_int64(a->req->params[param], &id) < 0 || id <= 0) {
-        sw_resp_error(a->resp, 404, "NOT_FOUND", "no such id", NULL);
+        sw_resp_fail(a->resp, SW_ENOTFOUND, "no such id", NULL);
         return 0;
     }
     return id;
@@ -209,7 +216,7 @@ void sw_api_error(struct sw_api *a, const struct sw_error *err)
 void sw_api_not_found(struct sw_api *a, const char *what, int64_t id)
 {
     char *m = sw_asprintf("no %s with id %lld", what, (long long)id);
-    sw_resp_error(a->resp, 404, "NOT_FOUND", m, NULL);
+    sw_resp_fail(a->resp, SW_ENOTFOUND, m, NULL);
     free(m);
 }
 
@@ -221,6 +228,140 @@ json_t *sw_api_ms(int64_t ms)
     }
     sw_clock_format_iso(ms, iso, sizeof(iso));
     return json_string(iso);
+}
+
+int sw_api_enum_param(struct sw_api *a, const char *name, const char *const *values, bool csv)
+{
+    const char *v = sw_req_query(a->req, name);
+    if (!v) {
+        return 0;
+    }
+    char *copy = sw_strdup(v);
+    int rc = 0;
+    for (char *s = copy, *e; s && rc == 0; s = e) {
+        e = csv ? strchr(s, ',') : NULL;
+        if (e) {
+            *e++ = '\0';
+        }
+        bool ok = false;
+        for (size_t i = 0; values[i] && !ok; i++) {
+            ok = !strcmp(values[i], s);
+        }
+        if (!ok) {
+            struct sw_buf list = SW_BUF_INIT;
+            for (size_t i = 0; values[i]; i++) {
+                sw_buf_printf(&list, "%s%s", i ? ", " : "", values[i]);
+            }
+            sw_resp_bad_param(a->resp, name, "unknown value \"%s\" (expected %s%s)", s,
+                              csv ? "a comma-separated list of " : "one of ", list.data);
+            sw_buf_release(&list);
+            rc = -1;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+/* The hash a cursor carries: the path (with its ids) and the named parameters' values. */
+static void page_hash(struct sw_api *a, const char *const *names, char out[17])
+{
+    crypto_generichash_state h;
+    unsigned char md[8];
+    crypto_generichash_init(&h, NULL, 0, sizeof(md));
+    crypto_generichash_update(&h, (const unsigned char *)a->req->path, strlen(a->req->path) + 1);
+    for (size_t i = 0; names && names[i]; i++) {
+        const char *v = sw_req_query(a->req, names[i]);
+        crypto_generichash_update(&h, (const unsigned char *)names[i], strlen(names[i]) + 1);
+        /* absent and empty differ: "\1" cannot come from a decoded query value */
+        crypto_generichash_update(&h, (const unsigned char *)(v ? v : "\1"),
+                                  strlen(v ? v : "\1") + 1);
+    }
+    crypto_generichash_final(&h, md, sizeof(md));
+    sodium_bin2hex(out, 17, md, sizeof(md));
+}
+
+int sw_api_page_begin(struct sw_api *a, const char *const *names, int64_t def, int64_t max,
+                      struct sw_page *pg)
+{
+    const char *limit_s = sw_req_query(a->req, "limit");
+    const char *cursor_s = sw_req_query(a->req, "cursor");
+    memset(pg, 0, sizeof(*pg));
+    pg->limit = def;
+    page_hash(a, names, pg->hash);
+    if (limit_s && (sw_parse_int64(limit_s, &pg->limit) < 0 || pg->limit < 1 || pg->limit > max)) {
+        sw_resp_bad_param(a->resp, "limit", "expected an integer between 1 and %lld",
+                          (long long)max);
+        return -1;
+    }
+    if (!cursor_s) {
+        return 0;
+    }
+    size_t n = strlen(cursor_s), len = 0;
+    json_t *o = NULL;
+    if (n <= 2048) {
+        unsigned char *bin = sw_malloc(n + 1);
+        if (sodium_base642bin(bin, n, cursor_s, n, NULL, &len, NULL,
+                              sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0) {
+            o = json_loadb((const char *)bin, len, 0, NULL);
+        }
+        free(bin);
+    }
+    const json_t *v = json_object_get(o, "v");
+    if (!json_is_object(o) || !json_is_integer(json_object_get(o, "id")) ||
+        !json_is_string(json_object_get(o, "h")) ||
+        !(!v || json_is_null(v) || json_is_string(v) || json_is_integer(v))) {
+        json_decref(o);
+        sw_resp_bad_param(a->resp, "cursor", "not a cursor returned by this collection");
+        return -1;
+    }
+    if (strcmp(json_string_value(json_object_get(o, "h")), pg->hash)) {
+        json_decref(o);
+        sw_resp_bad_param(a->resp, "cursor",
+                          "this cursor belongs to another collection or to other filter or sort "
+                          "parameters: repeat the request that returned it, with only cursor "
+                          "(and limit) added");
+        return -1;
+    }
+    pg->after = o;
+    return 0;
+}
+
+const json_t *sw_api_page_value(const struct sw_page *pg)
+{
+    const json_t *v = json_object_get(pg->after, "v");
+    return v && !json_is_null(v) ? v : NULL;
+}
+
+int64_t sw_api_page_id(const struct sw_page *pg)
+{
+    return pg->after ? json_integer_value(json_object_get(pg->after, "id")) : 0;
+}
+
+json_t *sw_api_page_next(const struct sw_page *pg, const json_t *v, int64_t id)
+{
+    json_t *o = json_pack("{s:s, s:O, s:I}", "h", pg->hash, "v", v ? v : json_null(), "id",
+                          (json_int_t)id);
+    char *s = json_dumps(o, JSON_COMPACT);
+    size_t n = strlen(s);
+    size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *b = sw_malloc(cap);
+    sodium_bin2base64(b, cap, (const unsigned char *)s, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    json_t *out = json_string(b);
+    free(b);
+    free(s);
+    json_decref(o);
+    return out;
+}
+
+void sw_api_page_release(struct sw_page *pg)
+{
+    json_decref(pg->after);
+    pg->after = NULL;
+}
+
+json_t *sw_api_page_json(json_t *items, json_t *next)
+{
+    return json_pack("{s:o, s:o}", "items", items, "next_cursor", next ? next : json_null());
 }
 
 /* ---- small endpoints ---- */
@@ -309,58 +450,16 @@ void sw_api_metrics(struct sw_api *a)
     sw_buf_release(&b);
 }
 
-/* "{id}" parameters of a pattern as OpenAPI path parameters. */
-static json_t *path_params(const char *pattern)
-{
-    json_t *params = json_array();
-    for (const char *p = strchr(pattern, '{'); p; p = strchr(p + 1, '{')) {
-        const char *e = strchr(p, '}');
-        char *name = sw_strndup(p + 1, (size_t)(e - p - 1));
-        json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:{s:s}}", "name", name, "in",
-                                                "path", "required", 1, "schema", "type", "string"));
-        free(name);
-    }
-    return params;
-}
-
+/* The OpenAPI document is api/openapi.json, written by hand and embedded at build time; a unit
+ * test (test_openapi) fails when it and this route table disagree. */
 void sw_api_openapi(struct sw_api *a)
 {
-    json_t *paths = json_object();
-    for (size_t i = 0; i < sw_nroutes; i++) {
-        const struct sw_route *r = &sw_routes[i];
-        const char *path = r->pattern;
-        if (strncmp(path, V1, strlen(V1)) != 0) {
-            continue; /* /healthz and /metrics are also served under /api/v1 */
-        }
-        path += strlen(V1);
-        json_t *item = json_object_get(paths, path);
-        if (!item) {
-            item = json_object();
-            json_object_set_new(paths, path, item);
-        }
-        char method[8];
-        size_t n = strlen(r->method);
-        for (size_t k = 0; k <= n && k < sizeof(method); k++) {
-            method[k] = (char)(r->method[k] >= 'A' && r->method[k] <= 'Z' ? r->method[k] + 32
-                                                                           : r->method[k]);
-        }
-        json_t *op = json_pack("{s:s, s:o, s:{s:{s:s}, s:{s:s}}}", "summary", r->summary,
-                               "parameters", path_params(path), "responses", "200",
-                               "description", "OK", "default", "description",
-                               "Error: {\"error\": {\"code\", \"message\", \"details\"}}");
-        if (r->role != SW_ROLE_NONE) {
-            json_object_set_new(op, "security",
-                                json_pack("[{s:[]}, {s:[]}]", "bearer", "session"));
-            json_object_set_new(op, "x-stepwise-role", json_string(sw_role_name(r->role)));
-        }
-        json_object_set_new(item, method, op);
-    }
-    json_t *doc = json_pack(
-        "{s:s, s:{s:s, s:s}, s:[{s:s}], s:o, s:{s:{s:{s:s, s:s}, s:{s:s, s:s, s:s}}}}",
-        "openapi", "3.0.3", "info", "title", "Stepwise API", "version", "1", "servers", "url",
-        "/api/v1", "paths", paths, "components", "securitySchemes", "bearer", "type", "http",
-        "scheme", "bearer", "session", "type", "apiKey", "in", "cookie", "name", "sw_session");
-    sw_resp_json(a->resp, 200, doc);
+    sw_resp_text(a->resp, 200, "application/json", (const char *)sw_openapi_json);
+}
+
+void sw_api_campaign_schema(struct sw_api *a)
+{
+    sw_resp_text(a->resp, 200, "application/schema+json", (const char *)sw_campaign_schema_json);
 }
 
 void sw_api_dimensions(struct sw_api *a)
@@ -370,22 +469,57 @@ void sw_api_dimensions(struct sw_api *a)
 
 void sw_api_audiences(struct sw_api *a)
 {
-    json_t *items = json_array();
+    struct sw_page pg;
+    struct sw_params p = SW_PARAMS_INIT;
     struct sw_stmt *st = NULL;
-    if (sw_db_prepare(a->db,
-                      "SELECT id, name, dimension, count, updated_at FROM sw_audiences ORDER BY name",
-                      &st, NULL) == 0) {
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            json_array_append_new(
-                items, json_pack("{s:I, s:s, s:s, s:I, s:o}", "id",
-                                 (json_int_t)sw_stmt_column_int(st, 0), "name",
-                                 sw_stmt_column_text(st, 1), "dimension", sw_stmt_column_text(st, 2),
-                                 "count", (json_int_t)sw_stmt_column_int(st, 3), "updated_at",
-                                 sw_api_ms(sw_stmt_column_int(st, 4))));
-        }
+    struct sw_error err = SW_ERROR_INIT;
+    json_t *items = json_array(), *next = NULL, *last_v = NULL;
+    int64_t n = 0, last_id = 0;
+    int rc;
+    if (sw_api_page_begin(a, NULL, 100, 500, &pg) < 0) {
+        goto out;
     }
+    const json_t *v = sw_api_page_value(&pg);
+    sw_params_add_text_or_null(&p, json_string_value(v));
+    sw_params_add_int(&p, sw_api_page_id(&pg));
+    sw_params_add_int(&p, pg.limit + 1);
+    if (sw_db_prepare(a->db,
+                      "SELECT id, name, dimension, count, updated_at FROM sw_audiences WHERE ?1 "
+                      "IS NULL OR (name, id) > (?1, ?2) ORDER BY name, id LIMIT ?3",
+                      &st, &err) < 0 ||
+        sw_stmt_bind_params(st, &p, &err) < 0) {
+        sw_api_error(a, &err);
+        goto out;
+    }
+    while ((rc = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
+        if (n == pg.limit) {
+            next = sw_api_page_next(&pg, last_v, last_id);
+            break;
+        }
+        last_id = sw_stmt_column_int(st, 0);
+        json_decref(last_v);
+        last_v = json_string(sw_stmt_column_text(st, 1));
+        json_array_append_new(
+            items, json_pack("{s:I, s:s, s:s, s:I, s:o}", "id", (json_int_t)last_id, "name",
+                             sw_stmt_column_text(st, 1), "dimension", sw_stmt_column_text(st, 2),
+                             "count", (json_int_t)sw_stmt_column_int(st, 3), "updated_at",
+                             sw_api_ms(sw_stmt_column_int(st, 4))));
+        n++;
+    }
+    if (rc < 0) {
+        sw_api_error(a, &err);
+        goto out;
+    }
+    sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
+    items = next = NULL;
+out:
+    json_decref(items);
+    json_decref(next);
+    json_decref(last_v);
     sw_stmt_finalize(st);
-    sw_resp_json(a->resp, 200, json_pack("{s:o}", "items", items));
+    sw_params_release(&p);
+    sw_api_page_release(&pg);
+    sw_error_release(&err);
 }
 
 void sw_api_session_create(struct sw_api *a)
@@ -400,9 +534,18 @@ void sw_api_session_create(struct sw_api *a)
     const char *user = json_string_value(json_object_get(body, "username"));
     const char *pass = json_string_value(json_object_get(body, "password"));
     if (!user || !pass) {
-        sw_resp_error(a->resp, 400, "BAD_REQUEST", "username and password are required", NULL);
+        json_t *d = json_array();
+        if (!user) {
+            json_array_append_new(d, json_pack("{s:s, s:s}", "path", "$.username", "message",
+                                               "required (a string)"));
+        }
+        if (!pass) {
+            json_array_append_new(d, json_pack("{s:s, s:s}", "path", "$.password", "message",
+                                               "required (a string)"));
+        }
+        sw_resp_fail(a->resp, SW_EINVAL, "username and password are required", d);
     } else if (sw_auth_login(a->db, user, pass, &session, &role, &err) < 0) {
-        sw_resp_error(a->resp, 401, "UNAUTHORIZED", "wrong username or password", NULL);
+        sw_resp_fail(a->resp, SW_EUNAUTHORIZED, "wrong username or password", NULL);
     } else {
         char *cookie = sw_auth_set_cookie(session);
         sw_resp_header(a->resp, "Set-Cookie", cookie);

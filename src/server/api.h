@@ -33,6 +33,13 @@ struct sw_route {
 extern const struct sw_route sw_routes[];
 extern const size_t sw_nroutes;
 
+/* api/openapi.json and api/schemas/campaign.json, embedded at build time (api/embed.cmake);
+ * NUL-terminated. */
+extern const unsigned char sw_openapi_json[];
+extern const size_t sw_openapi_json_len;
+extern const unsigned char sw_campaign_schema_json[];
+extern const size_t sw_campaign_schema_json_len;
+
 /* The http handler: authenticate, route, run, count. */
 void sw_api_dispatch(void *srv, struct sw_http_req *req, struct sw_http_resp *resp);
 
@@ -41,6 +48,30 @@ int64_t sw_api_id(struct sw_api *a, int param);          /* path parameter as an
 void sw_api_error(struct sw_api *a, const struct sw_error *err);
 void sw_api_not_found(struct sw_api *a, const char *what, int64_t id);
 json_t *sw_api_ms(int64_t ms);                            /* ISO-8601 string or null */
+/* A query parameter that must be one of values (a NULL-terminated list), or, with csv, a
+ * comma-separated list of them: 0 (also when absent), or -1 with a 400 naming it set. */
+int sw_api_enum_param(struct sw_api *a, const char *name, const char *const *values, bool csv);
+
+/* Paging, the same for every collection (SPEC §4): `limit` (a default and a maximum), an
+ * opaque `cursor` from the previous page's `next_cursor`. A cursor carries the position of
+ * the last item (its sort value and id) and a hash of the path and of the parameters that
+ * select and order the collection, so that it is refused (400) when reused with others. */
+struct sw_page {
+    int64_t limit;
+    json_t *after;  /* the cursor's position {"v": sort value or null, "id": N}, or NULL */
+    char hash[17];  /* hex, of the path and of the named parameters' values */
+};
+/* names: the collection's filter and sort parameters. 0, or -1 with a 400 set. */
+int sw_api_page_begin(struct sw_api *a, const char *const *names, int64_t def, int64_t max,
+                      struct sw_page *pg);
+/* The cursor's sort value (NULL when it has none) and id (0 without a cursor). */
+const json_t *sw_api_page_value(const struct sw_page *pg);
+int64_t sw_api_page_id(const struct sw_page *pg);
+/* next_cursor for a page that ended on (v, id); v may be NULL. A JSON string. */
+json_t *sw_api_page_next(const struct sw_page *pg, const json_t *v, int64_t id);
+void sw_api_page_release(struct sw_page *pg);
+/* {"items": items, "next_cursor": next or null} (both stolen). */
+json_t *sw_api_page_json(json_t *items, json_t *next);
 
 /* Handlers. */
 void sw_api_campaigns_list(struct sw_api *a);
@@ -78,6 +109,7 @@ void sw_api_audiences(struct sw_api *a);
 void sw_api_healthz(struct sw_api *a);
 void sw_api_metrics(struct sw_api *a);
 void sw_api_openapi(struct sw_api *a);
+void sw_api_campaign_schema(struct sw_api *a);
 void sw_api_session_create(struct sw_api *a);
 void sw_api_session_delete(struct sw_api *a);
 

@@ -10,7 +10,6 @@
 #include "server/api.h"
 #include "server/service.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,49 +58,16 @@ static void in_list(struct sw_buf *sql, struct sw_params *p, const char *expr, c
     free(copy);
 }
 
-/* Cursor: base64url of {"v": last sort value, "id": last id}. */
-static char *make_cursor(const json_t *v, int64_t id)
-{
-    json_t *o = json_pack("{s:O, s:I}", "v", v, "id", (json_int_t)id);
-    char *s = json_dumps(o, JSON_COMPACT);
-    size_t n = strlen(s);
-    size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    char *b = sw_malloc(cap);
-    sodium_bin2base64(b, cap, (const unsigned char *)s, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    free(s);
-    json_decref(o);
-    return b;
-}
-
-static json_t *read_cursor(const char *cursor)
-{
-    size_t n = strlen(cursor), len = 0;
-    if (n > 2048) {
-        return NULL;
-    }
-    unsigned char *bin = sw_malloc(n + 1);
-    json_t *o = NULL;
-    if (sodium_base642bin(bin, n, cursor, n, NULL, &len, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0) {
-        o = json_loadb((const char *)bin, len, 0, NULL);
-    }
-    free(bin);
-    if (o && (!json_is_integer(json_object_get(o, "id")) ||
-              !(json_is_string(json_object_get(o, "v")) || json_is_integer(json_object_get(o, "v"))))) {
-        json_decref(o);
-        o = NULL;
-    }
-    return o;
-}
-
 static int bad_param(struct sw_api *a, const char *name, const char *msg)
 {
-    json_t *d = json_pack("[{s:s, s:s}]", "path", name, "message", msg);
-    char *m = sw_asprintf("invalid query parameter %s: %s", name, msg);
-    sw_resp_error(a->resp, 400, "BAD_REQUEST", m, d);
-    free(m);
+    sw_resp_bad_param(a->resp, name, "%s", msg);
     return -1;
 }
+
+static const char *const campaign_statuses[] = {"draft",     "running", "paused",
+                                                "completed", "failed",  NULL};
+static const char *const run_statuses[] = {"running", "paused", "completed",
+                                           "failed",  "stopped", NULL};
 
 static int time_param(struct sw_api *a, const char *name, int64_t *ms)
 {
@@ -122,13 +88,15 @@ void sw_api_campaigns_list(struct sw_api *a)
     const char *tag = sw_req_query(a->req, "tag");
     const char *sort = sw_req_query(a->req, "sort");
     const char *order = sw_req_query(a->req, "order");
-    const char *limit_s = sw_req_query(a->req, "limit");
-    const char *cursor_s = sw_req_query(a->req, "cursor");
     const char *offset_s = sw_req_query(a->req, "offset");
+    static const char *const names[] = {"q",   "status",         "campaign",     "dimension",
+                                        "tag", "processed_from", "processed_to", "sort",
+                                        "order", NULL};
     const struct sort_key *sk = &sorts[0];
     int64_t limit = 50, offset = 0, from = 0, to = 0;
     bool desc = true;
-    json_t *cursor = NULL;
+    struct sw_page pg = {0};
+    const json_t *cursor = NULL;
     struct sw_buf where = SW_BUF_INIT, sql = SW_BUF_INIT;
     struct sw_params p = SW_PARAMS_INIT;
     struct sw_stmt *st = NULL;
@@ -154,16 +122,20 @@ void sw_api_campaigns_list(struct sw_api *a)
         bad_param(a, "order", "expected asc or desc");
         goto out;
     }
-    if (limit_s && (sw_parse_int64(limit_s, &limit) < 0 || limit < 1 || limit > 500)) {
-        bad_param(a, "limit", "expected an integer between 1 and 500");
+    if (sw_api_page_begin(a, names, 50, 500, &pg) < 0) {
+        goto out;
+    }
+    limit = pg.limit;
+    cursor = pg.after;
+    if (cursor && !sw_api_page_value(&pg)) {
+        bad_param(a, "cursor", "not a cursor returned by this list");
+        goto out;
+    }
+    if (sw_api_enum_param(a, "status", campaign_statuses, true) < 0) {
         goto out;
     }
     if (offset_s && (sw_parse_int64(offset_s, &offset) < 0 || offset < 0 || offset > 100000)) {
         bad_param(a, "offset", "expected an integer between 0 and 100000 (use cursor to go deeper)");
-        goto out;
-    }
-    if (cursor_s && !(cursor = read_cursor(cursor_s))) {
-        bad_param(a, "cursor", "not a cursor returned by this list");
         goto out;
     }
     if (time_param(a, "processed_from", &from) < 0 || time_param(a, "processed_to", &to) < 0) {
@@ -321,10 +293,8 @@ void sw_api_campaigns_list(struct sw_api *a)
     }
     json_t *next = json_null();
     if (rc == SW_STEP_ROW && last_v) {
-        char *c = make_cursor(last_v, last_id);
         json_decref(next);
-        next = json_string(c);
-        free(c);
+        next = sw_api_page_next(&pg, last_v, last_id);
     }
     json_decref(last_v);
     sw_resp_json(a->resp, 200, json_pack("{s:O, s:I, s:o}", "items", items, "total",
@@ -332,7 +302,7 @@ void sw_api_campaigns_list(struct sw_api *a)
 out:
     sw_stmt_finalize(st);
     json_decref(items);
-    json_decref(cursor);
+    sw_api_page_release(&pg);
     sw_buf_release(&where);
     sw_buf_release(&sql);
     sw_params_release(&p);
@@ -413,7 +383,7 @@ static void conflict(struct sw_api *a, const char *what, const char *status)
 {
     char *m = sw_asprintf("cannot %s a campaign that is %s", what, status);
     json_t *d = json_pack("[{s:s, s:s}]", "path", "status", "message", status);
-    sw_resp_error(a->resp, 409, "CONFLICT", m, d);
+    sw_resp_fail(a->resp, SW_ECONFLICT, m, d);
     free(m);
 }
 
@@ -662,7 +632,7 @@ static bool body_variables(struct sw_api *a, json_t **body, const json_t **vars)
     *vars = json_object_get(*body, "variables");
     if (*vars && !json_is_object(*vars)) {
         json_t *d = json_pack("[{s:s, s:s}]", "path", "$.variables", "message", "must be an object");
-        sw_resp_error(a->resp, 422, "VALIDATION", "variables must be an object", d);
+        sw_resp_fail(a->resp, SW_EVALIDATION, "variables must be an object", d);
         return false;
     }
     return true;
@@ -746,50 +716,110 @@ json_t *sw_api_run_json(struct sw_stmt *st)
 {
     const char *vars = sw_stmt_column_text(st, 7);
     json_t *v = vars ? json_loads(vars, 0, NULL) : NULL;
-    return json_pack("{s:I, s:I, s:s, s:s, s:b, s:o, s:o, s:s?, s:o, s:I}", "id",
+    /* The seed is a 63-bit integer: a string, so that a JavaScript client reads it exactly. */
+    char seed[24];
+    snprintf(seed, sizeof(seed), "%lld", (long long)sw_stmt_column_int(st, 9));
+    return json_pack("{s:I, s:I, s:s, s:s, s:b, s:o, s:o, s:s?, s:o, s:s}", "id",
                      (json_int_t)sw_stmt_column_int(st, 0), "campaign_id",
                      (json_int_t)sw_stmt_column_int(st, 1), "status", sw_stmt_column_text(st, 2),
                      "trigger", sw_stmt_column_text(st, 3), "simulation",
                      (int)sw_stmt_column_int(st, 4), "started_at",
                      sw_api_ms(sw_stmt_column_int(st, 5)), "ended_at",
                      sw_api_ms(sw_stmt_column_int(st, 6)), "error", sw_stmt_column_text(st, 8),
-                     "variables", v ? v : json_object(), "seed",
-                     (json_int_t)sw_stmt_column_int(st, 9));
+                     "variables", v ? v : json_object(), "seed", seed);
 }
 
 #define RUN_COLS "id, campaign_id, status, trigger, simulation, started_at, ended_at, variables, error, seed"
 
+/* Rows of a statement newest first by id (column 0), one page: the items made by row() and
+ * the next cursor. The response is set (200, or the error). */
+static void id_page(struct sw_api *a, struct sw_stmt *st, const struct sw_page *pg,
+                    json_t *(*row)(struct sw_stmt *st))
+{
+    struct sw_error err = SW_ERROR_INIT;
+    json_t *items = json_array(), *next = NULL;
+    int64_t n = 0, last = 0;
+    int rc;
+    while ((rc = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
+        if (n == pg->limit) {
+            next = sw_api_page_next(pg, NULL, last);
+            break;
+        }
+        last = sw_stmt_column_int(st, 0);
+        json_array_append_new(items, row(st));
+        n++;
+    }
+    if (rc < 0) {
+        json_decref(items);
+        sw_api_error(a, &err);
+    } else {
+        sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
+    }
+    sw_error_release(&err);
+}
+
 void sw_api_campaigns_runs(struct sw_api *a)
 {
+    static const char *const names[] = {"status", NULL};
+    struct sw_error err = SW_ERROR_INIT;
     int64_t id = sw_api_id(a, 0);
     struct sw_stmt *st = NULL;
-    json_t *items = json_array();
+    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_params p = SW_PARAMS_INIT;
+    struct sw_page pg = {0};
+    const char *status_q = sw_req_query(a->req, "status");
     char *status = id ? status_of(a, id) : NULL;
-    if (status && sw_db_prepare(a->db, "SELECT " RUN_COLS " FROM sw_runs WHERE campaign_id = ?1 "
-                                       "ORDER BY id DESC LIMIT 200",
-                                &st, NULL) == 0) {
-        sw_stmt_bind_int(st, 1, id);
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            json_array_append_new(items, sw_api_run_json(st));
-        }
-        sw_resp_json(a->resp, 200, json_pack("{s:O}", "items", items));
+    if (!status || sw_api_enum_param(a, "status", run_statuses, true) < 0 ||
+        sw_api_page_begin(a, names, 50, 500, &pg) < 0) {
+        goto out;
     }
+    sw_buf_printf(&sql, "SELECT " RUN_COLS " FROM sw_runs WHERE campaign_id = ?%d",
+                  sw_params_add_int(&p, id));
+    if (pg.after) {
+        sw_buf_printf(&sql, " AND id < ?%d", sw_params_add_int(&p, sw_api_page_id(&pg)));
+    }
+    if (status_q) {
+        in_list(&sql, &p, "status", status_q);
+    }
+    sw_buf_printf(&sql, " ORDER BY id DESC LIMIT ?%d", sw_params_add_int(&p, pg.limit + 1));
+    if (sw_db_prepare(a->db, sql.data, &st, &err) < 0 || sw_stmt_bind_params(st, &p, &err) < 0) {
+        sw_api_error(a, &err);
+        goto out;
+    }
+    id_page(a, st, &pg, sw_api_run_json);
+out:
     sw_stmt_finalize(st);
-    json_decref(items);
+    sw_buf_release(&sql);
+    sw_params_release(&p);
+    sw_api_page_release(&pg);
+    sw_error_release(&err);
     free(status);
+}
+
+static json_t *log_json(struct sw_stmt *st)
+{
+    return json_pack("{s:I, s:o, s:s, s:o, s:s?, s:s}", "id", (json_int_t)sw_stmt_column_int(st, 0),
+                     "time", sw_api_ms(sw_stmt_column_int(st, 1)), "level",
+                     sw_stmt_column_text(st, 2), "run_id",
+                     sw_stmt_column_type(st, 3) == SW_V_NULL
+                         ? json_null()
+                         : json_integer(sw_stmt_column_int(st, 3)),
+                     "activity", sw_stmt_column_text(st, 4), "message", sw_stmt_column_text(st, 5));
 }
 
 void sw_api_campaigns_logs(struct sw_api *a)
 {
-    int64_t id = sw_api_id(a, 0), run = 0, limit = 200;
+    static const char *const names[] = {"run", "level", "activity", NULL};
+    static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0), run = 0;
     const char *run_s = sw_req_query(a->req, "run");
     const char *level = sw_req_query(a->req, "level");
     const char *activity = sw_req_query(a->req, "activity");
-    const char *limit_s = sw_req_query(a->req, "limit");
     struct sw_buf sql = SW_BUF_INIT;
     struct sw_params p = SW_PARAMS_INIT;
     struct sw_stmt *st = NULL;
-    json_t *items = json_array();
+    struct sw_page pg = {0};
     char *status = id ? status_of(a, id) : NULL;
     if (!status) {
         goto out;
@@ -798,13 +828,20 @@ void sw_api_campaigns_logs(struct sw_api *a)
         bad_param(a, "run", "expected a run id");
         goto out;
     }
-    if (limit_s && (sw_parse_int64(limit_s, &limit) < 0 || limit < 1 || limit > 1000)) {
-        bad_param(a, "limit", "expected an integer between 1 and 1000");
+    if (activity && !sw_valid_id(activity)) {
+        bad_param(a, "activity", "expected an activity id ([A-Za-z0-9_-]{1,64})");
+        goto out;
+    }
+    if (sw_api_enum_param(a, "level", levels, true) < 0 ||
+        sw_api_page_begin(a, names, 200, 1000, &pg) < 0) {
         goto out;
     }
     sw_buf_printf(&sql, "SELECT id, ts, level, run_id, activity, message FROM sw_logs "
                         "WHERE campaign_id = ?%d",
                   sw_params_add_int(&p, id));
+    if (pg.after) {
+        sw_buf_printf(&sql, " AND id < ?%d", sw_params_add_int(&p, sw_api_page_id(&pg)));
+    }
     if (run) {
         sw_buf_printf(&sql, " AND run_id = ?%d", sw_params_add_int(&p, run));
     }
@@ -814,27 +851,18 @@ void sw_api_campaigns_logs(struct sw_api *a)
     if (activity) {
         sw_buf_printf(&sql, " AND activity = ?%d", sw_params_add_text(&p, activity));
     }
-    sw_buf_printf(&sql, " ORDER BY id DESC LIMIT ?%d", sw_params_add_int(&p, limit));
-    if (sw_db_prepare(a->db, sql.data, &st, NULL) == 0 && sw_stmt_bind_params(st, &p, NULL) == 0) {
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            json_array_append_new(
-                items, json_pack("{s:I, s:o, s:s, s:o, s:s?, s:s}", "id",
-                                 (json_int_t)sw_stmt_column_int(st, 0), "time",
-                                 sw_api_ms(sw_stmt_column_int(st, 1)), "level",
-                                 sw_stmt_column_text(st, 2), "run_id",
-                                 sw_stmt_column_type(st, 3) == SW_V_NULL
-                                     ? json_null()
-                                     : json_integer(sw_stmt_column_int(st, 3)),
-                                 "activity", sw_stmt_column_text(st, 4), "message",
-                                 sw_stmt_column_text(st, 5)));
-        }
+    sw_buf_printf(&sql, " ORDER BY id DESC LIMIT ?%d", sw_params_add_int(&p, pg.limit + 1));
+    if (sw_db_prepare(a->db, sql.data, &st, &err) < 0 || sw_stmt_bind_params(st, &p, &err) < 0) {
+        sw_api_error(a, &err);
+        goto out;
     }
-    sw_resp_json(a->resp, 200, json_pack("{s:O}", "items", items));
+    id_page(a, st, &pg, log_json);
 out:
     sw_stmt_finalize(st);
-    json_decref(items);
     sw_buf_release(&sql);
     sw_params_release(&p);
+    sw_api_page_release(&pg);
+    sw_error_release(&err);
     free(status);
 }
 

@@ -76,13 +76,33 @@ void sw_api_runs_get(struct sw_api *a)
     sw_resp_json(a->resp, 200, run);
 }
 
+/* A run has at most one task per activity (500): the page is cut from the whole list. */
 void sw_api_runs_tasks(struct sw_api *a)
 {
+    struct sw_page pg = {0};
     int64_t id = sw_api_id(a, 0);
     json_t *run = id ? load_run(a, id) : NULL;
-    if (run) {
-        sw_resp_json(a->resp, 200, json_pack("{s:o}", "items", tasks_json(a, id)));
+    if (run && sw_api_page_begin(a, NULL, 100, 500, &pg) == 0) {
+        json_t *all = tasks_json(a, id), *items = json_array(), *next = NULL, *t;
+        int64_t after = sw_api_page_id(&pg), last = 0;
+        size_t i;
+        json_array_foreach(all, i, t)
+        {
+            int64_t tid = json_integer_value(json_object_get(t, "id"));
+            if (tid <= after) {
+                continue;
+            }
+            if ((int64_t)json_array_size(items) == pg.limit) {
+                next = sw_api_page_next(&pg, NULL, last);
+                break;
+            }
+            json_array_append(items, t);
+            last = tid;
+        }
+        json_decref(all);
+        sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
     }
+    sw_api_page_release(&pg);
     json_decref(run);
 }
 
@@ -150,7 +170,7 @@ void sw_api_runs_sample(struct sw_api *a)
     if (!doc || !table || !sw_db_table_exists(a->db, table)) {
         char *why = sample_missing(doc, from, port, o, id);
         json_decref(o);
-        sw_resp_error(a->resp, 404, "NOT_FOUND", why, NULL);
+        sw_resp_fail(a->resp, SW_ENOTFOUND, why, NULL);
         free(why);
         goto out;
     }
@@ -163,7 +183,7 @@ void sw_api_runs_sample(struct sw_api *a)
     const struct sw_shape *shape = act ? &act->out_shape : NULL;
     if (!shape || !shape->dim) {
         json_decref(o);
-        sw_resp_error(a->resp, 404, "NOT_FOUND", "unknown activity", NULL);
+        sw_resp_fail(a->resp, SW_ENOTFOUND, "unknown activity", NULL);
         goto out;
     }
     sw_buf_puts(&sql, "SELECT d.*");
@@ -217,74 +237,78 @@ out:
 
 void sw_api_runs_deliveries(struct sw_api *a)
 {
-    int64_t id = sw_api_id(a, 0), limit = 500, after = 0;
+    static const char *const names[] = {"state", "activity", NULL};
+    static const char *const states[] = {"pending", "sending", "sent", "failed", "unknown",
+                                         "skipped", NULL};
+    struct sw_error err = SW_ERROR_INIT;
+    int64_t id = sw_api_id(a, 0);
     json_t *run = id ? load_run(a, id) : NULL;
     const char *state = sw_req_query(a->req, "state");
     const char *activity = sw_req_query(a->req, "activity");
-    const char *limit_s = sw_req_query(a->req, "limit");
-    const char *after_s = sw_req_query(a->req, "after");
     struct sw_buf sql = SW_BUF_INIT;
     struct sw_params p = SW_PARAMS_INIT;
     struct sw_stmt *st = NULL;
-    json_t *items = json_array();
-    if (!run) {
+    struct sw_page pg = {0};
+    json_t *items = json_array(), *next = NULL;
+    if (!run || sw_api_enum_param(a, "state", states, false) < 0) {
         goto out;
     }
-    static const char *const states[] = {"pending", "sending", "sent", "failed", "unknown",
-                                         "skipped"};
-    bool known = !state;
-    for (size_t k = 0; state && k < sizeof(states) / sizeof(states[0]); k++) {
-        known = known || !strcmp(state, states[k]);
-    }
-    if (!known) {
-        json_t *d = json_pack("[{s:s, s:s}]", "path", "state", "message",
-                              "one of pending, sending, sent, failed, unknown, skipped");
-        sw_resp_error(a->resp, 400, "BAD_REQUEST", "unknown delivery state", d);
+    if (activity && !sw_valid_id(activity)) {
+        sw_resp_bad_param(a->resp, "activity", "expected an activity id ([A-Za-z0-9_-]{1,64})");
         goto out;
     }
-    if ((limit_s && (sw_parse_int64(limit_s, &limit) < 0 || limit < 1 || limit > 5000)) ||
-        (after_s && (sw_parse_int64(after_s, &after) < 0 || after < 0))) {
-        sw_resp_error(a->resp, 400, "BAD_REQUEST", "limit is 1..5000 and after a ledger row id",
-                      NULL);
+    if (sw_api_page_begin(a, names, 500, 5000, &pg) < 0) {
         goto out;
     }
     /* The ledger (SPEC §2.2): who was reached, skipped (and why) or not; keyset by row id. */
     sw_buf_printf(&sql, "SELECT id, activity, channel, recipient, address, state, reason, attempts, "
                         "error, sent_at, updated_at FROM sw_deliveries WHERE run_id = ?%d AND id > ?%d",
-                  sw_params_add_int(&p, id), sw_params_add_int(&p, after));
+                  sw_params_add_int(&p, id), sw_params_add_int(&p, sw_api_page_id(&pg)));
     if (state) {
         sw_buf_printf(&sql, " AND state = ?%d", sw_params_add_text(&p, state));
     }
     if (activity) {
         sw_buf_printf(&sql, " AND activity = ?%d", sw_params_add_text(&p, activity));
     }
-    sw_buf_printf(&sql, " ORDER BY id LIMIT ?%d", sw_params_add_int(&p, limit));
-    int64_t last = 0;
-    if (sw_db_prepare(a->db, sql.data, &st, NULL) == 0 && sw_stmt_bind_params(st, &p, NULL) == 0) {
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            last = sw_stmt_column_int(st, 0);
-            json_array_append_new(
-                items, json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s, s:s?, s:I, s:s?, s:o, s:o}",
-                                 "id", (json_int_t)last, "activity", sw_stmt_column_text(st, 1),
-                                 "channel", sw_stmt_column_text(st, 2), "recipient",
-                                 sw_stmt_column_text(st, 3), "address", sw_stmt_column_text(st, 4),
-                                 "state", sw_stmt_column_text(st, 5), "reason",
-                                 sw_stmt_column_text(st, 6), "attempts",
-                                 (json_int_t)sw_stmt_column_int(st, 7), "error",
-                                 sw_stmt_column_text(st, 8), "sent_at",
-                                 sw_api_ms(sw_stmt_column_int(st, 9)), "updated_at",
-                                 sw_api_ms(sw_stmt_column_int(st, 10))));
-        }
+    sw_buf_printf(&sql, " ORDER BY id LIMIT ?%d", sw_params_add_int(&p, pg.limit + 1));
+    int64_t last = 0, n = 0;
+    int rc = sw_db_prepare(a->db, sql.data, &st, &err);
+    if (rc == 0) {
+        rc = sw_stmt_bind_params(st, &p, &err);
     }
-    sw_resp_json(a->resp, 200, json_pack("{s:O, s:o}", "items", items, "next_after",
-                                         (json_int_t)json_array_size(items) == limit
-                                             ? json_integer(last)
-                                             : json_null()));
+    while (rc == 0 && (rc = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
+        if (n == pg.limit) {
+            next = sw_api_page_next(&pg, NULL, last);
+            break;
+        }
+        last = sw_stmt_column_int(st, 0);
+        n++;
+        json_array_append_new(
+            items, json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s, s:s?, s:I, s:s?, s:o, s:o}", "id",
+                             (json_int_t)last, "activity", sw_stmt_column_text(st, 1), "channel",
+                             sw_stmt_column_text(st, 2), "recipient", sw_stmt_column_text(st, 3),
+                             "address", sw_stmt_column_text(st, 4), "state",
+                             sw_stmt_column_text(st, 5), "reason", sw_stmt_column_text(st, 6),
+                             "attempts", (json_int_t)sw_stmt_column_int(st, 7), "error",
+                             sw_stmt_column_text(st, 8), "sent_at",
+                             sw_api_ms(sw_stmt_column_int(st, 9)), "updated_at",
+                             sw_api_ms(sw_stmt_column_int(st, 10))));
+        rc = 0;
+    }
+    if (rc < 0) {
+        sw_api_error(a, &err);
+        goto out;
+    }
+    sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
+    items = next = NULL;
 out:
     sw_stmt_finalize(st);
     sw_buf_release(&sql);
     sw_params_release(&p);
+    sw_api_page_release(&pg);
+    sw_error_release(&err);
     json_decref(items);
+    json_decref(next);
     json_decref(run);
 }
 
@@ -308,7 +332,7 @@ void sw_api_runs_retry_failed(struct sw_api *a)
         if (u && !json_is_boolean(u)) {
             json_t *d = json_pack("[{s:s, s:s}]", "path", "$.include_unknown", "message",
                                   "must be true or false");
-            sw_resp_error(a->resp, 422, "VALIDATION", "include_unknown must be a boolean", d);
+            sw_resp_fail(a->resp, SW_EVALIDATION, "include_unknown must be a boolean", d);
             json_decref(body);
             return;
         }

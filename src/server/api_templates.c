@@ -48,17 +48,53 @@ static json_t *load_template(struct sw_api *a, int64_t id)
 
 void sw_api_templates_list(struct sw_api *a)
 {
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_params p = SW_PARAMS_INIT;
     struct sw_stmt *st = NULL;
-    json_t *items = json_array();
-    if (sw_db_prepare(a->db, "SELECT id, name, description, document, created_at, updated_at "
-                             "FROM sw_templates ORDER BY name, id LIMIT 1000",
-                      &st, NULL) == 0) {
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            json_array_append_new(items, template_json(st, false));
-        }
+    struct sw_page pg = {0};
+    json_t *items = json_array(), *next = NULL, *last_v = NULL;
+    int64_t n = 0, last_id = 0;
+    int rc;
+    if (sw_api_page_begin(a, NULL, 50, 500, &pg) < 0) {
+        goto out;
     }
+    /* By name, then id (names need not be unique). */
+    sw_params_add_text_or_null(&p, json_string_value(sw_api_page_value(&pg)));
+    sw_params_add_int(&p, sw_api_page_id(&pg));
+    sw_params_add_int(&p, pg.limit + 1);
+    if (sw_db_prepare(a->db, "SELECT id, name, description, document, created_at, updated_at "
+                             "FROM sw_templates WHERE ?1 IS NULL OR (name, id) > (?1, ?2) "
+                             "ORDER BY name, id LIMIT ?3",
+                      &st, &err) < 0 ||
+        sw_stmt_bind_params(st, &p, &err) < 0) {
+        sw_api_error(a, &err);
+        goto out;
+    }
+    while ((rc = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
+        if (n == pg.limit) {
+            next = sw_api_page_next(&pg, last_v, last_id);
+            break;
+        }
+        last_id = sw_stmt_column_int(st, 0);
+        json_decref(last_v);
+        last_v = json_string(sw_stmt_column_text(st, 1));
+        json_array_append_new(items, template_json(st, false));
+        n++;
+    }
+    if (rc < 0) {
+        sw_api_error(a, &err);
+        goto out;
+    }
+    sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
+    items = next = NULL;
+out:
+    json_decref(items);
+    json_decref(next);
+    json_decref(last_v);
     sw_stmt_finalize(st);
-    sw_resp_json(a->resp, 200, json_pack("{s:o}", "items", items));
+    sw_params_release(&p);
+    sw_api_page_release(&pg);
+    sw_error_release(&err);
 }
 
 /* Body → checked template document; NULL with the response set. */

@@ -1,13 +1,17 @@
 /*
  * http.c - see http.h. libmicrohttpd calls the access handler several times per request:
  * once with the headers, then with chunks of the body, then once more with none; the
- * response is queued on that last call.
+ * response is queued on that last call. Before all that, the URI log callback sees the URL
+ * as it came (still percent-encoded): the request record is made there, so that a NUL byte
+ * (%00, which the decoded C strings would silently cut) and an over-long URL are refused with
+ * a JSON error instead of being served.
  */
 #include "server/http.h"
 #include "core/clock.h"
 #include "core/util.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -36,7 +40,8 @@ json_t *sw_req_json(const struct sw_http_req *r, struct sw_http_resp *resp)
     json_error_t jerr;
     json_t *v;
     if (r->body.len == 0) {
-        sw_resp_error(resp, 400, "BAD_REQUEST", "a JSON body is required", NULL);
+        sw_resp_fail(resp, SW_EINVAL, "a JSON body is required",
+                     json_pack("[{s:s, s:s}]", "path", "$", "message", "required"));
         return NULL;
     }
     v = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
@@ -44,13 +49,14 @@ json_t *sw_req_json(const struct sw_http_req *r, struct sw_http_resp *resp)
         json_t *d = json_pack("[{s:s, s:s+}]", "path", "$", "message", "", jerr.text);
         char *m = sw_asprintf("the body is not valid JSON (line %d, column %d): %s", jerr.line,
                               jerr.column, jerr.text);
-        sw_resp_error(resp, 400, "BAD_REQUEST", m, d);
+        sw_resp_fail(resp, SW_EINVAL, m, d);
         free(m);
         return NULL;
     }
     if (!json_is_object(v)) {
         json_decref(v);
-        sw_resp_error(resp, 400, "BAD_REQUEST", "the body must be a JSON object", NULL);
+        sw_resp_fail(resp, SW_EINVAL, "the body must be a JSON object",
+                     json_pack("[{s:s, s:s}]", "path", "$", "message", "must be an object"));
         return NULL;
     }
     return v;
@@ -112,6 +118,24 @@ void sw_resp_error(struct sw_http_resp *r, int status, const char *code, const c
     sw_resp_json(r, status, json_pack("{s:o}", "error", e));
 }
 
+void sw_resp_fail(struct sw_http_resp *r, int code, const char *message, json_t *details)
+{
+    sw_resp_error(r, sw_error_http_status(code), sw_error_name(code),
+                  message ? message : sw_strerror(code), details);
+}
+
+void sw_resp_bad_param(struct sw_http_resp *r, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = sw_vasprintf(fmt, ap);
+    va_end(ap);
+    char *summary = sw_asprintf("invalid parameter %s: %s", name, m);
+    sw_resp_fail(r, SW_EINVAL, summary, json_pack("[{s:s, s:s}]", "path", name, "message", m));
+    free(summary);
+    free(m);
+}
+
 void sw_resp_from_error(struct sw_http_resp *r, const struct sw_error *err)
 {
     json_t *details = json_array();
@@ -120,8 +144,76 @@ void sw_resp_from_error(struct sw_http_resp *r, const struct sw_error *err)
                                                  "message", err->details[i].message));
     }
     int code = err->code ? err->code : SW_EINVAL;
-    sw_resp_error(r, sw_error_http_status(code), sw_error_name(code),
-                  err->message ? err->message : sw_strerror(code), details);
+    sw_resp_fail(r, code, err->message, details);
+}
+
+/* Where a %00 sits in a raw URL: "path", or the name of the query parameter it is in. */
+static char *nul_place(const char *uri, const char *at)
+{
+    const char *q = strchr(uri, '?');
+    if (!q || at < q) {
+        return sw_strdup("path");
+    }
+    const char *start = at;
+    while (start > q + 1 && start[-1] != '&') {
+        start--;
+    }
+    size_t n = strcspn(start, "=&");
+    return n ? sw_strndup(start, n) : sw_strdup("query");
+}
+
+static enum MHD_Result add_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    size_t *total = cls;
+    (void)kind;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
+/* Refusals that come before routing; 1 when the response is set. */
+static int refuse_early(struct sw_http_req *req, struct sw_http_resp *resp)
+{
+    const char *raw = req->raw_uri ? req->raw_uri : "";
+    const char *nul = strstr(raw, "%00");
+    size_t headers = 0;
+    if (strlen(raw) > SW_HTTP_MAX_URL) {
+        char *m = sw_asprintf("the URL is longer than %d bytes", SW_HTTP_MAX_URL);
+        sw_resp_fail(resp, SW_EURI_TOO_LONG, m, NULL);
+        free(m);
+        return 1;
+    }
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_header_bytes, &headers);
+    if (headers > SW_HTTP_MAX_HEADER_BYTES) {
+        char *m = sw_asprintf("the request headers are larger than %d bytes",
+                              SW_HTTP_MAX_HEADER_BYTES);
+        sw_resp_fail(resp, SW_EHEADERS_TOO_LARGE, m, NULL);
+        free(m);
+        return 1;
+    }
+    if (nul) {
+        char *where = nul_place(raw, nul);
+        json_t *d = json_pack("[{s:s, s:s}]", "path", where, "message",
+                              "contains a NUL byte (%00)");
+        char *m = sw_asprintf("%s contains a NUL byte (%%00)", where);
+        sw_resp_fail(resp, SW_EINVAL, m, d);
+        free(m);
+        free(where);
+        return 1;
+    }
+    return 0;
+}
+
+/* The first callback of a request: the URL as received; its result is the request record. */
+static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct sw_http_req *req = sw_calloc(1, sizeof(*req));
+    (void)cls;
+    sw_buf_init(&req->body);
+    req->raw_uri = sw_strdup(uri ? uri : "");
+    req->conn = conn;
+    req->started_us = sw_clock_monotonic_us();
+    return req;
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
@@ -132,13 +224,13 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     struct sw_http_req *req = *con_cls;
     (void)version;
     if (!req) {
-        req = sw_calloc(1, sizeof(*req));
-        sw_buf_init(&req->body);
+        req = uri_cb(NULL, NULL, conn); /* libmicrohttpd always calls uri_cb first */
+        *con_cls = req;
+    }
+    if (!req->method) {
         req->method = method;
         req->path = url;
         req->conn = conn;
-        req->started_us = sw_clock_monotonic_us();
-        *con_cls = req;
         return MHD_YES;
     }
     if (*upload_size) {
@@ -154,8 +246,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     sw_resp_init(&resp);
     if (req->too_large) {
         char *m = sw_asprintf("the request body is larger than %zu bytes", h->opts.max_body);
-        sw_resp_error(&resp, 413, "PAYLOAD_TOO_LARGE", m, NULL);
+        sw_resp_fail(&resp, SW_EPAYLOAD_TOO_LARGE, m, NULL);
         free(m);
+    } else if (refuse_early(req, &resp)) {
+        /* answered without routing */
     } else {
         h->opts.handler(h->opts.ud, req, &resp);
     }
@@ -188,6 +282,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (req) {
         sw_buf_release(&req->body);
+        free(req->raw_uri);
         free(req);
         *con_cls = NULL;
     }
@@ -213,6 +308,8 @@ int sw_http_start(const struct sw_http_opts *opts, struct sw_http **out, struct 
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(opts->threads > 0 ? opts->threads : 4),
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(opts->timeout_s > 0 ? opts->timeout_s : 30),
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SW_HTTP_CONN_MEMORY,
+                            MHD_OPTION_URI_LOG_CALLBACK, uri_cb, h,
                             MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h, MHD_OPTION_END);
     if (!h->d) {
         free(h);

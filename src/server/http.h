@@ -17,10 +17,17 @@
 
 #define SW_HTTP_MAX_PARAMS 4
 #define SW_HTTP_MAX_HEADERS 8
+/* Limits answered with a JSON 414 / 431. libmicrohttpd keeps a request line and its headers
+ * in a per-connection pool (SW_HTTP_CONN_MEMORY); a request larger than that pool is answered
+ * by libmicrohttpd itself, with its own HTML body, before any of our code runs. */
+#define SW_HTTP_MAX_URL 8192
+#define SW_HTTP_MAX_HEADER_BYTES 16384
+#define SW_HTTP_CONN_MEMORY (64 * 1024)
 
 struct sw_http_req {
     const char *method;
     const char *path;              /* without the query string */
+    char *raw_uri;                 /* as received, still percent-encoded (with the query) */
     void *conn;                    /* struct MHD_Connection */
     struct sw_buf body;
     bool too_large;
@@ -49,7 +56,13 @@ void sw_resp_header(struct sw_http_resp *r, const char *name, const char *value)
 /* JSON body (the reference is stolen). */
 void sw_resp_json(struct sw_http_resp *r, int status, json_t *body);
 void sw_resp_text(struct sw_http_resp *r, int status, const char *content_type, const char *text);
-/* An error in the SPEC shape; details may be NULL (stolen otherwise). */
+/* An error in the SPEC shape, its status and code from the error table (SW_ENOTFOUND: 404
+ * "NOTFOUND"); message NULL = the table's; details may be NULL (stolen otherwise). */
+void sw_resp_fail(struct sw_http_resp *r, int code, const char *message, json_t *details);
+/* 400 INVAL for a query parameter (or header, body field...), named in details[0].path. */
+void sw_resp_bad_param(struct sw_http_resp *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Low level: any status and code. Prefer sw_resp_fail, which keeps one code per condition. */
 void sw_resp_error(struct sw_http_resp *r, int status, const char *code, const char *message,
                    json_t *details);
 /* The error record as a response: its HTTP status from the error table (SW_EVALIDATION 422,

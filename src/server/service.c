@@ -218,10 +218,28 @@ int sw_svc_simulate(struct sw_server *srv, struct sw_db *db, int64_t campaign_id
         rc = state;
         goto out;
     }
+    json_t *tasks = sw_catalog_tasks_json(&cat, run_id);
+    size_t i;
+    json_t *t;
+    json_array_foreach(tasks, i, t)
+    {
+        /* the catalog's epoch milliseconds as the API's ISO-8601 UTC */
+        static const char *const keys[] = {"started_at", "ended_at"};
+        for (int k = 0; k < 2; k++) {
+            const json_t *ms = json_object_get(t, keys[k]);
+            char iso[32];
+            if (json_is_integer(ms) && json_integer_value(ms)) {
+                sw_clock_format_iso(json_integer_value(ms), iso, sizeof(iso));
+                json_object_set_new(t, keys[k], json_string(iso));
+            } else {
+                json_object_set_new(t, keys[k], json_null());
+            }
+        }
+    }
     *result = json_pack("{s:{s:I, s:s, s:b}, s:o, s:o}", "run", "id", (json_int_t)run_id,
                         "status", state == SW_RUN_COMPLETED ? "completed" : "failed",
                         "simulation", 1, "counts", sw_engine_counts(&eng, run_id), "tasks",
-                        sw_catalog_tasks_json(&cat, run_id));
+                        tasks);
     rc = 0;
 out:
     json_decref(vars);

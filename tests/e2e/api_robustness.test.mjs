@@ -204,9 +204,15 @@ test('bad list parameters: 400 naming the parameter', async () => {
     const e = await bad(d, 'GET', `/campaigns?${qs}`, null, 400);
     assert.ok(e.message.includes(param) || e.details.some((x) => x.path === param), `${qs}: ${JSON.stringify(e)}`);
   }
-  // A valid cursor still works after all that.
-  const r = await d.api('GET', `/campaigns?cursor=${valid}`, null, d.tokens.viewer);
+  // A cursor made by hand (no hash of the query it belongs to) is refused; one the list
+  // returned still works after all that.
+  await bad(d, 'GET', `/campaigns?cursor=${valid}`, null, 400, { detailPath: 'cursor' });
+  const first = await d.api('GET', '/campaigns?limit=1', null, d.tokens.viewer);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(typeof first.json.next_cursor, 'string');
+  const r = await d.api('GET', `/campaigns?limit=1&cursor=${first.json.next_cursor}`, null, d.tokens.viewer);
   assert.equal(r.status, 200, r.text);
+  assert.notEqual(r.json.items[0].id, first.json.items[0].id);
   // Other endpoints' parameters.
   await bad(d, 'GET', `/campaigns/${cid}/logs?limit=0`, null, 400);
   await bad(d, 'GET', `/campaigns/${cid}/logs?run=abc`, null, 400);

@@ -12,6 +12,7 @@
 // happens; tests still call close() in their after() hooks.
 import { spawn, execFileSync } from 'node:child_process';
 import { BIN, NOW_MS, swEnv, sw, makeTmp, genData, iso, track, untrack } from './helpers.mjs';
+import { validateResponse } from './contract.mjs';
 
 
 export function sleep(ms) {
@@ -209,9 +210,12 @@ export async function startDaemon({ profiles = 1500, seed = 42, db, dir, args = 
   /**
    * One HTTP request. body: an object (sent as JSON), a string or Buffer (sent as is), or
    * null. auth: a token string (Bearer), {cookie: 'sw_session=...'}, {headers: {...}}, or
-   * null. Returns {status, json, text, headers}.
+   * null. Returns {status, json, text, headers}. Every response under /api/v1 is checked
+   * against api/openapi.json (lib/contract.mjs), its status included; a mismatch throws.
+   * validate: false skips that, for the few tests that look at a deliberately broken
+   * exchange.
    */
-  d.api = async (method, path, body = null, auth = null, { timeoutMs = 30_000, headers = {} } = {}) => {
+  d.api = async (method, path, body = null, auth = null, { timeoutMs = 30_000, headers = {}, validate = true } = {}) => {
     const h = { ...headers };
     if (typeof auth === 'string') h.Authorization = `Bearer ${auth}`;
     else if (auth && auth.cookie) h.Cookie = auth.cookie;
@@ -238,7 +242,9 @@ export async function startDaemon({ profiles = 1500, seed = 42, db, dir, args = 
     } catch {
       json = null;
     }
-    return { status: res.status, json, text, headers: res.headers };
+    const out = { status: res.status, json, text, headers: res.headers };
+    if (validate && !full.startsWith('http')) validateResponse(method, full, out);
+    return out;
   };
 
   /** api() that asserts the status; returns the parsed JSON. */
