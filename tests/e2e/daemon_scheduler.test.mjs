@@ -88,7 +88,7 @@ test('stepwise demo creates campaigns in every status, templates and a user that
     assert.match(r.stdout, /user "demo" with password "stepwise-demo"/);
     const db = `${tmp.dir}/demo.db`;
     const statuses = sql(db, 'SELECT status FROM sw_campaigns ORDER BY status').split('\n');
-    for (const s of ['completed', 'draft', 'failed', 'running']) assert.ok(statuses.includes(s), `a ${s} campaign`);
+    for (const s of ['completed', 'draft', 'failed', 'paused', 'running']) assert.ok(statuses.includes(s), `a ${s} campaign`);
     assert.ok(sqlInt(db, "SELECT count(*) FROM sw_runs r JOIN sw_campaigns c ON c.id = r.campaign_id WHERE c.status = 'completed'") >= 2, 'history');
     assert.ok(sqlInt(db, "SELECT count(*) FROM sw_campaigns WHERE status = 'running' AND next_run_at > 0") === 1, 'a recurring campaign armed');
     assert.ok(sqlInt(db, "SELECT count(*) FROM sw_campaigns WHERE status = 'failed' AND last_error_activity IS NOT NULL") === 1);
