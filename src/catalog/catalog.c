@@ -15,6 +15,7 @@ extern const char sw_migration_3[]; /* catalog/migrate_3_list.c: the campaign li
 extern const char sw_migration_4[]; /* catalog/migrate_4_runs.c: runs by processing time */
 extern const char sw_migration_5[]; /* catalog/migrate_5_ledger.c: the delivery ledger */
 extern const char sw_migration_6[]; /* catalog/migrate_6_delivery.c: fields, confirmations */
+extern const char sw_migration_7[]; /* catalog/migrate_7_events.c: events feed, preferences */
 
 static const char *const migrations[] = {
     /* 1: the tables the engine and the daemon build on. Times are milliseconds (UTC). */
@@ -58,6 +59,7 @@ static const char *const migrations[] = {
     sw_migration_4,
     sw_migration_5,
     sw_migration_6,
+    sw_migration_7,
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

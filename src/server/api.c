@@ -1,9 +1,11 @@
 /*
  * api.c - the route table, authentication and dispatch, and the small endpoints: health,
- * metrics, OpenAPI, dimensions, audiences, sessions.
+ * metrics, OpenAPI, dimensions, audiences (sessions, preferences: api_session.c; the event
+ * feed: events.c).
  */
 #include "server/api.h"
 #include "server/ui.h"
+#include "server/events.h"
 #include "core/clock.h"
 #include "core/util.h"
 
@@ -22,8 +24,12 @@ const struct sw_route sw_routes[] = {
     {"GET", V1 "/metrics", SW_ROLE_NONE, sw_api_metrics, "Prometheus metrics"},
     {"GET", V1 "/openapi.json", SW_ROLE_NONE, sw_api_openapi, "This document"},
     {"GET", V1 "/schemas/campaign.json", SW_ROLE_NONE, sw_api_campaign_schema, "Campaign JSON Schema"},
-    {"POST", V1 "/session", SW_ROLE_NONE, sw_api_session_create, "Sign in (sets the session cookie)"},
-    {"DELETE", V1 "/session", SW_ROLE_NONE, sw_api_session_delete, "Sign out"},
+    {"POST", V1 "/session", SW_ROLE_NONE, sw_api_session_signin, "Sign in (sets the session cookie)"},
+    {"GET", V1 "/session", SW_ROLE_VIEWER, sw_api_session_get, "Who is signed in"},
+    {"DELETE", V1 "/session", SW_ROLE_NONE, sw_api_session_signout, "Sign out"},
+    {"GET", V1 "/me/preferences", SW_ROLE_VIEWER, sw_api_preferences_get, "Your UI preferences"},
+    {"PUT", V1 "/me/preferences", SW_ROLE_VIEWER, sw_api_preferences_put, "Replace your UI preferences"},
+    {"GET", V1 "/events", SW_ROLE_VIEWER, sw_api_events, "Live feed (Server-Sent Events)"},
     {"GET", V1 "/campaigns", SW_ROLE_VIEWER, sw_api_campaigns_list, "List campaigns"},
     {"POST", V1 "/campaigns", SW_ROLE_EDITOR, sw_api_campaigns_create, "Create a draft campaign"},
     {"GET", V1 "/campaigns/{id}", SW_ROLE_VIEWER, sw_api_campaigns_get, "Read a campaign"},
@@ -109,23 +115,7 @@ static int match(const char *pattern, const char *path, char *scratch, size_t n,
 
 static enum sw_role authenticate(struct sw_api *a)
 {
-    enum sw_role role = SW_ROLE_NONE;
-    const char *auth = sw_req_header(a->req, "Authorization");
-    const char *bearer = auth ? sw_auth_bearer(auth) : NULL;
-    if (bearer && sw_auth_token_check(a->db, bearer, &role, NULL) == 0 && role) {
-        return role;
-    }
-    const char *cookie = sw_req_header(a->req, "Cookie");
-    char *session = cookie ? sw_auth_cookie(cookie, "sw_session") : NULL;
-    if (session) {
-        char *user = NULL;
-        if (sw_auth_session_check(a->db, session, &role, &user, NULL) < 0) {
-            role = SW_ROLE_NONE;
-        }
-        free(user);
-        free(session);
-    }
-    return role;
+    return sw_api_authenticate(a); /* api_session.c */
 }
 
 /* Latency histogram bounds in microseconds (Prometheus buckets). */
@@ -179,7 +169,7 @@ void sw_api_dispatch(void *ud, struct sw_http_req *req, struct sw_http_resp *res
                                   sw_role_name(route->role), sw_role_name(a.role));
             sw_resp_fail(resp, SW_EFORBIDDEN, m, NULL);
             free(m);
-        } else {
+        } else if (!sw_api_csrf_refused(&a)) { /* cookie writes: same origin, JSON */
             route->fn(&a);
         }
         sw_dbpool_put(&srv->pool, a.db);
@@ -520,55 +510,4 @@ out:
     sw_params_release(&p);
     sw_api_page_release(&pg);
     sw_error_release(&err);
-}
-
-void sw_api_session_create(struct sw_api *a)
-{
-    struct sw_error err = SW_ERROR_INIT;
-    json_t *body = sw_req_json(a->req, a->resp);
-    char *session = NULL;
-    enum sw_role role = SW_ROLE_NONE;
-    if (!body) {
-        return;
-    }
-    const char *user = json_string_value(json_object_get(body, "username"));
-    const char *pass = json_string_value(json_object_get(body, "password"));
-    if (!user || !pass) {
-        json_t *d = json_array();
-        if (!user) {
-            json_array_append_new(d, json_pack("{s:s, s:s}", "path", "$.username", "message",
-                                               "required (a string)"));
-        }
-        if (!pass) {
-            json_array_append_new(d, json_pack("{s:s, s:s}", "path", "$.password", "message",
-                                               "required (a string)"));
-        }
-        sw_resp_fail(a->resp, SW_EINVAL, "username and password are required", d);
-    } else if (sw_auth_login(a->db, user, pass, &session, &role, &err) < 0) {
-        sw_resp_fail(a->resp, SW_EUNAUTHORIZED, "wrong username or password", NULL);
-    } else {
-        char *cookie = sw_auth_set_cookie(session);
-        sw_resp_header(a->resp, "Set-Cookie", cookie);
-        sw_resp_json(a->resp, 200, json_pack("{s:s, s:s}", "username", user, "role",
-                                             sw_role_name(role)));
-        free(cookie);
-    }
-    free(session);
-    json_decref(body);
-    sw_error_release(&err);
-}
-
-void sw_api_session_delete(struct sw_api *a)
-{
-    const char *cookie = sw_req_header(a->req, "Cookie");
-    char *session = cookie ? sw_auth_cookie(cookie, "sw_session") : NULL;
-    if (session) {
-        sw_auth_logout(a->db, session, NULL);
-        free(session);
-    }
-    char *clear = sw_auth_clear_cookie();
-    sw_resp_header(a->resp, "Set-Cookie", clear);
-    free(clear);
-    a->resp->status = 204;
-    sw_buf_reset(&a->resp->body);
 }

@@ -16,6 +16,8 @@ struct sw_api {
     struct sw_db *db;
     struct sw_catalog cat;
     enum sw_role role;
+    struct sw_principal who; /* who the request is from (api_session.c) */
+    bool by_cookie;          /* authenticated by the session cookie (CSRF rules apply) */
     struct sw_http_req *req;
     struct sw_http_resp *resp;
 };
@@ -110,7 +112,16 @@ void sw_api_healthz(struct sw_api *a);
 void sw_api_metrics(struct sw_api *a);
 void sw_api_openapi(struct sw_api *a);
 void sw_api_campaign_schema(struct sw_api *a);
-void sw_api_session_create(struct sw_api *a);
-void sw_api_session_delete(struct sw_api *a);
+/* api_session.c: who is calling, the browser rules for cookie sessions, the session and
+ * preference endpoints. sw_api_authenticate fills a->who and a->by_cookie and returns the
+ * role. sw_api_csrf_refused: for a write authenticated by the cookie, 1 with 403 (not the
+ * same origin) or 415 (a body that is not JSON) set, else 0. */
+enum sw_role sw_api_authenticate(struct sw_api *a);
+int sw_api_csrf_refused(struct sw_api *a);
+void sw_api_session_signin(struct sw_api *a);
+void sw_api_session_signout(struct sw_api *a);
+void sw_api_session_get(struct sw_api *a);
+void sw_api_preferences_get(struct sw_api *a);
+void sw_api_preferences_put(struct sw_api *a);
 
 #endif

@@ -198,20 +198,29 @@ out:
 int sw_auth_token_check(struct sw_db *db, const char *token, enum sw_role *role,
                         struct sw_error *err)
 {
+    struct sw_principal who;
+    int rc = sw_auth_token_lookup(db, token, &who, err);
+    *role = who.role;
+    return rc;
+}
+
+int sw_auth_token_lookup(struct sw_db *db, const char *token, struct sw_principal *who,
+                         struct sw_error *err)
+{
     int rc;
     char hex[HASH_HEX_LEN];
     struct sw_params p = SW_PARAMS_INIT;
     struct sw_stmt *st = NULL;
     int64_t id = 0, last_used = 0;
     int has_last = 0;
-    *role = SW_ROLE_NONE;
+    memset(who, 0, sizeof(*who));
     if ((rc = ensure_sodium(err)) < 0 || !plausible_secret(token)) {
         goto out;
     }
     secret_hash(token, hex);
     sw_params_add_text(&p, hex);
-    if ((rc = sw_db_prepare(db, "SELECT id, role, last_used_at FROM sw_tokens WHERE hash = ?1", &st,
-                            err)) < 0 ||
+    if ((rc = sw_db_prepare(db, "SELECT id, role, last_used_at, name FROM sw_tokens WHERE hash = ?1",
+                            &st, err)) < 0 ||
         (rc = sw_stmt_bind_params(st, &p, err)) < 0 || (rc = sw_stmt_step(st, err)) < 0) {
         goto out;
     }
@@ -219,7 +228,10 @@ int sw_auth_token_check(struct sw_db *db, const char *token, enum sw_role *role,
         enum sw_role r = SW_ROLE_NONE;
         id = sw_stmt_column_int(st, 0);
         if (sw_role_parse(sw_stmt_column_text(st, 1), &r) == 0) {
-            *role = r;
+            const char *name = sw_stmt_column_text(st, 3);
+            who->role = r;
+            who->token_id = id;
+            snprintf(who->token_name, sizeof(who->token_name), "%s", name ? name : "");
         }
         has_last = sw_stmt_column_type(st, 2) != SW_V_NULL;
         last_used = sw_stmt_column_int(st, 2);
@@ -228,7 +240,7 @@ int sw_auth_token_check(struct sw_db *db, const char *token, enum sw_role *role,
     sw_stmt_finalize(st);
     st = NULL;
     int64_t now = sw_clock_now_ms();
-    if (*role != SW_ROLE_NONE && (!has_last || now - last_used >= LAST_USED_STEP_MS)) {
+    if (who->role != SW_ROLE_NONE && (!has_last || now - last_used >= LAST_USED_STEP_MS)) {
         /* Bookkeeping, not access control: a failed write (a busy database) must not turn
          * a valid token away, so its error is dropped. The WHERE keeps concurrent checks
          * from moving the value backwards. */
@@ -436,22 +448,31 @@ out:
 int sw_auth_session_check(struct sw_db *db, const char *session, enum sw_role *role, char **user,
                           struct sw_error *err)
 {
+    struct sw_principal who;
+    int rc = sw_auth_session_lookup(db, session, &who, err);
+    *role = who.role;
+    if (user) {
+        *user = who.role != SW_ROLE_NONE ? sw_strdup(who.user) : NULL;
+    }
+    return rc;
+}
+
+int sw_auth_session_lookup(struct sw_db *db, const char *session, struct sw_principal *who,
+                           struct sw_error *err)
+{
     int rc;
     char hex[HASH_HEX_LEN];
     struct sw_params p = SW_PARAMS_INIT;
     struct sw_stmt *st = NULL;
     int expired = 0;
-    *role = SW_ROLE_NONE;
-    if (user) {
-        *user = NULL;
-    }
+    memset(who, 0, sizeof(*who));
     if ((rc = ensure_sodium(err)) < 0 || !plausible_secret(session)) {
         goto out;
     }
     secret_hash(session, hex);
     sw_params_add_text(&p, hex);
     if ((rc = sw_db_prepare(db,
-                            "SELECT s.expires_at, u.role, u.name FROM sw_sessions s "
+                            "SELECT s.expires_at, u.role, u.name, u.id FROM sw_sessions s "
                             "JOIN sw_users u ON u.id = s.user_id WHERE s.hash = ?1",
                             &st, err)) < 0 ||
         (rc = sw_stmt_bind_params(st, &p, err)) < 0 || (rc = sw_stmt_step(st, err)) < 0) {
@@ -462,10 +483,10 @@ int sw_auth_session_check(struct sw_db *db, const char *session, enum sw_role *r
         if (sw_stmt_column_int(st, 0) <= sw_clock_now_ms()) {
             expired = 1;
         } else if (sw_role_parse(sw_stmt_column_text(st, 1), &r) == 0) {
-            *role = r;
-            if (user) {
-                *user = sw_strdup(sw_stmt_column_text(st, 2));
-            }
+            who->role = r;
+            snprintf(who->user, sizeof(who->user), "%s", sw_stmt_column_text(st, 2));
+            who->user_id = sw_stmt_column_int(st, 3);
+            who->expires_at = sw_stmt_column_int(st, 0);
         }
     }
     rc = 0;
@@ -494,6 +515,123 @@ int sw_auth_logout(struct sw_db *db, const char *session, struct sw_error *err)
     rc = sw_db_exec_params(db, "DELETE FROM sw_sessions WHERE hash = ?1", &p, NULL, err);
     sw_params_release(&p);
     return rc;
+}
+
+/* ---- sign-in throttling -------------------------------------------------------------- */
+
+#define THROTTLE_SLOTS   4096
+#define THROTTLE_KEY_MAX 80
+#define THROTTLE_IDLE_MS (3600LL * 1000)
+
+struct throttle_slot {
+    char key[THROTTLE_KEY_MAX]; /* "u:NAME" or "a:ADDRESS"; "" = free */
+    int64_t failures;           /* attempts in a row not followed by a success */
+    int64_t until_ms;           /* no attempt before this */
+    int64_t last_ms;            /* the last attempt */
+};
+
+static pthread_mutex_t throttle_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct throttle_slot throttle[THROTTLE_SLOTS];
+
+/* The slot of key; with create, a new one in a free slot, else in the slot of the entry least
+ * recently used among those not waiting, else of the least recently used (so a flood of
+ * names evicts idle entries first). Entries quiet for an hour are forgotten on the way.
+ * Called with the mutex held. */
+static struct throttle_slot *throttle_slot(const char *kind, const char *name, int64_t now,
+                                           int create)
+{
+    char key[THROTTLE_KEY_MAX];
+    struct throttle_slot *free_slot = NULL, *idle = NULL, *oldest = NULL;
+    snprintf(key, sizeof(key), "%s%s", kind, name);
+    for (size_t i = 0; i < THROTTLE_SLOTS; i++) {
+        struct throttle_slot *t = &throttle[i];
+        if (t->key[0] && create && now - t->last_ms > THROTTLE_IDLE_MS && t->until_ms <= now) {
+            t->key[0] = '\0';
+        }
+        if (!t->key[0]) {
+            free_slot = free_slot ? free_slot : t;
+            continue;
+        }
+        if (!strcmp(t->key, key)) {
+            return t;
+        }
+        if (t->until_ms <= now && (!idle || t->last_ms < idle->last_ms)) {
+            idle = t;
+        }
+        if (!oldest || t->last_ms < oldest->last_ms) {
+            oldest = t;
+        }
+    }
+    if (!create) {
+        return NULL;
+    }
+    struct throttle_slot *t = free_slot ? free_slot : idle ? idle : oldest;
+    memset(t, 0, sizeof(*t));
+    snprintf(t->key, sizeof(t->key), "%s", key);
+    return t;
+}
+
+static int64_t wait_ms(const struct throttle_slot *t, int64_t now)
+{
+    return t && t->until_ms > now ? t->until_ms - now : 0;
+}
+
+/* One more attempt counted; past `free` failures the next attempt waits 1 s, doubling. */
+static void throttle_count(struct throttle_slot *t, int64_t free_failures, int64_t now)
+{
+    t->failures++;
+    t->last_ms = now;
+    if (t->failures >= free_failures) {
+        int64_t shift = t->failures - free_failures;
+        int64_t s = shift >= 10 ? SW_AUTH_THROTTLE_MAX_S : (int64_t)1 << shift;
+        t->until_ms = now + (s < SW_AUTH_THROTTLE_MAX_S ? s : SW_AUTH_THROTTLE_MAX_S) * 1000;
+    }
+}
+
+int64_t sw_auth_throttle_begin(const char *user, const char *addr, int64_t now_ms)
+{
+    pthread_mutex_lock(&throttle_mu);
+    struct throttle_slot *u = user ? throttle_slot("u:", user, now_ms, 1) : NULL;
+    struct throttle_slot *a = addr ? throttle_slot("a:", addr, now_ms, 1) : NULL;
+    int64_t w = wait_ms(u, now_ms), wa = wait_ms(a, now_ms);
+    if (wa > w) {
+        w = wa;
+    }
+    if (w == 0) {
+        if (u) {
+            throttle_count(u, SW_AUTH_THROTTLE_USER_FREE, now_ms);
+        }
+        if (a) {
+            throttle_count(a, SW_AUTH_THROTTLE_ADDR_FREE, now_ms);
+        }
+    }
+    pthread_mutex_unlock(&throttle_mu);
+    return w ? (w + 999) / 1000 : 0;
+}
+
+void sw_auth_throttle_success(const char *user, const char *addr)
+{
+    pthread_mutex_lock(&throttle_mu);
+    struct throttle_slot *u = user ? throttle_slot("u:", user, 0, 0) : NULL;
+    struct throttle_slot *a = addr ? throttle_slot("a:", addr, 0, 0) : NULL;
+    if (u) {
+        u->failures = 0;
+        u->until_ms = 0;
+    }
+    if (a && a->failures > 0) {
+        a->failures--; /* this attempt was counted when it began; it did not fail */
+        if (a->failures < SW_AUTH_THROTTLE_ADDR_FREE) {
+            a->until_ms = 0;
+        }
+    }
+    pthread_mutex_unlock(&throttle_mu);
+}
+
+void sw_auth_throttle_clear(void)
+{
+    pthread_mutex_lock(&throttle_mu);
+    memset(throttle, 0, sizeof(throttle));
+    pthread_mutex_unlock(&throttle_mu);
 }
 
 /* ---- header values -------------------------------------------------------------------- */

@@ -65,6 +65,41 @@ int sw_auth_session_check(struct sw_db *db, const char *session, enum sw_role *r
 /* Delete the session; an unknown one is not an error (signing out twice is fine). */
 int sw_auth_logout(struct sw_db *db, const char *session, struct sw_error *err);
 
+/* Who a request comes from: a token (token_id > 0) or a signed-in user (user_id > 0). */
+struct sw_principal {
+    enum sw_role role;    /* SW_ROLE_NONE: nobody */
+    int64_t token_id;
+    char token_name[201]; /* "" when it has none */
+    int64_t user_id;
+    char user[SW_AUTH_USER_NAME_MAX + 1]; /* sessions */
+    int64_t expires_at;   /* the session's end (ms); 0 for tokens */
+};
+/* sw_auth_token_check / sw_auth_session_check that say who: *who is filled (role NONE when
+ * unknown, which is not an error). */
+int sw_auth_token_lookup(struct sw_db *db, const char *token, struct sw_principal *who,
+                         struct sw_error *err);
+int sw_auth_session_lookup(struct sw_db *db, const char *session, struct sw_principal *who,
+                           struct sw_error *err);
+
+/* Sign-in throttling, in the memory of this process (one daemon; a fixed-size table behind a
+ * mutex, so a flood of names cannot grow it). Failures in a row are counted per user name
+ * and per client address; past SW_AUTH_THROTTLE_USER_FREE failures for a name (or
+ * SW_AUTH_THROTTLE_ADDR_FREE for an address) every further attempt must wait, 1 s doubling
+ * with each failure up to SW_AUTH_THROTTLE_MAX_S. A success resets the name's count and takes
+ * back its own attempt from the address's (an address counts failures only); a name or
+ * address quiet for an hour is forgotten. Attempts are counted when they begin (before the
+ * password is checked), so parallel attempts cannot slip past the count.
+ *
+ * sw_auth_throttle_begin: 0 when this attempt may go on (it is counted), else the seconds to
+ * wait (nothing is counted: the caller answers 429 with Retry-After). user or addr may be
+ * NULL. now_ms: a monotonic clock. */
+#define SW_AUTH_THROTTLE_USER_FREE 5
+#define SW_AUTH_THROTTLE_ADDR_FREE 30
+#define SW_AUTH_THROTTLE_MAX_S     900
+int64_t sw_auth_throttle_begin(const char *user, const char *addr, int64_t now_ms);
+void sw_auth_throttle_success(const char *user, const char *addr);
+void sw_auth_throttle_clear(void); /* forget everything (tests) */
+
 /* The credentials of "Authorization: Bearer X" (scheme case-insensitive, RFC 7235): a
  * pointer into the input, or NULL when the value is missing, another scheme, or X is not
  * token68 syntax (RFC 7235 §2.1; so no embedded or trailing spaces). */

@@ -216,6 +216,52 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
     return req;
 }
 
+/* The headers every response carries (issue 8): no MIME sniffing, no referrer leaving the
+ * site, no framing, and a Content Security Policy for the web UI (its own scripts, styles
+ * and connections only; data: images). */
+static const char *const security[][2] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Content-Security-Policy",
+     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
+};
+
+static void security_headers(struct MHD_Response *r)
+{
+    for (size_t i = 0; i < sizeof(security) / sizeof(security[0]); i++) {
+        MHD_add_response_header(r, security[i][0], security[i][1]);
+    }
+}
+
+void sw_req_client_addr(const struct sw_http_req *r, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (n) {
+        out[0] = '\0';
+    }
+    if (sa && sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)n);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)n);
+    }
+}
+
+void sw_http_suspend(void *conn)
+{
+    MHD_suspend_connection(conn);
+}
+
+void sw_http_resume(void *conn)
+{
+    MHD_resume_connection(conn);
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version,
                                  const char *upload_data, size_t *upload_size, void **con_cls)
@@ -253,13 +299,21 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     } else {
         h->opts.handler(h->opts.ud, req, &resp);
     }
-    struct MHD_Response *r = MHD_create_response_from_buffer(resp.body.len, resp.body.data,
-                                                             MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r;
+    if (resp.stream.read) {
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, resp.stream.read,
+                                              resp.stream.ud, resp.stream.release);
+        if (!r && resp.stream.release) {
+            resp.stream.release(resp.stream.ud);
+        }
+    } else {
+        r = MHD_create_response_from_buffer(resp.body.len, resp.body.data, MHD_RESPMEM_MUST_COPY);
+    }
     enum MHD_Result ret = MHD_NO;
     if (r) {
         MHD_add_response_header(r, "Content-Type", resp.content_type);
         MHD_add_response_header(r, "Cache-Control", "no-store");
-        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        security_headers(r);
         for (int i = 0; i < resp.nheaders; i++) {
             MHD_add_response_header(r, resp.headers[i][0], resp.headers[i][1]);
         }
@@ -302,7 +356,7 @@ int sw_http_start(const struct sw_http_opts *opts, struct sw_http **out, struct 
                             opts->host ? opts->host : "");
     }
     h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
-                                MHD_USE_ERROR_LOG,
+                                MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
                             (uint16_t)opts->port, NULL, NULL, access_cb, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(opts->threads > 0 ? opts->threads : 4),

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define SW_HTTP_MAX_PARAMS 4
 #define SW_HTTP_MAX_HEADERS 8
@@ -36,17 +37,35 @@ struct sw_http_req {
     int64_t started_us;
 };
 
+/* A streamed body (Server-Sent Events) instead of `body`: libmicrohttpd asks read() for
+ * bytes when the connection can take them, on one of its threads (pos: bytes given so far).
+ * read() returns how many it wrote into buf (at most max); or 0 after calling
+ * sw_http_suspend(conn) when it has nothing now (whoever has more later calls
+ * sw_http_resume(conn): no thread waits for a stream); or -1 to end the response. release()
+ * is called once the response is gone (the connection closed or moved on). */
+struct sw_http_stream {
+    ssize_t (*read)(void *ud, uint64_t pos, char *buf, size_t max);
+    void (*release)(void *ud);
+    void *ud;
+};
+
 struct sw_http_resp {
     int status;
     const char *content_type;
     struct sw_buf body;
     char *headers[SW_HTTP_MAX_HEADERS][2];
     int nheaders;
+    struct sw_http_stream stream; /* read != NULL: a streamed response (see above) */
 };
 
 /* Query-string and header lookups (NULL when absent). */
 const char *sw_req_query(const struct sw_http_req *r, const char *key);
 const char *sw_req_header(const struct sw_http_req *r, const char *name);
+/* The client's address as text ("127.0.0.1", "::1"), or "" when unknown. */
+void sw_req_client_addr(const struct sw_http_req *r, char *out, size_t n);
+/* Park and wake a streamed response's connection (see struct sw_http_stream). */
+void sw_http_suspend(void *conn);
+void sw_http_resume(void *conn);
 /* The body parsed as a JSON object; NULL with a 400 response already set when it is not. */
 json_t *sw_req_json(const struct sw_http_req *r, struct sw_http_resp *resp);
 

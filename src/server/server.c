@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "server/api.h"
+#include "server/events.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,7 @@ void sw_server_kick(struct sw_server *srv)
     pthread_mutex_lock(&srv->lock);
     pthread_cond_broadcast(&srv->wake);
     pthread_mutex_unlock(&srv->lock);
+    sw_events_notify(srv->events);
 }
 
 void sw_server_sleep(struct sw_server *srv, int64_t ms)
@@ -178,6 +180,9 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
                "UPDATE sw_runs SET status = 'failed', error = 'interrupted by a restart', "
                "ended_at = started_at WHERE simulation = 1 AND status = 'running'",
                NULL);
+    if ((rc = sw_events_start(srv, &srv->events, err)) < 0) {
+        goto fail;
+    }
     if ((rc = sw_workers_start(srv, err)) < 0 || (rc = sw_scheduler_start(srv, err)) < 0) {
         goto fail;
     }
@@ -211,10 +216,13 @@ void sw_server_stop(struct sw_server *srv)
         return;
     }
     atomic_store(&srv->stopping, true);
+    sw_events_close_feeds(srv->events); /* no suspended connection may outlive the server */
     sw_http_stop(srv->http);
     sw_server_kick(srv);
     sw_workers_join(srv);
     sw_scheduler_join(srv);
+    sw_events_stop(srv->events); /* after the workers: they notify it */
+    srv->events = NULL;
     pool_close(&srv->pool);
     sw_schema_free(srv->schema);
     free(srv->busy_runs);

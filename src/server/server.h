@@ -19,6 +19,8 @@
 #include <stdint.h>
 
 /* Settings (SPEC §5.1): flag > STEPWISE_<NAME> > config file > default. */
+struct sw_events;
+
 struct sw_settings {
     char *data;
     char *listen;           /* host:port */
@@ -64,6 +66,7 @@ struct sw_server {
     struct sw_config config;      /* what activities need */
     struct sw_dbpool pool;
     struct sw_http *http;
+    struct sw_events *events;     /* the live feed (server/events.c) */
     struct sw_metrics metrics;
     atomic_bool stopping;
     /* workers and scheduler */
