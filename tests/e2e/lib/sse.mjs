@@ -10,7 +10,8 @@ import http from 'node:http';
 
 /**
  * Open the feed. Resolves once the response headers arrived, with {status, headers, events,
- * comments, retry, text, waitFor(pred, timeoutMs), waitCount(n), close()}; events are
+ * comments, retry, text, lastId, waitFor(pred, timeoutMs), waitCount(n), pause(), resume(),
+ * close()}; events are
  * {id, event, data (parsed JSON, or the raw text when it is not JSON), raw}.
  */
 export function openFeed(base, { token, cookie, lastEventId, query = '', headers = {}, path = '/api/v1/events' } = {}) {
@@ -67,6 +68,8 @@ export function openFeed(base, { token, cookie, lastEventId, query = '', headers
       else if (field === 'retry') feed.retry = Number(value);
     };
     req.on('response', (res) => {
+      feed.pause = () => res.pause();
+      feed.resume = () => res.resume();
       feed.status = res.statusCode;
       feed.headers = res.headers;
       res.setEncoding('utf8');
