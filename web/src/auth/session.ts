@@ -39,7 +39,7 @@ export async function checkSession(): Promise<void> {
   try {
     const r = await api.GET('/session');
     if (r.response.ok && r.data) {
-      set({ status: 'signedIn', username: r.data.user, role: r.data.role, epoch: ++epoch });
+      set({ status: 'signedIn', username: r.data.username ?? null, role: r.data.role, epoch: ++epoch });
       return;
     }
     if (r.response.status === 401) return; // onUnauthorized did it

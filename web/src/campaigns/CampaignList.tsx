@@ -88,7 +88,7 @@ function useDimensions(): Dimension[] {
 }
 
 export function CampaignList() {
-  const { t, date, num } = useI18n();
+  const { t, date, num, lang } = useI18n();
   const notices = useNotices();
   const { search } = useLocation();
   const state = useMemo(() => parseListState(search), [search]);
@@ -398,6 +398,7 @@ export function CampaignList() {
           </TableHeader>
           <TableBody
             items={items}
+            dependencies={[lang, shownColumns]}
             renderEmptyState={() => (loading ? t('app.loading') : hasFilters(state) ? t('list.empty') : t('list.emptyAll'))}
           >
             {(c) => (
@@ -470,8 +471,8 @@ function StatusFilter({ value, onChange }: { value: Status[]; onChange: (s: Stat
   const label = value.length ? value.map((s) => t(`status.${s}` as MessageKey)).join(', ') : t('list.allStatuses');
   return (
     <MenuTrigger>
-      <Button className="btn btn-field" aria-label={`${t('list.status')}: ${label}`}>
-        <span className="field-prefix">{t('list.status')}</span>
+      <Button className="btn btn-field">
+        <span className="field-prefix">{t('list.status')}</span>{' '}
         <span className="field-value">{label}</span>
         <span aria-hidden="true" className="chevron">
           ▾

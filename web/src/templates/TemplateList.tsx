@@ -7,7 +7,7 @@ import { useI18n } from '../i18n/I18n';
 import { useNotices } from '../ui/Notices';
 
 export function TemplateList() {
-  const { t, date } = useI18n();
+  const { t, date, lang } = useI18n();
   const notices = useNotices();
   const [items, setItems] = useState<Template[] | null>(null);
 
@@ -51,7 +51,7 @@ export function TemplateList() {
             <span className="visually-hidden">{t('col.actions')}</span>
           </Column>
         </TableHeader>
-        <TableBody items={items ?? []} renderEmptyState={() => (items ? t('templates.empty') : t('app.loading'))}>
+        <TableBody items={items ?? []} dependencies={[lang]} renderEmptyState={() => (items ? t('templates.empty') : t('app.loading'))}>
           {(tpl) => (
             <Row id={tpl.id} className="row">
               <Cell className="cell cell-name">{tpl.name}</Cell>

@@ -1,0 +1,324 @@
+// The web UI (SPEC §6, issue 9) in a real browser: Debian's Chromium driven by playwright-core,
+// against a real daemon serving the UI from its binary. Sign-in, the list's columns by their
+// accessible names, search, the status filter and its URL round trip, sort, the row menu's
+// rules (Delete disabled while running with the reason; Duplicate makes "(copy)"; Delete asks
+// first), an expired session bringing the sign-in back on the same page, French labels, and
+// axe-core on the list. Plus the HTTP side of the embedded files (caching, gzip, fallback).
+// playwright-core and axe-core come from web/node_modules (web/package-lock.json pins them).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { createRequire } from 'node:module';
+import { startDaemon, closeClean, addUser, until } from './lib/daemon.mjs';
+import { ROOT } from './lib/helpers.mjs';
+
+const webRequire = createRequire(path.join(ROOT, 'web', 'package.json'));
+const { chromium } = webRequire('playwright-core');
+const AXE = fs.readFileSync(webRequire.resolve('axe-core/axe.min.js'), 'utf8');
+const CHROMIUM = process.env.STEPWISE_CHROMIUM || '/usr/bin/chromium';
+
+let d;
+let ctx;
+let page;
+let profileDir;
+const ids = {};
+const consoleErrors = [];
+
+const doc = (name, extra = {}) => ({
+  name,
+  activities: [{ id: 'src', type: 'build_audience', filter: { field: 'country', op: 'eq', value: 'FR' } }],
+  transitions: [],
+  ...extra,
+});
+
+before(async () => {
+  d = await startDaemon({ profiles: 300, seed: 9 });
+  addUser(d.db, 'mia', 'editor', 'mia-password-1');
+  // Created in this order: the list's default sort (last modified, newest first) shows them reversed.
+  ids.alpha = (await d.ok('POST', '/campaigns', doc('Alpha newsletter', { description: 'Monthly news' }))).id;
+  ids.beta = (await d.ok('POST', '/campaigns', doc('Beta win-back', { campaign: 'Spring 2027' }))).id;
+  ids.gamma = (await d.ok('POST', '/campaigns', doc('Gamma weekly', {
+    schedule: { rrule: 'FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0', start: '2027-03-01T00:00:00' },
+    timezone: 'Europe/Paris',
+  }))).id;
+  await d.ok('POST', `/campaigns/${ids.gamma}/start`, {}); // armed schedule: running
+  await d.waitCampaign(ids.gamma, 'running');
+  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-chromium-'));
+  ctx = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    locale: 'en-US',
+    timezoneId: 'Europe/Paris',
+    viewport: { width: 1440, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = ctx.pages()[0] ?? (await ctx.newPage());
+  page.setDefaultTimeout(15_000);
+  page.on('console', (m) => {
+    // 401 (session ended) and 409 (a refused action) are answers the tests provoke on purpose.
+    if (m.type() === 'error' && !/status of (401|409)\b/.test(m.text())) consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+});
+
+after(async () => {
+  if (ctx) await ctx.close();
+  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  await closeClean(d);
+});
+
+const names = () => page.locator('.cell-name a').allTextContents();
+async function waitNames(want, what) {
+  await until(async () => JSON.stringify(await names()) === JSON.stringify(want), { timeoutMs: 15_000, what: `${what}: ${JSON.stringify(want)}` }).catch(async (e) => {
+    throw new Error(`${e.message}; shown: ${JSON.stringify(await names())}`);
+  });
+}
+const search = () => new URL(page.url()).searchParams;
+const row = (name) => page.getByRole('row').filter({ has: page.getByRole('link', { name, exact: true }) });
+
+async function signIn(user = 'mia', password = 'mia-password-1') {
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Open a page of the UI, signing in when the form shows (tests can also run alone). */
+async function open(pathAndQuery) {
+  await page.goto(`${d.url}${pathAndQuery}`);
+  const form = page.getByRole('button', { name: 'Sign in' });
+  await Promise.race([form.waitFor(), page.getByRole('grid').waitFor()]);
+  if (await form.isVisible()) await signIn();
+  await page.getByRole('grid').waitFor();
+}
+
+test('the embedded UI: hashed files cached as immutable and gzipped, index.html revalidated, client paths get index.html', async () => {
+  const index = await fetch(`${d.url}/`);
+  assert.equal(index.status, 200);
+  assert.match(index.headers.get('content-type'), /^text\/html/);
+  const html = await index.text();
+  assert.match(html, /<div id="root">/);
+  // A strict CSP needs no inline script or style: every script has a src, no style attributes.
+  for (const m of html.matchAll(/<script\b[^>]*>/g)) assert.match(m[0], /\bsrc=/, m[0]);
+  assert.doesNotMatch(html, /<style\b|\sstyle=/);
+  assert.match(index.headers.get('cache-control'), /no-cache/);
+  const etag = index.headers.get('etag');
+  assert.match(etag, /^"[0-9a-f]{20}(-gz)?"$/);
+  const again = await fetch(`${d.url}/`, { headers: { 'If-None-Match': etag } });
+  assert.equal(again.status, 304);
+  // Client-side paths are the app; API paths and missing assets are not.
+  const deep = await fetch(`${d.url}/campaigns/12?status=running`);
+  assert.equal(deep.status, 200);
+  assert.equal(await deep.text(), html);
+  const api = await fetch(`${d.url}/api/v1/no-such-thing`);
+  assert.equal(api.status, 404);
+  assert.equal((await api.json()).error.code.length > 0, true);
+  assert.equal((await fetch(`${d.url}/assets/no-such-file.js`)).status, 404);
+  assert.equal((await fetch(`${d.url}/healthz`)).status, 200);
+  // The entry script: immutable, gzip when accepted, identity otherwise (same bytes).
+  const src = /<script[^>]*src="([^"]+)"/.exec(html)[1];
+  assert.match(src, /^\/assets\/index-[\w-]+\.js$/);
+  const raw = await new Promise((resolve, reject) => {
+    import('node:http').then(({ get }) => {
+      const one = (enc) => new Promise((res, rej) => {
+        get(`${d.url}${src}`, { headers: enc ? { 'Accept-Encoding': enc } : {} }, (r) => {
+          const chunks = [];
+          r.on('data', (c) => chunks.push(c));
+          r.on('end', () => res({ headers: r.headers, status: r.statusCode, body: Buffer.concat(chunks) }));
+        }).on('error', rej);
+      });
+      Promise.all([one('gzip, deflate, br'), one(null)]).then(resolve, reject);
+    }, reject);
+  });
+  const [gz, plain] = raw;
+  assert.equal(gz.status, 200);
+  assert.equal(gz.headers['content-encoding'], 'gzip');
+  assert.match(gz.headers['content-type'], /^text\/javascript/);
+  assert.match(gz.headers['cache-control'], /max-age=31536000/);
+  assert.match(gz.headers['cache-control'], /immutable/);
+  assert.match(gz.headers.vary, /Accept-Encoding/);
+  assert.equal(plain.headers['content-encoding'], undefined);
+  assert.ok(zlib.gunzipSync(gz.body).equals(plain.body), 'the gzip copy is the same file');
+  assert.ok(gz.body.length < plain.body.length / 2);
+});
+
+test('strict caching headers: one Cache-Control per response (needs http.c to keep the handler\'s)', { todo: 'http.c adds "Cache-Control: no-store" to every response; the lead makes it keep a handler\'s own' }, async () => {
+  const html = await (await fetch(`${d.url}/`)).text();
+  const src = /<script[^>]*src="([^"]+)"/.exec(html)[1];
+  assert.equal((await fetch(`${d.url}${src}`)).headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  assert.equal((await fetch(`${d.url}/`)).headers.get('cache-control'), 'no-cache');
+});
+
+test('sign-in keeps the page asked for, then the list shows the default columns by their accessible names', async () => {
+  await page.goto(`${d.url}/?sort=name&order=asc`);
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  assert.equal(await page.getByRole('grid').count(), 0, 'nothing of the list before signing in');
+  // A wrong password says so and stays.
+  await signIn('mia', 'not-her-password');
+  await page.getByRole('alert').filter({ hasText: 'Wrong username or password' }).waitFor();
+  await signIn();
+  await page.getByRole('grid', { name: 'Multi-step campaigns' }).waitFor();
+  assert.equal(search().get('sort'), 'name', 'the URL survived the sign-in');
+  await waitNames(['Alpha newsletter', 'Beta win-back', 'Gamma weekly'], 'sorted by name');
+  const headers = (await page.getByRole('columnheader').allInnerTexts()).map((s) => s.replace(/[▲▼]/g, '').trim()).filter(Boolean);
+  assert.deepEqual(headers.slice(0, 5), ['Name', 'Status', 'Last run', 'Last modified', 'Next run']);
+  for (const n of ['Name', 'Status', 'Last run', 'Last modified', 'Next run']) {
+    assert.equal(await page.getByRole('columnheader', { name: n, exact: true }).count(), 1, n);
+  }
+  assert.equal(await page.getByRole('columnheader', { name: 'Tags', exact: true }).count(), 0);
+  assert.equal(await page.getByRole('tab', { name: 'Multi-step campaigns' }).getAttribute('aria-selected'), 'true');
+  await page.getByRole('tab', { name: 'Templates' }).waitFor();
+  await page.getByRole('button', { name: 'Configure columns' }).waitFor();
+  await page.getByRole('searchbox', { name: 'Search' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Multi-step campaigns' }).waitFor();
+  // Status badges, and the running campaign's next run in the browser's time zone (Paris).
+  assert.equal((await row('Gamma weekly').getByText('Running', { exact: true }).count()), 1);
+  assert.equal((await row('Alpha newsletter').getByText('Draft', { exact: true }).count()), 1);
+  const gammaNext = await row('Gamma weekly').getByRole('gridcell').nth(3).innerText();
+  assert.match(gammaNext, /Mar 1, 2027.*9:00/, `next run shown in Paris time: ${gammaNext}`);
+});
+
+test('search, the status filter and the sort live in the URL and survive a reload', async () => {
+  await open('/?sort=name&order=asc');
+  await page.getByRole('searchbox', { name: 'Search' }).fill('win');
+  await waitNames(['Beta win-back'], 'search "win"');
+  await until(() => search().get('q') === 'win', { what: 'q in the URL' });
+  await page.getByRole('searchbox', { name: 'Search' }).fill('');
+  await waitNames(['Alpha newsletter', 'Beta win-back', 'Gamma weekly'], 'search cleared');
+
+  await page.getByRole('button', { name: /^Status All statuses/ }).click();
+  await page.getByRole('menuitemcheckbox', { name: 'Running' }).click();
+  await page.keyboard.press('Escape');
+  await waitNames(['Gamma weekly'], 'status=running');
+  assert.equal(search().get('status'), 'running');
+  await page.reload();
+  await waitNames(['Gamma weekly'], 'status=running after a reload');
+  await page.getByRole('button', { name: 'Status Running' }).waitFor();
+
+  // A bookmarked URL with two statuses.
+  await page.goto(`${d.url}/?status=draft,running&sort=name&order=desc`);
+  await waitNames(['Gamma weekly', 'Beta win-back', 'Alpha newsletter'], 'draft+running by name desc');
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+  await until(() => !search().has('status'), { what: 'status gone from the URL' });
+
+  // Sort by a header: a first click sorts by that column in its natural order, a second flips.
+  await page.getByRole('columnheader', { name: 'Name', exact: true }).click();
+  await until(() => search().get('sort') === 'name' && search().get('order') === 'asc', { what: 'sort=name asc' });
+  await waitNames(['Alpha newsletter', 'Beta win-back', 'Gamma weekly'], 'name asc');
+  assert.equal(await page.getByRole('columnheader', { name: 'Name', exact: true }).getAttribute('aria-sort'), 'ascending');
+  await page.getByRole('columnheader', { name: 'Name', exact: true }).click();
+  await waitNames(['Gamma weekly', 'Beta win-back', 'Alpha newsletter'], 'name desc');
+  assert.equal(search().get('order'), 'desc');
+  await page.goBack();
+  await waitNames(['Alpha newsletter', 'Beta win-back', 'Gamma weekly'], 'back to name asc');
+});
+
+test('More actions: Delete disabled while running with the reason; Duplicate makes a "(copy)"; Delete asks first', async () => {
+  await open('/?sort=name&order=asc');
+  await waitNames(['Alpha newsletter', 'Beta win-back', 'Gamma weekly'], 'list');
+  await row('Gamma weekly').getByRole('button', { name: 'More actions' }).click();
+  const menu = page.getByRole('menu');
+  await menu.waitFor();
+  const items = (await menu.getByRole('menuitem').allInnerTexts()).map((s) => s.split('\n')[0].trim());
+  assert.deepEqual(items, ['Duplicate', 'Delete', 'Pause', 'Stop']);
+  const del = menu.getByRole('menuitem', { name: 'Delete' });
+  assert.equal(await del.getAttribute('aria-disabled'), 'true');
+  await menu.getByText('A running campaign cannot be deleted: pause or stop it first.').waitFor();
+  await menu.getByRole('menuitem', { name: 'Duplicate' }).click();
+  await waitNames(['Alpha newsletter', 'Beta win-back', 'Gamma weekly', 'Gamma weekly (copy)'], 'after Duplicate');
+  await page.getByRole('status').getByText('Created “Gamma weekly (copy)”.').waitFor();
+  await page.getByRole('row').filter({ hasText: 'Gamma weekly (copy)' }).getByText('Draft', { exact: true }).waitFor();
+  assert.equal((await d.ok('GET', `/campaigns/${ids.gamma}`)).status, 'running');
+
+  // A draft: Start is offered, Delete is enabled and asks before it acts.
+  await row('Beta win-back').getByRole('button', { name: 'More actions' }).click();
+  const items2 = (await page.getByRole('menu').getByRole('menuitem').allInnerTexts()).map((s) => s.trim());
+  assert.deepEqual(items2, ['Duplicate', 'Delete', 'Start']);
+  await page.getByRole('menuitem', { name: 'Delete' }).click();
+  const dialog = page.getByRole('alertdialog');
+  await dialog.getByRole('heading', { name: 'Delete “Beta win-back”?' }).waitFor();
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal((await d.api('GET', `/campaigns/${ids.beta}`, null, d.tokens.admin)).status, 200, 'Cancel deleted nothing');
+  await row('Beta win-back').getByRole('button', { name: 'More actions' }).click();
+  await page.getByRole('menuitem', { name: 'Delete' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
+  await waitNames(['Alpha newsletter', 'Gamma weekly', 'Gamma weekly (copy)'], 'after Delete');
+  assert.equal((await d.api('GET', `/campaigns/${ids.beta}`, null, d.tokens.admin)).status, 404);
+
+  // The API's refusal is shown: pause a campaign that another client paused meanwhile.
+  await row('Gamma weekly').getByRole('button', { name: 'More actions' }).click();
+  await d.ok('POST', `/campaigns/${ids.gamma}/pause`, {});
+  await page.getByRole('menuitem', { name: 'Pause' }).click();
+  const alert = page.getByRole('alert').filter({ hasText: 'The server refused:' });
+  await alert.waitFor();
+  await row('Gamma weekly').getByText('Paused', { exact: true }).waitFor();
+  await d.ok('POST', `/campaigns/${ids.gamma}/resume`, {});
+});
+
+test('an expired session brings back the sign-in form on the same page, which comes back after signing in', async () => {
+  await open('/?q=Alpha');
+  await waitNames(['Alpha newsletter'], 'q=Alpha');
+  await ctx.clearCookies(); // as if the session had expired on the server
+  await page.getByRole('searchbox', { name: 'Search' }).fill('Gamma');
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await page.getByText('Your session has ended').waitFor();
+  assert.equal(new URL(page.url()).pathname, '/');
+  assert.equal(search().get('q'), 'Gamma', 'the URL (the page) is kept');
+  await signIn();
+  await waitNames(['Gamma weekly (copy)', 'Gamma weekly'], 'back on the same page');
+
+  // Signing out: the form again; a reload stays signed out.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await page.reload();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await signIn();
+  await page.getByRole('grid').waitFor();
+});
+
+test('axe-core finds no serious or critical violation on the list, nor on its menu', async () => {
+  await open('/');
+  await row('Alpha newsletter').waitFor();
+  await page.evaluate(AXE); // evaluated by DevTools: the page's CSP allows no injected script
+  const run = () =>
+    page.evaluate(async () => {
+      const r = await globalThis.axe.run(document, { resultTypes: ['violations'] });
+      return r.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.html).join(', ')}`);
+    });
+  assert.deepEqual(await run(), []);
+  await row('Alpha newsletter').getByRole('button', { name: 'More actions' }).click();
+  await page.getByRole('menu').waitFor();
+  assert.deepEqual(await run(), []);
+  await page.keyboard.press('Escape');
+});
+
+test('switching to French relabels the screen (and the choice survives a reload)', async () => {
+  await open('/');
+  await page.getByRole('button', { name: /Language/ }).click();
+  await page.getByRole('option', { name: 'Français' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Campagnes à plusieurs étapes' }).waitFor();
+  for (const n of ['Nom', 'Statut', 'Dernière exécution', 'Dernière modification', 'Prochaine exécution']) {
+    await page.getByRole('columnheader', { name: n, exact: true }).waitFor();
+  }
+  await page.getByRole('tab', { name: 'Modèles' }).waitFor();
+  await page.getByRole('searchbox', { name: 'Rechercher' }).waitFor();
+  await row('Gamma weekly').getByText('En cours', { exact: true }).waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
+  const next = await row('Gamma weekly').getByRole('gridcell').nth(3).innerText();
+  assert.match(next, /1 mars 2027.*09:00/, next);
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Campagnes à plusieurs étapes' }).waitFor();
+  await page.getByRole('button', { name: /Langue/ }).click();
+  await page.getByRole('option', { name: 'English' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Multi-step campaigns' }).waitFor();
+});
+
+test('no script error in the browser console (CSP violations included)', () => {
+  assert.deepEqual(consoleErrors, []);
+});
