@@ -22,6 +22,10 @@ char *sw_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *sw_vasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 bool sw_streq(const char *a, const char *b); /* NULL-safe */
+/* Edit distance between two names, case-insensitive: insertions, deletions, substitutions and
+ * swaps of two neighbours each count 1 (optimal string alignment). Names longer than 64
+ * bytes are compared on their first 64. */
+size_t sw_edit_distance(const char *a, const char *b);
 /* Whether a comma-separated list ("mail,sms") names id, or is "all". */
 bool sw_csv_has(const char *list, const char *id);
 

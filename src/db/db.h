@@ -96,6 +96,9 @@ void sw_db_ident(struct sw_buf *sql, const char *name);
 /* The placeholder for 1-based parameter n: "?n" (SQLite) or "$n" (PostgreSQL). */
 void sw_db_placeholder(const struct sw_db *db, struct sw_buf *sql, int n);
 void sw_dialect_placeholder(enum sw_dialect d, struct sw_buf *sql, int n);
+/* The function that turns ISO-8601 text in any of its shapes (zone offsets included) into
+ * UTC text "YYYY-MM-DD HH:MM:SS": "datetime" on SQLite; "" where dates are native. */
+const char *sw_dialect_utc_fn(enum sw_dialect d);
 /* A deterministic pseudo-random 63-bit number from (seed, key expression): the ORDER BY
  * of seeded sampling. seed_param is the placeholder index holding the seed. */
 void sw_db_seeded_random(const struct sw_db *db, struct sw_buf *sql, int seed_param,

@@ -190,7 +190,10 @@ enum sw_type sw_vctx_field(struct sw_vctx *v, const struct sw_shape *shape, cons
     }
     const struct sw_field *f = sw_dim_field(s->dim, field);
     if (!f) {
-        sw_vctx_error(v, suffix, "unknown field \"%s\" of dimension \"%s\"", field, s->dim_name);
+        char *hint = sw_dim_suggest_field(s->dim, field);
+        sw_vctx_error(v, suffix, "unknown field \"%s\" of dimension \"%s\"%s", field,
+                      s->dim_name, hint);
+        free(hint);
         return SW_T_UNKNOWN;
     }
     return f->type;

@@ -376,9 +376,11 @@ static void validate_activities(struct sw_error *err, struct sw_campaign *c,
 {
     const struct sw_dimension *dim = schema ? sw_schema_dim(schema, c->dimension) : NULL;
     if (schema && c->dimension && !dim) {
+        char *hint = sw_schema_suggest_dim(schema, c->dimension);
         sw_error_add(err, json_object_get(c->doc, "targeting_dimension") ? "$.targeting_dimension"
                                                                            : "$",
-                     "unknown targeting dimension \"%s\"", c->dimension);
+                     "unknown targeting dimension \"%s\"%s", c->dimension, hint);
+        free(hint);
     } else if (schema && dim && !dim->pk) {
         sw_error_add(err, "$.targeting_dimension",
                      "dimension \"%s\" has no single-column primary key", c->dimension);

@@ -240,6 +240,7 @@ static int64_t granularity(enum sw_date_fmt f)
         return 86400000LL;
     case SW_DATE_ISO_T:
     case SW_DATE_ISO_SPACE:
+    case SW_DATE_ISO_MIXED:
     case SW_DATE_EPOCH_S:
         return 1000LL;
     case SW_DATE_EPOCH_MS:
@@ -275,6 +276,7 @@ static void put_date(struct cc *c, const struct operand *o, int64_t ms, bool rou
         n = sw_params_add_text(c->params, text);
         break;
     case SW_DATE_ISO_SPACE:
+    case SW_DATE_ISO_MIXED: /* the column is compared as the dialect's UTC text */
         (void)snprintf(text, sizeof(text), "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, s);
         n = sw_params_add_text(c->params, text);
         break;
@@ -653,13 +655,22 @@ static int resolve_field(struct cc *c, const struct scope *s, const char *name, 
     }
     const struct sw_field *f = s->dim ? sw_dim_field(s->dim, name) : NULL;
     if (!f) {
-        fail(c, path, "unknown field \"%s\" of dimension \"%s\"", name,
-             s->dim_name ? s->dim_name : "?");
+        char *hint = sw_dim_suggest_field(s->dim, name);
+        fail(c, path, "unknown field \"%s\" of dimension \"%s\"%s", name,
+             s->dim_name ? s->dim_name : "?", hint);
+        free(hint);
         return -1;
     }
     field_operand(o, f);
+    bool utc = f->type == SW_T_DATE && f->date_fmt == SW_DATE_ISO_MIXED;
+    if (utc) {
+        sw_buf_printf(out, "%s(", sw_dialect_utc_fn(ctx->dialect));
+    }
     sw_buf_printf(out, "%s.", s->alias);
     sw_db_ident(out, f->name);
+    if (utc) {
+        sw_buf_putc(out, ')');
+    }
     return 0;
 }
 
@@ -683,8 +694,10 @@ static int open_link(struct cc *c, const struct scope *s, const char *name, cons
         return -1;
     }
     if (!l) {
-        fail(c, path, "unknown link \"%s\" of dimension \"%s\"", name,
-             s->dim_name ? s->dim_name : "?");
+        char *hint = sw_dim_suggest_link(s->dim, name);
+        fail(c, path, "unknown link \"%s\" of dimension \"%s\"%s", name,
+             s->dim_name ? s->dim_name : "?", hint);
+        free(hint);
         return -1;
     }
     ls->dim = sw_schema_dim(c->schema, l->target);
@@ -1097,7 +1110,9 @@ static int top_scope(struct cc *c, const char *path, struct scope *s)
         s->dim = sw_schema_dim(c->schema, s->dim_name);
     }
     if (!s->dim) {
-        fail(c, path, "unknown dimension \"%s\"", s->dim_name ? s->dim_name : "");
+        char *hint = sw_schema_suggest_dim(c->schema, s->dim_name);
+        fail(c, path, "unknown dimension \"%s\"%s", s->dim_name ? s->dim_name : "", hint);
+        free(hint);
         return -1;
     }
     s->dim_name = s->dim->name;

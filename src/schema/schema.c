@@ -2,12 +2,25 @@
  * schema.c - discovery of dimensions, fields and links from the data source's own catalog
  * (the queries themselves are per dialect, in db/). A table is a dimension when it has a
  * single-column primary key; foreign keys become links in both directions (SPEC §1).
+ *
+ * Types come from the declared type (SQLite's affinity rules, plus booleans and dates by
+ * name); a column whose declared type says text (or nothing) is typed date when every
+ * non-NULL value among the table's first SW_SCHEMA_SAMPLE_ROWS rows is ISO-8601 (one query
+ * per table). Unix times and boolean spellings are never guessed.
+ *
+ * Link names (docs/ARCHITECTURE.md "Link names"): a foreign key F.c -> T gives F a link to T
+ * named after T, and T a link to F named after F; when several foreign keys join F and T
+ * (either way), both are named after the column c instead; a self-reference (F = T) names
+ * the link to the referenced row c and the link to the referring rows "F_by_c". Two links of
+ * one dimension that still share a name are both unusable by that name, with a warning.
  */
 #include "schema/schema.h"
+#include "core/buf.h"
 #include "core/util.h"
 #include "db/db.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -72,6 +85,99 @@ const char *sw_type_name(enum sw_type t)
     }
 }
 
+static void warn(struct sw_schema *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct sw_schema *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s->warnings = sw_realloc(s->warnings, (s->nwarnings + 1) * sizeof(*s->warnings));
+    s->warnings[s->nwarnings++] = sw_vasprintf(fmt, ap);
+    va_end(ap);
+}
+
+/* The shape of an ISO-8601 text value. */
+enum iso_kind { K_NONE, K_DATE, K_T, K_T_Z, K_SPACE, K_OTHER_ISO };
+
+static bool digits(const char *s, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static enum iso_kind iso_kind(const char *s)
+{
+    /* YYYY-MM-DD */
+    if (!s || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+        !digits(s + 8, 2)) {
+        return K_NONE;
+    }
+    int mo = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) {
+        return K_NONE;
+    }
+    if (!s[10]) {
+        return K_DATE;
+    }
+    char sep = s[10];
+    const char *t = s + 11;
+    /* HH:MM[:SS[.fff]] */
+    if ((sep != 'T' && sep != 't' && sep != ' ') || !digits(t, 2) || t[2] != ':' ||
+        !digits(t + 3, 2) || (t[0] - '0') * 10 + (t[1] - '0') > 24 ||
+        (t[3] - '0') * 10 + (t[4] - '0') > 59) {
+        return K_NONE;
+    }
+    const char *p = t + 5;
+    bool seconds = false;
+    if (*p == ':') {
+        if (!digits(p + 1, 2)) {
+            return K_NONE;
+        }
+        seconds = true;
+        p += 3;
+        if (*p == '.' || *p == ',') {
+            p++;
+            if (!isdigit((unsigned char)*p)) {
+                return K_NONE;
+            }
+            while (isdigit((unsigned char)*p)) {
+                p++;
+            }
+        }
+    }
+    bool z = false, offset = false;
+    if (*p == 'Z' || *p == 'z') {
+        z = true;
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        /* +HH, +HHMM, +HH:MM */
+        if (!digits(p + 1, 2)) {
+            return K_NONE;
+        }
+        p += 3;
+        if (*p == ':') {
+            p++;
+        }
+        if (digits(p, 2)) {
+            p += 2;
+        }
+        offset = true;
+    }
+    if (*p) {
+        return K_NONE;
+    }
+    if (offset || !seconds) {
+        return K_OTHER_ISO; /* compared after conversion to UTC */
+    }
+    if (sep == ' ') {
+        return z ? K_OTHER_ISO : K_SPACE;
+    }
+    return z ? K_T_Z : K_T;
+}
+
 /* Learn how a date column stores values from one non-NULL sample, so that filters bind
  * their comparison values in the same representation (and indexes stay usable). */
 static int detect_date_fmt(struct sw_db *db, const char *table, struct sw_field *f,
@@ -108,7 +214,9 @@ static int detect_date_fmt(struct sw_db *db, const char *table, struct sw_field 
         } else {
             const char *t = sw_stmt_column_text(st, 0);
             size_t n = t ? strlen(t) : 0;
-            if (n == 10) {
+            if (iso_kind(t) == K_OTHER_ISO) {
+                f->date_fmt = SW_DATE_ISO_MIXED;
+            } else if (n == 10) {
                 f->date_fmt = SW_DATE_ISO_DATE;
             } else if (n > 10 && t[10] == ' ') {
                 f->date_fmt = SW_DATE_ISO_SPACE;
@@ -122,6 +230,83 @@ static int detect_date_fmt(struct sw_db *db, const char *table, struct sw_field 
 out:
     sw_stmt_finalize(st);
     sw_buf_release(&sql);
+    return rc;
+}
+
+/* Type as dates the text columns of d whose sampled values are all ISO-8601. */
+static int infer_dates(struct sw_db *db, struct sw_schema *s, struct sw_dimension *d,
+                       struct sw_error *err)
+{
+    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_stmt *st = NULL;
+    size_t *cols = sw_calloc(d->nfields, sizeof(*cols));
+    size_t ncols = 0;
+    int rc = 0;
+    for (size_t i = 0; i < d->nfields; i++) {
+        if (d->fields[i].type == SW_T_TEXT && !d->fields[i].pk) {
+            cols[ncols++] = i;
+        }
+    }
+    if (!ncols) {
+        goto out;
+    }
+    sw_buf_puts(&sql, "SELECT ");
+    for (size_t k = 0; k < ncols; k++) {
+        sw_buf_puts(&sql, k ? ", " : "");
+        sw_db_ident(&sql, d->fields[cols[k]].name);
+    }
+    sw_buf_puts(&sql, " FROM ");
+    sw_db_ident(&sql, d->name);
+    sw_buf_printf(&sql, " LIMIT %d", SW_SCHEMA_SAMPLE_ROWS);
+    enum iso_kind *kind = sw_calloc(ncols, sizeof(*kind));
+    int *seen = sw_calloc(ncols, sizeof(*seen));
+    bool *no = sw_calloc(ncols, sizeof(*no));
+    if ((rc = sw_db_prepare(db, sql.data, &st, err)) == 0) {
+        while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+            for (size_t k = 0; k < ncols; k++) {
+                if (no[k] || sw_stmt_column_type(st, (int)k) == SW_V_NULL) {
+                    continue;
+                }
+                enum iso_kind kk = sw_stmt_column_type(st, (int)k) == SW_V_TEXT
+                                       ? iso_kind(sw_stmt_column_text(st, (int)k))
+                                       : K_NONE;
+                if (kk == K_NONE) {
+                    no[k] = true;
+                    continue;
+                }
+                kind[k] = !seen[k] || kind[k] == kk ? kk : K_OTHER_ISO;
+                seen[k]++;
+            }
+        }
+        rc = rc < 0 ? rc : 0;
+    }
+    for (size_t k = 0; rc == 0 && k < ncols; k++) {
+        struct sw_field *f = &d->fields[cols[k]];
+        if (no[k] || !seen[k]) {
+            continue;
+        }
+        f->type = SW_T_DATE;
+        f->source = SW_SRC_INFERRED;
+        f->sampled = seen[k];
+        f->date_z = kind[k] == K_T_Z;
+        f->date_fmt = kind[k] == K_DATE    ? SW_DATE_ISO_DATE
+                      : kind[k] == K_SPACE ? SW_DATE_ISO_SPACE
+                      : kind[k] == K_T || kind[k] == K_T_Z ? SW_DATE_ISO_T
+                                                            : SW_DATE_ISO_MIXED;
+        if (f->date_fmt == SW_DATE_ISO_MIXED) {
+            warn(s,
+                 "%s.%s: its dates are written in several ISO-8601 shapes or with zone offsets; "
+                 "they are compared after conversion to UTC, which no index can serve",
+                 d->name, f->name);
+        }
+    }
+    free(kind);
+    free(seen);
+    free(no);
+out:
+    sw_stmt_finalize(st);
+    sw_buf_release(&sql);
+    free(cols);
     return rc;
 }
 
@@ -205,6 +390,7 @@ static void add_link(struct sw_dimension *d, const char *name, const char *targe
     l->local_col = sw_strdup(local);
     l->remote_col = sw_strdup(remote);
     l->to_many = to_many;
+    l->collides = false;
 }
 
 static struct sw_dimension *find_dim(struct sw_schema *s, const char *name)
@@ -289,15 +475,21 @@ int sw_schema_discover(struct sw_db *db, struct sw_schema **out, struct sw_error
         goto out;
     }
     for (size_t i = 0; i < s->ndims; i++) {
-        if ((rc = load_columns(db, &s->dims[i], err)) < 0) {
+        if ((rc = load_columns(db, &s->dims[i], err)) < 0 ||
+            (rc = infer_dates(db, s, &s->dims[i], err)) < 0) {
             goto out;
+        }
+        if (!s->dims[i].pk) {
+            warn(s, "%s: not a dimension (it has no single-column primary key); its rows can "
+                    "be reached only through links",
+                 s->dims[i].name);
         }
     }
     if ((rc = load_fkeys(db, s, &fks, &nfks, err)) < 0) {
         goto out;
     }
     for (size_t i = 0; i < nfks; i++) {
-        /* Two foreign keys between the same pair of tables: name links by FK column. */
+        /* Several foreign keys between the same pair of tables: name links by FK column. */
         int same = 0;
         for (size_t j = 0; j < nfks; j++) {
             if ((strcmp(fks[j].from_table, fks[i].from_table) == 0 &&
@@ -307,13 +499,35 @@ int sw_schema_discover(struct sw_db *db, struct sw_schema **out, struct sw_error
                 same++;
             }
         }
-        bool ambiguous = same > 1;
         struct sw_dimension *from = find_dim(s, fks[i].from_table);
         struct sw_dimension *to = find_dim(s, fks[i].to_table);
+        if (from == to) {
+            /* A self-reference: the row it names, and the rows that name this one. */
+            char *back = sw_asprintf("%s_by_%s", from->name, fks[i].from_col);
+            add_link(from, fks[i].from_col, to->name, fks[i].from_col, fks[i].to_col, false);
+            add_link(to, back, from->name, fks[i].to_col, fks[i].from_col, true);
+            free(back);
+            continue;
+        }
+        bool ambiguous = same > 1;
         add_link(from, ambiguous ? fks[i].from_col : to->name, to->name, fks[i].from_col,
                  fks[i].to_col, false);
         add_link(to, ambiguous ? fks[i].from_col : from->name, from->name, fks[i].to_col,
                  fks[i].from_col, true);
+    }
+    /* Names that two links of one dimension still share are unusable: say which. */
+    for (size_t i = 0; i < s->ndims; i++) {
+        struct sw_dimension *d = &s->dims[i];
+        for (size_t j = 0; j < d->nlinks; j++) {
+            for (size_t k = j + 1; k < d->nlinks; k++) {
+                if (!strcmp(d->links[j].name, d->links[k].name) && !d->links[k].collides) {
+                    d->links[j].collides = d->links[k].collides = true;
+                    char *m = sw_dim_link_collision(d, d->links[j].name);
+                    warn(s, "%s", m);
+                    free(m);
+                }
+            }
+        }
     }
     if (find_dim(s, "profiles") && find_dim(s, "profiles")->pk) {
         s->default_dim = sw_strdup("profiles");
@@ -363,6 +577,10 @@ void sw_schema_free(struct sw_schema *s)
         free(d->name);
         free(d->pk);
     }
+    for (size_t i = 0; i < s->nwarnings; i++) {
+        free(s->warnings[i]);
+    }
+    free(s->warnings);
     free(s->dims);
     free(s->default_dim);
     free(s);
@@ -401,10 +619,41 @@ const struct sw_link *sw_dim_link(const struct sw_dimension *d, const char *name
     }
     for (size_t i = 0; i < d->nlinks; i++) {
         if (strcmp(d->links[i].name, name) == 0) {
-            return &d->links[i];
+            return d->links[i].collides ? NULL : &d->links[i];
         }
     }
     return NULL;
+}
+
+static void describe_link(struct sw_buf *b, const struct sw_dimension *d, const struct sw_link *l)
+{
+    if (l->to_many) {
+        sw_buf_printf(b, "%s.%s <- %s.%s (1-N)", d->name, l->local_col, l->target, l->remote_col);
+    } else {
+        sw_buf_printf(b, "%s.%s -> %s.%s (N-1)", d->name, l->local_col, l->target, l->remote_col);
+    }
+}
+
+char *sw_dim_link_collision(const struct sw_dimension *d, const char *name)
+{
+    struct sw_buf b = SW_BUF_INIT;
+    int n = 0;
+    for (size_t i = 0; d && name && i < d->nlinks; i++) {
+        if (d->links[i].collides && !strcmp(d->links[i].name, name)) {
+            sw_buf_puts(&b, n++ ? " and " : "");
+            describe_link(&b, d, &d->links[i]);
+        }
+    }
+    if (!n) {
+        sw_buf_release(&b);
+        return NULL;
+    }
+    char *links = sw_buf_detach(&b);
+    char *m = sw_asprintf("links %s of dimension \"%s\" are both named \"%s\": name one of them "
+                          "in the schema hints",
+                          links, d->name, name);
+    free(links);
+    return m;
 }
 
 json_t *sw_schema_to_json(const struct sw_schema *s)
@@ -413,9 +662,16 @@ json_t *sw_schema_to_json(const struct sw_schema *s)
     for (size_t i = 0; i < s->ndims; i++) {
         const struct sw_dimension *d = &s->dims[i];
         json_t *fields = json_array(), *links = json_array();
+        static const char *const sources[] = {"declared", "inferred", "hinted"};
         for (size_t j = 0; j < d->nfields; j++) {
-            json_array_append_new(fields, json_pack("{s:s, s:s}", "name", d->fields[j].name,
-                                                    "type", sw_type_name(d->fields[j].type)));
+            const struct sw_field *f = &d->fields[j];
+            json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", f->name, "type",
+                                  sw_type_name(f->type), "declared_type", f->decl ? f->decl : "",
+                                  "type_source", sources[f->source]);
+            if (f->source == SW_SRC_INFERRED) {
+                json_object_set_new(o, "inferred_from", json_integer(f->sampled));
+            }
+            json_array_append_new(fields, o);
         }
         for (size_t j = 0; j < d->nlinks; j++) {
             const struct sw_link *l = &d->links[j];
@@ -429,5 +685,91 @@ json_t *sw_schema_to_json(const struct sw_schema *s)
                                               "primary_key", d->pk, "fields", fields, "links",
                                               links));
     }
-    return json_pack("{s:o, s:s?}", "dimensions", dims, "default", s->default_dim);
+    json_t *warnings = json_array();
+    for (size_t i = 0; i < s->nwarnings; i++) {
+        json_array_append_new(warnings, json_string(s->warnings[i]));
+    }
+    return json_pack("{s:o, s:s?, s:o}", "dimensions", dims, "default", s->default_dim,
+                     "warnings", warnings);
+}
+
+/* ---- did you mean ---- */
+
+struct near {
+    const char *name;
+    size_t dist;
+};
+
+static void consider(struct near best[3], const char *wrong, const char *cand)
+{
+    size_t len = strlen(wrong), clen = strlen(cand);
+    size_t dist = sw_edit_distance(wrong, cand);
+    /* Close enough: a third of the longer name (at least 1, 2 from 5 letters), or the one
+     * contains the other ("mail" for "email", "first" for "first_name"). */
+    size_t longer = len > clen ? len : clen;
+    size_t limit = longer / 3 < 1 ? 1 : longer / 3;
+    bool contains = len >= 3 && clen >= 3 && (contains_ci(cand, wrong) || contains_ci(wrong, cand));
+    if (dist > limit && !contains) {
+        return;
+    }
+    if (contains && dist > limit) {
+        dist = limit + 1; /* after the close spellings */
+    }
+    for (int i = 0; i < 3; i++) {
+        if (!best[i].name || dist < best[i].dist) {
+            for (int j = 2; j > i; j--) {
+                best[j] = best[j - 1];
+            }
+            best[i].name = cand;
+            best[i].dist = dist;
+            return;
+        }
+    }
+}
+
+static char *suggestion(const struct near best[3])
+{
+    struct sw_buf b = SW_BUF_INIT;
+    int n = 0;
+    while (n < 3 && best[n].name) {
+        n++;
+    }
+    if (!n) {
+        return sw_strdup("");
+    }
+    sw_buf_puts(&b, " (did you mean ");
+    for (int i = 0; i < n; i++) {
+        sw_buf_printf(&b, "%s\"%s\"", i == 0 ? "" : i == n - 1 ? " or " : ", ", best[i].name);
+    }
+    sw_buf_puts(&b, "?)");
+    return sw_buf_detach(&b);
+}
+
+char *sw_dim_suggest_field(const struct sw_dimension *d, const char *name)
+{
+    struct near best[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
+    for (size_t i = 0; d && name && i < d->nfields; i++) {
+        consider(best, name, d->fields[i].name);
+    }
+    return suggestion(best);
+}
+
+char *sw_dim_suggest_link(const struct sw_dimension *d, const char *name)
+{
+    struct near best[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
+    for (size_t i = 0; d && name && i < d->nlinks; i++) {
+        consider(best, name, d->links[i].name);
+    }
+    return suggestion(best);
+}
+
+char *sw_schema_suggest_dim(const struct sw_schema *s, const char *name)
+{
+    struct near best[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
+    for (size_t i = 0; s && name && i < s->ndims; i++) {
+        if (s->dims[i].pk) {
+            consider(best, name, s->dims[i].name);
+        }
+    }
+    return suggestion(best);
 }

@@ -24,8 +24,17 @@ enum sw_date_fmt {
     SW_DATE_ISO_DATE,  /* "2026-01-31" */
     SW_DATE_EPOCH_S,   /* integer seconds since 1970 */
     SW_DATE_EPOCH_MS,  /* integer milliseconds since 1970 */
-    SW_DATE_NATIVE     /* a real timestamp type (PostgreSQL) */
+    SW_DATE_NATIVE,    /* a real timestamp type (PostgreSQL) */
+    SW_DATE_ISO_MIXED  /* ISO-8601 text in more than one shape, or with zone offsets:
+                          compared after conversion to UTC (correct, but no index) */
 };
+
+/* Where a field's type comes from. */
+enum sw_type_source { SW_SRC_DECLARED, SW_SRC_INFERRED, SW_SRC_HINTED };
+
+/* Inference reads at most this many rows of a table (the first ones) to type its text
+ * columns: a column becomes a date when every non-NULL value read is ISO-8601. */
+#define SW_SCHEMA_SAMPLE_ROWS 1000
 
 struct sw_field {
     char *name;
@@ -35,6 +44,8 @@ struct sw_field {
     bool date_z;               /* ISO_T values end in "Z" */
     bool pk;
     bool indexed; /* the first column of an index (or the primary key) */
+    enum sw_type_source source;
+    int sampled; /* inferred: how many non-NULL values decided it */
 };
 
 struct sw_link {
@@ -43,6 +54,7 @@ struct sw_link {
     char *local_col;  /* column of this dimension in the join */
     char *remote_col; /* column of the target in the join */
     bool to_many;     /* 1-N: several target rows per row of this dimension */
+    bool collides;    /* another link of the same dimension has this name (unusable by name) */
 };
 
 struct sw_dimension {
@@ -59,6 +71,8 @@ struct sw_schema {
     struct sw_dimension *dims;
     size_t ndims;
     char *default_dim; /* "profiles" if present, else the first dimension; NULL if none */
+    char **warnings;   /* what discovery could not use, and why */
+    size_t nwarnings;
 };
 
 int sw_schema_discover(struct sw_db *db, struct sw_schema **out, struct sw_error *err);
@@ -66,8 +80,18 @@ void sw_schema_free(struct sw_schema *s);
 
 const struct sw_dimension *sw_schema_dim(const struct sw_schema *s, const char *name);
 const struct sw_field *sw_dim_field(const struct sw_dimension *d, const char *name);
+/* The link of that name; NULL when none (and when two links share it: see collides). */
 const struct sw_link *sw_dim_link(const struct sw_dimension *d, const char *name);
+/* The message for a name two links share ("links ... and ... are both named ..."), or NULL. */
+char *sw_dim_link_collision(const struct sw_dimension *d, const char *name);
 const char *sw_type_name(enum sw_type t); /* "integer", "real", "text", "boolean", "date" */
+
+/* Did-you-mean: " (did you mean \"email\"?)", or with up to three names, for a name that is
+ * not among the dimension's fields, links, or the schema's dimensions; "" when nothing is
+ * close. Always a malloc'd string. */
+char *sw_dim_suggest_field(const struct sw_dimension *d, const char *name);
+char *sw_dim_suggest_link(const struct sw_dimension *d, const char *name);
+char *sw_schema_suggest_dim(const struct sw_schema *s, const char *name);
 
 /* {"dimensions": [{"name", "primary_key", "fields": [{"name","type"}], "links": [...]}], "default": ...} */
 json_t *sw_schema_to_json(const struct sw_schema *s);

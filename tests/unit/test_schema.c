@@ -8,10 +8,12 @@
 #include "testutil.h"
 
 #include "core/error.h"
+#include "core/util.h"
 #include "db/db.h"
 #include "schema/schema.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *main_sql =
@@ -269,12 +271,177 @@ static void test_default_dimension(void **state)
     sw_schema_free(NULL);
 }
 
+
+static const struct sw_field *field_of(const struct sw_schema *s, const char *dim, const char *f)
+{
+    const struct sw_field *x = sw_dim_field(sw_schema_dim(s, dim), f);
+    if (!x) {
+        fail_msg("no field %s.%s", dim, f);
+    }
+    return x;
+}
+
+static bool has_warning(const struct sw_schema *s, const char *needle, const char *needle2)
+{
+    for (size_t i = 0; i < s->nwarnings; i++) {
+        if (strstr(s->warnings[i], needle) && (!needle2 || strstr(s->warnings[i], needle2))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void test_inferred_dates(void **state)
+{
+    (void)state;
+    struct sw_db *db = tu_db(
+        "CREATE TABLE [Customer] ([CustomerId] INTEGER PRIMARY KEY, [Since] TEXT,"
+        "  [LastSeen] TEXT, [SeenZ] NVARCHAR(40), [Spaced] VARCHAR(19), [Zoned] TEXT,"
+        "  [Mixed] TEXT, [Name] NVARCHAR(40), [AlmostDate] TEXT, [Nothing] TEXT,"
+        "  [UnixS] TEXT, [Minutes] TEXT, untyped, [Balance] NUMERIC(10,2));"
+        "INSERT INTO Customer VALUES (1, '2021-03-04', '2021-03-04T10:20:30',"
+        "  '2021-03-04T10:20:30Z', '2021-03-04 10:20:30', '2021-03-04T10:20:30+02:00',"
+        "  '2021-03-04', 'Ann', '2021-03-04', NULL, 1614853230, '2021-03-04T10:20', "
+        "  '2021-03-04', 12.5);"
+        "INSERT INTO Customer VALUES (2, NULL, '2022-12-31T23:59:59.250',"
+        "  '2022-12-31T23:59:59z', NULL, '2022-12-31T23:59:59-05:00',"
+        "  '2022-12-31 23:59:59', 'Bob', 'tomorrow', NULL, 1672531199, '2022-12-31T23:59', "
+        "  NULL, 3);"
+        "INSERT INTO Customer VALUES (3, '2020-02-29', NULL, NULL, '2020-02-29 00:00:00', NULL,"
+        "  '2020-02-29T00:00:00Z', NULL, '2020-13-01', NULL, NULL, NULL, '2020-02-29', NULL);");
+    struct sw_schema *s = discover(db);
+    const struct sw_field *f = field_of(s, "Customer", "Since");
+    assert_int_equal(f->type, SW_T_DATE);
+    assert_int_equal(f->source, SW_SRC_INFERRED);
+    assert_int_equal(f->sampled, 2); /* two non-NULL values */
+    assert_int_equal(f->date_fmt, SW_DATE_ISO_DATE);
+    f = field_of(s, "Customer", "LastSeen");
+    assert_int_equal(f->type, SW_T_DATE);
+    assert_int_equal(f->date_fmt, SW_DATE_ISO_T);
+    assert_false(f->date_z);
+    f = field_of(s, "Customer", "SeenZ"); /* NVARCHAR holding dates with a Z */
+    assert_int_equal(f->type, SW_T_DATE);
+    assert_int_equal(f->date_fmt, SW_DATE_ISO_T);
+    assert_true(f->date_z);
+    assert_int_equal(field_of(s, "Customer", "Spaced")->date_fmt, SW_DATE_ISO_SPACE);
+    /* zone offsets, several shapes in one column, minutes without seconds: compared in UTC */
+    assert_int_equal(field_of(s, "Customer", "Zoned")->date_fmt, SW_DATE_ISO_MIXED);
+    assert_int_equal(field_of(s, "Customer", "Mixed")->date_fmt, SW_DATE_ISO_MIXED);
+    assert_int_equal(field_of(s, "Customer", "Minutes")->date_fmt, SW_DATE_ISO_MIXED);
+    assert_true(has_warning(s, "Customer.Zoned", "UTC"));
+    /* one value that is no date (or no valid month) keeps the column text */
+    assert_int_equal(field_of(s, "Customer", "Name")->type, SW_T_TEXT);
+    assert_int_equal(field_of(s, "Customer", "AlmostDate")->type, SW_T_TEXT);
+    assert_int_equal(field_of(s, "Customer", "AlmostDate")->source, SW_SRC_DECLARED);
+    /* nothing to look at, or Unix times: never guessed */
+    assert_int_equal(field_of(s, "Customer", "Nothing")->type, SW_T_TEXT);
+    assert_int_equal(field_of(s, "Customer", "UnixS")->type, SW_T_TEXT);
+    /* no declared type at all holding dates */
+    assert_int_equal(field_of(s, "Customer", "untyped")->type, SW_T_DATE);
+    /* declared types still decide */
+    assert_int_equal(field_of(s, "Customer", "Balance")->type, SW_T_REAL);
+    assert_int_equal(field_of(s, "Customer", "Balance")->source, SW_SRC_DECLARED);
+    assert_int_equal(field_of(s, "Customer", "CustomerId")->type, SW_T_INT);
+    /* the JSON says where each type came from */
+    json_t *j = sw_schema_to_json(s);
+    json_t *fields = json_object_get(json_array_get(json_object_get(j, "dimensions"), 0), "fields");
+    size_t i;
+    json_t *x;
+    int seen = 0;
+    json_array_foreach(fields, i, x)
+    {
+        const char *name = json_string_value(json_object_get(x, "name"));
+        if (!strcmp(name, "Since")) {
+            assert_string_equal(json_string_value(json_object_get(x, "type_source")), "inferred");
+            assert_int_equal(json_integer_value(json_object_get(x, "inferred_from")), 2);
+            assert_string_equal(json_string_value(json_object_get(x, "declared_type")), "TEXT");
+            seen++;
+        } else if (!strcmp(name, "Name")) {
+            assert_string_equal(json_string_value(json_object_get(x, "type_source")), "declared");
+            assert_null(json_object_get(x, "inferred_from"));
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 2);
+    json_decref(j);
+    sw_schema_free(s);
+    sw_db_close(db);
+}
+
+static void test_link_names(void **state)
+{
+    (void)state;
+    struct sw_db *db = tu_db(
+        /* a self-reference */
+        "CREATE TABLE Employee (EmployeeId INTEGER PRIMARY KEY, Name TEXT,"
+        "  ReportsTo INTEGER REFERENCES Employee(EmployeeId));"
+        /* a name two links share: items.tags (N-1 by column, two keys to labels) and
+         * items.tags (1-N from the table tags) */
+        "CREATE TABLE labels (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, tags INTEGER REFERENCES labels(id),"
+        "  other INTEGER REFERENCES labels(id));"
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, item_id INTEGER REFERENCES items(id));");
+    struct sw_schema *s = discover(db);
+    check_link(s, "Employee", "ReportsTo", "Employee", "ReportsTo", "EmployeeId", false);
+    check_link(s, "Employee", "Employee_by_ReportsTo", "Employee", "EmployeeId", "ReportsTo",
+               true);
+    assert_int_equal(sw_schema_dim(s, "Employee")->nlinks, 2);
+    assert_null(sw_dim_link(sw_schema_dim(s, "Employee"), "Employee"));
+    /* the shared name is usable by neither, and both are named in the warning */
+    const struct sw_dimension *items = sw_schema_dim(s, "items");
+    assert_null(sw_dim_link(items, "tags"));
+    check_link(s, "items", "other", "labels", "other", "id", false);
+    char *m = sw_dim_link_collision(items, "tags");
+    assert_non_null(m);
+    assert_non_null(strstr(m, "items.tags -> labels.id (N-1)"));
+    assert_non_null(strstr(m, "items.id <- tags.item_id (1-N)"));
+    assert_non_null(strstr(m, "schema hints"));
+    free(m);
+    assert_null(sw_dim_link_collision(items, "other"));
+    assert_true(has_warning(s, "are both named \"tags\"", NULL));
+    sw_schema_free(s);
+    sw_db_close(db);
+}
+
+static void test_suggestions(void **state)
+{
+    (void)state;
+    struct sw_db *db = tu_db(main_sql);
+    struct sw_schema *s = discover(db);
+    const struct sw_dimension *p = sw_schema_dim(s, "profiles");
+    char *h = sw_dim_suggest_field(p, "emial");
+    assert_string_equal(h, " (did you mean \"email\"?)");
+    free(h);
+    h = sw_dim_suggest_field(p, "CREATED_AT");
+    assert_string_equal(h, " (did you mean \"created_at\"?)");
+    free(h);
+    h = sw_dim_suggest_field(p, "zzzzzzzz");
+    assert_string_equal(h, "");
+    free(h);
+    h = sw_dim_suggest_link(p, "order");
+    assert_string_equal(h, " (did you mean \"orders\"?)");
+    free(h);
+    h = sw_schema_suggest_dim(s, "profile");
+    assert_non_null(strstr(h, "\"profiles\""));
+    free(h);
+    /* several close names, nearest first */
+    h = sw_dim_suggest_field(p, "rati");
+    assert_string_equal(h, " (did you mean \"ratio\"?)");
+    free(h);
+    assert_int_equal(sw_edit_distance("ReportsTo", "reportsto"), 0);
+    assert_int_equal(sw_edit_distance("email", "emial"), 1);
+    assert_int_equal(sw_edit_distance("", "abc"), 3);
+    sw_schema_free(s);
+    sw_db_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dimensions),   cmocka_unit_test(test_types),
         cmocka_unit_test(test_date_storage), cmocka_unit_test(test_links),
-        cmocka_unit_test(test_default_dimension),
+        cmocka_unit_test(test_default_dimension), cmocka_unit_test(test_inferred_dates),
+        cmocka_unit_test(test_link_names),        cmocka_unit_test(test_suggestions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

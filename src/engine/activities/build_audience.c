@@ -20,7 +20,9 @@ static void validate(struct sw_vctx *v)
     if (dim) {
         const struct sw_dimension *d = v->schema ? sw_schema_dim(v->schema, dim) : NULL;
         if (v->schema && !d) {
-            sw_vctx_error(v, ".dimension", "unknown dimension \"%s\"", dim);
+            char *hint = sw_schema_suggest_dim(v->schema, dim);
+            sw_vctx_error(v, ".dimension", "unknown dimension \"%s\"%s", dim, hint);
+            free(hint);
         } else if (d && !d->pk) {
             sw_vctx_error(v, ".dimension", "dimension \"%s\" has no single-column primary key",
                           dim);

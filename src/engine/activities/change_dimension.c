@@ -21,7 +21,9 @@ static void validate(struct sw_vctx *v)
     }
     const struct sw_dimension *target = v->schema ? sw_schema_dim(v->schema, to) : NULL;
     if (v->schema && !target) {
-        sw_vctx_error(v, ".to", "unknown dimension \"%s\"", to);
+        char *hint = sw_schema_suggest_dim(v->schema, to);
+        sw_vctx_error(v, ".to", "unknown dimension \"%s\"%s", to, hint);
+        free(hint);
         return;
     }
     if (target && !target->pk) {
@@ -31,7 +33,10 @@ static void validate(struct sw_vctx *v)
     if (v->schema && v->out->dim) {
         const struct sw_link *l = sw_dim_link(v->out->dim, via);
         if (!l) {
-            sw_vctx_error(v, ".via", "dimension \"%s\" has no link \"%s\"", v->out->dim_name, via);
+            char *hint = sw_dim_suggest_link(v->out->dim, via);
+            sw_vctx_error(v, ".via", "dimension \"%s\" has no link \"%s\"%s", v->out->dim_name,
+                          via, hint);
+            free(hint);
             return;
         }
         if (strcmp(l->target, to)) {

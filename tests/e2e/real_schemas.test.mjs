@@ -1,0 +1,127 @@
+// Schemas as applications make them (a Chinook-like store built with the sqlite3 shell):
+// bracketed and mixed-case identifiers, NVARCHAR(40), NUMERIC(10,2), DATETIME holding
+// 'YYYY-MM-DD HH:MM:SS', TEXT holding ISO dates with T, with Z and with zone offsets, a
+// self-referencing key. Discovery types the text dates by looking at the data, names the
+// self-reference's two links apart, and suggests near names for unknown ones. Every count is
+// compared with hand-written SQL in the sqlite3 shell.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { makeTmp, runOk, sw, writeDoc, sqlInt } from './lib/helpers.mjs';
+
+let tmp, db;
+
+const SCHEMA = `
+CREATE TABLE [Employee] (
+  [EmployeeId] INTEGER NOT NULL PRIMARY KEY, [LastName] NVARCHAR(20) NOT NULL,
+  [Title] NVARCHAR(30), [ReportsTo] INTEGER, [HireDate] DATETIME,
+  FOREIGN KEY ([ReportsTo]) REFERENCES [Employee] ([EmployeeId]));
+CREATE TABLE [Customer] (
+  [CustomerId] INTEGER NOT NULL PRIMARY KEY, [FirstName] NVARCHAR(40) NOT NULL,
+  [Email] NVARCHAR(60) NOT NULL, [Country] NVARCHAR(40), [SupportRepId] INTEGER,
+  [Since] TEXT, [LastLogin] TEXT,
+  FOREIGN KEY ([SupportRepId]) REFERENCES [Employee] ([EmployeeId]));
+CREATE TABLE [Invoice] (
+  [InvoiceId] INTEGER NOT NULL PRIMARY KEY, [CustomerId] INTEGER NOT NULL,
+  [InvoiceDate] TEXT NOT NULL, [Total] NUMERIC(10,2) NOT NULL,
+  FOREIGN KEY ([CustomerId]) REFERENCES [Customer] ([CustomerId]));
+`;
+
+/** Deterministic rows: 60 employees in a tree, 400 customers, ~1200 invoices. */
+function dataSql() {
+  const out = ['BEGIN;'];
+  for (let e = 1; e <= 60; e++) {
+    const boss = e <= 3 ? 'NULL' : String(1 + (e % 3) + (e > 20 ? 3 * ((e % 5) + 1) : 0));
+    const hire = `20${String(10 + (e % 12)).padStart(2, '0')}-${String(1 + (e % 12)).padStart(2, '0')}-${String(1 + (e % 27)).padStart(2, '0')} 0${e % 10}:1${e % 6}:00`;
+    out.push(`INSERT INTO Employee VALUES (${e}, 'Name${e}', ${e % 4 ? "'Agent'" : "'Manager'"}, ${boss}, '${hire}');`);
+  }
+  const countries = ['France', 'Canada', 'Brazil', 'Germany', 'USA'];
+  let inv = 1;
+  for (let c = 1; c <= 400; c++) {
+    const since = c % 9 === 0 ? 'NULL' : `'20${15 + (c % 9)}-0${1 + (c % 9)}-1${c % 10}'`;
+    // ISO with T and Z, or with a zone offset: the instant compared is the UTC one.
+    const last = c % 5 === 0 ? `'2026-0${1 + (c % 6)}-1${c % 10}T2${c % 4}:30:00+05:00'` : `'2026-0${1 + (c % 6)}-1${c % 10}T0${c % 10}:15:00Z'`;
+    out.push(`INSERT INTO Customer VALUES (${c}, 'First${c}', 'c${c}@example.org', '${countries[c % 5]}', ${1 + (c % 60)}, ${since}, ${last});`);
+    for (let k = 0; k < c % 6; k++, inv++) {
+      const d = `2025-${String(1 + ((c + k) % 12)).padStart(2, '0')}-${String(1 + ((c * 7 + k) % 28)).padStart(2, '0')}T1${k}:00:00${k % 2 ? '-03:00' : 'Z'}`;
+      out.push(`INSERT INTO Invoice VALUES (${inv}, ${c}, '${d}', ${((c * 13 + k * 7) % 2000) / 100});`);
+    }
+  }
+  out.push('COMMIT;');
+  return out.join('\n');
+}
+
+before(() => {
+  tmp = makeTmp('sw-real-');
+  db = path.join(tmp.dir, 'chinook.db');
+  execFileSync('sqlite3', [db], { input: SCHEMA + dataSql() });
+});
+after(() => tmp.cleanup());
+
+const countsOf = (out, act) => out.counts[act];
+
+test('TEXT ISO dates (with T, Z and zone offsets) are typed date: within a range, counts match the sqlite3 shell', () => {
+  const doc = {
+    name: 'Recent logins', targeting_dimension: 'Customer',
+    activities: [
+      { id: 'a', type: 'build_audience', filter: { field: 'LastLogin', op: 'after', value: '2026-02-15T19:00:00Z' } },
+      { id: 'b', type: 'build_audience', filter: { field: 'Since', op: 'between', value: ['2017-01-01', '2020-12-31'] } },
+      { id: 'c', type: 'build_audience', filter: { link: 'Invoice', exists: { field: 'InvoiceDate', op: 'before', value: '2025-03-15T00:00:00Z' } } },
+    ],
+    transitions: [],
+  };
+  const out = runOk(tmp.dir, db, doc, ['--dry-run']);
+  assert.equal(countsOf(out, 'a').out, sqlInt(db, "SELECT count(*) FROM Customer WHERE datetime(LastLogin) > '2026-02-15 19:00:00'"));
+  assert.ok(countsOf(out, 'a').out > 0 && countsOf(out, 'a').out < 400);
+  assert.equal(countsOf(out, 'b').out, sqlInt(db, "SELECT count(*) FROM Customer WHERE Since BETWEEN '2017-01-01' AND '2020-12-31'"));
+  assert.equal(countsOf(out, 'c').out, sqlInt(db, "SELECT count(*) FROM Customer c WHERE EXISTS (SELECT 1 FROM Invoice i WHERE i.CustomerId = c.CustomerId AND datetime(i.InvoiceDate) < '2025-03-15 00:00:00')"));
+  // A zone offset really moves the instant: the naive text comparison would count otherwise.
+  assert.notEqual(
+    sqlInt(db, "SELECT count(*) FROM Customer WHERE LastLogin > '2026-02-15T19:00:00Z'"),
+    countsOf(out, 'a').out,
+    'the data makes the UTC conversion matter',
+  );
+});
+
+test('DATETIME holding YYYY-MM-DD HH:MM:SS and a self-referencing key, both ways', () => {
+  const doc = {
+    name: 'Staff', targeting_dimension: 'Employee',
+    activities: [
+      { id: 'hired', type: 'build_audience', filter: { field: 'HireDate', op: 'before', value: '2015-06-01T00:00:00Z' } },
+      // whose manager is Name1 (the referenced row: link named after the column)
+      { id: 'under1', type: 'build_audience', filter: { link: 'ReportsTo', exists: { field: 'LastName', op: 'eq', value: 'Name1' } } },
+      // who manages at least 5 people (the referring rows: "<table>_by_<column>")
+      { id: 'bosses', type: 'build_audience', filter: { link: 'Employee_by_ReportsTo', aggregate: 'count', op: 'ge', value: 5 } },
+    ],
+    transitions: [],
+  };
+  const out = runOk(tmp.dir, db, doc, ['--dry-run']);
+  assert.equal(countsOf(out, 'hired').out, sqlInt(db, "SELECT count(*) FROM Employee WHERE HireDate < '2015-06-01 00:00:00'"));
+  const under1 = sqlInt(db, "SELECT count(*) FROM Employee e JOIN Employee m ON m.EmployeeId = e.ReportsTo WHERE m.LastName = 'Name1'");
+  assert.ok(under1 > 0);
+  assert.equal(countsOf(out, 'under1').out, under1);
+  const bosses = sqlInt(db, 'SELECT count(*) FROM Employee m WHERE (SELECT count(*) FROM Employee e WHERE e.ReportsTo = m.EmployeeId) >= 5');
+  assert.ok(bosses > 0);
+  assert.equal(countsOf(out, 'bosses').out, bosses);
+});
+
+test('unknown names get the nearest existing ones in the error', () => {
+  const doc = {
+    name: 'Typos', targeting_dimension: 'Customer',
+    activities: [
+      { id: 'a', type: 'build_audience', filter: { all: [
+        { field: 'Emial', op: 'eq', value: 'x' },
+        { link: 'Invoices', exists: { field: 'Total', op: 'gt', value: 1 } },
+      ] } },
+      { id: 'b', type: 'build_audience', dimension: 'Employe' },
+    ],
+    transitions: [],
+  };
+  const r = sw(['validate', writeDoc(tmp.dir, doc), '--data', db]);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  const text = r.stdout + r.stderr;
+  assert.match(text, /\$\.activities\[0\]\.filter\.all\[0\].*unknown field "Emial".*did you mean "Email"\?/);
+  assert.match(text, /\$\.activities\[0\]\.filter\.all\[1\].*unknown link "Invoices".*did you mean "Invoice"\?/);
+  assert.match(text, /\$\.activities\[1\]\.dimension.*unknown dimension "Employe".*did you mean "Employee"\?/);
+});
