@@ -185,7 +185,7 @@ test('delivery counts of a channel task arrive while it sends, the last ones equ
     name: 'Mail feed',
     activities: [
       { id: 'some', type: 'build_audience', filter: { field: 'id', op: 'le', value: 150 } },
-      { id: 'mail', type: 'email', to_field: 'email', from: 'shop@example.com', subject: 'Hi {{first_name}}', text: 'Hello', rate_per_second: 60 },
+      { id: 'mail', type: 'email', to_field: 'email', from: 'shop@example.com', subject: 'Hi {{first_name}}', text: 'Hello', rate_per_second: 40 },
     ],
     transitions: [{ from: 'some', to: 'mail' }],
   };
