@@ -4,9 +4,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDaemon, closeClean, chain, qInt } from './lib/daemon.mjs';
-// Documented ahead of their routes (issue 8 part 4, in progress elsewhere): tolerated while
-// they are not routed yet.
-import { PENDING } from './lib/contract.mjs';
 
 let d;
 before(async () => {
@@ -105,7 +102,6 @@ test('every operation of the OpenAPI document is routed and answers without a 5x
       n++;
       const msg = res.json && res.json.error ? res.json.error.message : '';
       results.push(`${method.toUpperCase()} ${path} → ${res.status} ${msg}`);
-      if (PENDING.includes(`${method.toUpperCase()} ${p}`) && (res.status === 405 || /no such route/.test(msg))) continue;
       assert.ok(!(res.status === 404 && /no such route/.test(msg)), `${method} ${path} is not routed: ${res.text}`);
       assert.notEqual(res.status, 405, `${method} ${path}: method not allowed`);
       assert.ok(res.status < 500, `${method} ${path}: ${res.status} ${res.text}`);

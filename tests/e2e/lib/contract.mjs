@@ -28,11 +28,6 @@ ajv.addSchema(openapi, `${BASE}openapi.json`);
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 
-// Operations documented ahead of the routes that work in progress adds (issue 8 part 4):
-// while the server does not route one yet, its 404/405 is accepted. The same list is in
-// tests/unit/test_openapi.c; remove an entry once its route has landed.
-export const PENDING = ['GET /session', 'GET /me/preferences', 'PUT /me/preferences', 'GET /events'];
-const pending = (method, template) => PENDING.includes(`${method.toUpperCase()} ${template}`);
 const routes = Object.keys(openapi.paths)
   .map((p) => ({
     template: p,
@@ -103,14 +98,12 @@ export function validateResponse(method, url, res) {
   const route = routes.find((r) => r.re.test(p));
   const ctype = (res.headers.get('content-type') || '').split(';')[0].trim();
   const m = method.toLowerCase();
-  const notYet = route && pending(m, route.template) && (res.status === 405 || (res.status === 404 && /no such route/.test(res.json?.error?.message || '')));
-  if (!route || !openapi.paths[route.template][m] || notYet) {
+  if (!route || !openapi.paths[route.template][m]) {
     if (!route && res.status !== 404) fail('a path the document does not have must be a 404', method, url, res);
-    if (route && res.status !== 405 && !notYet) fail('a method the path does not have must be a 405', method, url, res);
-    if (route && res.status === 405) {
+    if (route && res.status !== 405) fail('a method the path does not have must be a 405', method, url, res);
+    if (route) {
       const allow = (res.headers.get('allow') || '').split(/,\s*/).filter(Boolean).sort();
-      const want = METHODS.filter((x) => openapi.paths[route.template][x] && (allow.includes(x.toUpperCase()) || !pending(x, route.template)))
-        .map((x) => x.toUpperCase()).sort();
+      const want = METHODS.filter((x) => openapi.paths[route.template][x]).map((x) => x.toUpperCase()).sort();
       if (allow.join() !== want.join()) fail(`Allow: ${allow.join(', ')} (the document says ${want.join(', ')})`, method, url, res);
     }
     if (ctype !== 'application/json') fail(`error content type ${ctype}`, method, url, res);
