@@ -81,9 +81,6 @@ void sw_resp_fail(struct sw_http_resp *r, int code, const char *message, json_t 
 /* 400 INVAL for a query parameter (or header, body field...), named in details[0].path. */
 void sw_resp_bad_param(struct sw_http_resp *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Low level: any status and code. Prefer sw_resp_fail, which keeps one code per condition. */
-void sw_resp_error(struct sw_http_resp *r, int status, const char *code, const char *message,
-                   json_t *details);
 /* The error record as a response: its HTTP status from the error table (SW_EVALIDATION 422,
  * SW_ENOTFOUND 404, SW_ECONFLICT 409, ...), its details with their paths. */
 void sw_resp_from_error(struct sw_http_resp *r, const struct sw_error *err);
