@@ -694,9 +694,15 @@ static int open_link(struct cc *c, const struct scope *s, const char *name, cons
         return -1;
     }
     if (!l) {
-        char *hint = sw_dim_suggest_link(s->dim, name);
-        fail(c, path, "unknown link \"%s\" of dimension \"%s\"%s", name,
-             s->dim_name ? s->dim_name : "?", hint);
+        char *shared = sw_dim_link_collision(s->dim, name);
+        char *hint = shared ? NULL : sw_dim_suggest_link(s->dim, name);
+        if (shared) {
+            fail(c, path, "%s", shared);
+        } else {
+            fail(c, path, "unknown link \"%s\" of dimension \"%s\"%s", name,
+                 s->dim_name ? s->dim_name : "?", hint);
+        }
+        free(shared);
         free(hint);
         return -1;
     }

@@ -125,3 +125,52 @@ test('unknown names get the nearest existing ones in the error', () => {
   assert.match(text, /\$\.activities\[0\]\.filter\.all\[1\].*unknown link "Invoices".*did you mean "Invoice"\?/);
   assert.match(text, /\$\.activities\[1\]\.dimension.*unknown dimension "Employe".*did you mean "Employee"\?/);
 });
+
+test('stepwise schema: types with where they come from, links with cardinality, warnings', () => {
+  const r = sw(['schema', '--data', db, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  const dim = (n) => s.dimensions.find((d) => d.name === n);
+  const field = (d, f) => dim(d).fields.find((x) => x.name === f);
+  assert.deepEqual(field('Customer', 'Since'), {
+    name: 'Since', type: 'date', declared_type: 'TEXT', type_source: 'inferred',
+    inferred_from: sqlInt(db, 'SELECT count(Since) FROM Customer'),
+  });
+  assert.equal(field('Customer', 'LastLogin').type, 'date');
+  assert.equal(field('Invoice', 'InvoiceDate').type, 'date');
+  assert.deepEqual(field('Customer', 'FirstName'), { name: 'FirstName', type: 'text', declared_type: 'NVARCHAR(40)', type_source: 'declared' });
+  assert.deepEqual(field('Invoice', 'Total'), { name: 'Total', type: 'real', declared_type: 'NUMERIC(10,2)', type_source: 'declared' });
+  assert.deepEqual(field('Employee', 'HireDate').type_source, 'declared');
+  const links = dim('Employee').links.map((l) => `${l.name} ${l.cardinality} ${l.target}`).sort();
+  assert.deepEqual(links, ['Customer 1-N Customer', 'Employee_by_ReportsTo 1-N Employee', 'ReportsTo N-1 Employee']);
+  // zone offsets: compared in UTC, and said so
+  assert.ok(s.warnings.some((w) => w.includes('Customer.LastLogin') && w.includes('UTC')), JSON.stringify(s.warnings));
+  const text = sw(['schema', '--data', db]);
+  assert.equal(text.status, 0);
+  assert.match(text.stdout, /Since\s+date\s+inferred from \d+ values \(declared TEXT\)/);
+  assert.match(text.stdout, /link Employee_by_ReportsTo\s+1-N Employee/);
+  // usage errors exit 2 naming the flag; an unreadable data source is 1
+  assert.equal(sw(['schema']).status, 2);
+  assert.equal(sw(['schema', '--data', db, '--bogus']).status, 2);
+  assert.equal(sw(['schema', '--data', path.join(tmp.dir, 'no', 'such.db')]).status, 1);
+});
+
+test('two links that share a name: both named in the warning, and in the error of a document that uses it', () => {
+  const odd = path.join(tmp.dir, 'odd.db');
+  execFileSync('sqlite3', [odd], {
+    input: 'CREATE TABLE labels (id INTEGER PRIMARY KEY);' +
+      'CREATE TABLE items (id INTEGER PRIMARY KEY, tags INTEGER REFERENCES labels(id), other INTEGER REFERENCES labels(id));' +
+      'CREATE TABLE tags (id INTEGER PRIMARY KEY, item_id INTEGER REFERENCES items(id));' +
+      'INSERT INTO items VALUES (1, NULL, NULL);',
+  });
+  const s = JSON.parse(sw(['schema', '--data', odd, '--json']).stdout);
+  assert.ok(s.warnings.some((w) => /links items\.tags -> labels\.id \(N-1\) and items\.id <- tags\.item_id \(1-N\) of dimension "items" are both named "tags"/.test(w)), JSON.stringify(s.warnings));
+  const doc = {
+    name: 'Shared', targeting_dimension: 'items',
+    activities: [{ id: 'a', type: 'build_audience', filter: { link: 'tags', exists: { field: 'id', op: 'gt', value: 0 } } }],
+    transitions: [],
+  };
+  const r = sw(['validate', writeDoc(tmp.dir, doc), '--data', odd]);
+  assert.equal(r.status, 1);
+  assert.match(r.stdout + r.stderr, /\$\.activities\[0\]\.filter.*both named "tags": name one of them in the schema hints/);
+});

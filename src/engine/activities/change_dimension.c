@@ -33,9 +33,15 @@ static void validate(struct sw_vctx *v)
     if (v->schema && v->out->dim) {
         const struct sw_link *l = sw_dim_link(v->out->dim, via);
         if (!l) {
-            char *hint = sw_dim_suggest_link(v->out->dim, via);
-            sw_vctx_error(v, ".via", "dimension \"%s\" has no link \"%s\"%s", v->out->dim_name,
-                          via, hint);
+            char *shared = sw_dim_link_collision(v->out->dim, via);
+            char *hint = shared ? NULL : sw_dim_suggest_link(v->out->dim, via);
+            if (shared) {
+                sw_vctx_error(v, ".via", "%s", shared);
+            } else {
+                sw_vctx_error(v, ".via", "dimension \"%s\" has no link \"%s\"%s",
+                              v->out->dim_name, via, hint);
+            }
+            free(shared);
             free(hint);
             return;
         }

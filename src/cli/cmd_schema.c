@@ -1,0 +1,125 @@
+/*
+ * cmd_schema.c - `stepwise schema --data URL [--json]`: what discovery found in the data
+ * source, as GET /dimensions gives it: the dimensions, their fields with types (declared or
+ * inferred from the data, and which), links with their cardinality, and warnings (tables
+ * that are not dimensions, links that share a name, dates compared in UTC).
+ */
+#include "cli/cli.h"
+#include "core/util.h"
+#include "db/db.h"
+#include "schema/schema.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "A text column is typed date when every non-NULL value among its table's first 1000\n"
+    "rows is ISO-8601; Unix times and boolean spellings are never guessed.\n"
+    "\n"
+    "  --data URL   data source (a SQLite file path or sqlite:PATH)\n"
+    "  --json       print the same JSON object as GET /api/v1/dimensions\n"
+    "Exit status: 0 success, 1 the data source could not be read, 2 usage error.\n";
+
+static void usage(FILE *f)
+{
+    sw_cli_usage_head(f, "schema");
+    fputs(usage_text, f);
+}
+
+static void print_text(const struct sw_schema *s)
+{
+    printf("%zu tables; default dimension: %s\n", s->ndims,
+           s->default_dim ? s->default_dim : "(none)");
+    for (size_t i = 0; i < s->ndims; i++) {
+        const struct sw_dimension *d = &s->dims[i];
+        if (d->pk) {
+            printf("\ndimension %s (key %s)\n", d->name, d->pk);
+        } else {
+            printf("\ntable %s (not a dimension: no single-column primary key)\n", d->name);
+        }
+        for (size_t j = 0; j < d->nfields; j++) {
+            const struct sw_field *f = &d->fields[j];
+            printf("  %-28s %-8s", f->name, sw_type_name(f->type));
+            if (f->source == SW_SRC_INFERRED) {
+                printf(" inferred from %d values (declared %s)", f->sampled,
+                       f->decl && *f->decl ? f->decl : "without a type");
+            } else if (f->decl && *f->decl) {
+                printf(" declared %s", f->decl);
+            }
+            printf("%s%s\n", f->pk ? ", key" : "", f->indexed && !f->pk ? ", indexed" : "");
+        }
+        for (size_t j = 0; j < d->nlinks; j++) {
+            const struct sw_link *l = &d->links[j];
+            printf("  link %-23s %s %s (%s.%s = %s.%s)%s\n", l->name,
+                   l->to_many ? "1-N" : "N-1", l->target, d->name, l->local_col, l->target,
+                   l->remote_col, l->collides ? "  [name shared: unusable]" : "");
+        }
+    }
+    if (s->nwarnings) {
+        printf("\nwarnings:\n");
+        for (size_t i = 0; i < s->nwarnings; i++) {
+            printf("  %s\n", s->warnings[i]);
+        }
+    }
+}
+
+int sw_cmd_schema(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL;
+    int json_out = 0, c, rc = 1;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_db *db = NULL;
+    struct sw_schema *schema = NULL;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            data = optarg;
+            break;
+        case 'j':
+            json_out = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            return sw_cli_usage_error("schema", "unknown or incomplete option \"%s\"",
+                                      argv[optind - 1]);
+        }
+    }
+    if (optind != argc) {
+        return sw_cli_usage_error("schema", "unexpected argument \"%s\"", argv[optind]);
+    }
+    if (!data) {
+        return sw_cli_usage_error("schema", "--data URL is required");
+    }
+    if (sw_db_open(data, &db, &err) < 0 || sw_schema_discover(db, &schema, &err) < 0) {
+        sw_cli_print_error("schema", &err);
+        goto out;
+    }
+    if (json_out) {
+        json_t *o = sw_schema_to_json(schema);
+        char *text = json_dumps(o, JSON_INDENT(2));
+        puts(text);
+        free(text);
+        json_decref(o);
+    } else {
+        print_text(schema);
+    }
+    rc = 0;
+out:
+    sw_schema_free(schema);
+    sw_db_close(db);
+    sw_error_release(&err);
+    return rc;
+}
