@@ -298,6 +298,31 @@ test('axe-core finds no serious or critical violation on the list, nor on its me
   await page.keyboard.press('Escape');
 });
 
+test('Configure columns: an optional column is added, and the choice survives a reload and a new sign-in', async () => {
+  await open('/');
+  assert.equal(await page.getByRole('columnheader', { name: 'Parent campaign', exact: true }).count(), 0);
+  await page.getByRole('button', { name: 'Configure columns' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Configure columns' });
+  await dialog.getByText('Parent campaign', { exact: true }).click();
+  await dialog.getByText('Next run', { exact: true }).click();
+  assert.equal(await dialog.getByRole('checkbox', { name: 'Parent campaign' }).isChecked(), true);
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await page.getByRole('columnheader', { name: 'Parent campaign', exact: true }).waitFor();
+  assert.equal(await page.getByRole('columnheader', { name: 'Next run', exact: true }).count(), 0);
+  await page.reload();
+  await page.getByRole('columnheader', { name: 'Parent campaign', exact: true }).waitFor();
+  assert.equal(await page.getByRole('columnheader', { name: 'Next run', exact: true }).count(), 0);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn();
+  await page.getByRole('columnheader', { name: 'Parent campaign', exact: true }).waitFor();
+  // Back to the defaults for the tests that follow.
+  await page.getByRole('button', { name: 'Configure columns' }).click();
+  await dialog.getByText('Parent campaign', { exact: true }).click();
+  await dialog.getByText('Next run', { exact: true }).click();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await page.getByRole('columnheader', { name: 'Next run', exact: true }).waitFor();
+});
+
 test('switching to French relabels the screen (and the choice survives a reload)', async () => {
   await open('/');
   await page.getByRole('button', { name: /Language/ }).click();

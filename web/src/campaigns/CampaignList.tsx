@@ -328,30 +328,34 @@ export function CampaignList() {
           <Label>{t('list.parent')}</Label>
           <Input />
         </TextField>
-        <TextField
-          className="field field-inline"
-          type="date"
-          value={state.from}
-          onChange={(from) => {
-            prevCursors.current = [];
-            go(withFilter(state, { from }));
-          }}
-        >
-          <Label>{t('list.processedFrom')}</Label>
-          <Input />
-        </TextField>
-        <TextField
-          className="field field-inline"
-          type="date"
-          value={state.to}
-          onChange={(to) => {
-            prevCursors.current = [];
-            go(withFilter(state, { to }));
-          }}
-        >
-          <Label>{t('list.processedTo')}</Label>
-          <Input />
-        </TextField>
+        <div className="field-inline date-range" role="group" aria-labelledby="processed-label">
+          <span id="processed-label" className="field-label">
+            {t('list.processed')}
+          </span>
+          <TextField
+            type="date"
+            aria-label={t('list.processedFrom')}
+            value={state.from}
+            onChange={(from) => {
+              prevCursors.current = [];
+              go(withFilter(state, { from }));
+            }}
+          >
+            <Input />
+          </TextField>
+          <span aria-hidden="true">–</span>
+          <TextField
+            type="date"
+            aria-label={t('list.processedTo')}
+            value={state.to}
+            onChange={(to) => {
+              prevCursors.current = [];
+              go(withFilter(state, { to }));
+            }}
+          >
+            <Input />
+          </TextField>
+        </div>
         {hasFilters(state) && (
           <Button
             className="btn btn-quiet"
