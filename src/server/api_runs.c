@@ -320,8 +320,9 @@ void sw_api_runs_retry_failed(struct sw_api *a)
     int64_t id = sw_api_id(a, 0);
     const char *aid = a->req->nparams > 1 ? a->req->params[1] : "";
     json_t *body = NULL, *out = NULL;
+    static const char *const booleans[] = {"true", "false", NULL};
     bool unknown = sw_streq(sw_req_query(a->req, "include_unknown"), "true");
-    if (!id) {
+    if (!id || sw_api_enum_param(a, "include_unknown", booleans, false) < 0) {
         return;
     }
     if (a->req->body.len) {

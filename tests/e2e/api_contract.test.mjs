@@ -242,6 +242,9 @@ test('invalid values of known parameters are 400 naming the parameter', async ()
     [`/campaigns/${cid}/schedule/preview?from=soon`, 'from'],
     ['/templates?cursor=garbage', 'cursor'],
   ];
+  const retry = await d.api('POST', `/runs/${runIds[0]}/activities/text/retry-failed?include_unknown=yes`, null, E);
+  assert.equal(retry.status, 400, retry.text);
+  assert.equal(retry.json.error.details[0].path, 'include_unknown');
   for (const [url, name] of cases) {
     const r = await d.api('GET', url, null, V);
     assert.equal(r.status, 400, `${url}: ${r.text}`);
