@@ -323,6 +323,49 @@ test('Configure columns: an optional column is added, and the choice survives a 
   await page.getByRole('columnheader', { name: 'Next run', exact: true }).waitFor();
 });
 
+test('a campaign page draws its activity graph with the latest run\'s count on every transition, and passes axe-core', async () => {
+  const c = await d.ok('POST', '/campaigns', {
+    name: 'Graph demo',
+    activities: [
+      { id: 'fr', type: 'build_audience', filter: { field: 'country', op: 'eq', value: 'FR' } },
+      { id: 'dedup', type: 'deduplicate', fields: ['email'] },
+      { id: 'split', type: 'split', segments: [{ port: 'sample', percent: 10 }], complement: 'rest' },
+      { id: 'keep', type: 'save_audience', audience: 'ui_graph_rest', mode: 'replace' },
+    ],
+    transitions: [
+      { from: 'fr', to: 'dedup' },
+      { from: 'dedup', to: 'split' },
+      { from: 'split', port: 'rest', to: 'keep' },
+    ],
+  });
+  await d.ok('POST', `/campaigns/${c.id}/start`, {});
+  await d.waitCampaign(c.id, ['completed']);
+  const run = d.lastRunId(c.id);
+  const tasks = (await d.ok('GET', `/runs/${run}/tasks`)).items;
+  const count = (a, port) => tasks.find((t) => t.activity === a).counts[port];
+  const want = [String(count('fr', 'out')), String(count('dedup', 'out')), `rest: ${count('split', 'rest')}`];
+  assert.ok(count('fr', 'out') > 0, 'the audience is not empty');
+  await open('/');
+  await page.getByRole('link', { name: 'Graph demo', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Graph demo' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, `/campaigns/${c.id}`);
+  await page.getByText(`Latest run #${run}: Completed`).waitFor();
+  await until(async () => (await page.locator('.react-flow__edge-text').count()) === 3, { what: 'three edge labels' });
+  const labels = (await page.locator('.react-flow__edge-text').allTextContents()).map((s) => s.replace(/[\s,\u202f]/g, '').replace('rest:', 'rest: '));
+  assert.deepEqual(labels.sort(), want.sort());
+  assert.equal(await page.locator('.react-flow__node').count(), 4);
+  await page.getByRole('grid', { name: 'Tasks' }).getByRole('row').filter({ hasText: 'dedup' }).getByText('Completed').waitFor();
+  // A reload of the page's own URL comes back to it (the daemon serves index.html there).
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Graph demo' }).waitFor();
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const r = await globalThis.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.html).join(', ')}`);
+  });
+  assert.deepEqual(violations, []);
+});
+
 test('switching to French relabels the screen (and the choice survives a reload)', async () => {
   await open('/');
   await page.getByRole('button', { name: /Language/ }).click();

@@ -1,3 +1,248 @@
+// A campaign's page (read-only for now): the activity graph with the count on every transition
+// from the latest run, the run history, that run's tasks and the global properties. Loaded
+// lazily: React Flow and dagre stay out of the list page's JavaScript.
+import '@xyflow/react/dist/style.css';
+import { Background, Controls, MarkerType, ReactFlow, type Edge, type Node } from '@xyflow/react';
+import { useEffect, useMemo, useState } from 'react';
+import { Cell, Column, Row, Table, TableBody, TableHeader } from 'react-aria-components';
+import { api, ApiError, unwrap, type CampaignFull, type Run, type Task } from '../api/client';
+import { navigate } from '../app/router';
+import { useI18n } from '../i18n/I18n';
+import type { MessageKey } from '../i18n/messages';
+import { StatusBadge } from '../ui/StatusBadge';
+import { docToGraph, NODE_H, NODE_W, type DocActivity, type DocTransition } from './graph';
+
+const STATES = ['pending', 'running', 'completed', 'failed', 'skipped', 'stopped', 'paused'];
+
 export default function CampaignPage({ id }: { id: number }) {
-  return <main className="page">Campaign {id}</main>;
+  const { t, date, num, lang } = useI18n();
+  const [campaign, setCampaign] = useState<CampaignFull | null>(null);
+  const [runs, setRuns] = useState<Run[]>([]);
+  const [tasks, setTasks] = useState<Task[]>([]);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    const path = { params: { path: { id: String(id) } } };
+    (async () => {
+      try {
+        const c = unwrap(await api.GET('/campaigns/{id}', path));
+        const rs = unwrap(await api.GET('/campaigns/{id}/runs', { params: { path: { id: String(id) }, query: { limit: 20 } } })).items;
+        const latest = rs.filter((r) => !r.simulation).sort((a, b) => b.id - a.id)[0];
+        const ts = latest ? unwrap(await api.GET('/runs/{id}/tasks', { params: { path: { id: String(latest.id) } } })).items : [];
+        if (!live) return;
+        setCampaign(c);
+        setRuns([...rs].sort((a, b) => b.id - a.id));
+        setTasks(ts);
+      } catch (e) {
+        if (!live || (e instanceof ApiError && e.status === 401)) return;
+        setError(e instanceof ApiError ? (e.status === 404 ? t('campaign.notFound', { id }) : e.message) : t('error.network'));
+      }
+    })();
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [id]);
+
+  const state = (s: string) => (STATES.includes(s) ? t(`state.${s}` as MessageKey) : s);
+  const latest = runs.find((r) => !r.simulation);
+
+  const graph = useMemo(() => {
+    const doc = campaign?.document as { activities?: DocActivity[]; transitions?: DocTransition[] } | null | undefined;
+    if (!doc?.activities) return null;
+    const { nodes, edges } = docToGraph({ activities: doc.activities, transitions: doc.transitions ?? [] }, tasks);
+    const rfNodes: Node[] = nodes.map((n) => ({
+      id: n.id,
+      position: { x: n.x, y: n.y },
+      data: {
+        label: (
+          <div className="node-body">
+            <span className="node-id">{n.id}</span>
+            <span className="node-type">
+              {n.type}
+              {n.status && <span className={`node-state state-${n.status}`}> · {state(n.status)}</span>}
+            </span>
+          </div>
+        ),
+      },
+      className: `node node-${n.status ?? 'none'}`,
+      width: NODE_W,
+      height: NODE_H,
+      sourcePosition: 'right' as Node['sourcePosition'],
+      targetPosition: 'left' as Node['targetPosition'],
+      draggable: false,
+      connectable: false,
+      ariaLabel: `${n.id} (${n.type})${n.status ? `: ${state(n.status)}` : ''}`,
+    }));
+    const rfEdges: Edge[] = edges.map((e) => ({
+      id: e.id,
+      source: e.source,
+      target: e.target,
+      label: `${e.port !== 'out' ? `${e.port}: ` : ''}${e.count !== null ? num(e.count) : '–'}`,
+      className: 'edge',
+      markerEnd: { type: MarkerType.ArrowClosed },
+      ariaLabel: `${e.source} → ${e.target} (${e.port}): ${e.count !== null ? num(e.count) : '–'}`,
+    }));
+    return { nodes: rfNodes, edges: rfEdges };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [campaign, tasks, lang]);
+
+  if (error) {
+    return (
+      <main className="page">
+        <p className="notice notice-error" role="alert">
+          {error}
+        </p>
+        <a href="/" onClick={(e) => (e.preventDefault(), navigate('/'))}>
+          {t('app.back')}
+        </a>
+      </main>
+    );
+  }
+  if (!campaign) return <main className="page">{t('app.loading')}</main>;
+
+  const doc = (campaign.document ?? {}) as { timezone?: string | null; schedule?: Record<string, unknown> | null };
+  const tz = doc.timezone ?? 'UTC';
+  const sched = doc.schedule;
+  const schedule = !sched
+    ? t('campaign.manual')
+    : typeof sched.rrule === 'string'
+      ? t('campaign.recurring', { rule: sched.rrule })
+      : typeof sched.cron === 'string'
+        ? t('campaign.recurring', { rule: sched.cron })
+        : typeof sched.at === 'string'
+          ? t('campaign.once', { at: sched.at })
+          : t('campaign.signal');
+
+  return (
+    <main className="page campaign-page">
+      <p className="crumbs">
+        <a href="/" onClick={(e) => (e.preventDefault(), navigate('/'))}>
+          {t('list.title')}
+        </a>
+      </p>
+      <div className="page-head">
+        <h1>{campaign.name}</h1>
+        <StatusBadge status={campaign.status} />
+      </div>
+      {campaign.description && <p className="lead">{campaign.description}</p>}
+
+      <section aria-labelledby="graph-title" className="panel">
+        <div className="panel-head">
+          <h2 id="graph-title">{t('campaign.graph')}</h2>
+          <span className="panel-note">{latest ? t('campaign.latestRun', { id: latest.id, status: state(latest.status) }) : t('campaign.noRun')}</span>
+        </div>
+        <div className="canvas">
+          {graph && (
+            <ReactFlow
+              nodes={graph.nodes}
+              edges={graph.edges}
+              fitView
+              fitViewOptions={{ padding: 0.15, maxZoom: 1.1 }}
+              nodesDraggable={false}
+              nodesConnectable={false}
+              elementsSelectable={false}
+              proOptions={{ hideAttribution: true }}
+              minZoom={0.2}
+            >
+              <Background gap={16} size={1} />
+              <Controls showInteractive={false} />
+            </ReactFlow>
+          )}
+        </div>
+      </section>
+
+      <div className="columns">
+        <section aria-labelledby="tasks-title" className="panel">
+          <h2 id="tasks-title">{t('campaign.tasks')}</h2>
+          <Table aria-labelledby="tasks-title" className="table">
+            <TableHeader>
+              <Column isRowHeader className="col">
+                {t('campaign.activity')}
+              </Column>
+              <Column className="col">{t('col.status')}</Column>
+              <Column className="col">{t('campaign.started')}</Column>
+              <Column className="col">{t('campaign.input')}</Column>
+              <Column className="col">{t('campaign.outputs')}</Column>
+              <Column className="col">{t('campaign.error')}</Column>
+            </TableHeader>
+            <TableBody items={tasks} dependencies={[lang]} renderEmptyState={() => t('campaign.noTasks')}>
+              {(task) => (
+                <Row id={task.id} className="row">
+                  <Cell className="cell">
+                    <strong>{task.activity}</strong> <span className="cell-sub">{task.type}</span>
+                  </Cell>
+                  <Cell className="cell">
+                    <span className={`state state-${task.status}`}>{state(task.status)}</span>
+                  </Cell>
+                  <Cell className="cell">{date(task.started_at)}</Cell>
+                  <Cell className="cell num">{task.input_count === null ? '' : num(task.input_count)}</Cell>
+                  <Cell className="cell">
+                    {Object.entries(task.counts ?? {})
+                      .map(([port, n]) => `${port}: ${n === null ? '–' : num(n)}`)
+                      .join(', ')}
+                  </Cell>
+                  <Cell className="cell cell-error">{task.error ?? ''}</Cell>
+                </Row>
+              )}
+            </TableBody>
+          </Table>
+        </section>
+
+        <section aria-labelledby="props-title" className="panel panel-side">
+          <h2 id="props-title">{t('campaign.properties')}</h2>
+          <dl className="props">
+            <dt>{t('campaign.schedule')}</dt>
+            <dd>{schedule}</dd>
+            <dt>{t('campaign.timezone')}</dt>
+            <dd>{tz}</dd>
+            <dt>{t('col.nextRun')}</dt>
+            <dd>{campaign.next_run_at ? `${date(campaign.next_run_at)} (${date(campaign.next_run_at, tz)} ${tz})` : '–'}</dd>
+            <dt>{t('campaign.dimension')}</dt>
+            <dd>{campaign.targeting_dimension ?? '–'}</dd>
+            <dt>{t('campaign.parent')}</dt>
+            <dd>{campaign.campaign ?? '–'}</dd>
+            <dt>{t('campaign.tags')}</dt>
+            <dd>{campaign.tags.length ? campaign.tags.join(', ') : '–'}</dd>
+            <dt>{t('col.updated')}</dt>
+            <dd>{date(campaign.updated_at)}</dd>
+          </dl>
+        </section>
+      </div>
+
+      <section aria-labelledby="runs-title" className="panel">
+        <h2 id="runs-title">{t('campaign.runs')}</h2>
+        <Table aria-labelledby="runs-title" className="table">
+          <TableHeader>
+            <Column isRowHeader className="col">
+              {t('campaign.run')}
+            </Column>
+            <Column className="col">{t('col.status')}</Column>
+            <Column className="col">{t('campaign.trigger')}</Column>
+            <Column className="col">{t('campaign.started')}</Column>
+            <Column className="col">{t('campaign.ended')}</Column>
+            <Column className="col">{t('campaign.error')}</Column>
+          </TableHeader>
+          <TableBody items={runs} dependencies={[lang]} renderEmptyState={() => t('campaign.noRuns')}>
+            {(r) => (
+              <Row id={r.id} className="row">
+                <Cell className="cell">
+                  #{r.id}
+                  {r.simulation ? ` (${t('campaign.simulation')})` : ''}
+                </Cell>
+                <Cell className="cell">
+                  <span className={`state state-${r.status}`}>{state(r.status)}</span>
+                </Cell>
+                <Cell className="cell">{r.trigger}</Cell>
+                <Cell className="cell">{date(r.started_at)}</Cell>
+                <Cell className="cell">{date(r.ended_at)}</Cell>
+                <Cell className="cell cell-error">{r.error ?? ''}</Cell>
+              </Row>
+            )}
+          </TableBody>
+        </Table>
+      </section>
+    </main>
+  );
 }
