@@ -6,6 +6,7 @@
  */
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "channels/ledger.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "db/db.h"
@@ -35,6 +36,9 @@ static const char usage_text[] =
     "  --http-connections N, --frequency-cap RULE, --smtp-rate-per-second R,\n"
     "  --sms-rate-per-second R, --push-rate-per-second R, --list-unsubscribe URL\n"
     "                        channel settings (see 'stepwise serve --help')\n"
+    "  --schema-hints FILE   what the database does not say (links, types, labels, views,\n"
+    "                        hidden fields: docs/ARCHITECTURE.md \"Schema hints\")\n"
+    "                        [STEPWISE_SCHEMA_HINTS]\n"
     "  --confirm ACTIVITY    release a channel activity held by confirm_before_send\n"
     "                        (comma-separated ids, or all)\n"
     "Exit status: 0 the run completed, 1 it failed or the input is invalid, 2 usage error.\n";
@@ -60,6 +64,7 @@ enum {
     OPT_PUSH_RATE,
     OPT_UNSUB,
     OPT_CONFIRM,
+    OPT_SCHEMA_HINTS,
     OPT_CHANNEL_END
 };
 #define CHANNEL_OPTIONS                                                                            \
@@ -73,8 +78,9 @@ enum {
         {"sms-rate-per-second", required_argument, NULL, OPT_SMS_RATE},                            \
         {"push-rate-per-second", required_argument, NULL, OPT_PUSH_RATE},                          \
         {"list-unsubscribe", required_argument, NULL, OPT_UNSUB},                                  \
+        {"confirm", required_argument, NULL, OPT_CONFIRM},                                         \
     {                                                                                              \
-        "confirm", required_argument, NULL, OPT_CONFIRM                                            \
+        "schema-hints", required_argument, NULL, OPT_SCHEMA_HINTS                                  \
     }
 
 #define CHANNEL_CASES                                                                              \
@@ -88,7 +94,8 @@ enum {
     case OPT_SMS_RATE:                                                                             \
     case OPT_PUSH_RATE:                                                                            \
     case OPT_UNSUB:                                                                                \
-    case OPT_CONFIRM
+    case OPT_CONFIRM:                                                                              \
+    case OPT_SCHEMA_HINTS
 
 static int channel_option(int opt, const char *arg, struct sw_config *config, const char *cmd)
 {
@@ -135,9 +142,20 @@ static int channel_option(int opt, const char *arg, struct sw_config *config, co
     case OPT_CONFIRM:
         config->confirm = arg;
         return 0;
-    default:
-        config->frequency_cap = arg;
+    case OPT_SCHEMA_HINTS:
+        config->schema_hints = arg;
         return 0;
+    default: {
+        struct sw_frequency_caps caps;
+        struct sw_error e = SW_ERROR_INIT;
+        config->frequency_cap = arg;
+        if (sw_frequency_caps_parse(arg, &caps, &e) < 0) {
+            fprintf(stderr, "stepwise %s: --frequency-cap: %s\n", cmd, e.message);
+            sw_error_release(&e);
+            return -1;
+        }
+        return 0;
+    }
     }
 }
 
@@ -159,6 +177,7 @@ static int channel_defaults(struct sw_config *config, const char *cmd)
         {"STEPWISE_SMS_RATE_PER_SECOND", OPT_SMS_RATE},
         {"STEPWISE_PUSH_RATE_PER_SECOND", OPT_PUSH_RATE},
         {"STEPWISE_LIST_UNSUBSCRIBE", OPT_UNSUB},
+        {"STEPWISE_SCHEMA_HINTS", OPT_SCHEMA_HINTS},
     };
     config->export_dir = getenv("STEPWISE_EXPORT_DIR");
     config->alert_webhook = getenv("STEPWISE_ALERT_WEBHOOK");
@@ -417,7 +436,8 @@ int sw_cmd_run(int argc, char **argv)
         sw_error_set(&err, SW_EIO, "cannot read %s", file);
         goto fail;
     }
-    if (sw_db_open(data, &db, &err) < 0 || sw_schema_discover(db, &schema, &err) < 0 ||
+    if (sw_db_open(data, &db, &err) < 0 ||
+        sw_schema_discover_hinted(db, config.schema_hints, &schema, &err) < 0 ||
         sw_catalog_open(db, &cat, &err) < 0) {
         goto fail;
     }
@@ -617,7 +637,8 @@ int sw_cmd_resume(int argc, char **argv)
     if (optind != argc - 1 || sw_parse_int64(argv[optind], &run_id) < 0 || !data) {
         return sw_cli_usage_error("resume", "expected a RUN_ID and --data URL");
     }
-    if (sw_db_open(data, &db, &err) < 0 || sw_schema_discover(db, &schema, &err) < 0 ||
+    if (sw_db_open(data, &db, &err) < 0 ||
+        sw_schema_discover_hinted(db, config.schema_hints, &schema, &err) < 0 ||
         sw_catalog_open(db, &cat, &err) < 0 ||
         load_run(db, run_id, &campaign_id, &doc, &vars, &status, &err) < 0) {
         goto fail;

@@ -20,6 +20,8 @@ static const char usage_text[] =
     "rows is ISO-8601; Unix times and boolean spellings are never guessed.\n"
     "\n"
     "  --data URL   data source (a SQLite file path or sqlite:PATH)\n"
+    "  --hints FILE schema hints to check and apply (docs/ARCHITECTURE.md \"Schema hints\")\n"
+    "               [STEPWISE_SCHEMA_HINTS]; every problem is printed with its JSON path\n"
     "  --json       print the same JSON object as GET /api/v1/dimensions\n"
     "Exit status: 0 success, 1 the data source could not be read, 2 usage error.\n";
 
@@ -36,7 +38,14 @@ static void print_text(const struct sw_schema *s)
     for (size_t i = 0; i < s->ndims; i++) {
         const struct sw_dimension *d = &s->dims[i];
         if (d->pk) {
-            printf("\ndimension %s (key %s)\n", d->name, d->pk);
+            printf("\ndimension %s (%skey %s)%s%s%s\n", d->name, d->view ? "a view, " : "", d->pk,
+                   d->label ? " \"" : "", d->label ? d->label : "", d->label ? "\"" : "");
+            static const char *const chn[3] = {"email", "sms", "push"};
+            for (int c = 0; c < 3; c++) {
+                if (d->address[c]) {
+                    printf("  %s address: %s\n", chn[c], d->address[c]);
+                }
+            }
         } else {
             printf("\ntable %s (not a dimension: no single-column primary key)\n", d->name);
         }
@@ -46,8 +55,23 @@ static void print_text(const struct sw_schema *s)
             if (f->source == SW_SRC_INFERRED) {
                 printf(" inferred from %d values (declared %s)", f->sampled,
                        f->decl && *f->decl ? f->decl : "without a type");
+            } else if (f->source == SW_SRC_HINTED) {
+                printf(" hinted (declared %s)", f->decl && *f->decl ? f->decl : "without a type");
             } else if (f->decl && *f->decl) {
                 printf(" declared %s", f->decl);
+            }
+            if (f->type == SW_T_DATE && (f->date_fmt == SW_DATE_EPOCH_S ||
+                                         f->date_fmt == SW_DATE_EPOCH_MS)) {
+                printf(", Unix %s", f->date_fmt == SW_DATE_EPOCH_S ? "seconds" : "milliseconds");
+            }
+            for (size_t k = 0; k < f->nyes; k++) {
+                printf("%s\"%s\"", k ? ", " : ", true: ", f->yes[k]);
+            }
+            for (size_t k = 0; k < f->nno; k++) {
+                printf("%s\"%s\"", k ? ", " : "; false: ", f->no[k]);
+            }
+            if (f->label) {
+                printf(", label \"%s\"", f->label);
             }
             printf("%s%s\n", f->pk ? ", key" : "", f->indexed && !f->pk ? ", indexed" : "");
         }
@@ -71,10 +95,11 @@ int sw_cmd_schema(int argc, char **argv)
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'},
+        {"hints", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *data = NULL;
+    const char *data = NULL, *hints = getenv("STEPWISE_SCHEMA_HINTS");
     int json_out = 0, c, rc = 1;
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
@@ -88,6 +113,9 @@ int sw_cmd_schema(int argc, char **argv)
             break;
         case 'j':
             json_out = 1;
+            break;
+        case 's':
+            hints = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -103,7 +131,8 @@ int sw_cmd_schema(int argc, char **argv)
     if (!data) {
         return sw_cli_usage_error("schema", "--data URL is required");
     }
-    if (sw_db_open(data, &db, &err) < 0 || sw_schema_discover(db, &schema, &err) < 0) {
+    if (sw_db_open(data, &db, &err) < 0 ||
+        sw_schema_discover_hinted(db, hints, &schema, &err) < 0) {
         sw_cli_print_error("schema", &err);
         goto out;
     }

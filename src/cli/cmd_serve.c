@@ -42,7 +42,12 @@ static const struct setting settings[] = {
     {"push_rate_per_second", NULL, "most push notifications per second to push_url"},
     {"list_unsubscribe", NULL,
      "List-Unsubscribe URL or mailto: for every email; may use fields, e.g. {{id}}"},
-    {"frequency_cap", NULL, "global cap such as 3/7d"},
+    {"frequency_cap", NULL,
+     "most messages per address and channel in a period, across campaigns: 3/7d, or per "
+     "channel email:3/7d,sms:1/7d"},
+    {"schema_hints", NULL,
+     "JSON file of what the database does not say: links, types, labels, views, hidden "
+     "fields (see stepwise schema --hints)"},
     {"max_body", "1048576", "largest request body accepted, in bytes"},
     {"log_level", "info", "debug, info, warn or error"},
 };
@@ -292,6 +297,7 @@ int sw_serve_settings(int argc, char **argv, const char *cmd, const struct sw_cl
     TAKE(push_url, "push_url");
     TAKE(frequency_cap, "frequency_cap");
     TAKE(list_unsubscribe, "list_unsubscribe");
+    TAKE(schema_hints, "schema_hints");
 #undef TAKE
 #define INT(field, name, min, max)                                                                 \
     if (int_setting(cmd, name, vals[find(name)], min, max, &v) < 0) {                              \

@@ -21,6 +21,7 @@ static const char usage_text[] =
     "personalization fields are checked against the data source's schema too.\n"
     "\n"
     "  --data URL   data source (a SQLite file path or sqlite:PATH)\n"
+    "  --schema-hints FILE  schema hints applied to what discovery finds [STEPWISE_SCHEMA_HINTS]\n"
     "  --json       print {\"valid\": bool, \"errors\": [{\"path\", \"message\"}]} on stdout\n"
     "Exit status: 0 valid, 1 invalid or unreadable, 2 usage error.\n";
 
@@ -35,10 +36,11 @@ int sw_cmd_validate(int argc, char **argv)
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'},
+        {"schema-hints", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *data = NULL;
+    const char *data = NULL, *hints = getenv("STEPWISE_SCHEMA_HINTS");
     int json_out = 0, c, rc = 1;
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
@@ -55,6 +57,9 @@ int sw_cmd_validate(int argc, char **argv)
             break;
         case 'j':
             json_out = 1;
+            break;
+        case 's':
+            hints = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -73,7 +78,8 @@ int sw_cmd_validate(int argc, char **argv)
         goto out;
     }
     if (data) {
-        if (sw_db_open(data, &db, &err) < 0 || sw_schema_discover(db, &schema, &err) < 0) {
+        if (sw_db_open(data, &db, &err) < 0 ||
+            sw_schema_discover_hinted(db, hints, &schema, &err) < 0) {
             goto out;
         }
     }

@@ -142,6 +142,7 @@ struct sw_config {
     const char *list_unsubscribe; /* List-Unsubscribe URL template, or NULL */
     const char *confirm;       /* CLI: activities released from confirm_before_send
                                   ("mail,sms" or "all") */
+    const char *schema_hints;  /* CLI: the schema hints file, or NULL */
 };
 /* A task held until someone confirms it (confirm_before_send) wakes at this time: never on
  * its own. */

@@ -662,6 +662,24 @@ static int resolve_field(struct cc *c, const struct scope *s, const char *name, 
         return -1;
     }
     field_operand(o, f);
+    if (f->type == SW_T_BOOL && f->nyes && c->params) {
+        /* A boolean spelled in text (schema hints): 1 for a true spelling, 0 for a false one,
+         * NULL otherwise; the spellings are bound, never SQL text. */
+        for (int pass = 0; pass < 2; pass++) {
+            sw_buf_puts(out, pass ? " WHEN " : "(CASE WHEN ");
+            sw_buf_printf(out, "%s.", s->alias);
+            sw_db_ident(out, f->name);
+            sw_buf_puts(out, " IN (");
+            char **list = pass ? f->no : f->yes;
+            size_t n = pass ? f->nno : f->nyes;
+            for (size_t i = 0; i < n; i++) {
+                sw_buf_puts(out, i ? ", " : "");
+                placeholder(c, out, sw_params_add_text(c->params, list[i]));
+            }
+            sw_buf_puts(out, pass ? ") THEN 0 END)" : ") THEN 1");
+        }
+        return 0;
+    }
     bool utc = f->type == SW_T_DATE && f->date_fmt == SW_DATE_ISO_MIXED;
     if (utc) {
         sw_buf_printf(out, "%s(", sw_dialect_utc_fn(ctx->dialect));

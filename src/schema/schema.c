@@ -15,6 +15,7 @@
  * one dimension that still share a name are both unusable by that name, with a warning.
  */
 #include "schema/schema.h"
+#include "schema/internal.h"
 #include "core/buf.h"
 #include "core/util.h"
 #include "db/db.h"
@@ -447,6 +448,30 @@ out:
     return rc;
 }
 
+/* Names that two links of one dimension share are unusable: say which (once per name). */
+static void mark_collisions(struct sw_schema *s)
+{
+    for (size_t i = 0; i < s->ndims; i++) {
+        struct sw_dimension *d = &s->dims[i];
+        for (size_t j = 0; j < d->nlinks; j++) {
+            d->links[j].collides = false;
+        }
+        for (size_t j = 0; j < d->nlinks; j++) {
+            for (size_t k = j + 1; k < d->nlinks; k++) {
+                if (!strcmp(d->links[j].name, d->links[k].name) && !d->links[k].collides) {
+                    bool first = !d->links[j].collides;
+                    d->links[j].collides = d->links[k].collides = true;
+                    if (first) {
+                        char *m = sw_dim_link_collision(d, d->links[j].name);
+                        warn(s, "%s", m);
+                        free(m);
+                    }
+                }
+            }
+        }
+    }
+}
+
 int sw_schema_discover(struct sw_db *db, struct sw_schema **out, struct sw_error *err)
 {
     struct sw_schema *s = sw_calloc(1, sizeof(*s));
@@ -515,20 +540,7 @@ int sw_schema_discover(struct sw_db *db, struct sw_schema **out, struct sw_error
         add_link(to, ambiguous ? fks[i].from_col : from->name, from->name, fks[i].to_col,
                  fks[i].from_col, true);
     }
-    /* Names that two links of one dimension still share are unusable: say which. */
-    for (size_t i = 0; i < s->ndims; i++) {
-        struct sw_dimension *d = &s->dims[i];
-        for (size_t j = 0; j < d->nlinks; j++) {
-            for (size_t k = j + 1; k < d->nlinks; k++) {
-                if (!strcmp(d->links[j].name, d->links[k].name) && !d->links[k].collides) {
-                    d->links[j].collides = d->links[k].collides = true;
-                    char *m = sw_dim_link_collision(d, d->links[j].name);
-                    warn(s, "%s", m);
-                    free(m);
-                }
-            }
-        }
-    }
+    mark_collisions(s);
     if (find_dim(s, "profiles") && find_dim(s, "profiles")->pk) {
         s->default_dim = sw_strdup("profiles");
     } else {
@@ -555,6 +567,21 @@ out:
     return rc;
 }
 
+void sw_field_release(struct sw_field *f)
+{
+    free(f->name);
+    free(f->decl);
+    free(f->label);
+    for (size_t i = 0; i < f->nyes; i++) {
+        free(f->yes[i]);
+    }
+    for (size_t i = 0; i < f->nno; i++) {
+        free(f->no[i]);
+    }
+    free(f->yes);
+    free(f->no);
+}
+
 void sw_schema_free(struct sw_schema *s)
 {
     if (!s) {
@@ -563,8 +590,11 @@ void sw_schema_free(struct sw_schema *s)
     for (size_t i = 0; i < s->ndims; i++) {
         struct sw_dimension *d = &s->dims[i];
         for (size_t j = 0; j < d->nfields; j++) {
-            free(d->fields[j].name);
-            free(d->fields[j].decl);
+            sw_field_release(&d->fields[j]);
+        }
+        free(d->label);
+        for (int c = 0; c < 3; c++) {
+            free(d->address[c]);
         }
         for (size_t j = 0; j < d->nlinks; j++) {
             free(d->links[j].name);
@@ -671,6 +701,25 @@ json_t *sw_schema_to_json(const struct sw_schema *s)
             if (f->source == SW_SRC_INFERRED) {
                 json_object_set_new(o, "inferred_from", json_integer(f->sampled));
             }
+            if (f->type == SW_T_DATE) {
+                static const char *const fmts[] = {"iso_t",   "iso_space", "iso_date", "unix_s",
+                                                   "unix_ms", "native",    "iso_mixed"};
+                json_object_set_new(o, "format", json_string(fmts[f->date_fmt]));
+            }
+            if (f->label) {
+                json_object_set_new(o, "label", json_string(f->label));
+            }
+            if (f->nyes) {
+                json_t *y = json_array(), *n = json_array();
+                for (size_t k = 0; k < f->nyes; k++) {
+                    json_array_append_new(y, json_string(f->yes[k]));
+                }
+                for (size_t k = 0; k < f->nno; k++) {
+                    json_array_append_new(n, json_string(f->no[k]));
+                }
+                json_object_set_new(o, "true", y);
+                json_object_set_new(o, "false", n);
+            }
             json_array_append_new(fields, o);
         }
         for (size_t j = 0; j < d->nlinks; j++) {
@@ -681,9 +730,27 @@ json_t *sw_schema_to_json(const struct sw_schema *s)
                                             l->to_many ? "1-N" : "N-1", "column", l->local_col,
                                             "target_column", l->remote_col));
         }
-        json_array_append_new(dims, json_pack("{s:s, s:s?, s:o, s:o}", "name", d->name,
-                                              "primary_key", d->pk, "fields", fields, "links",
-                                              links));
+        json_t *dj = json_pack("{s:s, s:s?, s:o, s:o}", "name", d->name, "primary_key", d->pk,
+                               "fields", fields, "links", links);
+        if (d->view) {
+            json_object_set_new(dj, "view", json_true());
+        }
+        if (d->label) {
+            json_object_set_new(dj, "label", json_string(d->label));
+        }
+        static const char *const chn[3] = {"email", "sms", "push"};
+        json_t *ch = json_object();
+        for (int c = 0; c < 3; c++) {
+            if (d->address[c]) {
+                json_object_set_new(ch, chn[c], json_string(d->address[c]));
+            }
+        }
+        if (json_object_size(ch)) {
+            json_object_set_new(dj, "channels", ch);
+        } else {
+            json_decref(ch);
+        }
+        json_array_append_new(dims, dj);
     }
     json_t *warnings = json_array();
     for (size_t i = 0; i < s->nwarnings; i++) {
@@ -772,4 +839,35 @@ char *sw_schema_suggest_dim(const struct sw_schema *s, const char *name)
         }
     }
     return suggestion(best);
+}
+
+/* ---- for hints.c (schema/internal.h) ---- */
+
+void sw_schema_warn_(struct sw_schema *s, const char *msg)
+{
+    warn(s, "%s", msg);
+}
+
+int sw_schema_load_table_(struct sw_db *db, struct sw_schema *s, struct sw_dimension *d,
+                          struct sw_error *err)
+{
+    int rc = load_columns(db, d, err);
+    return rc < 0 ? rc : infer_dates(db, s, d, err);
+}
+
+void sw_schema_add_link_(struct sw_dimension *d, const char *name, const char *target,
+                         const char *local, const char *remote, bool to_many)
+{
+    add_link(d, name, target, local, remote, to_many);
+}
+
+void sw_schema_mark_collisions_(struct sw_schema *s)
+{
+    for (size_t i = 0; i < s->nwarnings; i++) {
+        if (strstr(s->warnings[i], "are both named")) {
+            free(s->warnings[i]);
+            s->warnings[i--] = s->warnings[--s->nwarnings];
+        }
+    }
+    mark_collisions(s);
 }

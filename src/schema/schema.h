@@ -46,6 +46,11 @@ struct sw_field {
     bool indexed; /* the first column of an index (or the primary key) */
     enum sw_type_source source;
     int sampled; /* inferred: how many non-NULL values decided it */
+    char *label; /* hinted: the name shown to marketers, or NULL */
+    /* hinted boolean spellings (text compared as stored): a value in `yes` is true, in `no`
+     * false, anything else NULL */
+    char **yes, **no;
+    size_t nyes, nno;
 };
 
 struct sw_link {
@@ -65,6 +70,9 @@ struct sw_dimension {
     size_t nfields;
     struct sw_link *links;
     size_t nlinks;
+    bool view;   /* a view made a dimension by the hints (its key declared there) */
+    char *label; /* hinted, or NULL */
+    char *address[3]; /* hinted address fields of the channels email, sms, push, or NULL */
 };
 
 struct sw_schema {
@@ -76,6 +84,18 @@ struct sw_schema {
 };
 
 int sw_schema_discover(struct sw_db *db, struct sw_schema **out, struct sw_error *err);
+
+/* Schema hints (docs/ARCHITECTURE.md "Schema hints"): what the database does not say — links
+ * without a declared foreign key (or new names for discovered ones), types and storage formats
+ * (unix_s, unix_ms, boolean spellings), labels, each channel's address field, the default
+ * dimension, views as dimensions with their key, tables and fields to hide. Validated against
+ * the discovered schema: every problem is a detail with its JSON path in the hints
+ * (SW_EVALIDATION), and nothing is applied then. */
+int sw_schema_apply_hints(struct sw_db *db, struct sw_schema *s, const json_t *hints,
+                          struct sw_error *err);
+/* Discovery, then the hints file at `hints_path` when it is not NULL or empty. */
+int sw_schema_discover_hinted(struct sw_db *db, const char *hints_path, struct sw_schema **out,
+                              struct sw_error *err);
 void sw_schema_free(struct sw_schema *s);
 
 const struct sw_dimension *sw_schema_dim(const struct sw_schema *s, const char *name);

@@ -25,6 +25,7 @@ void sw_settings_release(struct sw_settings *s)
     free(s->sms_url);
     free(s->push_url);
     free(s->frequency_cap);
+    free(s->schema_hints);
     free(s->list_unsubscribe);
     memset(s, 0, sizeof(*s));
 }
@@ -171,7 +172,8 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
         goto fail;
     }
     sw_catalog_free(cat);
-    if ((rc = sw_schema_discover(srv->pool.conns[0], &srv->schema, err)) < 0) {
+    if ((rc = sw_schema_discover_hinted(srv->pool.conns[0], set->schema_hints, &srv->schema,
+                                        err)) < 0) {
         goto fail;
     }
     /* A simulation runs inside the request that asked for it: one that a crash cut short

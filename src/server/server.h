@@ -37,6 +37,7 @@ struct sw_settings {
     int http_connections;
     double smtp_rate, sms_rate, push_rate; /* per provider, 0 = unlimited */
     char *list_unsubscribe;
+    char *schema_hints; /* path of the schema hints file, or NULL */
     size_t max_body;
 };
 

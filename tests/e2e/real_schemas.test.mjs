@@ -20,8 +20,11 @@ CREATE TABLE [Employee] (
 CREATE TABLE [Customer] (
   [CustomerId] INTEGER NOT NULL PRIMARY KEY, [FirstName] NVARCHAR(40) NOT NULL,
   [Email] NVARCHAR(60) NOT NULL, [Country] NVARCHAR(40), [SupportRepId] INTEGER,
-  [Since] TEXT, [LastLogin] TEXT,
+  [Since] TEXT, [LastLogin] TEXT, [SignupTs] INTEGER, [Active] CHAR(1), [PasswordHash] TEXT,
   FOREIGN KEY ([SupportRepId]) REFERENCES [Employee] ([EmployeeId]));
+CREATE TABLE [Ticket] ([TicketId] INTEGER PRIMARY KEY, [CustomerRef] INTEGER, [Subject] TEXT);
+CREATE TABLE [AuditLog] ([Id] INTEGER PRIMARY KEY, [Msg] TEXT);
+CREATE VIEW [FrenchCustomers] AS SELECT * FROM [Customer] WHERE [Country] = 'France';
 CREATE TABLE [Invoice] (
   [InvoiceId] INTEGER NOT NULL PRIMARY KEY, [CustomerId] INTEGER NOT NULL,
   [InvoiceDate] TEXT NOT NULL, [Total] NUMERIC(10,2) NOT NULL,
@@ -42,7 +45,8 @@ function dataSql() {
     const since = c % 9 === 0 ? 'NULL' : `'20${15 + (c % 9)}-0${1 + (c % 9)}-1${c % 10}'`;
     // ISO with T and Z, or with a zone offset: the instant compared is the UTC one.
     const last = c % 5 === 0 ? `'2026-0${1 + (c % 6)}-1${c % 10}T2${c % 4}:30:00+05:00'` : `'2026-0${1 + (c % 6)}-1${c % 10}T0${c % 10}:15:00Z'`;
-    out.push(`INSERT INTO Customer VALUES (${c}, 'First${c}', 'c${c}@example.org', '${countries[c % 5]}', ${1 + (c % 60)}, ${since}, ${last});`);
+    out.push(`INSERT INTO Customer VALUES (${c}, 'First${c}', 'c${c}@example.org', '${countries[c % 5]}', ${1 + (c % 60)}, ${since}, ${last}, ${1500000000 + c * 259200}, '${['N', 'Y', 'y', '?'][c % 4]}', 'hash${c}');`);
+    if (c % 7 === 0) out.push(`INSERT INTO Ticket VALUES (${c}, ${c}, 'Help ${c}');`);
     for (let k = 0; k < c % 6; k++, inv++) {
       const d = `2025-${String(1 + ((c + k) % 12)).padStart(2, '0')}-${String(1 + ((c * 7 + k) % 28)).padStart(2, '0')}T1${k}:00:00${k % 2 ? '-03:00' : 'Z'}`;
       out.push(`INSERT INTO Invoice VALUES (${inv}, ${c}, '${d}', ${((c * 13 + k * 7) % 2000) / 100});`);
@@ -133,7 +137,7 @@ test('stepwise schema: types with where they come from, links with cardinality, 
   const dim = (n) => s.dimensions.find((d) => d.name === n);
   const field = (d, f) => dim(d).fields.find((x) => x.name === f);
   assert.deepEqual(field('Customer', 'Since'), {
-    name: 'Since', type: 'date', declared_type: 'TEXT', type_source: 'inferred',
+    name: 'Since', type: 'date', declared_type: 'TEXT', type_source: 'inferred', format: 'iso_date',
     inferred_from: sqlInt(db, 'SELECT count(Since) FROM Customer'),
   });
   assert.equal(field('Customer', 'LastLogin').type, 'date');
@@ -173,4 +177,147 @@ test('two links that share a name: both named in the warning, and in the error o
   const r = sw(['validate', writeDoc(tmp.dir, doc), '--data', odd]);
   assert.equal(r.status, 1);
   assert.match(r.stdout + r.stderr, /\$\.activities\[0\]\.filter.*both named "tags": name one of them in the schema hints/);
+});
+
+const HINTS = {
+  default_dimension: 'Customer',
+  hide: ['AuditLog', 'Customer.PasswordHash'],
+  dimensions: {
+    Customer: {
+      label: 'Customers',
+      channels: { email: 'Email' },
+      fields: {
+        SignupTs: { type: 'date', format: 'unix_s', label: 'Signed up' },
+        Active: { type: 'boolean', true: ['Y', 'y'], false: ['N'] },
+      },
+      links: { tickets: { to: 'Ticket', column: 'CustomerId', to_column: 'CustomerRef' } },
+    },
+    FrenchCustomers: { view: true, key: 'CustomerId', label: 'French customers' },
+  },
+};
+
+test('schema hints: Unix times, booleans spelled Y/N, a link only the hints declare, a view as a dimension, hidden fields and tables', () => {
+  const hints = writeDoc(tmp.dir, HINTS, 'hints.json');
+  const r = sw(['schema', '--data', db, '--hints', hints, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  const dim = (n) => s.dimensions.find((d) => d.name === n);
+  const field = (d, f) => dim(d).fields.find((x) => x.name === f);
+  assert.equal(s.default, 'Customer');
+  assert.deepEqual(field('Customer', 'SignupTs'), { name: 'SignupTs', type: 'date', declared_type: 'INTEGER', type_source: 'hinted', format: 'unix_s', label: 'Signed up' });
+  assert.deepEqual(field('Customer', 'Active'), { name: 'Active', type: 'boolean', declared_type: 'CHAR(1)', type_source: 'hinted', true: ['Y', 'y'], false: ['N'] });
+  assert.equal(field('Customer', 'PasswordHash'), undefined, 'hidden field');
+  assert.equal(dim('AuditLog'), undefined, 'hidden table');
+  assert.equal(dim('Customer').label, 'Customers');
+  assert.deepEqual(dim('Customer').channels, { email: 'Email' });
+  assert.deepEqual(dim('Customer').links.find((l) => l.name === 'tickets'), { name: 'tickets', target: 'Ticket', cardinality: '1-N', column: 'CustomerId', target_column: 'CustomerRef' });
+  assert.equal(dim('FrenchCustomers').primary_key, 'CustomerId');
+  assert.equal(dim('FrenchCustomers').view, true);
+
+  const doc = {
+    name: 'Hinted', targeting_dimension: 'Customer',
+    activities: [
+      { id: 'recent', type: 'build_audience', filter: { field: 'SignupTs', op: 'after', value: '2019-01-01T00:00:00Z' } },
+      { id: 'active', type: 'build_audience', filter: { field: 'Active', op: 'eq', value: true } },
+      { id: 'inactive', type: 'build_audience', filter: { field: 'Active', op: 'eq', value: false } },
+      { id: 'unknown', type: 'build_audience', filter: { field: 'Active', op: 'is_null' } },
+      { id: 'helped', type: 'build_audience', filter: { link: 'tickets', exists: { field: 'Subject', op: 'starts_with', value: 'Help' } } },
+      { id: 'fr', type: 'build_audience', dimension: 'FrenchCustomers', filter: { field: 'Total', op: 'gt', value: 0 } },
+    ],
+    transitions: [],
+  };
+  // 'fr' filters on a field the view does not have: the error names it, then the fixed document runs.
+  const bad = sw(['validate', writeDoc(tmp.dir, doc), '--data', db, '--schema-hints', hints]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stdout + bad.stderr, /activities\[5\]\.filter.*unknown field "Total" of dimension "FrenchCustomers"/);
+  doc.activities[5].filter = { field: 'FirstName', op: 'starts_with', value: 'First1' };
+  const out = runOk(tmp.dir, db, doc, ['--dry-run', '--schema-hints', hints]);
+  assert.equal(out.counts.recent.out, sqlInt(db, "SELECT count(*) FROM Customer WHERE SignupTs > strftime('%s', '2019-01-01T00:00:00')"));
+  assert.ok(out.counts.recent.out > 0 && out.counts.recent.out < 400);
+  assert.equal(out.counts.active.out, sqlInt(db, "SELECT count(*) FROM Customer WHERE Active IN ('Y', 'y')"));
+  assert.equal(out.counts.inactive.out, sqlInt(db, "SELECT count(*) FROM Customer WHERE Active = 'N'"));
+  assert.equal(out.counts.unknown.out, sqlInt(db, "SELECT count(*) FROM Customer WHERE Active NOT IN ('Y', 'y', 'N')"), 'another spelling is neither: NULL');
+  assert.equal(out.counts.helped.out, sqlInt(db, "SELECT count(*) FROM Customer c WHERE EXISTS (SELECT 1 FROM Ticket t WHERE t.CustomerRef = c.CustomerId AND t.Subject LIKE 'Help%')"));
+  assert.equal(out.counts.fr.out, sqlInt(db, "SELECT count(*) FROM FrenchCustomers WHERE FirstName LIKE 'First1%'"));
+  assert.ok(out.counts.fr.out > 0);
+  // A hidden field is refused like any unknown one; without the hints the same field is known.
+  const hidden = { name: 'Hidden', targeting_dimension: 'Customer', activities: [{ id: 'a', type: 'build_audience', filter: { field: 'PasswordHash', op: 'eq', value: 'x' } }], transitions: [] };
+  const h1 = sw(['validate', writeDoc(tmp.dir, hidden), '--data', db, '--schema-hints', hints]);
+  assert.equal(h1.status, 1);
+  assert.match(h1.stdout + h1.stderr, /unknown field "PasswordHash"/);
+  assert.equal(sw(['validate', writeDoc(tmp.dir, hidden), '--data', db]).status, 0);
+});
+
+test('schema hints are checked against the real schema: every problem with its JSON path', () => {
+  const hints = writeDoc(tmp.dir, {
+    hide: ['Nope', 'Customer.PasswordHsh'],
+    colour: 'blue',
+    dimensions: {
+      Customer: {
+        fields: {
+          SignupT: { type: 'date', format: 'unix_s' },
+          Active: { type: 'boolean', true: ['Y'] },
+          Country: { type: 'date' },
+          Email: { type: 'text', format: 'unix_ms' },
+        },
+        links: { t: { to: 'Tickets', column: 'CustomerId' } },
+        channels: { fax: 'Email' },
+      },
+      FrenchCustomers: { view: true },
+      Customers: {},
+    },
+  }, 'bad-hints.json');
+  const r = sw(['schema', '--data', db, '--hints', hints]);
+  assert.equal(r.status, 1, r.stdout);
+  const text = r.stderr;
+  const expect = [
+    /\$\.colour: unknown key "colour"/,
+    /\$\.hide\[0\]: no table "Nope"/,
+    /\$\.hide\[1\]: dimension "Customer" has no field "PasswordHsh" \(did you mean "PasswordHash"\?\)/,
+    /\$\.dimensions\.Customer\.fields\.SignupT: dimension "Customer" has no field "SignupT" \(did you mean "SignupTs"\?\)/,
+    /\$\.dimensions\.Customer\.fields\.Active: a boolean spelled in text needs both "true" and "false"/,
+    /\$\.dimensions\.Customer\.fields\.Country\.format: say how "Country" stores dates/,
+    /\$\.dimensions\.Customer\.fields\.Email\.format: "format" applies to dates/,
+    /\$\.dimensions\.Customer\.links\.t\.to: no table "Tickets" \(did you mean "Ticket"\?\)/,
+    /\$\.dimensions\.Customer\.channels\.fax: unknown key "fax"/,
+    /\$\.dimensions\.FrenchCustomers\.key: a view needs "key"/,
+    /\$\.dimensions\.Customers: no table "Customers" in the data source \(did you mean "Customer"\?\)/,
+  ];
+  for (const re of expect) assert.match(text, re);
+  // Not JSON at all: the line and column.
+  const broken = writeDoc(tmp.dir, '{"dimensions": {', 'broken-hints.json');
+  const b = sw(['schema', '--data', db, '--hints', broken]);
+  assert.equal(b.status, 1);
+  assert.match(b.stderr, /schema hints .*broken-hints\.json.*line 1/);
+});
+
+test('the daemon takes schema_hints: GET /dimensions shows them, and a document is validated with them', async () => {
+  const { startDaemon, closeClean } = await import('./lib/daemon.mjs');
+  const { copyFileSync } = await import('node:fs');
+  const copy = path.join(tmp.dir, 'served.db');
+  copyFileSync(db, copy);
+  const hints = writeDoc(tmp.dir, HINTS, 'served-hints.json');
+  const d = await startDaemon({ db: copy, dir: tmp.dir, args: ['--schema-hints', hints] });
+  try {
+    const dims = await d.ok('GET', '/dimensions', null, d.tokens.viewer);
+    assert.equal(dims.default, 'Customer');
+    const cust = dims.dimensions.find((x) => x.name === 'Customer');
+    assert.equal(cust.fields.find((f) => f.name === 'PasswordHash'), undefined);
+    assert.equal(cust.fields.find((f) => f.name === 'Active').type_source, 'hinted');
+    assert.equal(dims.dimensions.find((x) => x.name === 'FrenchCustomers').primary_key, 'CustomerId');
+    const bad = await d.api('POST', '/campaigns', {
+      name: 'Hidden field', targeting_dimension: 'Customer',
+      activities: [{ id: 'a', type: 'build_audience', filter: { field: 'PasswordHash', op: 'eq', value: 'x' } }],
+      transitions: [],
+    }, d.tokens.editor);
+    assert.equal(bad.status, 422, bad.text);
+    assert.ok(bad.json.error.details.some((x) => x.path === '$.activities[0].filter.field' && /unknown field "PasswordHash"/.test(x.message)), bad.text);
+  } finally {
+    await closeClean(d);
+  }
+  // Hints that do not fit the schema stop the daemon at start, naming the problem.
+  const wrong = writeDoc(tmp.dir, { dimensions: { Nope: {} } }, 'wrong-hints.json');
+  const r = sw(['serve', '--data', copy, '--listen', '127.0.0.1:0', '--schema-hints', wrong], { timeout: 20_000 });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /\$\.dimensions\.Nope: no table "Nope"/);
 });
