@@ -366,6 +366,21 @@ test('a campaign page draws its activity graph with the latest run\'s count on e
   assert.deepEqual(violations, []);
 });
 
+test('a status change made elsewhere appears on the list without a reload (events feed)', async () => {
+  const c = await d.ok('POST', '/campaigns', doc('Epsilon live'));
+  await open('/?q=Epsilon');
+  await row('Epsilon live').getByText('Draft', { exact: true }).waitFor();
+  await page.evaluate(() => {
+    globalThis.__sameDocument = true;
+  });
+  await d.ok('POST', `/campaigns/${c.id}/start`, {});
+  await d.waitCampaign(c.id, ['completed']);
+  await row('Epsilon live').getByText('Completed', { exact: true }).waitFor({ timeout: 10_000 });
+  assert.equal(await page.evaluate(() => globalThis.__sameDocument), true, 'no reload happened');
+  await until(async () => (await row('Epsilon live').getByRole('gridcell').nth(1).innerText()).trim() !== '', { what: 'the last run time, read again after the event' });
+  assert.equal(await page.evaluate(() => globalThis.__sameDocument), true, 'still no reload');
+});
+
 test('switching to French relabels the screen (and the choice survives a reload)', async () => {
   await open('/');
   await page.getByRole('button', { name: /Language/ }).click();

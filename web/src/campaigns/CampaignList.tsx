@@ -33,6 +33,7 @@ import {
   type SortDescriptor,
 } from 'react-aria-components';
 import { api, ApiError, EMPTY, unwrap, type Campaign, type CampaignList as ListPage } from '../api/client';
+import { subscribe } from '../app/events';
 import { navigate, useLocation } from '../app/router';
 import { useI18n } from '../i18n/I18n';
 import type { MessageKey } from '../i18n/messages';
@@ -148,6 +149,27 @@ export function CampaignList() {
     return () => ctl.abort();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [queryKey, reload]);
+
+  // Live: a campaign's new status shows at once on its row, then the page is read again
+  // (its run times changed too, and a filtered view may gain or lose the row).
+  useEffect(() => {
+    let timer = 0;
+    const off = subscribe((e) => {
+      if (e.type !== 'campaign' || e.campaign_id === null) return;
+      const status = e.status;
+      setPage((p) =>
+        p && typeof status === 'string'
+          ? { ...p, items: p.items.map((c) => (c.id === e.campaign_id ? { ...c, status: status as Campaign['status'] } : c)) }
+          : p,
+      );
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => setReload((n) => n + 1), 400);
+    });
+    return () => {
+      off();
+      window.clearTimeout(timer);
+    };
+  }, []);
 
   const sortColumn = columnOfSort(state.sort);
   const sortDescriptor: SortDescriptor | undefined = sortColumn

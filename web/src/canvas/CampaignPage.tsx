@@ -6,6 +6,7 @@ import { Background, Controls, MarkerType, ReactFlow, type Edge, type Node } fro
 import { useEffect, useMemo, useState } from 'react';
 import { Cell, Column, Row, Table, TableBody, TableHeader } from 'react-aria-components';
 import { api, ApiError, unwrap, type CampaignFull, type Run, type Task } from '../api/client';
+import { subscribe } from '../app/events';
 import { navigate } from '../app/router';
 import { useI18n } from '../i18n/I18n';
 import type { MessageKey } from '../i18n/messages';
@@ -20,6 +21,21 @@ export default function CampaignPage({ id }: { id: number }) {
   const [runs, setRuns] = useState<Run[]>([]);
   const [tasks, setTasks] = useState<Task[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [reload, setReload] = useState(0);
+
+  // Live: this campaign's status, runs and tasks are read again when the feed says they moved.
+  useEffect(() => {
+    let timer = 0;
+    const off = subscribe((e) => {
+      if (e.campaign_id !== id || !['campaign', 'run', 'task'].includes(e.type)) return;
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => setReload((n) => n + 1), 300);
+    });
+    return () => {
+      off();
+      window.clearTimeout(timer);
+    };
+  }, [id]);
 
   useEffect(() => {
     let live = true;
@@ -43,7 +59,7 @@ export default function CampaignPage({ id }: { id: number }) {
       live = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [id]);
+  }, [id, reload]);
 
   const state = (s: string) => (STATES.includes(s) ? t(`state.${s}` as MessageKey) : s);
   const latest = runs.find((r) => !r.simulation);
