@@ -121,6 +121,9 @@ const char *sw_db_introspection_sql(const struct sw_db *db, enum sw_introspect w
 /* An expression converting a date stored in format `date_fmt` (enum sw_date_fmt) to ISO-8601
  * UTC text "YYYY-MM-DDTHH:MM:SSZ", the one format of date columns in work tables. */
 void sw_db_date_iso(const struct sw_db *db, struct sw_buf *sql, const char *expr, int date_fmt);
+/* A number that changes whenever the data source's schema changes (tables, columns, indexes,
+ * keys): SQLite's schema_version. 0 when unknown. */
+int64_t sw_db_schema_version(struct sw_db *db);
 /* A cheap estimate of a table's row count (no full count): 0 when unknown. */
 int64_t sw_db_estimate_rows(struct sw_db *db, const char *table);
 /* The join keyword that makes the left side the outer loop for a lookup by primary key

@@ -513,6 +513,15 @@ void sw_db_date_iso(const struct sw_db *db, struct sw_buf *sql, const char *expr
     }
 }
 
+int64_t sw_db_schema_version(struct sw_db *db)
+{
+    int64_t v = 0;
+    if (sw_db_query_int(db, "PRAGMA schema_version", NULL, &v, NULL) < 0) {
+        v = 0;
+    }
+    return v;
+}
+
 int64_t sw_db_estimate_rows(struct sw_db *db, const char *table)
 {
     /* max(rowid) is one b-tree descent; ANALYZE's figure, when present, is better. */

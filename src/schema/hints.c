@@ -25,6 +25,7 @@
 #include "schema/internal.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -453,16 +454,15 @@ static void drop_dim(struct sw_schema *s, struct sw_dimension *d)
         }
     }
     /* A one-dimension schema to free it with the schema's own code. */
-    struct sw_schema one = {0};
-    one.dims = sw_calloc(1, sizeof(*one.dims));
-    one.dims[0] = *d;
-    one.ndims = 1;
+    struct sw_schema *one = sw_calloc(1, sizeof(*one));
+    atomic_init(&one->refs, 1);
+    one->dims = sw_calloc(1, sizeof(*one->dims));
+    one->dims[0] = *d;
+    one->ndims = 1;
     size_t i = (size_t)(d - s->dims);
     memmove(&s->dims[i], &s->dims[i + 1], (s->ndims - i - 1) * sizeof(*d));
     s->ndims--;
-    struct sw_schema *heap = sw_calloc(1, sizeof(*heap));
-    *heap = one;
-    sw_schema_free(heap);
+    sw_schema_free(one);
 }
 
 static void hide(struct hx *h, const json_t *list, bool apply)

@@ -22,6 +22,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -477,6 +478,8 @@ int sw_schema_discover(struct sw_db *db, struct sw_schema **out, struct sw_error
     struct sw_schema *s = sw_calloc(1, sizeof(*s));
     struct sw_stmt *st = NULL;
     struct fk *fks = NULL;
+    atomic_init(&s->refs, 1);
+    s->db_version = sw_db_schema_version(db);
     size_t nfks = 0;
     int rc;
     *out = NULL;
@@ -582,9 +585,17 @@ void sw_field_release(struct sw_field *f)
     free(f->no);
 }
 
+struct sw_schema *sw_schema_ref(struct sw_schema *s)
+{
+    if (s) {
+        atomic_fetch_add(&s->refs, 1);
+    }
+    return s;
+}
+
 void sw_schema_free(struct sw_schema *s)
 {
-    if (!s) {
+    if (!s || atomic_fetch_sub(&s->refs, 1) > 1) {
         return;
     }
     for (size_t i = 0; i < s->ndims; i++) {

@@ -81,6 +81,8 @@ struct sw_schema {
     char *default_dim; /* "profiles" if present, else the first dimension; NULL if none */
     char **warnings;   /* what discovery could not use, and why */
     size_t nwarnings;
+    int64_t db_version; /* the data source's schema version when discovered (see db.h) */
+    _Atomic int refs;   /* sw_schema_ref / sw_schema_free */
 };
 
 int sw_schema_discover(struct sw_db *db, struct sw_schema **out, struct sw_error *err);
@@ -96,6 +98,10 @@ int sw_schema_apply_hints(struct sw_db *db, struct sw_schema *s, const json_t *h
 /* Discovery, then the hints file at `hints_path` when it is not NULL or empty. */
 int sw_schema_discover_hinted(struct sw_db *db, const char *hints_path, struct sw_schema **out,
                               struct sw_error *err);
+/* A schema is shared by reference: a campaign loaded against it points into it, so whoever
+ * loads one keeps a reference for as long (sw_schema_ref, released by sw_schema_free, which
+ * frees the schema with its last reference; discovery hands out the first). */
+struct sw_schema *sw_schema_ref(struct sw_schema *s);
 void sw_schema_free(struct sw_schema *s);
 
 const struct sw_dimension *sw_schema_dim(const struct sw_schema *s, const char *name);
