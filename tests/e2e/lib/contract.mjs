@@ -87,10 +87,12 @@ function checkJson(method, url, res, pointer) {
 
 /**
  * Check one response. url: the path (and query) the request went to; res: {status, json,
- * text, headers}. Returns true when the response was checked (it is under /api/v1), throws
- * on a mismatch.
+ * text, headers}; body: the JSON text the request sent, if any (a request the server
+ * accepted, 2xx, must match the documented request body: the document may not be stricter
+ * than the server). Returns true when the response was checked (it is under /api/v1),
+ * throws on a mismatch.
  */
-export function validateResponse(method, url, res) {
+export function validateResponse(method, url, res, body = null) {
   const u = new URL(url, 'http://x');
   let p = u.pathname;
   if (p !== '/api/v1' && !p.startsWith('/api/v1/')) return false; // the UI, root /healthz, /metrics
@@ -110,6 +112,20 @@ export function validateResponse(method, url, res) {
     checkJson(method, url, res, ERROR_PTR);
     count++;
     return true;
+  }
+  const reqBody = openapi.paths[route.template][m].requestBody?.content?.['application/json'];
+  if (reqBody && body && res.status >= 200 && res.status < 300) {
+    let sent;
+    try {
+      sent = JSON.parse(body);
+    } catch {
+      sent = undefined;
+    }
+    const v = validatorAt(`${ptr('paths', route.template, m, 'requestBody', 'content', 'application/json', 'schema')}`);
+    if (sent !== undefined && !v(sent)) {
+      fail('the server accepted a request body that the document refuses', method, url, res,
+        `${ajv.errorsText(v.errors, { separator: '\n', dataVar: 'request' })}\nrequest: ${String(body).slice(0, 600)}`);
+    }
   }
   const base = ptr('paths', route.template, m, 'responses');
   const declared = openapi.paths[route.template][m].responses;

@@ -243,7 +243,7 @@ export async function startDaemon({ profiles = 1500, seed = 42, db, dir, args = 
       json = null;
     }
     const out = { status: res.status, json, text, headers: res.headers };
-    if (validate && !full.startsWith('http')) validateResponse(method, full, out);
+    if (validate && !full.startsWith('http')) validateResponse(method, full, out, payload ?? null);
     return out;
   };
 
