@@ -12,7 +12,7 @@ import net from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { startDaemon, closeClean, chain, until, q, qInt } from './lib/daemon.mjs';
-import { ajv, campaignSchema } from './lib/contract.mjs';
+import { ajv, validateResponse } from './lib/contract.mjs';
 import { ROOT, sw, makeTmp } from './lib/helpers.mjs';
 
 let d, E, V, sms, smsUrl;
@@ -346,4 +346,22 @@ test('over-long URLs and headers get JSON errors (414, 431) as far as libmicroht
   assert.match(raw, /^HTTP\/1\.1 (414|431)/);
   assert.equal((await d.api('GET', '/healthz')).status, 200);
   assert.equal((await d.api('GET', '/campaigns?limit=1', null, V)).status, 200);
+});
+
+test('the response validation can fail: an undeclared status, a body off its schema, a 405 without Allow', () => {
+  const h = (o) => new Headers(o);
+  const json = { 'content-type': 'application/json' };
+  const page = { items: [], next_cursor: null };
+  assert.equal(validateResponse('GET', '/api/v1/templates', { status: 200, json: page, text: JSON.stringify(page), headers: h(json) }), true);
+  assert.throws(() => validateResponse('GET', '/api/v1/templates', { status: 418, json: page, text: '{}', headers: h(json) }), /status 418 is not declared/);
+  const extra = { ...page, total: 3 };
+  assert.throws(() => validateResponse('GET', '/api/v1/templates', { status: 200, json: extra, text: JSON.stringify(extra), headers: h(json) }), /does not match/);
+  const run = { id: 1, campaign_id: 1, status: 'completed', trigger: 'manual', simulation: false, started_at: '2026-01-01T00:00:00Z', ended_at: null, error: null, variables: {}, seed: 12 };
+  assert.throws(() => validateResponse('GET', '/api/v1/runs/1', { status: 200, json: run, text: JSON.stringify(run), headers: h(json) }), /seed must be string/);
+  const err = { error: { code: 'METHOD_NOT_ALLOWED', message: 'no', details: [] } };
+  assert.throws(() => validateResponse('PATCH', '/api/v1/templates', { status: 405, json: err, text: JSON.stringify(err), headers: h(json) }), /Allow/);
+  const nf = { error: { code: 'NOT_FOUND', message: 'no', details: [] } };
+  assert.throws(() => validateResponse('GET', '/api/v1/nope', { status: 404, json: nf, text: JSON.stringify(nf), headers: h(json) }), /does not match/);
+  assert.throws(() => validateResponse('POST', '/api/v1/campaigns', { status: 201, json: null, text: '', headers: h(json) }, JSON.stringify({ name: 'x', activities: [], transitions: [], colour: 1 })), /request body/);
+  assert.equal(validateResponse('GET', '/assets/app.js', { status: 200, json: null, text: '', headers: h({}) }), false, 'outside the API');
 });
