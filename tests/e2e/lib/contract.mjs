@@ -13,7 +13,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { ROOT } from './helpers.mjs';
+import { fileURLToPath } from 'node:url';
+
+// The repository (as lib/helpers.mjs computes it; not imported from there, which imports us).
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 const BASE = 'https://stepwise.invalid/api/v1/';
 export const openapi = JSON.parse(readFileSync(path.join(ROOT, 'api', 'openapi.json'), 'utf8'));
@@ -56,6 +59,15 @@ function resolveResponse(obj, pointer) {
     pointer = p;
   }
   return { obj, pointer };
+}
+
+/** Throws when a campaign document the engine ran or accepted does not match the schema. */
+export function checkCampaignDocument(doc, where) {
+  const v = ajv.getSchema(`${BASE}schemas/campaign.json`);
+  if (!v(doc)) {
+    throw new Error(`API contract (api/schemas/campaign.json): ${where} accepted a document the schema refuses\n` +
+      `${ajv.errorsText(v.errors, { separator: '\n', dataVar: 'doc' })}\ndoc: ${JSON.stringify(doc).slice(0, 800)}`);
+  }
 }
 
 let count = 0;

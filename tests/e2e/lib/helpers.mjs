@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkCampaignDocument } from './contract.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '..', '..', '..');
@@ -79,7 +80,8 @@ export function runDoc(dir, db, doc, extra = [], opts = {}) {
   return { res, out };
 }
 
-/** Like runDoc but asserts a completed run (exit 0); returns the parsed JSON. */
+/** Like runDoc but asserts a completed run (exit 0); returns the parsed JSON. The document
+ * must also match api/schemas/campaign.json: the schema may not be stricter than the engine. */
 export function runOk(dir, db, doc, extra = [], opts = {}) {
   const { res, out } = runDoc(dir, db, doc, extra, opts);
   if (res.status !== 0 || !out || out.run.status !== 'completed') {
@@ -87,6 +89,7 @@ export function runOk(dir, db, doc, extra = [], opts = {}) {
       `run failed: status=${res.status} signal=${res.signal}\nstdout=${res.stdout}\nstderr=${res.stderr}`,
     );
   }
+  if (typeof doc === 'object' && !Buffer.isBuffer(doc)) checkCampaignDocument(doc, 'stepwise run');
   return out;
 }
 
