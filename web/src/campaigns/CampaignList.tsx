@@ -100,7 +100,11 @@ export function CampaignList() {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
   const [pending, setPending] = useState<{ action: Action; c: Campaign } | null>(null);
+  // The cursors of the pages before this one, as the user went through them with Next; the page
+  // number is known only for the cursor Next/Previous led to (a bookmarked or history cursor
+  // shows the total alone).
   const prevCursors = useRef<string[]>([]);
+  const pagedTo = useRef('');
 
   const go = useCallback((s: ListState, replace = false) => navigate(`${window.location.pathname}${listStateToSearch(s)}`, { replace }), []);
 
@@ -232,7 +236,7 @@ export function CampaignList() {
   }
 
   const items = page?.items ?? [];
-  const pageIndex = prevCursors.current.length;
+  const pageIndex = !state.cursor ? 0 : state.cursor === pagedTo.current ? prevCursors.current.length : -1;
   const shownColumns = columns;
 
   function cell(col: ColumnId, c: Campaign) {
@@ -446,7 +450,7 @@ export function CampaignList() {
       <nav className="pager" aria-label={t('list.paging')}>
         <span className="pager-count">
           {page
-            ? items.length && (pageIndex > 0 || !state.cursor)
+            ? items.length && pageIndex >= 0
               ? t('list.range', { from: num(from), to: num(to), total: num(page.total) })
               : t('list.count', { count: num(page.total) })
             : ''}
@@ -455,7 +459,8 @@ export function CampaignList() {
           className="btn btn-secondary"
           isDisabled={!state.cursor}
           onPress={() => {
-            const prev = prevCursors.current.pop() ?? '';
+            const prev = pageIndex > 0 ? (prevCursors.current.pop() ?? '') : '';
+            pagedTo.current = prev;
             go({ ...state, cursor: prev });
           }}
         >
@@ -466,7 +471,9 @@ export function CampaignList() {
           isDisabled={!page?.next_cursor}
           onPress={() => {
             if (!page?.next_cursor) return;
+            if (pageIndex === 0) prevCursors.current = [];
             prevCursors.current.push(state.cursor);
+            pagedTo.current = pageIndex < 0 ? '' : page.next_cursor; // from an unknown page, still unknown
             go({ ...state, cursor: page.next_cursor });
           }}
         >
