@@ -121,9 +121,13 @@ const char *sw_db_introspection_sql(const struct sw_db *db, enum sw_introspect w
 /* An expression converting a date stored in format `date_fmt` (enum sw_date_fmt) to ISO-8601
  * UTC text "YYYY-MM-DDTHH:MM:SSZ", the one format of date columns in work tables. */
 void sw_db_date_iso(const struct sw_db *db, struct sw_buf *sql, const char *expr, int date_fmt);
-/* A number that changes whenever the data source's schema changes (tables, columns, indexes,
- * keys): SQLite's schema_version. 0 when unknown. */
+/* A fingerprint of the data source's own schema (its tables, views, columns, keys and indexes,
+ * without the tables Stepwise owns: sw_*, wt_*, swa_*): it changes when a customer's schema
+ * does, not when a run creates work tables. 0 when unknown. */
 int64_t sw_db_schema_version(struct sw_db *db);
+/* A cheap number that changes with any schema change, Stepwise's own included (SQLite's
+ * schema_version): when it has not moved, the fingerprint above has not either. */
+int64_t sw_db_schema_cookie(struct sw_db *db);
 /* A cheap estimate of a table's row count (no full count): 0 when unknown. */
 int64_t sw_db_estimate_rows(struct sw_db *db, const char *table);
 /* The join keyword that makes the left side the outer loop for a lookup by primary key

@@ -513,13 +513,41 @@ void sw_db_date_iso(const struct sw_db *db, struct sw_buf *sql, const char *expr
     }
 }
 
-int64_t sw_db_schema_version(struct sw_db *db)
+int64_t sw_db_schema_cookie(struct sw_db *db)
 {
     int64_t v = 0;
     if (sw_db_query_int(db, "PRAGMA schema_version", NULL, &v, NULL) < 0) {
         v = 0;
     }
     return v;
+}
+
+int64_t sw_db_schema_version(struct sw_db *db)
+{
+    /* FNV-1a over the definitions, in name order. */
+    struct sw_stmt *st = NULL;
+    uint64_t h = 1469598103934665603ULL;
+    if (sw_db_prepare(db,
+                      "SELECT type, name, coalesce(sql, '') FROM sqlite_master WHERE "
+                      "substr(tbl_name, 1, 3) NOT IN ('sw_', 'wt_') AND substr(tbl_name, 1, 4) "
+                      "<> 'swa_' ORDER BY type, name",
+                      &st, NULL) < 0) {
+        return 0;
+    }
+    while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+        for (int c = 0; c < 3; c++) {
+            const char *t = sw_stmt_column_text(st, c);
+            for (const unsigned char *p = (const unsigned char *)(t ? t : ""); ; p++) {
+                h ^= *p;
+                h *= 1099511628211ULL;
+                if (!*p) {
+                    break;
+                }
+            }
+        }
+    }
+    sw_stmt_finalize(st);
+    return (int64_t)(h >> 1);
 }
 
 int64_t sw_db_estimate_rows(struct sw_db *db, const char *table)

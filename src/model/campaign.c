@@ -16,10 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "$schema" names the document's JSON Schema for editors (api/schemas/campaign.json): allowed,
+ * and not part of what the campaign does. */
 static const char *const top_keys[] = {"name",      "description", "campaign",   "tags",
                                        "targeting_dimension", "timezone", "schedule", "options",
                                        "variables", "activities",  "transitions", "id",
-                                       "status", NULL};
+                                       "status", "$schema", NULL};
 
 static bool key_allowed(const char *key, const char *const *keys)
 {
@@ -487,6 +489,7 @@ int sw_campaign_from_json(json_t *doc, const struct sw_schema *schema, int64_t n
     int rc = 0;
     *out = NULL;
     c->doc = json_incref(doc);
+    c->schema = sw_schema_ref((struct sw_schema *)schema);
     if (!json_is_object(doc)) {
         sw_error_add(&local, "$", "a campaign document must be a JSON object");
         goto out;
@@ -558,6 +561,7 @@ void sw_campaign_free(struct sw_campaign *c)
     free(c->acts);
     free(c->trans);
     free(c->order);
+    sw_schema_free(c->schema);
     json_decref(c->doc);
     free(c);
 }

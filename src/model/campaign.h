@@ -47,6 +47,10 @@ struct sw_campaign {
     const json_t *variables; /* object or NULL; borrowed from doc */
     bool keep_interim_results;
     int history_days;
+    /* The schema it was validated against, held (a reference) for as long as the campaign
+     * lives: its shapes point into it, and a rediscovery may replace the server's meanwhile.
+     * NULL when loaded without one. */
+    struct sw_schema *schema;
 };
 
 /* Parse and validate. With schema NULL the checks are structural only. On failure returns

@@ -115,6 +115,9 @@ static void work(struct sw_server *srv, struct sw_db *db, int64_t run_id)
     if (!doc) {
         goto out;
     }
+    /* A schema changed under the daemon is discovered again before the run goes on: a field
+     * that has gone fails the run with its path in the document, never an SQL error. */
+    sw_server_rediscover(srv, db, false, NULL, NULL);
     if (sw_svc_load(srv, doc, &c, &err) < 0) {
         char *msg = sw_error_format(&err);
         char *full = sw_asprintf("the run's campaign no longer validates against the data "
@@ -127,7 +130,7 @@ static void work(struct sw_server *srv, struct sw_db *db, int64_t run_id)
     }
     variables = vars ? json_loads(vars, 0, NULL) : json_object();
     struct sw_catalog cat = {db};
-    struct sw_engine eng = {db, &cat, srv->schema, &srv->config};
+    struct sw_engine eng = {db, &cat, c->schema, &srv->config};
     struct sw_run_opts opts = {.trigger = "worker", .variables = variables};
     int state = sw_engine_step(&eng, c, campaign_id, run_id, &opts, &wake, &err);
     if (state == SW_RUN_WAITING) {

@@ -500,8 +500,23 @@ static void hide(struct hx *h, const json_t *list, bool apply)
     }
 }
 
+static int apply(struct sw_db *db, struct sw_schema *s, const json_t *hints,
+                 struct sw_error *err);
+
 int sw_schema_apply_hints(struct sw_db *db, struct sw_schema *s, const json_t *hints,
                           struct sw_error *err)
+{
+    if (err) {
+        return apply(db, s, hints, err);
+    }
+    struct sw_error local = SW_ERROR_INIT; /* the checks count the problems found so far */
+    int rc = apply(db, s, hints, &local);
+    sw_error_release(&local);
+    return rc;
+}
+
+static int apply(struct sw_db *db, struct sw_schema *s, const json_t *hints,
+                 struct sw_error *err)
 {
     static const char *const keys[] = {"default_dimension", "hide", "dimensions", NULL};
     struct hx h = {err, s, db};

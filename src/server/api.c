@@ -61,6 +61,7 @@ const struct sw_route sw_routes[] = {
     {"DELETE", V1 "/templates/{id}", SW_ROLE_EDITOR, sw_api_templates_delete, "Delete a template"},
     {"POST", V1 "/templates/{id}/instantiate", SW_ROLE_EDITOR, sw_api_templates_instantiate, "New campaign from a template"},
     {"GET", V1 "/dimensions", SW_ROLE_VIEWER, sw_api_dimensions, "Discovered schema"},
+    {"POST", V1 "/dimensions/refresh", SW_ROLE_ADMIN, sw_api_dimensions_refresh, "Discover the schema again"},
     {"GET", V1 "/audiences", SW_ROLE_VIEWER, sw_api_audiences, "Saved audiences"},
 };
 
@@ -454,7 +455,23 @@ void sw_api_campaign_schema(struct sw_api *a)
 
 void sw_api_dimensions(struct sw_api *a)
 {
-    sw_resp_json(a->resp, 200, sw_schema_to_json(a->srv->schema));
+    struct sw_schema *schema = sw_server_schema(a->srv, a->db);
+    sw_resp_json(a->resp, 200, sw_schema_to_json(schema));
+    sw_schema_free(schema);
+}
+
+/* POST /dimensions/refresh (admin): discover the schema again now, with the schema hints
+ * read again; 200 with what GET /dimensions now answers, or 422 with the hints' problems
+ * (the schema in use stays). */
+void sw_api_dimensions_refresh(struct sw_api *a)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    if (sw_server_rediscover(a->srv, a->db, true, NULL, &err) < 0) {
+        sw_api_error(a, &err);
+    } else {
+        sw_api_dimensions(a);
+    }
+    sw_error_release(&err);
 }
 
 void sw_api_audiences(struct sw_api *a)

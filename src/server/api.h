@@ -107,6 +107,7 @@ void sw_api_templates_put(struct sw_api *a);
 void sw_api_templates_delete(struct sw_api *a);
 void sw_api_templates_instantiate(struct sw_api *a);
 void sw_api_dimensions(struct sw_api *a);
+void sw_api_dimensions_refresh(struct sw_api *a);
 void sw_api_audiences(struct sw_api *a);
 void sw_api_healthz(struct sw_api *a);
 void sw_api_metrics(struct sw_api *a);

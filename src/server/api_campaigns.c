@@ -316,9 +316,11 @@ static struct sw_campaign *validated(struct sw_api *a, json_t *doc)
 {
     struct sw_error err = SW_ERROR_INIT;
     struct sw_campaign *c = NULL;
-    if (sw_campaign_from_json(doc, a->srv->schema, sw_clock_now_ms(), &c, &err) < 0) {
+    struct sw_schema *schema = sw_server_schema(a->srv, a->db);
+    if (sw_campaign_from_json(doc, schema, sw_clock_now_ms(), &c, &err) < 0) {
         sw_api_error(a, &err);
     }
+    sw_schema_free(schema); /* the campaign holds its own reference */
     sw_error_release(&err);
     return c;
 }

@@ -227,7 +227,10 @@ void sw_api_templates_instantiate(struct sw_api *a)
     if (name) {
         json_object_set_new(doc, "name", json_string(name));
     }
-    if (sw_campaign_from_json(doc, a->srv->schema, sw_clock_now_ms(), &c, &err) < 0) {
+    struct sw_schema *schema = sw_server_schema(a->srv, a->db);
+    int loaded = sw_campaign_from_json(doc, schema, sw_clock_now_ms(), &c, &err);
+    sw_schema_free(schema); /* the campaign holds its own reference */
+    if (loaded < 0) {
         sw_api_error(a, &err);
         goto out;
     }

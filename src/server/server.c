@@ -97,6 +97,70 @@ void sw_server_kick(struct sw_server *srv)
     sw_events_notify(srv->events);
 }
 
+struct sw_schema *sw_server_schema(struct sw_server *srv, struct sw_db *db)
+{
+    if (db) {
+        int64_t cookie = sw_db_schema_cookie(db);
+        pthread_mutex_lock(&srv->schema_lock);
+        bool moved = cookie != srv->schema_cookie;
+        pthread_mutex_unlock(&srv->schema_lock);
+        if (moved) {
+            struct sw_error err = SW_ERROR_INIT;
+            if (sw_server_rediscover(srv, db, false, NULL, &err) < 0) {
+                char *m = sw_error_format(&err);
+                sw_warn("the data source's schema changed, and discovering it again failed "
+                        "(the previous schema stays in use): %s",
+                        m);
+                free(m);
+            }
+            sw_error_release(&err);
+        }
+    }
+    pthread_mutex_lock(&srv->schema_lock);
+    struct sw_schema *s = sw_schema_ref(srv->schema);
+    pthread_mutex_unlock(&srv->schema_lock);
+    return s;
+}
+
+int sw_server_rediscover(struct sw_server *srv, struct sw_db *db, bool force, bool *changed,
+                         struct sw_error *err)
+{
+    struct sw_schema *fresh = NULL;
+    int rc = 0;
+    if (changed) {
+        *changed = false;
+    }
+    pthread_mutex_lock(&srv->refresh_lock);
+    int64_t cookie = sw_db_schema_cookie(db);
+    pthread_mutex_lock(&srv->schema_lock);
+    int64_t version = srv->schema->db_version;
+    bool seen = cookie == srv->schema_cookie;
+    pthread_mutex_unlock(&srv->schema_lock);
+    /* Work tables move the cookie too: only a moved fingerprint is a new schema. */
+    if (force || (!seen && sw_db_schema_version(db) != version)) {
+        rc = sw_schema_discover_hinted(db, srv->set->schema_hints, &fresh, err);
+    }
+    pthread_mutex_lock(&srv->schema_lock);
+    struct sw_schema *old = NULL;
+    if (rc == 0) {
+        srv->schema_cookie = cookie;
+    }
+    if (fresh) {
+        old = srv->schema;
+        srv->schema = fresh;
+    }
+    pthread_mutex_unlock(&srv->schema_lock);
+    pthread_mutex_unlock(&srv->refresh_lock);
+    if (fresh) {
+        sw_info("the data source's schema was discovered again (%zu tables)", fresh->ndims);
+        if (changed) {
+            *changed = true;
+        }
+    }
+    sw_schema_free(old); /* freed when the last campaign loaded against it goes */
+    return rc;
+}
+
 void sw_server_sleep(struct sw_server *srv, int64_t ms)
 {
     struct timespec ts;
@@ -154,6 +218,8 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
     srv->config.list_unsubscribe = set->list_unsubscribe;
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->wake, NULL);
+    pthread_mutex_init(&srv->schema_lock, NULL);
+    pthread_mutex_init(&srv->refresh_lock, NULL);
     if (parse_listen(set->listen, host, sizeof(host), &port) < 0) {
         rc = sw_error_set(err, SW_EUSAGE, "--listen: expected HOST:PORT, got \"%s\"",
                           set->listen ? set->listen : "");
@@ -176,6 +242,7 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
                                         err)) < 0) {
         goto fail;
     }
+    srv->schema_cookie = sw_db_schema_cookie(srv->pool.conns[0]);
     /* A simulation runs inside the request that asked for it: one that a crash cut short
      * has nobody left to report to. */
     sw_db_exec(srv->pool.conns[0],
@@ -230,5 +297,7 @@ void sw_server_stop(struct sw_server *srv)
     free(srv->busy_runs);
     pthread_mutex_destroy(&srv->lock);
     pthread_cond_destroy(&srv->wake);
+    pthread_mutex_destroy(&srv->schema_lock);
+    pthread_mutex_destroy(&srv->refresh_lock);
     free(srv);
 }

@@ -63,7 +63,12 @@ struct sw_metrics {
 
 struct sw_server {
     struct sw_settings *set;
-    struct sw_schema *schema;     /* discovered at start; read-only */
+    /* The data source's schema: read through sw_server_schema (a reference); replaced whole
+     * when the data source's schema changes or on POST /dimensions/refresh. */
+    struct sw_schema *schema;
+    pthread_mutex_t schema_lock;   /* guards the pointer and schema_cookie */
+    pthread_mutex_t refresh_lock;  /* one rediscovery at a time */
+    int64_t schema_cookie;         /* sw_db_schema_cookie when last compared */
     struct sw_config config;      /* what activities need */
     struct sw_dbpool pool;
     struct sw_http *http;
@@ -89,6 +94,14 @@ void sw_server_stop(struct sw_server *srv);
 void sw_server_sleep(struct sw_server *srv, int64_t ms);
 /* Wake the workers and the scheduler (a run was created or resumed). */
 void sw_server_kick(struct sw_server *srv);
+/* The current schema, as a reference the caller drops with sw_schema_free. With db, first
+ * rediscovers when the data source's own schema changed since (cheap when it did not). */
+struct sw_schema *sw_server_schema(struct sw_server *srv, struct sw_db *db);
+/* Discover again on db (with the schema hints) and swap it in: always (force), or only when
+ * the data source's schema fingerprint moved. *changed (may be NULL) says whether it was
+ * replaced. On an error (hints that no longer fit, say) the current schema stays. */
+int sw_server_rediscover(struct sw_server *srv, struct sw_db *db, bool force, bool *changed,
+                         struct sw_error *err);
 
 struct sw_db *sw_dbpool_get(struct sw_dbpool *p);
 void sw_dbpool_put(struct sw_dbpool *p, struct sw_db *db);

@@ -14,7 +14,10 @@
 int sw_svc_load(struct sw_server *srv, const char *document, struct sw_campaign **out,
                 struct sw_error *err)
 {
-    return sw_campaign_load(document, strlen(document), srv->schema, sw_clock_now_ms(), out, err);
+    struct sw_schema *schema = sw_server_schema(srv, NULL);
+    int rc = sw_campaign_load(document, strlen(document), schema, sw_clock_now_ms(), out, err);
+    sw_schema_free(schema); /* the campaign holds its own reference */
+    return rc;
 }
 
 static json_t *ms_json(struct sw_stmt *st, int col)
@@ -134,6 +137,7 @@ static int create_run(struct sw_server *srv, struct sw_db *db, int64_t campaign_
     struct sw_campaign *c = NULL;
     struct sw_catalog cat = {db};
     json_t *vars = NULL;
+    sw_server_rediscover(srv, db, false, NULL, NULL); /* a start sees the schema as it is now */
     int rc = sw_svc_load(srv, document, &c, err);
     if (rc < 0) {
         if (err && !err->message) {
@@ -145,7 +149,7 @@ static int create_run(struct sw_server *srv, struct sw_db *db, int64_t campaign_
         rc = err && err->code ? err->code : SW_EVALIDATION;
         goto out;
     }
-    struct sw_engine eng = {db, &cat, srv->schema, &srv->config};
+    struct sw_engine eng = {db, &cat, c->schema, &srv->config};
     struct sw_run_opts opts = {.trigger = trigger, .dry_run = dry_run, .variables = vars};
     rc = sw_engine_create_run(&eng, c, campaign_id, &opts, run_id, err);
     if (rc == 0 && !dry_run) {
@@ -211,7 +215,7 @@ int sw_svc_simulate(struct sw_server *srv, struct sw_db *db, int64_t campaign_id
         rc = SW_EVALIDATION;
         goto out;
     }
-    struct sw_engine eng = {db, &cat, srv->schema, &srv->config};
+    struct sw_engine eng = {db, &cat, c->schema, &srv->config};
     struct sw_run_opts opts = {.trigger = "simulate", .dry_run = true, .variables = vars};
     int state = sw_engine_run(&eng, c, campaign_id, &opts, &run_id, err);
     if (state < 0) {

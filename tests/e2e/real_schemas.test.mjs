@@ -321,3 +321,68 @@ test('the daemon takes schema_hints: GET /dimensions shows them, and a document 
   assert.equal(r.status, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /\$\.dimensions\.Nope: no table "Nope"/);
 });
+
+test('the schema changes under a running daemon: rediscovered when used, on demand, and a field that went is refused at start with its path', async () => {
+  const { startDaemon, closeClean, until } = await import('./lib/daemon.mjs');
+  const { copyFileSync, writeFileSync } = await import('node:fs');
+  const copy = path.join(tmp.dir, 'changing.db');
+  copyFileSync(db, copy);
+  const hintsFile = path.join(tmp.dir, 'changing-hints.json');
+  writeFileSync(hintsFile, JSON.stringify({ dimensions: { Customer: { label: 'Customers' } } }));
+  const d = await startDaemon({ db: copy, dir: tmp.dir, args: ['--schema-hints', hintsFile] });
+  const shell = (q) => execFileSync('sqlite3', [copy], { input: q });
+  const fieldsOf = async (dim) => (await d.ok('GET', '/dimensions', null, d.tokens.viewer)).dimensions.find((x) => x.name === dim).fields.map((f) => f.name);
+  try {
+    assert.ok(!(await fieldsOf('Customer')).includes('Tier'));
+    // A column added while the daemon runs: seen at the next use, no restart.
+    shell("ALTER TABLE Customer ADD COLUMN Tier TEXT; UPDATE Customer SET Tier = 'gold' WHERE CustomerId % 4 = 0;");
+    assert.ok((await fieldsOf('Customer')).includes('Tier'), 'the new column is discovered');
+    const c = await d.ok('POST', '/campaigns', {
+      name: 'Gold', targeting_dimension: 'Customer',
+      activities: [{ id: 'gold', type: 'build_audience', filter: { field: 'Tier', op: 'eq', value: 'gold' } }],
+      transitions: [],
+    }, d.tokens.editor);
+    await d.ok('POST', `/campaigns/${c.id}/start`, null, d.tokens.editor);
+    const run = await d.waitRun(d.lastRunId(c.id));
+    assert.equal(run.status, 'completed', JSON.stringify(run));
+    assert.equal(run.counts.gold.out, sqlInt(copy, "SELECT count(*) FROM Customer WHERE Tier = 'gold'"));
+    // The column goes: starting the campaign again is refused with the field's path.
+    await until(async () => (await d.api('GET', `/campaigns/${c.id}`, null, d.tokens.viewer)).json.status === 'completed', { what: 'completed' });
+    shell('ALTER TABLE Customer DROP COLUMN Tier;');
+    let again;
+    try {
+      again = await d.api('POST', `/campaigns/${c.id}/start`, null, d.tokens.editor);
+    } catch (e) {
+      throw new Error(`${e.message}\n${d.stderr().slice(-6000)}`);
+    }
+    assert.equal(again.status, 422, again.text);
+    assert.ok(again.json.error.details.some((x) => x.path === '$.activities[0].filter.field' && /unknown field "Tier"/.test(x.message)), again.text);
+    // On demand, admin only; hints read again: ones that no longer fit are a 422 naming the
+    // problem, and the schema in use stays.
+    assert.equal((await d.api('POST', '/dimensions/refresh', null, d.tokens.editor)).status, 403);
+    writeFileSync(hintsFile, JSON.stringify({ dimensions: { Customer: { label: 'Clients' } } }));
+    const ok = await d.ok('POST', '/dimensions/refresh', null, d.tokens.admin);
+    assert.equal(ok.dimensions.find((x) => x.name === 'Customer').label, 'Clients');
+    writeFileSync(hintsFile, JSON.stringify({ dimensions: { Customer: { fields: { Tier: { type: 'text' } } } } }));
+    const bad = await d.api('POST', '/dimensions/refresh', null, d.tokens.admin);
+    assert.equal(bad.status, 422, bad.text);
+    assert.ok(bad.json.error.details.some((x) => x.path === '$.dimensions.Customer.fields.Tier'), bad.text);
+    const still = await d.ok('GET', '/dimensions', null, d.tokens.viewer);
+    assert.equal(still.dimensions.find((x) => x.name === 'Customer').label, 'Clients', 'the schema in use stays');
+  } finally {
+    await closeClean(d);
+  }
+});
+
+test('a document may name its JSON Schema ($schema) for editors; the server accepts and ignores it', () => {
+  const doc = {
+    $schema: 'http://127.0.0.1:8080/api/v1/schemas/campaign.json',
+    name: 'With $schema', targeting_dimension: 'Customer',
+    activities: [{ id: 'a', type: 'build_audience', filter: { field: 'Country', op: 'eq', value: 'France' } }],
+    transitions: [],
+  };
+  const r = sw(['validate', writeDoc(tmp.dir, doc), '--data', db]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const out = runOk(tmp.dir, db, doc, ['--dry-run']);
+  assert.equal(out.counts.a.out, sqlInt(db, "SELECT count(*) FROM Customer WHERE Country = 'France'"));
+});
