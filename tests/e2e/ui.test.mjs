@@ -383,6 +383,65 @@ test('a status change made elsewhere appears on the list without a reload (event
   assert.equal(await page.evaluate(() => globalThis.__sameDocument), true, 'still no reload');
 });
 
+test('the parent campaign, targeting dimension and processed-within filters, each through its control and the URL', async () => {
+  await d.ok('POST', '/campaigns', doc('Theta grouped', { campaign: 'Grouped once' }));
+  await d.ok('POST', '/campaigns', { name: 'Households count', targeting_dimension: 'households', activities: [{ id: 'all', type: 'build_audience' }], transitions: [] });
+  await open('/?sort=name&order=asc');
+  await page.getByLabel('Parent campaign').fill('Grouped once');
+  await waitNames(['Theta grouped'], 'parent campaign filter');
+  assert.equal(search().get('campaign'), 'Grouped once');
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+  await until(async () => (await names()).length > 2, { what: 'filters cleared' });
+
+  await page.getByRole('button', { name: /Targeting dimension/ }).click();
+  await page.getByRole('option', { name: 'households' }).click();
+  await waitNames(['Households count'], 'dimension filter');
+  assert.equal(search().get('dimension'), 'households');
+  await page.reload();
+  await waitNames(['Households count'], 'dimension filter after a reload');
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+
+  // Processed within a range of days (the test daemon's clock starts on 2026-06-15): the
+  // campaigns that ran then, as the API lists them.
+  const want = (await d.ok('GET', '/campaigns?processed_from=2026-06-14T00:00:00Z&processed_to=2026-06-16T23:59:59Z&sort=name&order=asc&limit=100')).items.map((c) => c.name);
+  assert.ok(want.includes('Epsilon live') && want.includes('Graph demo'), JSON.stringify(want));
+  await page.getByRole('group', { name: 'Processed' }).getByLabel('Processed from').fill('2026-06-14');
+  await page.getByRole('group', { name: 'Processed' }).getByLabel('Processed to').fill('2026-06-16');
+  await waitNames(want, 'processed within 14-16 June');
+  assert.equal(search().get('from'), '2026-06-14');
+  assert.equal(search().get('to'), '2026-06-16');
+  await page.goto(`${d.url}/?from=2026-06-01&to=2026-06-02`);
+  await page.getByText('No multi-step campaign matches.').waitFor();
+  assert.equal(await page.getByLabel('Processed from').inputValue(), '2026-06-01');
+});
+
+test('the list works from the keyboard: Tab to a row\'s menu, open it, choose, confirm or cancel', async () => {
+  await open('/?q=Alpha');
+  await waitNames(['Alpha newsletter'], 'q=Alpha');
+  await page.getByRole('searchbox', { name: 'Search' }).focus();
+  // The grid is one Tab stop; arrows move within it (WAI-ARIA grid pattern).
+  let inGrid = false;
+  for (let i = 0; i < 30 && !inGrid; i++) {
+    await page.keyboard.press('Tab');
+    inGrid = await page.evaluate(() => !!document.activeElement?.closest('[role=grid]'));
+  }
+  assert.ok(inGrid, 'Tab reaches the list');
+  let reached = false;
+  for (let i = 0; i < 12 && !reached; i++) {
+    await page.keyboard.press('ArrowRight');
+    reached = await page.evaluate(() => document.activeElement?.getAttribute('aria-label') === 'More actions');
+  }
+  assert.ok(reached, 'the arrows reach the row\'s More actions button');
+  await page.keyboard.press('Enter');
+  await page.getByRole('menu').waitFor();
+  await page.keyboard.press('ArrowDown'); // Duplicate → Delete
+  await page.keyboard.press('Enter');
+  await page.getByRole('alertdialog').waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByRole('alertdialog').waitFor({ state: 'detached' });
+  await waitNames(['Alpha newsletter'], 'nothing deleted');
+});
+
 test('cursor paging: next and previous pages, the range shown, the cursor in the URL', async () => {
   for (let i = 1; i <= 52; i++) {
     await d.ok('POST', '/campaigns', doc(`Paged ${String(i).padStart(2, '0')}`, { campaign: 'Paging test' }));
@@ -426,10 +485,16 @@ test('Create campaign makes a draft and opens it; the Templates tab makes a camp
   await page.getByRole('heading', { level: 1, name: 'Made in the UI' }).waitFor();
   const made = Number(new URL(page.url()).pathname.split('/').pop());
   assert.equal((await d.ok('GET', `/campaigns/${made}`)).status, 'draft');
+  // Save as template, from the campaign's page.
+  await page.getByRole('button', { name: 'Save as template' }).click();
+  await page.getByRole('status').getByText(/^Saved the template “.+”\.$/).waitFor();
+  const saved = (await d.ok('GET', '/templates')).items.filter((x) => x.name.includes('Made in the UI'));
+  assert.equal(saved.length, 1, JSON.stringify(saved));
 
   const tpl = await d.ok('POST', '/templates', { ...doc('Template for the UI'), description: 'A reusable start' });
   await page.goto(`${d.url}/templates`);
   await page.getByRole('tab', { name: 'Templates', selected: true }).waitFor();
+  await page.getByRole('grid', { name: 'Templates' }).getByRole('row').filter({ hasText: saved[0].name }).waitFor();
   const trow = page.getByRole('row').filter({ hasText: 'Template for the UI' });
   await trow.getByText('A reusable start').waitFor();
   await trow.getByRole('button', { name: 'Create campaign from template: Template for the UI' }).click();

@@ -4,12 +4,13 @@
 import '@xyflow/react/dist/style.css';
 import { Background, Controls, MarkerType, ReactFlow, type Edge, type Node } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
-import { Cell, Column, Row, Table, TableBody, TableHeader } from 'react-aria-components';
-import { api, ApiError, unwrap, type CampaignFull, type Run, type Task } from '../api/client';
+import { Button, Cell, Column, Row, Table, TableBody, TableHeader } from 'react-aria-components';
+import { api, ApiError, EMPTY, unwrap, type CampaignFull, type Run, type Task } from '../api/client';
 import { subscribe } from '../app/events';
 import { navigate } from '../app/router';
 import { useI18n } from '../i18n/I18n';
 import type { MessageKey } from '../i18n/messages';
+import { useNotices } from '../ui/Notices';
 import { StatusBadge } from '../ui/StatusBadge';
 import { docToGraph, NODE_H, NODE_W, type DocActivity, type DocTransition } from './graph';
 
@@ -17,6 +18,7 @@ const STATES = ['pending', 'running', 'completed', 'failed', 'skipped', 'stopped
 
 export default function CampaignPage({ id }: { id: number }) {
   const { t, date, num, lang } = useI18n();
+  const notices = useNotices();
   const [campaign, setCampaign] = useState<CampaignFull | null>(null);
   const [runs, setRuns] = useState<Run[]>([]);
   const [tasks, setTasks] = useState<Task[]>([]);
@@ -60,6 +62,16 @@ export default function CampaignPage({ id }: { id: number }) {
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id, reload]);
+
+  async function saveAsTemplate() {
+    try {
+      const tpl = unwrap(await api.POST('/campaigns/{id}/save-as-template', { params: { path: { id: String(id) } }, body: EMPTY }));
+      notices.ok(t('campaign.savedTemplate', { name: tpl.name }));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return;
+      notices.error(t('error.title', { message: e instanceof ApiError ? e.message : t('error.network') }));
+    }
+  }
 
   const state = (s: string) => (STATES.includes(s) ? t(`state.${s}` as MessageKey) : s);
   const latest = runs.find((r) => !r.simulation);
@@ -141,6 +153,10 @@ export default function CampaignPage({ id }: { id: number }) {
       <div className="page-head">
         <h1>{campaign.name}</h1>
         <StatusBadge status={campaign.status} />
+        <span className="spacer" />
+        <Button className="btn btn-secondary" onPress={() => void saveAsTemplate()}>
+          {t('campaign.saveTemplate')}
+        </Button>
       </div>
       {campaign.description && <p className="lead">{campaign.description}</p>}
 
