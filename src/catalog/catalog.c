@@ -16,6 +16,7 @@ extern const char sw_migration_4[]; /* catalog/migrate_4_runs.c: runs by process
 extern const char sw_migration_5[]; /* catalog/migrate_5_ledger.c: the delivery ledger */
 extern const char sw_migration_6[]; /* catalog/migrate_6_delivery.c: fields, confirmations */
 extern const char sw_migration_7[]; /* catalog/migrate_7_events.c: events feed, preferences */
+extern const char sw_migration_8[]; /* catalog/migrate_8_hints.c: schema hints from the API */
 
 static const char *const migrations[] = {
     /* 1: the tables the engine and the daemon build on. Times are milliseconds (UTC). */
@@ -60,6 +61,7 @@ static const char *const migrations[] = {
     sw_migration_5,
     sw_migration_6,
     sw_migration_7,
+    sw_migration_8,
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -456,4 +458,55 @@ json_t *sw_catalog_tasks_json(struct sw_catalog *cat, int64_t run_id)
     sw_stmt_finalize(st);
     delivery_counts(cat, run_id, arr);
     return arr;
+}
+
+int sw_catalog_hints_get(struct sw_catalog *cat, char **doc, int64_t *updated_at, char **by,
+                         struct sw_error *err)
+{
+    struct sw_stmt *st = NULL;
+    *doc = NULL;
+    *updated_at = 0;
+    if (by) {
+        *by = NULL;
+    }
+    int rc = sw_db_prepare(cat->db,
+                           "SELECT document, updated_at, updated_by FROM sw_schema_hints WHERE "
+                           "id = 1",
+                           &st, err);
+    if (rc < 0) {
+        return rc;
+    }
+    rc = sw_stmt_step(st, err);
+    if (rc == SW_STEP_ROW) {
+        const char *d = sw_stmt_column_text(st, 0), *b = sw_stmt_column_text(st, 2);
+        *doc = d ? sw_strdup(d) : NULL;
+        *updated_at = sw_stmt_column_int(st, 1);
+        if (by && b) {
+            *by = sw_strdup(b);
+        }
+    }
+    sw_stmt_finalize(st);
+    return rc < 0 ? rc : 0;
+}
+
+int sw_catalog_hints_put(struct sw_catalog *cat, const char *doc, int64_t now_ms, const char *by,
+                         struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_text(&p, doc);
+    sw_params_add_int(&p, now_ms);
+    sw_params_add_text_or_null(&p, by);
+    int rc = sw_db_exec_params(cat->db,
+                               "INSERT INTO sw_schema_hints (id, document, updated_at, updated_by) "
+                               "VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET document "
+                               "= excluded.document, updated_at = excluded.updated_at, "
+                               "updated_by = excluded.updated_by",
+                               &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_hints_delete(struct sw_catalog *cat, struct sw_error *err)
+{
+    return sw_db_exec(cat->db, "DELETE FROM sw_schema_hints", err);
 }

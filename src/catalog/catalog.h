@@ -69,4 +69,12 @@ int sw_catalog_audience_set_count(struct sw_catalog *cat, const char *name, int6
 /* Task rows of a run as a JSON array (SPEC task fields). */
 json_t *sw_catalog_tasks_json(struct sw_catalog *cat, int64_t run_id);
 
+/* Schema hints stored through the API (migration 8). get: *doc is the JSON text (malloc'd)
+ * or NULL when none is stored; *by may be NULL. */
+int sw_catalog_hints_get(struct sw_catalog *cat, char **doc, int64_t *updated_at, char **by,
+                         struct sw_error *err);
+int sw_catalog_hints_put(struct sw_catalog *cat, const char *doc, int64_t now_ms, const char *by,
+                         struct sw_error *err);
+int sw_catalog_hints_delete(struct sw_catalog *cat, struct sw_error *err);
+
 #endif

@@ -4,6 +4,7 @@
  * inferred from the data, and which), links with their cardinality, and warnings (tables
  * that are not dimensions, links that share a name, dates compared in UTC).
  */
+#include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "core/util.h"
 #include "db/db.h"
@@ -23,6 +24,8 @@ static const char usage_text[] =
     "  --hints FILE schema hints to check and apply (docs/ARCHITECTURE.md \"Schema hints\")\n"
     "               [STEPWISE_SCHEMA_HINTS]; every problem is printed with its JSON path\n"
     "  --json       print the same JSON object as GET /api/v1/dimensions\n"
+    "  --drop-stored-hints  remove the schema hints stored through the API (PUT\n"
+    "               /api/v1/schema/hints) from the data source's catalog\n"
     "Exit status: 0 success, 1 the data source could not be read, 2 usage error.\n";
 
 static void usage(FILE *f)
@@ -96,11 +99,12 @@ int sw_cmd_schema(int argc, char **argv)
         {"data", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'},
         {"hints", required_argument, NULL, 's'},
+        {"drop-stored-hints", no_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *data = NULL, *hints = getenv("STEPWISE_SCHEMA_HINTS");
-    int json_out = 0, c, rc = 1;
+    int json_out = 0, drop = 0, c, rc = 1;
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
     struct sw_schema *schema = NULL;
@@ -117,6 +121,9 @@ int sw_cmd_schema(int argc, char **argv)
         case 's':
             hints = optarg;
             break;
+        case 'x':
+            drop = 1;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -130,6 +137,19 @@ int sw_cmd_schema(int argc, char **argv)
     }
     if (!data) {
         return sw_cli_usage_error("schema", "--data URL is required");
+    }
+    if (drop) {
+        struct sw_catalog *cat = NULL;
+        if (sw_db_open(data, &db, &err) < 0 || sw_catalog_open(db, &cat, &err) < 0 ||
+            sw_catalog_hints_delete(cat, &err) < 0) {
+            sw_cli_print_error("schema", &err);
+        } else {
+            printf("the schema hints stored through the API are removed (%lld)\n",
+                   (long long)sw_db_changes(db));
+            rc = 0;
+        }
+        sw_catalog_free(cat);
+        goto out;
     }
     if (sw_db_open(data, &db, &err) < 0 ||
         sw_schema_discover_hinted(db, hints, &schema, &err) < 0) {

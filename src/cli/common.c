@@ -39,7 +39,7 @@ const struct sw_cli_command sw_cli_commands[] = {
      "Write a realistic SQLite data source: households, profiles and their orders.",
      sw_cmd_demo_data},
     {"schema",
-     {"schema --data URL [--hints FILE] [--json]"},
+     {"schema --data URL [--hints FILE] [--json]", "schema --data URL --drop-stored-hints"},
      "Show what discovery found: dimensions, field types (declared or inferred), links, warnings.",
      sw_cmd_schema},
     {"token",

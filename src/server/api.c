@@ -62,6 +62,9 @@ const struct sw_route sw_routes[] = {
     {"POST", V1 "/templates/{id}/instantiate", SW_ROLE_EDITOR, sw_api_templates_instantiate, "New campaign from a template"},
     {"GET", V1 "/dimensions", SW_ROLE_VIEWER, sw_api_dimensions, "Discovered schema"},
     {"POST", V1 "/dimensions/refresh", SW_ROLE_ADMIN, sw_api_dimensions_refresh, "Discover the schema again"},
+    {"GET", V1 "/schema/hints", SW_ROLE_ADMIN, sw_api_schema_hints_get, "Schema hints in force"},
+    {"PUT", V1 "/schema/hints", SW_ROLE_ADMIN, sw_api_schema_hints_put, "Store schema hints"},
+    {"DELETE", V1 "/schema/hints", SW_ROLE_ADMIN, sw_api_schema_hints_delete, "Back to the hints file"},
     {"GET", V1 "/audiences", SW_ROLE_VIEWER, sw_api_audiences, "Saved audiences"},
 };
 

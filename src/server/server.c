@@ -4,6 +4,7 @@
  * picked up again by the workers: that is the whole of crash recovery.
  */
 #include "server/server.h"
+#include "catalog/catalog.h"
 #include "channels/ledger.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -97,6 +98,67 @@ void sw_server_kick(struct sw_server *srv)
     sw_events_notify(srv->events);
 }
 
+int sw_server_hints(struct sw_server *srv, struct sw_db *db, json_t **hints, const char **source,
+                    struct sw_error *err)
+{
+    struct sw_catalog cat = {db};
+    char *doc = NULL;
+    int64_t at = 0;
+    *hints = NULL;
+    *source = "none";
+    int rc = sw_catalog_hints_get(&cat, &doc, &at, NULL, err);
+    if (rc < 0) {
+        return rc;
+    }
+    if (doc) {
+        *hints = json_loads(doc, 0, NULL);
+        *source = "api";
+        free(doc);
+        return *hints ? 0
+                      : sw_error_set(err, SW_EINVAL,
+                                     "the schema hints stored in the catalog are not JSON");
+    }
+    const char *path = srv->set->schema_hints;
+    if (path && *path) {
+        json_error_t je;
+        *hints = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+        if (!*hints) {
+            return sw_error_set(err, SW_EINVAL, "schema hints %s: %s (line %d, column %d)", path,
+                                je.text, je.line, je.column);
+        }
+        *source = "file";
+    }
+    return 0;
+}
+
+int sw_server_discover(struct sw_server *srv, struct sw_db *db, const json_t *hints,
+                       struct sw_schema **out, struct sw_error *err)
+{
+    json_t *mine = NULL;
+    const char *source = "given";
+    int rc = 0;
+    *out = NULL;
+    if (!hints && (rc = sw_server_hints(srv, db, &mine, &source, err)) < 0) {
+        return rc;
+    }
+    if ((rc = sw_schema_discover(db, out, err)) == 0 && (hints || mine) &&
+        (rc = sw_schema_apply_hints(db, *out, hints ? hints : mine, err)) < 0) {
+        sw_schema_free(*out);
+        *out = NULL;
+        if (!strcmp(source, "file")) {
+            sw_error_set(err, SW_EVALIDATION, "schema hints %s are not valid",
+                         srv->set->schema_hints);
+        } else if (!strcmp(source, "api")) {
+            sw_error_set(err, SW_EVALIDATION,
+                         "the schema hints stored through the API no longer fit the data "
+                         "source (PUT or DELETE /api/v1/schema/hints; with the daemon stopped, "
+                         "stepwise schema --data URL --drop-stored-hints)");
+        }
+    }
+    json_decref(mine);
+    return rc;
+}
+
 struct sw_schema *sw_server_schema(struct sw_server *srv, struct sw_db *db)
 {
     if (db) {
@@ -138,7 +200,7 @@ int sw_server_rediscover(struct sw_server *srv, struct sw_db *db, bool force, bo
     pthread_mutex_unlock(&srv->schema_lock);
     /* Work tables move the cookie too: only a moved fingerprint is a new schema. */
     if (force || (!seen && sw_db_schema_version(db) != version)) {
-        rc = sw_schema_discover_hinted(db, srv->set->schema_hints, &fresh, err);
+        rc = sw_server_discover(srv, db, NULL, &fresh, err);
     }
     pthread_mutex_lock(&srv->schema_lock);
     struct sw_schema *old = NULL;
@@ -238,8 +300,7 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
         goto fail;
     }
     sw_catalog_free(cat);
-    if ((rc = sw_schema_discover_hinted(srv->pool.conns[0], set->schema_hints, &srv->schema,
-                                        err)) < 0) {
+    if ((rc = sw_server_discover(srv, srv->pool.conns[0], NULL, &srv->schema, err)) < 0) {
         goto fail;
     }
     srv->schema_cookie = sw_db_schema_cookie(srv->pool.conns[0]);

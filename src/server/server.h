@@ -97,6 +97,14 @@ void sw_server_kick(struct sw_server *srv);
 /* The current schema, as a reference the caller drops with sw_schema_free. With db, first
  * rediscovers when the data source's own schema changed since (cheap when it did not). */
 struct sw_schema *sw_server_schema(struct sw_server *srv, struct sw_db *db);
+/* The schema hints in force (a new reference in *hints, or NULL): stored through the API (the
+ * catalog) when there are, else the file of the schema_hints setting; *source is "api",
+ * "file" or "none". */
+int sw_server_hints(struct sw_server *srv, struct sw_db *db, json_t **hints, const char **source,
+                    struct sw_error *err);
+/* Discovery on db with `hints`, or with the hints in force when NULL. */
+int sw_server_discover(struct sw_server *srv, struct sw_db *db, const json_t *hints,
+                       struct sw_schema **out, struct sw_error *err);
 /* Discover again on db (with the schema hints) and swap it in: always (force), or only when
  * the data source's schema fingerprint moved. *changed (may be NULL) says whether it was
  * replaced. On an error (hints that no longer fit, say) the current schema stays. */

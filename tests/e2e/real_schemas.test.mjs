@@ -386,3 +386,57 @@ test('a document may name its JSON Schema ($schema) for editors; the server acce
   const out = runOk(tmp.dir, db, doc, ['--dry-run']);
   assert.equal(out.counts.a.out, sqlInt(db, "SELECT count(*) FROM Customer WHERE Country = 'France'"));
 });
+
+test('schema hints through the API (admin): checked before they are stored, in force in place of the file, kept across a restart', async () => {
+  const { startDaemon, closeClean } = await import('./lib/daemon.mjs');
+  const { copyFileSync, writeFileSync } = await import('node:fs');
+  const copy = path.join(tmp.dir, 'api-hints.db');
+  copyFileSync(db, copy);
+  const file = path.join(tmp.dir, 'api-hints-file.json');
+  writeFileSync(file, JSON.stringify({ dimensions: { Customer: { label: 'From the file' } } }));
+  let d = await startDaemon({ db: copy, dir: tmp.dir, args: ['--schema-hints', file] });
+  const label = async () => (await d.ok('GET', '/dimensions', null, d.tokens.viewer)).dimensions.find((x) => x.name === 'Customer').label;
+  try {
+    const s0 = await d.ok('GET', '/schema/hints', null, d.tokens.admin);
+    assert.equal(s0.source, 'file');
+    assert.equal(s0.file, file);
+    assert.deepEqual(s0.hints, { dimensions: { Customer: { label: 'From the file' } } });
+    assert.equal(await label(), 'From the file');
+    for (const t of [d.tokens.viewer, d.tokens.editor]) {
+      assert.equal((await d.api('GET', '/schema/hints', null, t)).status, 403);
+      assert.equal((await d.api('PUT', '/schema/hints', HINTS, t)).status, 403);
+    }
+    // Hints that do not fit: 422 with the paths, nothing stored.
+    const bad = await d.api('PUT', '/schema/hints', { hide: ['Customer.Nope'], dimensions: { Custmer: {} } }, d.tokens.admin);
+    assert.equal(bad.status, 422, bad.text);
+    assert.deepEqual(bad.json.error.details.map((x) => x.path).sort(), ['$.dimensions.Custmer', '$.hide[0]']);
+    assert.match(bad.json.error.details.find((x) => x.path === '$.dimensions.Custmer').message, /did you mean "Customer"/);
+    assert.equal((await d.ok('GET', '/schema/hints', null, d.tokens.admin)).source, 'file');
+    // Stored: in force at once.
+    const put = await d.ok('PUT', '/schema/hints', HINTS, d.tokens.admin);
+    assert.equal(put.source, 'api');
+    assert.deepEqual(put.hints, JSON.parse(JSON.stringify(HINTS)));
+    assert.match(put.updated_at, /^\d{4}-\d\d-\d\dT/);
+    assert.equal(await label(), 'Customers');
+    const dims = await d.ok('GET', '/dimensions', null, d.tokens.viewer);
+    assert.ok(!dims.dimensions.find((x) => x.name === 'Customer').fields.some((f) => f.name === 'PasswordHash'));
+  } finally {
+    await closeClean(d);
+  }
+  // Across a restart, the stored hints stay in force; DELETE goes back to the file.
+  d = await startDaemon({ db: copy, dir: tmp.dir, args: ['--schema-hints', file] });
+  try {
+    assert.equal((await d.ok('GET', '/schema/hints', null, d.tokens.admin)).source, 'api');
+    assert.equal(await label(), 'Customers');
+    const del = await d.ok('DELETE', '/schema/hints', null, d.tokens.admin, 200);
+    assert.equal(del.source, 'file');
+    assert.equal(await label(), 'From the file');
+    await d.ok('PUT', '/schema/hints', { dimensions: { Customer: { label: 'Stored again' } } }, d.tokens.admin);
+  } finally {
+    await closeClean(d);
+  }
+  // With the daemon stopped, the CLI removes what the API stored.
+  const drop = sw(['schema', '--data', copy, '--drop-stored-hints']);
+  assert.equal(drop.status, 0, drop.stderr);
+  assert.equal(sqlInt(copy, 'SELECT count(*) FROM sw_schema_hints'), 0);
+});
