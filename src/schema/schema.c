@@ -244,8 +244,12 @@ static int infer_dates(struct sw_db *db, struct sw_schema *s, struct sw_dimensio
     size_t *cols = sw_calloc(d->nfields, sizeof(*cols));
     size_t ncols = 0;
     int rc = 0;
+    /* Text columns, to type; and declared dates stored as text, to check they parse. */
     for (size_t i = 0; i < d->nfields; i++) {
-        if (d->fields[i].type == SW_T_TEXT && !d->fields[i].pk) {
+        const struct sw_field *f = &d->fields[i];
+        bool text_date = f->type == SW_T_DATE && f->date_fmt != SW_DATE_EPOCH_S &&
+                         f->date_fmt != SW_DATE_EPOCH_MS && f->date_fmt != SW_DATE_NATIVE;
+        if ((f->type == SW_T_TEXT || text_date) && !f->pk) {
             cols[ncols++] = i;
         }
     }
@@ -262,11 +266,22 @@ static int infer_dates(struct sw_db *db, struct sw_schema *s, struct sw_dimensio
     sw_buf_printf(&sql, " LIMIT %d", SW_SCHEMA_SAMPLE_ROWS);
     enum iso_kind *kind = sw_calloc(ncols, sizeof(*kind));
     int *seen = sw_calloc(ncols, sizeof(*seen));
+    int *unparsed = sw_calloc(ncols, sizeof(*unparsed)), *nonnull = sw_calloc(ncols, sizeof(int));
     bool *no = sw_calloc(ncols, sizeof(*no));
     if ((rc = sw_db_prepare(db, sql.data, &st, err)) == 0) {
         while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
             for (size_t k = 0; k < ncols; k++) {
-                if (no[k] || sw_stmt_column_type(st, (int)k) == SW_V_NULL) {
+                if (sw_stmt_column_type(st, (int)k) == SW_V_NULL) {
+                    continue;
+                }
+                if (d->fields[cols[k]].type == SW_T_DATE) {
+                    /* declared: integers are epoch times SQLite converts; text must parse */
+                    nonnull[k]++;
+                    unparsed[k] += sw_stmt_column_type(st, (int)k) == SW_V_TEXT &&
+                                   iso_kind(sw_stmt_column_text(st, (int)k)) == K_NONE;
+                    continue;
+                }
+                if (no[k]) {
                     continue;
                 }
                 enum iso_kind kk = sw_stmt_column_type(st, (int)k) == SW_V_TEXT
@@ -284,6 +299,15 @@ static int infer_dates(struct sw_db *db, struct sw_schema *s, struct sw_dimensio
     }
     for (size_t k = 0; rc == 0 && k < ncols; k++) {
         struct sw_field *f = &d->fields[cols[k]];
+        if (f->type == SW_T_DATE) {
+            if (unparsed[k]) {
+                warn(s,
+                     "%s.%s: %d of the %d values read are not ISO-8601 dates: date "
+                     "conditions compare them as text, out of date order",
+                     d->name, f->name, unparsed[k], nonnull[k]);
+            }
+            continue;
+        }
         if (no[k] || !seen[k]) {
             continue;
         }
@@ -304,6 +328,8 @@ static int infer_dates(struct sw_db *db, struct sw_schema *s, struct sw_dimensio
     }
     free(kind);
     free(seen);
+    free(unparsed);
+    free(nonnull);
     free(no);
 out:
     sw_stmt_finalize(st);

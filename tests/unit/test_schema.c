@@ -298,17 +298,17 @@ static void test_inferred_dates(void **state)
         "CREATE TABLE [Customer] ([CustomerId] INTEGER PRIMARY KEY, [Since] TEXT,"
         "  [LastSeen] TEXT, [SeenZ] NVARCHAR(40), [Spaced] VARCHAR(19), [Zoned] TEXT,"
         "  [Mixed] TEXT, [Name] NVARCHAR(40), [AlmostDate] TEXT, [Nothing] TEXT,"
-        "  [UnixS] TEXT, [Minutes] TEXT, untyped, [Balance] NUMERIC(10,2));"
+        "  [UnixS] TEXT, [Minutes] TEXT, untyped, [Balance] NUMERIC(10,2), [Born] DATE);"
         "INSERT INTO Customer VALUES (1, '2021-03-04', '2021-03-04T10:20:30',"
         "  '2021-03-04T10:20:30Z', '2021-03-04 10:20:30', '2021-03-04T10:20:30+02:00',"
         "  '2021-03-04', 'Ann', '2021-03-04', NULL, 1614853230, '2021-03-04T10:20', "
-        "  '2021-03-04', 12.5);"
+        "  '2021-03-04', 12.5, '1990-05-06');"
         "INSERT INTO Customer VALUES (2, NULL, '2022-12-31T23:59:59.250',"
         "  '2022-12-31T23:59:59z', NULL, '2022-12-31T23:59:59-05:00',"
         "  '2022-12-31 23:59:59', 'Bob', 'tomorrow', NULL, 1672531199, '2022-12-31T23:59', "
-        "  NULL, 3);"
+        "  NULL, 3, 'unknown');"
         "INSERT INTO Customer VALUES (3, '2020-02-29', NULL, NULL, '2020-02-29 00:00:00', NULL,"
-        "  '2020-02-29T00:00:00Z', NULL, '2020-13-01', NULL, NULL, NULL, '2020-02-29', NULL);");
+        "  '2020-02-29T00:00:00Z', NULL, '2020-13-01', NULL, NULL, NULL, '2020-02-29', NULL, NULL);");
     struct sw_schema *s = discover(db);
     const struct sw_field *f = field_of(s, "Customer", "Since");
     assert_int_equal(f->type, SW_T_DATE);
@@ -329,6 +329,9 @@ static void test_inferred_dates(void **state)
     assert_int_equal(field_of(s, "Customer", "Mixed")->date_fmt, SW_DATE_ISO_MIXED);
     assert_int_equal(field_of(s, "Customer", "Minutes")->date_fmt, SW_DATE_ISO_MIXED);
     assert_true(has_warning(s, "Customer.Zoned", "UTC"));
+    /* a declared date holding something else is said, with how many of how many */
+    assert_true(has_warning(s, "Customer.Born: 1 of the 2 values read are not ISO-8601", NULL));
+    assert_false(has_warning(s, "Customer.LastSeen", NULL));
     /* one value that is no date (or no valid month) keeps the column text */
     assert_int_equal(field_of(s, "Customer", "Name")->type, SW_T_TEXT);
     assert_int_equal(field_of(s, "Customer", "AlmostDate")->type, SW_T_TEXT);
