@@ -196,21 +196,8 @@ int sw_ledger_fill(struct sw_db *db, const struct sw_ledger_spec *spec,
     if (rc < 0) {
         goto out;
     }
-    if (spec->cap.count > 0) {
-        sw_params_add_int(&p, spec->cap.count);                  /* ?5 */
-        sw_params_add_int(&p, spec->now_ms - spec->cap.period_ms); /* ?6 */
-        /* Early: what is already over the cap. The claim decides for the rest. */
-        rc = sw_db_exec_params(db,
-                               "UPDATE sw_deliveries SET state = 'skipped', reason = "
-                               "'frequency_cap', updated_at = ?4 WHERE run_id = ?1 AND activity = "
-                               "?2 AND state = 'pending' AND (SELECT count(*) FROM sw_deliveries s "
-                               "WHERE s.address_key = sw_deliveries.address_key AND s.channel = "
-                               "?3 AND s." COUNTS_FOR_CAP "?6) >= ?5",
-                               &p, NULL, err);
-        if (rc < 0) {
-            goto out;
-        }
-    }
+    /* The frequency cap is decided when rows are claimed (sw_ledger_claim), not here: a check
+     * at fill time would see no in-flight row of another run, and cost as much again. */
     rc = counts ? sw_ledger_counts(db, spec->run_id, spec->activity, counts, err) : 0;
 out:
     sw_buf_release(&sql);

@@ -4,10 +4,9 @@
  * reached is always answerable, and nothing is sent twice (a row is sent at most once; the
  * row's id gives the provider a stable message id).
  *
- * Filling happens in the channel task's transaction, as three set-based statements: one row
+ * Filling happens in the channel task's transaction, as two set-based statements: one row
  * per recipient of the population (skipped "missing_address" when the address is empty), then
- * "duplicate_address" for all but the first row of each address, then "frequency_cap" for
- * addresses that already reached the cap (see below).
+ * "duplicate_address" for all but the first row of each address.
  *
  * The frequency cap (docs/ARCHITECTURE.md "The frequency cap"): at most N messages per address
  * and channel within the period, across runs, campaigns and retries. A row counts against the
@@ -17,8 +16,7 @@
  * that holds is taken when a row is claimed for sending (sw_ledger_claim), inside the claiming
  * write transaction: claims are serialized by the database's write lock, so two runs that
  * claim the same address at the same moment see each other's `sending` row, and the second is
- * skipped with reason "frequency_cap". The check at fill time only skips early what is already
- * over the cap.
+ * skipped with reason "frequency_cap".
  */
 #ifndef SW_LEDGER_H
 #define SW_LEDGER_H
@@ -66,7 +64,6 @@ struct sw_ledger_spec {
     const char *dimension;    /* its dimension table */
     const char *pk;           /* the dimension's primary key */
     const char *to_field;     /* the dimension column holding the address */
-    struct sw_frequency_cap cap;
     int64_t now_ms;
     const struct sw_ledger_field *fields; /* captured as the row's `fields` JSON (text values) */
     size_t nfields;

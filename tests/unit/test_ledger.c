@@ -24,8 +24,8 @@ static const char data_sql[] =
 static struct sw_ledger_spec spec(int64_t run, const char *act)
 {
     static const struct sw_ledger_field fields[] = {{"email", false}, {"_key", true}};
-    struct sw_ledger_spec s = {run,    act,          "email", "wt", "profiles", "id", "email",
-                               {0, 0}, 1000000, fields, 2};
+    struct sw_ledger_spec s = {run,     act,    "email", "wt", "profiles", "id", "email",
+                               1000000, fields, 2};
     return s;
 }
 
@@ -92,19 +92,36 @@ static void test_frequency_cap(void **state)
                "(93, 'm', 'email', '6', 'c@x.org', 'c@x.org', 'failed', 0, 0, NULL);",
                NULL);
     struct sw_ledger_spec s = spec(2, "mail");
-    assert_int_equal(sw_frequency_cap_parse("2/1d", &s.cap, &err), 0);
-    assert_int_equal(s.cap.count, 2);
-    assert_int_equal(s.cap.period_ms, 86400000);
-    s.now_ms = 1000000; /* the window starts before 0: every send above except run 92's counts */
-    s.cap.period_ms = 999000;
+    struct sw_frequency_cap cap;
+    assert_int_equal(sw_frequency_cap_parse("2/1d", &cap, &err), 0);
+    assert_int_equal(cap.count, 2);
+    assert_int_equal(cap.period_ms, 86400000);
+    /* The fill decides nothing about the cap: every distinct address is pending. */
     assert_int_equal(sw_ledger_fill(db, &s, &c, &err), 0);
-    /* a@x.org has 2 sends in the window: capped; b@x.org 1 and c@x.org none (run 92 is too
-     * old, run 93 failed): both still pending */
+    assert_int_equal(c.frequency_cap, 0);
+    assert_int_equal(c.pending, 3);
+    /* The claim does, at 1000000 with a 999 s period (from 1000 ms on): every send above but
+     * run 92's counts. a@x.org has 2: capped; b@x.org 1 and c@x.org none (run 92 is too old,
+     * run 93 failed): both claimed. */
+    cap.period_ms = 999000;
+    struct sw_ledger_claimer *cl = NULL;
+    struct sw_ledger_row *rows = NULL;
+    size_t n = 0, capped = 0;
+    assert_int_equal(sw_ledger_claimer_open(db, 2, "mail", "email", cap, &cl, &err), 0);
+    assert_int_equal(sw_db_begin(db, &err), 0);
+    assert_int_equal(sw_ledger_claim(cl, 10, 1000000, &rows, &n, &capped, &err), 0);
+    assert_int_equal(sw_db_commit(db, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(capped, 1);
+    assert_string_equal(rows[0].address, "b@x.org");
+    assert_string_equal(rows[1].address, "c@x.org");
+    sw_ledger_rows_free(rows, n);
+    sw_ledger_claimer_close(cl);
+    assert_int_equal(sw_ledger_counts(db, 2, "mail", &c, &err), 0);
     assert_int_equal(c.frequency_cap, 1);
     assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE run_id = 2 AND reason = "
                                 "'frequency_cap' AND address_key = 'a@x.org'"),
                      1);
-    assert_int_equal(c.pending, 2);
     sw_catalog_free(cat);
     sw_db_close(db);
     sw_error_release(&err);
@@ -219,9 +236,8 @@ static void test_claim_cap(void **state)
     struct sw_error err = SW_ERROR_INIT;
     assert_int_equal(sw_catalog_open(db, &cat, &err), 0);
     struct sw_frequency_cap cap = {1, 86400000};
-    /* Two runs filled before either sends: the fill sees nothing over the cap. */
+    /* Two runs filled before either sends (the fill decides nothing about the cap). */
     struct sw_ledger_spec s1 = spec(1, "mail"), s2 = spec(2, "mail"), s3 = spec(3, "mail");
-    s1.cap = s2.cap = s3.cap = cap;
     assert_int_equal(sw_ledger_fill(db, &s1, NULL, &err), 0);
     assert_int_equal(sw_ledger_fill(db, &s2, NULL, &err), 0);
     /* Run 3 is an SMS activity to the same addresses: another channel, its own cap. */
@@ -341,8 +357,6 @@ static void run_race(int fail_every)
     pthread_t th[THREADS];
     for (int i = 0; i < THREADS; i++) {
         struct sw_ledger_spec s = spec(i + 1, "mail");
-        s.cap.count = CAP;
-        s.cap.period_ms = 86400000;
         assert_int_equal(sw_ledger_fill(db, &s, NULL, &err), 0);
         racers[i] = (struct racer){path, i + 1, fail_every, 0};
     }

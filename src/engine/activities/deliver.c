@@ -696,11 +696,9 @@ static int fill(struct dl *d, const struct sw_input *in)
                                   in->shape->dim->name,
                                   in->shape->dim->pk,
                                   json_string_value(json_object_get(ex->act->def, "to_field")),
-                                  {0, 0},
                                   sw_clock_now_ms(),
                                   fields,
                                   nf};
-    spec.cap = d->fcap;
     int rc = sw_ledger_fill(ex->db, &spec, NULL, ex->err);
     free(fields);
     json_decref(names);
