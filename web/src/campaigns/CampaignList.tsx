@@ -1,6 +1,6 @@
 // The multi-step campaigns list (SPEC §6): search, filters and sort in the URL, cursor paging,
 // configurable columns and each row's "More actions" menu.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
   Button,
   Cell,
@@ -56,6 +56,7 @@ import {
 import { useColumns } from './usePreferences';
 
 const PAGE = 50;
+const NO_ITEMS: Campaign[] = [];
 
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
@@ -89,7 +90,7 @@ function useDimensions(): Dimension[] {
 }
 
 export function CampaignList() {
-  const { t, date, num, lang } = useI18n();
+  const { t, num } = useI18n();
   const notices = useNotices();
   const { search } = useLocation();
   const state = useMemo(() => parseListState(search), [search]);
@@ -175,18 +176,24 @@ export function CampaignList() {
     };
   }, []);
 
+  // The table is memoized: typing in the search box or a loading flag must not re-render 50
+  // rows, so its props are stable (handlers read the latest state through a ref).
+  const stateRef = useRef(state);
+  stateRef.current = state;
   const sortColumn = columnOfSort(state.sort);
-  const sortDescriptor: SortDescriptor | undefined = sortColumn
-    ? { column: sortColumn, direction: state.order === 'asc' ? 'ascending' : 'descending' }
-    : undefined;
-  function onSortChange(d: SortDescriptor) {
+  const sortDescriptor = useMemo<SortDescriptor | undefined>(
+    () => (sortColumn ? { column: sortColumn, direction: state.order === 'asc' ? 'ascending' : 'descending' } : undefined),
+    [sortColumn, state.order],
+  );
+  const onSortChange = useCallback((d: SortDescriptor) => {
+    const state = stateRef.current;
     const sort = COLUMN_SORT[d.column as ColumnId];
     if (!sort) return;
     // A new column starts in its natural order; the same column flips.
     const order = sort === state.sort ? (state.order === 'asc' ? 'desc' : 'asc') : defaultOrder(sort);
     prevCursors.current = [];
     go(withFilter(state, { sort, order }));
-  }
+  }, [go]);
 
   async function run(action: Action, c: Campaign) {
     const id = c.id;
@@ -230,78 +237,15 @@ export function CampaignList() {
     setReload((n) => n + 1);
   }
 
-  function onAction(action: Action, c: Campaign) {
+  const runRef = useRef(run);
+  runRef.current = run;
+  const onAction = useCallback((action: Action, c: Campaign) => {
     if (CONFIRM.has(action)) setPending({ action, c });
-    else void run(action, c);
-  }
+    else void runRef.current(action, c);
+  }, []);
 
-  const items = page?.items ?? [];
+  const items = page?.items ?? NO_ITEMS;
   const pageIndex = !state.cursor ? 0 : state.cursor === pagedTo.current ? prevCursors.current.length : -1;
-  const shownColumns = columns;
-
-  function cell(col: ColumnId, c: Campaign) {
-    switch (col) {
-      case 'name':
-        return (
-          <div className="cell-name">
-            <a
-              href={`/campaigns/${c.id}`}
-              onClick={(e) => {
-                if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
-                e.preventDefault();
-                navigate(`/campaigns/${c.id}`);
-              }}
-            >
-              {c.name}
-            </a>
-            {c.description && <span className="cell-sub">{c.description}</span>}
-          </div>
-        );
-      case 'status':
-        return <StatusBadge status={c.status} />;
-      case 'last_run':
-        return date(c.last_run_at);
-      case 'updated':
-        return date(c.updated_at);
-      case 'next_run':
-        return date(c.next_run_at);
-      case 'created':
-        return date(c.created_at);
-      case 'last_error':
-        return c.last_error_activity ? (
-          <a
-            className="error-link"
-            href={`/campaigns/${c.id}`}
-            onClick={(e) => {
-              e.preventDefault();
-              navigate(`/campaigns/${c.id}`);
-            }}
-          >
-            {c.last_error_activity}
-          </a>
-        ) : (
-          ''
-        );
-      case 'dimension':
-        return c.targeting_dimension ?? '';
-      case 'parent':
-        return c.campaign ?? '';
-      case 'tags':
-        return (
-          <span className="tags">
-            {c.tags.map((tag) => (
-              <span key={tag} className="tag">
-                {tag}
-              </span>
-            ))}
-          </span>
-        );
-      default: {
-        const never: never = col;
-        return String(never);
-      }
-    }
-  }
 
   const from = pageIndex * PAGE + 1;
   const to = pageIndex * PAGE + items.length;
@@ -406,45 +350,14 @@ export function CampaignList() {
       )}
 
       <div className="table-wrap" aria-busy={loading}>
-        <Table aria-label={t('list.table')} className="table" sortDescriptor={sortDescriptor} onSortChange={onSortChange}>
-          <TableHeader>
-            {shownColumns.map((col) => (
-              <Column key={col} id={col} isRowHeader={col === 'name'} allowsSorting={!!COLUMN_SORT[col]} className={`col col-${col}`}>
-                {({ sortDirection }) => (
-                  <span className="col-head">
-                    {t(COLUMN_LABEL[col])}
-                    {sortDirection && (
-                      <span aria-hidden="true" className="sort-arrow">
-                        {sortDirection === 'ascending' ? '▲' : '▼'}
-                      </span>
-                    )}
-                  </span>
-                )}
-              </Column>
-            ))}
-            <Column id="actions" className="col col-actions">
-              <span className="visually-hidden">{t('col.actions')}</span>
-            </Column>
-          </TableHeader>
-          <TableBody
-            items={items}
-            dependencies={[lang, shownColumns]}
-            renderEmptyState={() => (loading ? t('app.loading') : hasFilters(state) ? t('list.empty') : t('list.emptyAll'))}
-          >
-            {(c) => (
-              <Row id={c.id} className="row">
-                {shownColumns.map((col) => (
-                  <Cell key={col} className={`cell cell-${col}`}>
-                    {cell(col, c)}
-                  </Cell>
-                ))}
-                <Cell className="cell cell-actions">
-                  <RowMenu c={c} onAction={(a) => onAction(a, c)} />
-                </Cell>
-              </Row>
-            )}
-          </TableBody>
-        </Table>
+        <CampaignTable
+          items={items}
+          columns={columns}
+          sortDescriptor={sortDescriptor}
+          onSortChange={onSortChange}
+          onAction={onAction}
+          emptyText={items.length ? '' : loading ? t('app.loading') : hasFilters(state) ? t('list.empty') : t('list.emptyAll')}
+        />
       </div>
 
       <nav className="pager" aria-label={t('list.paging')}>
@@ -499,6 +412,120 @@ export function CampaignList() {
   );
 }
 
+const CampaignTable = memo(function CampaignTable(props: {
+  items: Campaign[];
+  columns: ColumnId[];
+  sortDescriptor: SortDescriptor | undefined;
+  onSortChange: (d: SortDescriptor) => void;
+  onAction: (a: Action, c: Campaign) => void;
+  emptyText: string;
+}) {
+  const { t, date, lang } = useI18n();
+  const { items, columns } = props;
+  return (
+    <Table aria-label={t('list.table')} className="table" sortDescriptor={props.sortDescriptor} onSortChange={props.onSortChange}>
+      <TableHeader>
+        {columns.map((col) => (
+          <Column key={col} id={col} isRowHeader={col === 'name'} allowsSorting={!!COLUMN_SORT[col]} className={`col col-${col}`}>
+            {({ sortDirection }) => (
+              <span className="col-head">
+                {t(COLUMN_LABEL[col])}
+                {sortDirection && (
+                  <span aria-hidden="true" className="sort-arrow">
+                    {sortDirection === 'ascending' ? '▲' : '▼'}
+                  </span>
+                )}
+              </span>
+            )}
+          </Column>
+        ))}
+        <Column id="actions" className="col col-actions">
+          <span className="visually-hidden">{t('col.actions')}</span>
+        </Column>
+      </TableHeader>
+      <TableBody items={items} dependencies={[lang, columns]} renderEmptyState={() => props.emptyText}>
+        {(c) => (
+          <Row id={c.id} className="row">
+            {columns.map((col) => (
+              <Cell key={col} className={`cell cell-${col}`}>
+                {cell(col, c, date)}
+              </Cell>
+            ))}
+            <Cell className="cell cell-actions">
+              <RowMenu c={c} onAction={props.onAction} />
+            </Cell>
+          </Row>
+        )}
+      </TableBody>
+    </Table>
+  );
+});
+
+function cell(col: ColumnId, c: Campaign, date: (iso: string | null | undefined) => string) {
+  switch (col) {
+    case 'name':
+      return (
+        <div className="cell-name">
+          <a
+            href={`/campaigns/${c.id}`}
+            onClick={(e) => {
+              if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+              e.preventDefault();
+              navigate(`/campaigns/${c.id}`);
+            }}
+          >
+            {c.name}
+          </a>
+          {c.description && <span className="cell-sub">{c.description}</span>}
+        </div>
+      );
+    case 'status':
+      return <StatusBadge status={c.status} />;
+    case 'last_run':
+      return date(c.last_run_at);
+    case 'updated':
+      return date(c.updated_at);
+    case 'next_run':
+      return date(c.next_run_at);
+    case 'created':
+      return date(c.created_at);
+    case 'last_error':
+      return c.last_error_activity ? (
+        <a
+          className="error-link"
+          href={`/campaigns/${c.id}`}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate(`/campaigns/${c.id}`);
+          }}
+        >
+          {c.last_error_activity}
+        </a>
+      ) : (
+        ''
+      );
+    case 'dimension':
+      return c.targeting_dimension ?? '';
+    case 'parent':
+      return c.campaign ?? '';
+    case 'tags':
+      return (
+        <span className="tags">
+          {c.tags.map((tag) => (
+            <span key={tag} className="tag">
+              {tag}
+            </span>
+          ))}
+        </span>
+      );
+    default: {
+      const never: never = col;
+      return String(never);
+    }
+  }
+}
+
+
 function StatusFilter({ value, onChange }: { value: Status[]; onChange: (s: Status[]) => void }) {
   const { t } = useI18n();
   const label = value.length ? value.map((s) => t(`status.${s}` as MessageKey)).join(', ') : t('list.allStatuses');
@@ -541,7 +568,7 @@ function StatusFilter({ value, onChange }: { value: Status[]; onChange: (s: Stat
   );
 }
 
-function RowMenu({ c, onAction }: { c: Campaign; onAction: (a: Action) => void }) {
+function RowMenu({ c, onAction }: { c: Campaign; onAction: (a: Action, c: Campaign) => void }) {
   const { t } = useI18n();
   const acts = menuActions(c.status);
   return (
@@ -554,7 +581,7 @@ function RowMenu({ c, onAction }: { c: Campaign; onAction: (a: Action) => void }
           className="menu"
           aria-label={`${t('action.more')}: ${c.name}`}
           disabledKeys={acts.filter((a) => a.disabled).map((a) => a.action)}
-          onAction={(k) => onAction(k as Action)}
+          onAction={(k) => onAction(k as Action, c)}
         >
           {acts.map(({ action, disabled }) => (
             <MenuItem key={action} id={action} textValue={t(`action.${action}` as MessageKey)} className={`menu-item${action === 'delete' ? ' menu-item-negative' : ''}`}>

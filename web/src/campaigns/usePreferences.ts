@@ -36,7 +36,8 @@ export function useColumns(): [ColumnId[], (cols: ColumnId[]) => void] {
         if (!live || !r.response.ok || !r.data) return;
         prefs.current = r.data as Record<string, unknown>;
         const c = normalizeColumns(prefs.current[PREF_KEY]);
-        if (c) setCols(c);
+        // The same choice keeps the same array: the table does not render again for nothing.
+        if (c) setCols((cur) => (cur.join() === c.join() ? cur : c));
       })
       .catch(() => undefined);
     return () => {
