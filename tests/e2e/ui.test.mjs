@@ -442,6 +442,43 @@ test('the list works from the keyboard: Tab to a row\'s menu, open it, choose, c
   await waitNames(['Alpha newsletter'], 'nothing deleted');
 });
 
+test('a campaign "with error" links from the list to its failing activity: its task and its logs, errors first', async () => {
+  const c = await d.ok('POST', '/campaigns', {
+    name: 'Iota failing',
+    activities: [{ id: 'vips', type: 'read_audience', audience: 'never_saved_anywhere' }],
+    transitions: [],
+  });
+  await d.ok('POST', `/campaigns/${c.id}/start`, {});
+  const failed = await d.waitCampaign(c.id, ['failed']);
+  assert.equal(failed.last_error_activity, 'vips');
+  await open('/?q=Iota');
+  await row('Iota failing').getByText('With error', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Configure columns' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Configure columns' });
+  await dialog.getByText('Last activity in error', { exact: true }).click();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await row('Iota failing').getByRole('link', { name: 'vips' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Iota failing' }).waitFor();
+  assert.equal(search().get('activity'), 'vips');
+  const logs = page.getByRole('grid', { name: 'Logs' });
+  await logs.getByRole('row').nth(1).getByText('Error', { exact: true }).waitFor();
+  assert.match(await logs.getByRole('row').nth(1).innerText(), /vips/);
+  await page.getByRole('grid', { name: 'Tasks' }).getByRole('row').filter({ hasText: 'vips' }).getByText('Failed').waitFor();
+  // Every activity, then only warnings: the filters apply.
+  await page.getByRole('button', { name: 'Show every activity' }).click();
+  assert.equal(search().get('activity'), null);
+  await page.getByRole('button', { name: /Level/ }).click();
+  await page.getByRole('option', { name: 'Info' }).click();
+  await until(async () => {
+    const levels = await logs.locator('.level').allTextContents();
+    return levels.length > 0 && levels.every((l) => l === 'Info');
+  }, { what: 'info lines only' });
+  await open('/');
+  await page.getByRole('button', { name: 'Configure columns' }).click();
+  await dialog.getByText('Last activity in error', { exact: true }).click();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+});
+
 test('cursor paging: next and previous pages, the range shown, the cursor in the URL', async () => {
   for (let i = 1; i <= 52; i++) {
     await d.ok('POST', '/campaigns', doc(`Paged ${String(i).padStart(2, '0')}`, { campaign: 'Paging test' }));

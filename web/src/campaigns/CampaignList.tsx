@@ -493,10 +493,10 @@ function cell(col: ColumnId, c: Campaign, date: (iso: string | null | undefined)
       return c.last_error_activity ? (
         <a
           className="error-link"
-          href={`/campaigns/${c.id}`}
+          href={`/campaigns/${c.id}?activity=${encodeURIComponent(c.last_error_activity)}`}
           onClick={(e) => {
             e.preventDefault();
-            navigate(`/campaigns/${c.id}`);
+            navigate(`/campaigns/${c.id}?activity=${encodeURIComponent(c.last_error_activity ?? '')}`);
           }}
         >
           {c.last_error_activity}

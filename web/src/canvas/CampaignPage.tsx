@@ -7,11 +7,12 @@ import { useEffect, useMemo, useState } from 'react';
 import { Button, Cell, Column, Row, Table, TableBody, TableHeader } from 'react-aria-components';
 import { api, ApiError, EMPTY, unwrap, type CampaignFull, type Run, type Task } from '../api/client';
 import { subscribe } from '../app/events';
-import { navigate } from '../app/router';
+import { navigate, useLocation } from '../app/router';
 import { useI18n } from '../i18n/I18n';
 import type { MessageKey } from '../i18n/messages';
 import { useNotices } from '../ui/Notices';
 import { StatusBadge } from '../ui/StatusBadge';
+import { Logs } from './Logs';
 import { docToGraph, NODE_H, NODE_W, type DocActivity, type DocTransition } from './graph';
 
 const STATES = ['pending', 'running', 'completed', 'failed', 'skipped', 'stopped', 'paused'];
@@ -19,6 +20,8 @@ const STATES = ['pending', 'running', 'completed', 'failed', 'skipped', 'stopped
 export default function CampaignPage({ id }: { id: number }) {
   const { t, date, num, lang } = useI18n();
   const notices = useNotices();
+  const { search } = useLocation();
+  const activity = new URLSearchParams(search).get('activity') ?? '';
   const [campaign, setCampaign] = useState<CampaignFull | null>(null);
   const [runs, setRuns] = useState<Run[]>([]);
   const [tasks, setTasks] = useState<Task[]>([]);
@@ -201,7 +204,7 @@ export default function CampaignPage({ id }: { id: number }) {
             </TableHeader>
             <TableBody items={tasks} dependencies={[lang]} renderEmptyState={() => t('campaign.noTasks')}>
               {(task) => (
-                <Row id={task.id} className="row">
+                <Row id={task.id} className={`row${task.activity === activity ? ' row-focus' : ''}`}>
                   <Cell className="cell">
                     <strong>{task.activity}</strong> <span className="cell-sub">{task.type}</span>
                   </Cell>
@@ -242,6 +245,14 @@ export default function CampaignPage({ id }: { id: number }) {
           </dl>
         </section>
       </div>
+
+      <Logs
+        campaignId={id}
+        runId={latest?.id ?? null}
+        activity={activity}
+        reload={reload}
+        onClearActivity={() => navigate(`/campaigns/${id}`, { replace: true })}
+      />
 
       <section aria-labelledby="runs-title" className="panel">
         <h2 id="runs-title">{t('campaign.runs')}</h2>
