@@ -357,6 +357,20 @@ test('a campaign page draws its activity graph with the latest run\'s count on e
   assert.deepEqual(labels.sort(), want.sort());
   assert.equal(await page.locator('.react-flow__node').count(), 4);
   await page.getByRole('grid', { name: 'Tasks' }).getByRole('row').filter({ hasText: 'dedup' }).getByText('Completed').waitFor();
+  // Simulate: the counts of a dry run replace the latest run's, then back.
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  await page.getByText(/^Simulation #\d+: Completed/).waitFor();
+  const sim = Number(/#(\d+)/.exec(await page.getByText(/^Simulation #\d+/).innerText())[1]);
+  assert.notEqual(sim, run);
+  const simTasks = (await d.ok('GET', `/runs/${sim}/tasks`)).items;
+  const simCount = (a, port) => simTasks.find((x) => x.activity === a).counts[port];
+  const simWant = [String(simCount('fr', 'out')), String(simCount('dedup', 'out')), `rest: ${simCount('split', 'rest')}`];
+  await until(async () => {
+    const l = (await page.locator('.react-flow__edge-text').allTextContents()).map((s) => s.replace(/[\s,\u202f]/g, '').replace('rest:', 'rest: '));
+    return JSON.stringify(l.sort()) === JSON.stringify([...simWant].sort());
+  }, { what: 'the simulation counts on the transitions' });
+  await page.getByRole('button', { name: 'Show the latest run' }).click();
+  await page.getByText(`Latest run #${run}: Completed`).waitFor();
   // A reload of the page's own URL comes back to it (the daemon serves index.html there).
   await page.reload();
   await page.getByRole('heading', { level: 1, name: 'Graph demo' }).waitFor();

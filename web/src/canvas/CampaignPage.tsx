@@ -27,6 +27,9 @@ export default function CampaignPage({ id }: { id: number }) {
   const [tasks, setTasks] = useState<Task[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
+  // A simulation's counts replace the latest run's on the graph until the user goes back.
+  const [simulation, setSimulation] = useState<{ id: number; status: string; tasks: Task[] } | null>(null);
+  const [simulating, setSimulating] = useState(false);
 
   // Live: this campaign's status, runs and tasks are read again when the feed says they moved.
   useEffect(() => {
@@ -76,13 +79,27 @@ export default function CampaignPage({ id }: { id: number }) {
     }
   }
 
+  async function simulate() {
+    setSimulating(true);
+    try {
+      const r = unwrap(await api.POST('/campaigns/{id}/simulate', { params: { path: { id: String(id) } }, body: EMPTY }));
+      setSimulation({ id: r.run.id, status: r.run.status, tasks: r.tasks });
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 401)) {
+        notices.error(t('error.title', { message: e instanceof ApiError ? e.message : t('error.network') }));
+      }
+    } finally {
+      setSimulating(false);
+    }
+  }
+
   const state = (s: string) => (STATES.includes(s) ? t(`state.${s}` as MessageKey) : s);
   const latest = runs.find((r) => !r.simulation);
 
   const graph = useMemo(() => {
     const doc = campaign?.document as { activities?: DocActivity[]; transitions?: DocTransition[] } | null | undefined;
     if (!doc?.activities) return null;
-    const { nodes, edges } = docToGraph({ activities: doc.activities, transitions: doc.transitions ?? [] }, tasks);
+    const { nodes, edges } = docToGraph({ activities: doc.activities, transitions: doc.transitions ?? [] }, simulation ? simulation.tasks : tasks);
     const rfNodes: Node[] = nodes.map((n) => ({
       id: n.id,
       position: { x: n.x, y: n.y },
@@ -117,7 +134,7 @@ export default function CampaignPage({ id }: { id: number }) {
     }));
     return { nodes: rfNodes, edges: rfEdges };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [campaign, tasks, lang]);
+  }, [campaign, tasks, simulation, lang]);
 
   if (error) {
     return (
@@ -166,7 +183,22 @@ export default function CampaignPage({ id }: { id: number }) {
       <section aria-labelledby="graph-title" className="panel">
         <div className="panel-head">
           <h2 id="graph-title">{t('campaign.graph')}</h2>
-          <span className="panel-note">{latest ? t('campaign.latestRun', { id: latest.id, status: state(latest.status) }) : t('campaign.noRun')}</span>
+          <span className="panel-note" role="status">
+            {simulation
+              ? t('campaign.simulationRun', { id: simulation.id, status: state(simulation.status) })
+              : latest
+                ? t('campaign.latestRun', { id: latest.id, status: state(latest.status) })
+                : t('campaign.noRun')}
+          </span>
+          <span className="spacer" />
+          {simulation && (
+            <Button className="btn btn-quiet" onPress={() => setSimulation(null)}>
+              {t('campaign.showLatest')}
+            </Button>
+          )}
+          <Button className="btn btn-secondary btn-small" isDisabled={simulating} onPress={() => void simulate()}>
+            {t('campaign.simulate')}
+          </Button>
         </div>
         <div className="canvas">
           {graph && (
