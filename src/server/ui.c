@@ -7,8 +7,8 @@
  * index.html has no inline script or style, so it needs no exception.
  */
 #include "server/ui.h"
-#include "server/api.h"
 #include "core/util.h"
+#include "server/api.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -134,8 +134,8 @@ void sw_ui_serve(struct sw_api *a)
     }
     bool gz = f->gz && accepts_gzip(sw_req_header(a->req, "Accept-Encoding"));
     /* One ETag per representation: the compressed one ends in "-gz". */
-    char *etag = gz ? sw_asprintf("%.*s-gz\"", (int)(strlen(f->etag) - 1), f->etag)
-                    : sw_strdup(f->etag);
+    char *etag =
+        gz ? sw_asprintf("%.*s-gz\"", (int)(strlen(f->etag) - 1), f->etag) : sw_strdup(f->etag);
     resp->content_type = f->content_type;
     sw_buf_reset(&resp->body);
     sw_resp_header(resp, "Cache-Control",

@@ -13,14 +13,14 @@
 struct sw_api;
 
 struct sw_ui_asset {
-    const char *path;         /* "/index.html", "/assets/index-3f2a9c.js" */
+    const char *path; /* "/index.html", "/assets/index-3f2a9c.js" */
     const char *content_type;
-    const char *etag;         /* quoted: "\"<sha-256 prefix>\"" */
+    const char *etag; /* quoted: "\"<sha-256 prefix>\"" */
     const unsigned char *data;
     size_t len;
-    const unsigned char *gz;  /* gzip of data, or NULL when that is not smaller */
+    const unsigned char *gz; /* gzip of data, or NULL when that is not smaller */
     size_t gz_len;
-    bool immutable;           /* content-hashed name: cached for a year */
+    bool immutable; /* content-hashed name: cached for a year */
 };
 
 /* The generated table (no entries when the UI was not built: then a short page says so). */

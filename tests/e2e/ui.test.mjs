@@ -130,10 +130,15 @@ test('the embedded UI: hashed files cached as immutable and gzipped, index.html 
           r.on('end', () => res({ headers: r.headers, status: r.statusCode, body: Buffer.concat(chunks) }));
         }).on('error', rej);
       });
-      Promise.all([one('gzip, deflate, br'), one(null)]).then(resolve, reject);
+      Promise.all([one('gzip, deflate, br'), one(null), one('gzip;q=0, br')]).then(resolve, reject);
     }, reject);
   });
-  const [gz, plain] = raw;
+  const [gz, plain, refused] = raw;
+  assert.equal(refused.headers['content-encoding'], undefined, 'gzip;q=0 refuses gzip');
+  assert.ok(refused.body.equals(plain.body));
+  const head = await fetch(`${d.url}/campaigns/3`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal((await head.text()).length, 0);
   assert.equal(gz.status, 200);
   assert.equal(gz.headers['content-encoding'], 'gzip');
   assert.match(gz.headers['content-type'], /^text\/javascript/);
