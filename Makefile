@@ -1,7 +1,7 @@
 # Thin wrapper over CMake. `make demo` and `make check` are the two commands a newcomer runs.
 DEB_PACKAGES := build-essential cmake pkg-config sqlite3 libsqlite3-dev libjansson-dev \
                 libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev libical-dev libsodium-dev \
-                postfix nodejs time chromium
+                libcsv-dev postfix nodejs time chromium
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan

@@ -196,6 +196,19 @@ int sw_ledger_fill(struct sw_db *db, const struct sw_ledger_spec *spec,
     if (rc < 0) {
         goto out;
     }
+    /* Addresses on the channel's suppression list, with the cause (and again at every claim,
+     * for those added meanwhile). */
+    rc = sw_db_exec_params(db,
+                           "UPDATE sw_deliveries SET state = 'skipped', reason = 'suppressed', "
+                           "error = (SELECT 'suppressed: ' || s.reason FROM sw_suppressions s "
+                           "WHERE s.channel = ?3 AND s.address_key = sw_deliveries.address_key), "
+                           "updated_at = ?4 WHERE run_id = ?1 AND activity = ?2 AND state = "
+                           "'pending' AND EXISTS (SELECT 1 FROM sw_suppressions s WHERE "
+                           "s.channel = ?3 AND s.address_key = sw_deliveries.address_key)",
+                           &p, NULL, err);
+    if (rc < 0) {
+        goto out;
+    }
     /* The frequency cap is decided when rows are claimed (sw_ledger_claim), not here: a check
      * at fill time would see no in-flight row of another run, and cost as much again. */
     rc = counts ? sw_ledger_counts(db, spec->run_id, spec->activity, counts, err) : 0;
@@ -216,6 +229,7 @@ int sw_ledger_counts(struct sw_db *db, int64_t run_id, const char *activity,
                            "count(*) FILTER (WHERE reason = 'missing_address'), "
                            "count(*) FILTER (WHERE reason = 'duplicate_address'), "
                            "count(*) FILTER (WHERE reason = 'frequency_cap'), "
+                           "count(*) FILTER (WHERE reason = 'suppressed'), "
                            "count(*) FILTER (WHERE state = 'sent'), "
                            "count(*) FILTER (WHERE state = 'failed'), "
                            "count(*) FILTER (WHERE state = 'unknown') "
@@ -233,9 +247,10 @@ int sw_ledger_counts(struct sw_db *db, int64_t run_id, const char *activity,
         counts->missing_address = sw_stmt_column_int(st, 2);
         counts->duplicate_address = sw_stmt_column_int(st, 3);
         counts->frequency_cap = sw_stmt_column_int(st, 4);
-        counts->sent = sw_stmt_column_int(st, 5);
-        counts->failed = sw_stmt_column_int(st, 6);
-        counts->unknown = sw_stmt_column_int(st, 7);
+        counts->suppressed = sw_stmt_column_int(st, 5);
+        counts->sent = sw_stmt_column_int(st, 6);
+        counts->failed = sw_stmt_column_int(st, 7);
+        counts->unknown = sw_stmt_column_int(st, 8);
         rc = 0;
     }
     sw_stmt_finalize(st);
@@ -250,7 +265,7 @@ struct sw_ledger_claimer {
     char *activity;
     char *channel;
     struct sw_frequency_cap cap;
-    struct sw_stmt *st_next, *st_count, *st_skip, *st_mark;
+    struct sw_stmt *st_next, *st_count, *st_skip, *st_mark, *st_any_supp, *st_supp;
 };
 
 int sw_ledger_claimer_open(struct sw_db *db, int64_t run_id, const char *activity,
@@ -282,11 +297,21 @@ int sw_ledger_claimer_open(struct sw_db *db, int64_t run_id, const char *activit
                            "?4 LIMIT ?5)",
                            &c->st_count, err);
     }
-    if (rc == 0 && cap.count > 0) {
+    if (rc == 0) {
         rc = sw_db_prepare(db,
-                           "UPDATE sw_deliveries SET state = 'skipped', reason = 'frequency_cap', "
+                           "UPDATE sw_deliveries SET state = 'skipped', reason = ?3, error = ?4, "
                            "updated_at = ?1 WHERE id = ?2 AND state = 'pending'",
                            &c->st_skip, err);
+    }
+    if (rc == 0) {
+        rc = sw_db_prepare(db, "SELECT EXISTS (SELECT 1 FROM sw_suppressions WHERE channel = ?1)",
+                           &c->st_any_supp, err);
+    }
+    if (rc == 0) {
+        rc = sw_db_prepare(db,
+                           "SELECT reason FROM sw_suppressions WHERE channel = ?1 AND "
+                           "address_key = ?2",
+                           &c->st_supp, err);
     }
     if (rc < 0) {
         sw_ledger_claimer_close(c);
@@ -304,6 +329,8 @@ void sw_ledger_claimer_close(struct sw_ledger_claimer *c)
     sw_stmt_finalize(c->st_next);
     sw_stmt_finalize(c->st_count);
     sw_stmt_finalize(c->st_skip);
+    sw_stmt_finalize(c->st_any_supp);
+    sw_stmt_finalize(c->st_supp);
     sw_stmt_finalize(c->st_mark);
     free(c->activity);
     free(c->channel);
@@ -323,6 +350,31 @@ static int step_once(struct sw_stmt *st, struct sw_error *err)
 {
     int rc = sw_stmt_step(st, err);
     sw_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Whether the channel's suppression list has any address (then each row is looked up). */
+static int any_suppressed(struct sw_ledger_claimer *c, bool *any, struct sw_error *err)
+{
+    sw_stmt_bind_text(c->st_any_supp, 1, c->channel);
+    int rc = sw_stmt_step(c->st_any_supp, err);
+    *any = rc == SW_STEP_ROW && sw_stmt_column_int(c->st_any_supp, 0);
+    sw_stmt_reset(c->st_any_supp);
+    return rc < 0 ? rc : 0;
+}
+
+/* The cause ("suppressed: hard_bounce") when the address is on the channel's list, else "". */
+static int suppressed(struct sw_ledger_claimer *c, const char *key, char *cause, size_t n,
+                      struct sw_error *err)
+{
+    sw_stmt_bind_text(c->st_supp, 1, c->channel);
+    sw_stmt_bind_text(c->st_supp, 2, key);
+    int rc = sw_stmt_step(c->st_supp, err);
+    cause[0] = '\0';
+    if (rc == SW_STEP_ROW) {
+        snprintf(cause, n, "suppressed: %s", sw_stmt_column_text(c->st_supp, 0));
+    }
+    sw_stmt_reset(c->st_supp);
     return rc < 0 ? rc : 0;
 }
 
@@ -350,7 +402,9 @@ int sw_ledger_claim(struct sw_ledger_claimer *c, size_t want, int64_t now_ms,
     struct sw_ledger_row *cand = sw_calloc(want ? want : 1, sizeof(*cand));
     char **keys = sw_calloc(want ? want : 1, sizeof(*keys));
     size_t got = 0, skipped = 0;
-    int rc = 0;
+    bool any_supp = false;
+    char cause[96];
+    int rc = any_suppressed(c, &any_supp, err);
     /* Candidates are read first, then decided one by one: each row marked sending is seen by
      * the next one's count (one address twice in a batch is capped like two runs are). Rows
      * skipped by the cap make room: read again until the batch is full or nothing is due. */
@@ -375,26 +429,39 @@ int sw_ledger_claim(struct sw_ledger_claimer *c, size_t want, int64_t now_ms,
         rc = rc < 0 ? rc : 0;
         for (size_t i = 0; i < ncand; i++) {
             bool over = false;
-            if (rc == 0 && c->cap.count > 0 && keys[i]) {
+            cause[0] = '\0';
+            if (rc == 0 && any_supp && keys[i]) {
+                rc = suppressed(c, keys[i], cause, sizeof(cause), err);
+            }
+            if (rc == 0 && !cause[0] && c->cap.count > 0 && keys[i]) {
                 rc = over_cap(c, cand[i].id, keys[i], now_ms, &over, err);
             }
+            bool skip = cause[0] || over;
             if (rc == 0) {
-                struct sw_stmt *up = over ? c->st_skip : c->st_mark;
+                struct sw_stmt *up = skip ? c->st_skip : c->st_mark;
                 sw_stmt_bind_int(up, 1, now_ms);
                 sw_stmt_bind_int(up, 2, cand[i].id);
+                if (skip) {
+                    sw_stmt_bind_text(up, 3, cause[0] ? "suppressed" : "frequency_cap");
+                    if (cause[0]) {
+                        sw_stmt_bind_text(up, 4, cause);
+                    } else {
+                        sw_stmt_bind_null(up, 4);
+                    }
+                }
                 rc = step_once(up, err);
             }
             free(keys[i]);
             keys[i] = NULL;
-            if (rc == 0 && !over) {
+            if (rc == 0 && !skip) {
                 out[got++] = cand[i];
             } else {
-                round_skipped += over;
+                round_skipped += skip;
+                skipped += over;
                 free(cand[i].address);
                 free(cand[i].fields);
             }
         }
-        skipped += round_skipped;
         if (!round_skipped) {
             break; /* every candidate was taken: nothing more is due */
         }

@@ -6,7 +6,8 @@
  *
  * Filling happens in the channel task's transaction, as two set-based statements: one row
  * per recipient of the population (skipped "missing_address" when the address is empty), then
- * "duplicate_address" for all but the first row of each address.
+ * "duplicate_address" for all but the first row of each address, then "suppressed" for the
+ * addresses on the channel's suppression list (channels/suppress.h; the cause in `error`).
  *
  * The frequency cap (docs/ARCHITECTURE.md "The frequency cap"): at most N messages per address
  * and channel within the period, across runs, campaigns and retries. A row counts against the
@@ -75,6 +76,7 @@ struct sw_ledger_counts {
     int64_t missing_address;
     int64_t duplicate_address;
     int64_t frequency_cap;
+    int64_t suppressed;
     int64_t sent;
     int64_t failed;
     int64_t unknown;
@@ -89,7 +91,8 @@ int sw_ledger_counts(struct sw_db *db, int64_t run_id, const char *activity,
                      struct sw_ledger_counts *counts, struct sw_error *err);
 
 /* Claiming rows for sending: due `pending` rows of one activity become `sending` (attempts + 1),
- * in id order, skipping those over the frequency cap (reason "frequency_cap"). The caller holds
+ * in id order, skipping those suppressed meanwhile (reason "suppressed") and those over the
+ * frequency cap (reason "frequency_cap"). The caller holds
  * a write transaction (sw_db_begin) around sw_ledger_claim and commits it before sending. */
 struct sw_ledger_claimer;
 struct sw_ledger_row {

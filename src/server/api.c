@@ -65,6 +65,9 @@ const struct sw_route sw_routes[] = {
     {"GET", V1 "/schema/hints", SW_ROLE_ADMIN, sw_api_schema_hints_get, "Schema hints in force"},
     {"PUT", V1 "/schema/hints", SW_ROLE_ADMIN, sw_api_schema_hints_put, "Store schema hints"},
     {"DELETE", V1 "/schema/hints", SW_ROLE_ADMIN, sw_api_schema_hints_delete, "Back to the hints file"},
+    {"GET", V1 "/suppressions", SW_ROLE_VIEWER, sw_api_suppressions_list, "The suppression list"},
+    {"POST", V1 "/suppressions", SW_ROLE_EDITOR, sw_api_suppressions_add, "Suppress an address"},
+    {"DELETE", V1 "/suppressions/{address}", SW_ROLE_ADMIN, sw_api_suppressions_delete, "Lift a suppression"},
     {"GET", V1 "/audiences", SW_ROLE_VIEWER, sw_api_audiences, "Saved audiences"},
 };
 

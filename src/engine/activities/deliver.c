@@ -1218,11 +1218,12 @@ reopen:
         if (rc == 0) {
             sw_exec_log(ex, "info",
                         "%s: %lld targeted, %lld sent, %lld failed, %lld unknown, skipped: "
-                        "%lld missing address, %lld duplicate address, %lld frequency cap",
+                        "%lld missing address, %lld duplicate address, %lld frequency cap, "
+                        "%lld suppressed",
                         ex->act->type_name, (long long)counts.targeted, (long long)counts.sent,
                         (long long)counts.failed, (long long)counts.unknown,
                         (long long)counts.missing_address, (long long)counts.duplicate_address,
-                        (long long)counts.frequency_cap);
+                        (long long)counts.frequency_cap, (long long)counts.suppressed);
         }
     }
 out:

@@ -1,0 +1,209 @@
+/*
+ * cmd_suppress.c - `stepwise suppress`: the suppression list from the command line (add
+ * addresses, import a CSV, list, lift), the same as /api/v1/suppressions.
+ */
+#include "catalog/catalog.h"
+#include "channels/suppress.h"
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/util.h"
+#include "db/db.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "Suppressed addresses get no message on that channel from any campaign: the ledger\n"
+    "skips them with reason \"suppressed\" (also in a send under way).\n"
+    "\n"
+    "  --data URL       data source (a SQLite file path or sqlite:PATH)\n"
+    "  --channel C      email (default), sms or push; for --list and --lift: only that one\n"
+    "  --reason R       manual (default; import for --import), unsubscribe, hard_bounce,\n"
+    "                   complaint or soft_bounces\n"
+    "  --detail TEXT    a note kept with the addresses added\n"
+    "  --import FILE    a CSV file: address[,channel[,reason]] per line, an optional header;\n"
+    "                   every line is checked first, and nothing is added if one is wrong\n"
+    "  --list           print the list (--json: as JSON lines)\n"
+    "  --lift ADDRESS   remove an address from the list\n"
+    "Exit status: 0 success, 1 an error (named), 2 usage error.\n";
+
+static void usage(FILE *f)
+{
+    sw_cli_usage_head(f, "suppress");
+    fputs(usage_text, f);
+}
+
+static int list(struct sw_db *db, const char *channel, int json_out, struct sw_error *err)
+{
+    struct sw_stmt *st = NULL;
+    int rc = sw_db_prepare(db,
+                           "SELECT channel, address, reason, coalesce(detail, ''), created_at FROM "
+                           "sw_suppressions WHERE ?1 IS NULL OR channel = ?1 ORDER BY address_key, "
+                           "channel",
+                           &st, err);
+    if (rc < 0) {
+        return rc;
+    }
+    if (channel) {
+        sw_stmt_bind_text(st, 1, channel);
+    } else {
+        sw_stmt_bind_null(st, 1);
+    }
+    int64_t n = 0;
+    while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+        char when[32];
+        sw_clock_format_iso(sw_stmt_column_int(st, 4), when, sizeof(when));
+        if (json_out) {
+            json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "channel",
+                                  sw_stmt_column_text(st, 0), "address", sw_stmt_column_text(st, 1),
+                                  "reason", sw_stmt_column_text(st, 2), "detail",
+                                  sw_stmt_column_text(st, 3), "created_at", when);
+            char *line = json_dumps(o, JSON_COMPACT);
+            puts(line);
+            free(line);
+            json_decref(o);
+        } else {
+            printf("%-6s %-40s %-13s %s  %s\n", sw_stmt_column_text(st, 0),
+                   sw_stmt_column_text(st, 1), sw_stmt_column_text(st, 2), when,
+                   sw_stmt_column_text(st, 3));
+        }
+        n++;
+    }
+    sw_stmt_finalize(st);
+    if (!json_out) {
+        fprintf(stderr, "%lld suppressed\n", (long long)n);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+int sw_cmd_suppress(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},   {"channel", required_argument, NULL, 'c'},
+        {"reason", required_argument, NULL, 'r'}, {"detail", required_argument, NULL, 't'},
+        {"import", required_argument, NULL, 'i'}, {"list", no_argument, NULL, 'l'},
+        {"lift", required_argument, NULL, 'x'},   {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL, *channel = NULL, *reason = NULL, *detail = NULL, *import = NULL,
+               *lift = NULL;
+    int do_list = 0, json_out = 0, c, rc = 1;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_db *db = NULL;
+    struct sw_catalog *cat = NULL;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            data = optarg;
+            break;
+        case 'c':
+            channel = optarg;
+            break;
+        case 'r':
+            reason = optarg;
+            break;
+        case 't':
+            detail = optarg;
+            break;
+        case 'i':
+            import = optarg;
+            break;
+        case 'l':
+            do_list = 1;
+            break;
+        case 'x':
+            lift = optarg;
+            break;
+        case 'j':
+            json_out = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            return sw_cli_usage_error("suppress", "unknown or incomplete option \"%s\"",
+                                      argv[optind - 1]);
+        }
+    }
+    if (!data && !(data = getenv("STEPWISE_DATA"))) {
+        return sw_cli_usage_error("suppress", "--data URL is required");
+    }
+    if (channel && !sw_suppress_channel_valid(channel)) {
+        return sw_cli_usage_error("suppress", "--channel: \"%s\" is not email, sms or push",
+                                  channel);
+    }
+    if (reason && !sw_suppress_reason_valid(reason)) {
+        return sw_cli_usage_error("suppress",
+                                  "--reason: \"%s\" is not manual, unsubscribe, hard_bounce, "
+                                  "complaint, soft_bounces or import",
+                                  reason);
+    }
+    int modes = (import != NULL) + do_list + (lift != NULL) + (optind < argc);
+    if (modes != 1) {
+        return sw_cli_usage_error("suppress",
+                                  "give addresses, or one of --import FILE, --list, --lift ADDRESS");
+    }
+    if (sw_db_open(data, &db, &err) < 0 || sw_catalog_open(db, &cat, &err) < 0) {
+        goto fail;
+    }
+    const char *by = getenv("USER");
+    if (import) {
+        int64_t added = 0, already = 0;
+        if (sw_suppress_import_csv(db, import, channel ? channel : "email",
+                                   reason ? reason : "import", by, sw_clock_now_ms(), &added,
+                                   &already, &err) < 0) {
+            goto fail;
+        }
+        printf("%lld addresses suppressed, %lld already were\n", (long long)added,
+               (long long)already);
+    } else if (do_list) {
+        if (list(db, channel, json_out, &err) < 0) {
+            goto fail;
+        }
+    } else if (lift) {
+        int64_t removed = 0;
+        if (sw_suppress_remove(db, channel, lift, &removed, &err) < 0) {
+            goto fail;
+        }
+        if (!removed) {
+            sw_error_set(&err, SW_ENOTFOUND, "%s is not suppressed%s%s", lift,
+                         channel ? " on " : "", channel ? channel : "");
+            goto fail;
+        }
+        printf("%s: lifted (%lld)\n", lift, (long long)removed);
+    } else {
+        int64_t added = 0;
+        if ((rc = sw_db_begin(db, &err)) < 0) {
+            goto fail;
+        }
+        for (int i = optind; i < argc && rc == 0; i++) {
+            struct sw_suppression s = {0, channel ? channel : "email", argv[i],
+                                       reason ? reason : "manual", detail, 0, sw_clock_now_ms(),
+                                       by};
+            bool a = false;
+            rc = sw_suppress_add(db, &s, &a, &err);
+            added += a;
+        }
+        if (rc < 0 || (rc = sw_db_commit(db, &err)) < 0) {
+            sw_db_rollback(db);
+            goto fail;
+        }
+        printf("%lld addresses suppressed, %lld already were\n", (long long)added,
+               (long long)(argc - optind) - added);
+    }
+    rc = 0;
+    goto out;
+fail:
+    sw_cli_print_error("suppress", &err);
+    rc = 1;
+out:
+    sw_catalog_free(cat);
+    sw_db_close(db);
+    sw_error_release(&err);
+    return rc;
+}
