@@ -560,6 +560,14 @@ test('Create campaign makes a draft and opens it; the Templates tab makes a camp
   assert.equal(c.status, 'draft');
   assert.deepEqual(c.document.activities.map((a) => a.id), ['src']);
   await page.getByRole('heading', { level: 1, name: c.name }).waitFor();
+  // A template from scratch, from the Templates tab.
+  await page.goto(`${d.url}/templates`);
+  await page.getByRole('button', { name: 'Create template' }).click();
+  const tdialog = page.getByRole('dialog', { name: 'Create template' });
+  await tdialog.getByLabel('Name').fill('Scratch template');
+  await tdialog.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('grid', { name: 'Templates' }).getByRole('row').filter({ hasText: 'Scratch template' }).waitFor();
+  assert.equal((await d.ok('GET', '/templates')).items.filter((x) => x.name === 'Scratch template').length, 1);
   // The tabs switch with the URL, and back.
   await page.goto(`${d.url}/templates`);
   await page.getByRole('tab', { name: 'Multi-step campaigns' }).click();

@@ -97,6 +97,8 @@ export const en = {
   'create.name': 'Name',
   'create.submit': 'Create',
   'create.defaultName': 'New campaign',
+  'create.defaultTemplate': 'New template',
+  'templates.create': 'Create template',
 
   'templates.table': 'Templates',
   'templates.empty': 'No template yet.',
@@ -258,6 +260,8 @@ export const fr: Catalog = {
   'create.name': 'Nom',
   'create.submit': 'Créer',
   'create.defaultName': 'Nouvelle campagne',
+  'create.defaultTemplate': 'Nouveau modèle',
+  'templates.create': 'Créer un modèle',
 
   'templates.table': 'Modèles',
   'templates.empty': 'Aucun modèle pour l’instant.',

@@ -4,12 +4,14 @@ import { Button, Cell, Column, Row, Table, TableBody, TableHeader } from 'react-
 import { api, ApiError, EMPTY, unwrap, type Template } from '../api/client';
 import { navigate } from '../app/router';
 import { useI18n } from '../i18n/I18n';
+import { CreateCampaign } from '../campaigns/CreateCampaign';
 import { useNotices } from '../ui/Notices';
 
 export function TemplateList() {
   const { t, date, lang } = useI18n();
   const notices = useNotices();
   const [items, setItems] = useState<Template[] | null>(null);
+  const [reload, setReload] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -25,7 +27,7 @@ export function TemplateList() {
       live = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
+  }, [reload]);
 
   async function use(tpl: Template) {
     try {
@@ -39,6 +41,11 @@ export function TemplateList() {
   }
 
   return (
+    <>
+      <div className="toolbar">
+        <span className="spacer" />
+        <CreateCampaign kind="template" onCreated={() => setReload((n) => n + 1)} />
+      </div>
     <div className="table-wrap">
       <Table aria-label={t('templates.table')} className="table">
         <TableHeader>
@@ -67,5 +74,6 @@ export function TemplateList() {
         </TableBody>
       </Table>
     </div>
+    </>
   );
 }
