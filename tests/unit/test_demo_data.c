@@ -49,6 +49,11 @@ static void generate(const char *path, uint64_t seed)
 {
     struct sw_error err = SW_ERROR_INIT;
     remove_db(path);
+    /* The data is relative to now (read once, in seconds): every generation starts at the same
+     * instant, or two of them on a loaded machine may straddle a second and differ. */
+    int64_t now;
+    assert_int_equal(sw_clock_parse_iso(NOW_ISO, &now), 0);
+    sw_clock_set(now);
     int rc = sw_demo_data_generate(path, NPROFILES, seed, &err);
     if (rc < 0) {
         tu_print_error(&err);
