@@ -379,6 +379,21 @@ test('a campaign page draws its activity graph with the latest run\'s count on e
   // A reload of the page's own URL comes back to it (the daemon serves index.html there).
   await page.reload();
   await page.getByRole('heading', { level: 1, name: 'Graph demo' }).waitFor();
+  // The campaign's own More actions: Duplicate opens the copy, Delete (confirmed) goes back to the list.
+  await page.getByRole('button', { name: 'More actions' }).click();
+  await page.getByRole('menuitem', { name: 'Duplicate' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Graph demo (copy)' }).waitFor();
+  const copyId = Number(new URL(page.url()).pathname.split('/').pop());
+  assert.notEqual(copyId, c.id);
+  await page.getByText('Never run: the graph shows no counts yet.').waitFor();
+  await page.getByRole('button', { name: 'More actions' }).click();
+  await page.getByRole('menuitem', { name: 'Delete' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('grid', { name: 'Multi-step campaigns' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/');
+  assert.equal((await d.api('GET', `/campaigns/${copyId}`, null, d.tokens.admin)).status, 404);
+  await page.goto(`${d.url}/campaigns/${c.id}`);
+  await page.getByRole('heading', { level: 1, name: 'Graph demo' }).waitFor();
   await page.evaluate(AXE);
   const violations = await page.evaluate(async () => {
     const r = await globalThis.axe.run(document, { resultTypes: ['violations'] });

@@ -27,20 +27,18 @@ import {
   Table,
   TableBody,
   TableHeader,
-  Text,
   TextField,
   type Selection,
   type SortDescriptor,
 } from 'react-aria-components';
-import { api, ApiError, EMPTY, unwrap, type Campaign, type CampaignList as ListPage } from '../api/client';
+import { api, ApiError, unwrap, type Campaign, type CampaignList as ListPage } from '../api/client';
 import { subscribe } from '../app/events';
 import { navigate, useLocation } from '../app/router';
 import { useI18n } from '../i18n/I18n';
 import type { MessageKey } from '../i18n/messages';
-import { ConfirmDialog } from '../ui/ConfirmDialog';
-import { useNotices } from '../ui/Notices';
 import { StatusBadge } from '../ui/StatusBadge';
-import { CONFIRM, menuActions, type Action } from './actions';
+import type { Action } from './actions';
+import { RowMenu, useCampaignActions } from './CampaignActions';
 import { COLUMN_LABEL, COLUMN_SORT, CONFIGURABLE, columnOfSort, type ColumnId } from './columns';
 import {
   STATUSES,
@@ -91,7 +89,6 @@ function useDimensions(): Dimension[] {
 
 export function CampaignList() {
   const { t, num } = useI18n();
-  const notices = useNotices();
   const { search } = useLocation();
   const state = useMemo(() => parseListState(search), [search]);
   const [columns, setColumns] = useColumns();
@@ -100,7 +97,6 @@ export function CampaignList() {
   const [loading, setLoading] = useState(true);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
-  const [pending, setPending] = useState<{ action: Action; c: Campaign } | null>(null);
   // The cursors of the pages before this one, as the user went through them with Next; the page
   // number is known only for the cursor Next/Previous led to (a bookmarked or history cursor
   // shows the total alone).
@@ -195,54 +191,8 @@ export function CampaignList() {
     go(withFilter(state, { sort, order }));
   }, [go]);
 
-  async function run(action: Action, c: Campaign) {
-    const id = c.id;
-    const path = { params: { path: { id: String(id) } } };
-    try {
-      switch (action) {
-        case 'duplicate': {
-          const copy = unwrap(await api.POST('/campaigns/{id}/duplicate', { ...path, body: EMPTY }));
-          notices.ok(t('done.duplicate', { name: copy.name }));
-          break;
-        }
-        case 'delete':
-          unwrap(await api.DELETE('/campaigns/{id}', { ...path, body: EMPTY }));
-          notices.ok(t('done.delete', { name: c.name }));
-          break;
-        case 'start':
-          unwrap(await api.POST('/campaigns/{id}/start', { ...path, body: EMPTY }));
-          notices.ok(t('done.start', { name: c.name }));
-          break;
-        case 'pause':
-          unwrap(await api.POST('/campaigns/{id}/pause', { ...path, body: EMPTY }));
-          notices.ok(t('done.pause', { name: c.name }));
-          break;
-        case 'resume':
-          unwrap(await api.POST('/campaigns/{id}/resume', { ...path, body: EMPTY }));
-          notices.ok(t('done.resume', { name: c.name }));
-          break;
-        case 'stop':
-          unwrap(await api.POST('/campaigns/{id}/stop', { ...path, body: EMPTY }));
-          notices.ok(t('done.stop', { name: c.name }));
-          break;
-        default: {
-          const never: never = action;
-          throw new Error(`unknown action ${String(never)}`);
-        }
-      }
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 401) return;
-      notices.error(t('error.title', { message: e instanceof ApiError ? e.message : t('error.network') }));
-    }
-    setReload((n) => n + 1);
-  }
-
-  const runRef = useRef(run);
-  runRef.current = run;
-  const onAction = useCallback((action: Action, c: Campaign) => {
-    if (CONFIRM.has(action)) setPending({ action, c });
-    else void runRef.current(action, c);
-  }, []);
+  // Row actions (with their confirmations and the API's refusals), then the page is read again.
+  const { onAction, dialog } = useCampaignActions(() => setReload((n) => n + 1));
 
   const items = page?.items ?? NO_ITEMS;
   const pageIndex = !state.cursor ? 0 : state.cursor === pagedTo.current ? prevCursors.current.length : -1;
@@ -394,20 +344,7 @@ export function CampaignList() {
         </Button>
       </nav>
 
-      {pending && (
-        <ConfirmDialog
-          title={t(`confirm.${pending.action}.title` as MessageKey, { name: pending.c.name })}
-          body={t(`confirm.${pending.action}.body` as MessageKey)}
-          confirm={t(`action.${pending.action}` as MessageKey)}
-          destructive={pending.action !== 'start'}
-          onCancel={() => setPending(null)}
-          onConfirm={() => {
-            const p = pending;
-            setPending(null);
-            void run(p.action, p.c);
-          }}
-        />
-      )}
+      {dialog}
     </div>
   );
 }
@@ -417,7 +354,7 @@ const CampaignTable = memo(function CampaignTable(props: {
   columns: ColumnId[];
   sortDescriptor: SortDescriptor | undefined;
   onSortChange: (d: SortDescriptor) => void;
-  onAction: (a: Action, c: Campaign) => void;
+  onAction: (a: Action, c: Pick<Campaign, 'id' | 'name' | 'status'>) => void;
   emptyText: string;
 }) {
   const { t, date, lang } = useI18n();
@@ -559,37 +496,6 @@ function StatusFilter({ value, onChange }: { value: Status[]; onChange: (s: Stat
                   <span className={`dot dot-${s}`} aria-hidden="true" />
                   {t(`status.${s}` as MessageKey)}
                 </>
-              )}
-            </MenuItem>
-          ))}
-        </Menu>
-      </Popover>
-    </MenuTrigger>
-  );
-}
-
-function RowMenu({ c, onAction }: { c: Campaign; onAction: (a: Action, c: Campaign) => void }) {
-  const { t } = useI18n();
-  const acts = menuActions(c.status);
-  return (
-    <MenuTrigger>
-      <Button className="btn btn-icon" aria-label={t('action.more')}>
-        <span aria-hidden="true">…</span>
-      </Button>
-      <Popover className="popover" placement="bottom end">
-        <Menu
-          className="menu"
-          aria-label={`${t('action.more')}: ${c.name}`}
-          disabledKeys={acts.filter((a) => a.disabled).map((a) => a.action)}
-          onAction={(k) => onAction(k as Action, c)}
-        >
-          {acts.map(({ action, disabled }) => (
-            <MenuItem key={action} id={action} textValue={t(`action.${action}` as MessageKey)} className={`menu-item${action === 'delete' ? ' menu-item-negative' : ''}`}>
-              <Text slot="label">{t(`action.${action}` as MessageKey)}</Text>
-              {disabled && action === 'delete' && (
-                <Text slot="description" className="menu-item-reason">
-                  {t('action.deleteRunning')}
-                </Text>
               )}
             </MenuItem>
           ))}

@@ -12,6 +12,7 @@ import { useI18n } from '../i18n/I18n';
 import type { MessageKey } from '../i18n/messages';
 import { useNotices } from '../ui/Notices';
 import { StatusBadge } from '../ui/StatusBadge';
+import { RowMenu, useCampaignActions } from '../campaigns/CampaignActions';
 import { Logs } from './Logs';
 import { docToGraph, NODE_H, NODE_W, type DocActivity, type DocTransition } from './graph';
 
@@ -30,6 +31,14 @@ export default function CampaignPage({ id }: { id: number }) {
   // A simulation's counts replace the latest run's on the graph until the user goes back.
   const [simulation, setSimulation] = useState<{ id: number; status: string; tasks: Task[] } | null>(null);
   const [simulating, setSimulating] = useState(false);
+  useEffect(() => setSimulation(null), [id]);
+  // The same actions as the list's rows: after a deletion, back to the list; after a
+  // duplication, to the copy; otherwise the page is read again.
+  const { onAction, dialog } = useCampaignActions((action, _c, ok, copyId) => {
+    if (ok && action === 'delete') navigate('/');
+    else if (ok && copyId) navigate(`/campaigns/${copyId}`);
+    else setReload((n) => n + 1);
+  });
 
   // Live: this campaign's status, runs and tasks are read again when the feed says they moved.
   useEffect(() => {
@@ -177,7 +186,9 @@ export default function CampaignPage({ id }: { id: number }) {
         <Button className="btn btn-secondary" onPress={() => void saveAsTemplate()}>
           {t('campaign.saveTemplate')}
         </Button>
+        <RowMenu c={campaign} onAction={onAction} />
       </div>
+      {dialog}
       {campaign.description && <p className="lead">{campaign.description}</p>}
 
       <section aria-labelledby="graph-title" className="panel">
