@@ -333,6 +333,7 @@ test('Configure columns: an optional column is added, and the choice survives a 
 test('a campaign page draws its activity graph with the latest run\'s count on every transition, and passes axe-core', async () => {
   const c = await d.ok('POST', '/campaigns', {
     name: 'Graph demo',
+    options: { keep_interim_results: true }, // the transitions' samples stay readable
     activities: [
       { id: 'fr', type: 'build_audience', filter: { field: 'country', op: 'eq', value: 'FR' } },
       { id: 'dedup', type: 'deduplicate', fields: ['email'] },
@@ -362,6 +363,14 @@ test('a campaign page draws its activity graph with the latest run\'s count on e
   assert.deepEqual(labels.sort(), want.sort());
   assert.equal(await page.locator('.react-flow__node').count(), 4);
   await page.getByRole('grid', { name: 'Tasks' }).getByRole('row').filter({ hasText: 'dedup' }).getByText('Completed').waitFor();
+  // A transition's rows: click its count.
+  await page.locator('.react-flow__edge-text', { hasText: 'rest:' }).click({ force: true });
+  const sample = page.getByRole('dialog', { name: `Rows on split → rest (run #${run})` });
+  await sample.waitFor();
+  await until(async () => (await sample.locator('tbody tr').count()) === Math.min(count('split', 'rest'), 100), { what: 'the sample rows' });
+  assert.ok((await sample.locator('th').allTextContents()).includes('email'), 'the dimension\'s columns');
+  await sample.getByRole('button', { name: 'Done' }).click();
+  await sample.waitFor({ state: 'detached' });
   // Simulate: the counts of a dry run replace the latest run's, then back.
   await page.getByRole('button', { name: 'Simulate' }).click();
   await page.getByText(/^Simulation #\d+: Completed/).waitFor();

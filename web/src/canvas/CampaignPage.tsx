@@ -14,6 +14,7 @@ import { useNotices } from '../ui/Notices';
 import { StatusBadge } from '../ui/StatusBadge';
 import { RowMenu, useCampaignActions } from '../campaigns/CampaignActions';
 import { Logs } from './Logs';
+import { SampleDialog } from './SampleDialog';
 import { docToGraph, NODE_H, NODE_W, type DocActivity, type DocTransition } from './graph';
 
 const STATES = ['pending', 'running', 'completed', 'failed', 'skipped', 'stopped', 'paused'];
@@ -31,6 +32,7 @@ export default function CampaignPage({ id }: { id: number }) {
   // A simulation's counts replace the latest run's on the graph until the user goes back.
   const [simulation, setSimulation] = useState<{ id: number; status: string; tasks: Task[] } | null>(null);
   const [simulating, setSimulating] = useState(false);
+  const [sample, setSample] = useState<{ from: string; port: string } | null>(null);
   useEffect(() => setSimulation(null), [id]);
   // The same actions as the list's rows: after a deletion, back to the list; after a
   // duplication, to the copy; otherwise the page is read again.
@@ -138,6 +140,7 @@ export default function CampaignPage({ id }: { id: number }) {
       target: e.target,
       label: `${e.port !== 'out' ? `${e.port}: ` : ''}${e.count !== null ? num(e.count) : '–'}`,
       className: 'edge',
+      data: { from: e.source, port: e.port },
       markerEnd: { type: MarkerType.ArrowClosed },
       ariaLabel: `${e.source} → ${e.target} (${e.port}): ${e.count !== null ? num(e.count) : '–'}`,
     }));
@@ -189,6 +192,9 @@ export default function CampaignPage({ id }: { id: number }) {
         <RowMenu c={campaign} onAction={onAction} />
       </div>
       {dialog}
+      {sample && (simulation || latest) && (
+        <SampleDialog runId={simulation ? simulation.id : (latest?.id ?? 0)} from={sample.from} port={sample.port} onClose={() => setSample(null)} />
+      )}
       {campaign.description && <p className="lead">{campaign.description}</p>}
 
       <section aria-labelledby="graph-title" className="panel">
@@ -218,6 +224,10 @@ export default function CampaignPage({ id }: { id: number }) {
               edges={graph.edges}
               fitView
               fitViewOptions={{ padding: 0.15, maxZoom: 1.1 }}
+              onEdgeClick={(_ev, edge) => {
+                const d = edge.data as { from: string; port: string } | undefined;
+                if (d && (simulation || latest)) setSample(d);
+              }}
               nodesDraggable={false}
               nodesConnectable={false}
               elementsSelectable={false}
