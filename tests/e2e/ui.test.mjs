@@ -621,6 +621,22 @@ test('switching to French relabels the screen (and the choice survives a reload)
   await page.getByRole('heading', { level: 1, name: 'Multi-step campaigns' }).waitFor();
 });
 
+test('axe-core on the sign-in form and the Templates tab: no serious or critical violation', async () => {
+  const check = async () => {
+    await page.evaluate(AXE);
+    return page.evaluate(async () => {
+      const r = await globalThis.axe.run(document, { resultTypes: ['violations'] });
+      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.html).join(', ')}`);
+    });
+  };
+  await open('/templates');
+  await page.getByRole('grid', { name: 'Templates' }).getByRole('row').nth(1).waitFor();
+  assert.deepEqual(await check(), []);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  assert.deepEqual(await check(), []);
+});
+
 test('no script error in the browser console (CSP violations included)', () => {
   assert.deepEqual(consoleErrors, []);
 });
