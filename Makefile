@@ -1,7 +1,7 @@
 # Thin wrapper over CMake. `make demo` and `make check` are the two commands a newcomer runs.
 DEB_PACKAGES := build-essential cmake pkg-config sqlite3 libsqlite3-dev libjansson-dev \
                 libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev libical-dev libsodium-dev \
-                libcsv-dev postfix nodejs time chromium
+                libcsv-dev libgmime-3.0-dev postfix nodejs time chromium
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
@@ -87,9 +87,12 @@ bench: build
 fuzz: deps
 	@command -v clang >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq clang libclang-rt-14-dev; }
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON -DSW_FUZZ=ON >/dev/null
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_campaign
-	mkdir -p build-fuzz/corpus && cp -n tests/fuzz/corpus/campaign/* build-fuzz/corpus/
-	./build-fuzz/fuzz_campaign -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 build-fuzz/corpus
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_campaign fuzz_feedback
+	for t in campaign feedback; do \
+	  mkdir -p build-fuzz/corpus-$$t && cp -n tests/fuzz/corpus/$$t/* build-fuzz/corpus-$$t/ && \
+	  ./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 \
+	    build-fuzz/corpus-$$t || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz

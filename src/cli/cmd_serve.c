@@ -48,6 +48,8 @@ static const struct setting settings[] = {
     {"schema_hints", NULL,
      "JSON file of what the database does not say: links, types, labels, views, hidden "
      "fields (see stepwise schema --hints)"},
+    {"soft_bounce_limit", "3",
+     "soft bounces in a row (POST /api/v1/feedback) that suppress an address"},
     {"max_body", "1048576", "largest request body accepted, in bytes"},
     {"log_level", "info", "debug, info, warn or error"},
 };
@@ -307,6 +309,7 @@ int sw_serve_settings(int argc, char **argv, const char *cmd, const struct sw_cl
     INT(workers, "workers", 1, 256);
     INT(http_threads, "http_threads", 1, 256);
     INT(history_days, "history_days", 1, 36500);
+    INT(soft_bounce_limit, "soft_bounce_limit", 1, 100);
     INT(smtp_connections, "smtp_connections", 1, 1024);
     INT(http_connections, "http_connections", 1, 1024);
 #undef INT

@@ -65,6 +65,7 @@ const struct sw_route sw_routes[] = {
     {"GET", V1 "/schema/hints", SW_ROLE_ADMIN, sw_api_schema_hints_get, "Schema hints in force"},
     {"PUT", V1 "/schema/hints", SW_ROLE_ADMIN, sw_api_schema_hints_put, "Store schema hints"},
     {"DELETE", V1 "/schema/hints", SW_ROLE_ADMIN, sw_api_schema_hints_delete, "Back to the hints file"},
+    {"POST", V1 "/feedback", SW_ROLE_EDITOR, sw_api_feedback, "A bounce or a complaint"},
     {"GET", V1 "/suppressions", SW_ROLE_VIEWER, sw_api_suppressions_list, "The suppression list"},
     {"POST", V1 "/suppressions", SW_ROLE_EDITOR, sw_api_suppressions_add, "Suppress an address"},
     {"DELETE", V1 "/suppressions/{address}", SW_ROLE_ADMIN, sw_api_suppressions_delete, "Lift a suppression"},

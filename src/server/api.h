@@ -111,6 +111,7 @@ void sw_api_dimensions_refresh(struct sw_api *a);
 void sw_api_schema_hints_get(struct sw_api *a);
 void sw_api_schema_hints_put(struct sw_api *a);
 void sw_api_schema_hints_delete(struct sw_api *a);
+void sw_api_feedback(struct sw_api *a);
 void sw_api_suppressions_list(struct sw_api *a);
 void sw_api_suppressions_add(struct sw_api *a);
 void sw_api_suppressions_delete(struct sw_api *a);

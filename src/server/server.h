@@ -38,6 +38,7 @@ struct sw_settings {
     double smtp_rate, sms_rate, push_rate; /* per provider, 0 = unlimited */
     char *list_unsubscribe;
     char *schema_hints; /* path of the schema hints file, or NULL */
+    int soft_bounce_limit; /* soft bounces in a row that suppress an address */
     size_t max_body;
 };
 
