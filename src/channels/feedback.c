@@ -179,8 +179,9 @@ static char *part_text(GMimeObject *o, size_t *len)
     GMimeStream *mem = g_mime_stream_mem_new();
     g_mime_data_wrapper_write_to_stream(w, mem);
     GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    char *t = sw_strndup(bytes ? (const char *)bytes->data : "", bytes ? bytes->len : 0);
-    *len = bytes ? bytes->len : 0;
+    bool some = bytes && bytes->data && bytes->len;
+    char *t = sw_strndup(some ? (const char *)bytes->data : "", some ? bytes->len : 0);
+    *len = some ? bytes->len : 0;
     g_object_unref(mem);
     return t;
 }

@@ -54,7 +54,9 @@ char *sw_strdup(const char *s)
 char *sw_strndup(const char *s, size_t n)
 {
     char *p = sw_malloc(n + 1);
-    memcpy(p, s, n);
+    if (n) {
+        memcpy(p, s, n);
+    }
     p[n] = '\0';
     return p;
 }
