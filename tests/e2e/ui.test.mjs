@@ -600,6 +600,20 @@ test('Create campaign makes a draft and opens it; the Templates tab makes a camp
   assert.ok(tpl.id > 0);
 });
 
+test('a scheduled campaign\'s page lists its next 10 runs in the campaign\'s time zone', async () => {
+  await open('/?q=Gamma');
+  await page.getByRole('link', { name: 'Gamma weekly', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Gamma weekly' }).waitFor();
+  const list = page.getByRole('list', { name: 'Next 10 runs' });
+  await until(async () => (await list.getByRole('listitem').count()) === 10, { what: 'ten next runs' });
+  const want = (await d.ok('GET', `/campaigns/${ids.gamma}/schedule/preview`)).next;
+  const first = await list.getByRole('listitem').first().innerText();
+  assert.match(first, /Mar 1, 2027.*9:00/, first);
+  assert.equal(want[0].utc, '2027-03-01T08:00:00Z');
+  // After the change to summer time (28 March 2027) still 9:00 in Paris.
+  assert.match(await list.getByRole('listitem').nth(4).innerText(), /Mar 29, 2027.*9:00/);
+});
+
 test('switching to French relabels the screen (and the choice survives a reload)', async () => {
   await open('/?q=Gamma');
   await page.getByRole('button', { name: /Language/ }).click();

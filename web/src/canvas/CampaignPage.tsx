@@ -26,6 +26,7 @@ export default function CampaignPage({ id }: { id: number }) {
   const activity = new URLSearchParams(search).get('activity') ?? '';
   const [campaign, setCampaign] = useState<CampaignFull | null>(null);
   const [runs, setRuns] = useState<Run[]>([]);
+  const [preview, setPreview] = useState<{ utc: string; local: string }[]>([]);
   const [tasks, setTasks] = useState<Task[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
@@ -65,7 +66,10 @@ export default function CampaignPage({ id }: { id: number }) {
         const rs = unwrap(await api.GET('/campaigns/{id}/runs', { params: { path: { id: String(id) }, query: { limit: 20 } } })).items;
         const latest = rs.filter((r) => !r.simulation).sort((a, b) => b.id - a.id)[0];
         const ts = latest ? unwrap(await api.GET('/runs/{id}/tasks', { params: { path: { id: String(latest.id) } } })).items : [];
+        const doc = c.document as { schedule?: unknown } | null;
+        const pv = doc?.schedule ? unwrap(await api.GET('/campaigns/{id}/schedule/preview', path)).next : [];
         if (!live) return;
+        setPreview(pv);
         setCampaign(c);
         setRuns([...rs].sort((a, b) => b.id - a.id));
         setTasks(ts);
@@ -287,6 +291,21 @@ export default function CampaignPage({ id }: { id: number }) {
             <dd>{tz}</dd>
             <dt>{t('col.nextRun')}</dt>
             <dd>{campaign.next_run_at ? `${date(campaign.next_run_at)} (${date(campaign.next_run_at, tz)} ${tz})` : '–'}</dd>
+            {preview.length > 0 && (
+              <>
+                <dt>{t('campaign.nextTimes')}</dt>
+                <dd>
+                  <ol className="next-times" aria-label={t('campaign.nextTimes')}>
+                    {preview.map((p) => (
+                      <li key={p.utc}>
+                        {date(p.utc, tz)}
+                        {date(p.utc, tz) !== date(p.utc) && <span className="cell-sub"> · {date(p.utc)}</span>}
+                      </li>
+                    ))}
+                  </ol>
+                </dd>
+              </>
+            )}
             <dt>{t('campaign.dimension')}</dt>
             <dd>{campaign.targeting_dimension ?? '–'}</dd>
             <dt>{t('campaign.parent')}</dt>
