@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -307,7 +308,15 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     enum MHD_Result ret = MHD_NO;
     if (r) {
         MHD_add_response_header(r, "Content-Type", resp.content_type);
-        MHD_add_response_header(r, "Cache-Control", "no-store");
+        /* API answers are never cached; a handler that says otherwise (the UI's files) keeps
+         * its own, alone. */
+        bool own_cache = false;
+        for (int i = 0; i < resp.nheaders; i++) {
+            own_cache = own_cache || !strcasecmp(resp.headers[i][0], "Cache-Control");
+        }
+        if (!own_cache) {
+            MHD_add_response_header(r, "Cache-Control", "no-store");
+        }
         security_headers(r);
         for (int i = 0; i < resp.nheaders; i++) {
             MHD_add_response_header(r, resp.headers[i][0], resp.headers[i][1]);

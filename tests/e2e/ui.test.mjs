@@ -150,7 +150,7 @@ test('the embedded UI: hashed files cached as immutable and gzipped, index.html 
   assert.ok(gz.body.length < plain.body.length / 2);
 });
 
-test('strict caching headers: one Cache-Control per response (needs http.c to keep the handler\'s)', { todo: 'http.c adds "Cache-Control: no-store" to every response; the lead makes it keep a handler\'s own' }, async () => {
+test('strict caching headers: one Cache-Control per response, the handler\'s own', async () => {
   const html = await (await fetch(`${d.url}/`)).text();
   const src = /<script[^>]*src="([^"]+)"/.exec(html)[1];
   assert.equal((await fetch(`${d.url}${src}`)).headers.get('cache-control'), 'public, max-age=31536000, immutable');
