@@ -19,6 +19,7 @@ extern const char sw_migration_7[]; /* catalog/migrate_7_events.c: events feed, 
 extern const char sw_migration_8[]; /* catalog/migrate_8_hints.c: schema hints from the API */
 extern const char sw_migration_9[]; /* catalog/migrate_9_suppressions.c: the suppression list */
 extern const char sw_migration_10[]; /* catalog/migrate_10_feedback.c: bounces, complaints */
+extern const char sw_migration_11[]; /* catalog/migrate_11_secrets.c: link-signing secrets */
 
 static const char *const migrations[] = {
     /* 1: the tables the engine and the daemon build on. Times are milliseconds (UTC). */
@@ -66,6 +67,7 @@ static const char *const migrations[] = {
     sw_migration_8,
     sw_migration_9,
     sw_migration_10,
+    sw_migration_11,
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -636,7 +636,7 @@ int sw_mime_build(const struct sw_mime_msg *m, struct sw_buf *out, struct sw_err
     h_end(&h);
     if (m->list_unsubscribe) {
         sw_buf_printf(out, "List-Unsubscribe: <%s>\r\n", m->list_unsubscribe);
-        if (strncasecmp(m->list_unsubscribe, "https://", 8) == 0) {
+        if (m->one_click || strncasecmp(m->list_unsubscribe, "https://", 8) == 0) {
             sw_buf_puts(out, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
         }
     }

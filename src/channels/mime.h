@@ -34,6 +34,8 @@
 #ifndef SW_MIME_H
 #define SW_MIME_H
 
+#include <stdbool.h>
+
 #include "core/buf.h"
 #include "core/error.h"
 
@@ -53,6 +55,8 @@ struct sw_mime_msg {
     const char *list_unsubscribe; /* may be NULL: a URL or mailto, emitted as
                                      List-Unsubscribe: <...> (plus List-Unsubscribe-Post:
                                      List-Unsubscribe=One-Click when it is https) */
+    bool one_click;               /* List-Unsubscribe-Post whatever the scheme (the URL is the
+                                     public listener's, which takes the RFC 8058 POST) */
     const json_t *headers;        /* may be NULL: extra headers {"X-Campaign": "..."}; names
                                      [A-Za-z0-9-]{1,76}, string values on one line (UTF-8
                                      allowed: encoded-words); names we generate or that would

@@ -7,6 +7,7 @@
 #include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "channels/ledger.h"
+#include "channels/token.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "db/db.h"
@@ -36,6 +37,8 @@ static const char usage_text[] =
     "  --http-connections N, --frequency-cap RULE, --smtp-rate-per-second R,\n"
     "  --sms-rate-per-second R, --push-rate-per-second R, --list-unsubscribe URL\n"
     "                        channel settings (see 'stepwise serve --help')\n"
+    "  --public-url URL      the public listener's base URL (see 'stepwise serve --help'):\n"
+    "                        every email carries its one-click unsubscribe link\n"
     "  --schema-hints FILE   what the database does not say (links, types, labels, views,\n"
     "                        hidden fields: docs/ARCHITECTURE.md \"Schema hints\")\n"
     "                        [STEPWISE_SCHEMA_HINTS]\n"
@@ -65,6 +68,7 @@ enum {
     OPT_UNSUB,
     OPT_CONFIRM,
     OPT_SCHEMA_HINTS,
+    OPT_PUBLIC_URL,
     OPT_CHANNEL_END
 };
 #define CHANNEL_OPTIONS                                                                            \
@@ -79,6 +83,7 @@ enum {
         {"push-rate-per-second", required_argument, NULL, OPT_PUSH_RATE},                          \
         {"list-unsubscribe", required_argument, NULL, OPT_UNSUB},                                  \
         {"confirm", required_argument, NULL, OPT_CONFIRM},                                         \
+        {"public-url", required_argument, NULL, OPT_PUBLIC_URL},                                   \
     {                                                                                              \
         "schema-hints", required_argument, NULL, OPT_SCHEMA_HINTS                                  \
     }
@@ -95,6 +100,7 @@ enum {
     case OPT_PUSH_RATE:                                                                            \
     case OPT_UNSUB:                                                                                \
     case OPT_CONFIRM:                                                                              \
+    case OPT_PUBLIC_URL:                                                                           \
     case OPT_SCHEMA_HINTS
 
 static int channel_option(int opt, const char *arg, struct sw_config *config, const char *cmd)
@@ -145,6 +151,9 @@ static int channel_option(int opt, const char *arg, struct sw_config *config, co
     case OPT_SCHEMA_HINTS:
         config->schema_hints = arg;
         return 0;
+    case OPT_PUBLIC_URL:
+        config->public_url = arg;
+        return sw_cli_check_http_url(cmd, "--public-url", arg);
     default: {
         struct sw_frequency_caps caps;
         struct sw_error e = SW_ERROR_INIT;
@@ -178,6 +187,7 @@ static int channel_defaults(struct sw_config *config, const char *cmd)
         {"STEPWISE_PUSH_RATE_PER_SECOND", OPT_PUSH_RATE},
         {"STEPWISE_LIST_UNSUBSCRIBE", OPT_UNSUB},
         {"STEPWISE_SCHEMA_HINTS", OPT_SCHEMA_HINTS},
+        {"STEPWISE_PUBLIC_URL", OPT_PUBLIC_URL},
     };
     config->export_dir = getenv("STEPWISE_EXPORT_DIR");
     config->alert_webhook = getenv("STEPWISE_ALERT_WEBHOOK");
@@ -362,6 +372,7 @@ int sw_cmd_run(int argc, char **argv)
     int json_out = 0, dry = 0, c, rc = 1;
     int64_t seed = 0;
     struct sw_config config = {0};
+    struct sw_keyring keyring = {0};
     int env_ok = channel_defaults(&config, "run");
     const char **vars = sw_calloc((size_t)argc + 1, sizeof(char *));
     size_t nvars = 0;
@@ -438,9 +449,11 @@ int sw_cmd_run(int argc, char **argv)
     }
     if (sw_db_open(data, &db, &err) < 0 ||
         sw_schema_discover_hinted(db, config.schema_hints, &schema, &err) < 0 ||
-        sw_catalog_open(db, &cat, &err) < 0) {
+        sw_catalog_open(db, &cat, &err) < 0 ||
+        (config.public_url && sw_keyring_load(db, &keyring, true, &err) < 0)) {
         goto fail;
     }
+    config.keyring = &keyring;
     if (sw_campaign_load(text, len, schema, sw_clock_now_ms(), &camp, &err) < 0) {
         goto fail;
     }
@@ -594,6 +607,7 @@ int sw_cmd_resume(int argc, char **argv)
     int json_out = 0, c, rc = 1;
     int64_t run_id = 0, campaign_id = 0;
     struct sw_config config = {0};
+    struct sw_keyring keyring = {0};
     int env_ok = channel_defaults(&config, "resume");
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
@@ -640,9 +654,11 @@ int sw_cmd_resume(int argc, char **argv)
     if (sw_db_open(data, &db, &err) < 0 ||
         sw_schema_discover_hinted(db, config.schema_hints, &schema, &err) < 0 ||
         sw_catalog_open(db, &cat, &err) < 0 ||
+        (config.public_url && sw_keyring_load(db, &keyring, true, &err) < 0) ||
         load_run(db, run_id, &campaign_id, &doc, &vars, &status, &err) < 0) {
         goto fail;
     }
+    config.keyring = &keyring;
     if (strcmp(status, "running")) {
         sw_error_set(&err, SW_ECONFLICT, "run %lld is %s, not running", (long long)run_id, status);
         goto fail;

@@ -48,6 +48,11 @@ static const struct setting settings[] = {
     {"schema_hints", NULL,
      "JSON file of what the database does not say: links, types, labels, views, hidden "
      "fields (see stepwise schema --hints)"},
+    {"public_listen", NULL,
+     "HOST:PORT of the public listener (one-click unsubscribe), apart from the admin API"},
+    {"public_url", NULL,
+     "the base URL recipients reach the public listener by, e.g. https://mail.example.com; "
+     "with it, every email carries a one-click List-Unsubscribe and {{unsubscribe_url}}"},
     {"soft_bounce_limit", "3",
      "soft bounces in a row (POST /api/v1/feedback) that suppress an address"},
     {"max_body", "1048576", "largest request body accepted, in bytes"},
@@ -278,7 +283,11 @@ int sw_serve_settings(int argc, char **argv, const char *cmd, const struct sw_cl
          sw_cli_check_smtp_url(cmd, "--smtp-url", vals[find("smtp_url")]) < 0) ||
         (vals[find("sms_url")] && sw_cli_check_http_url(cmd, "--sms-url", vals[find("sms_url")]) < 0) ||
         (vals[find("push_url")] &&
-         sw_cli_check_http_url(cmd, "--push-url", vals[find("push_url")]) < 0)) {
+         sw_cli_check_http_url(cmd, "--push-url", vals[find("push_url")]) < 0) ||
+        (vals[find("public_listen")] &&
+         sw_cli_check_listen(cmd, "--public-listen", vals[find("public_listen")]) < 0) ||
+        (vals[find("public_url")] &&
+         sw_cli_check_http_url(cmd, "--public-url", vals[find("public_url")]) < 0)) {
         goto out;
     }
     const char *lvl = vals[find("log_level")];
@@ -300,6 +309,8 @@ int sw_serve_settings(int argc, char **argv, const char *cmd, const struct sw_cl
     TAKE(frequency_cap, "frequency_cap");
     TAKE(list_unsubscribe, "list_unsubscribe");
     TAKE(schema_hints, "schema_hints");
+    TAKE(public_listen, "public_listen");
+    TAKE(public_url, "public_url");
 #undef TAKE
 #define INT(field, name, min, max)                                                                 \
     if (int_setting(cmd, name, vals[find(name)], min, max, &v) < 0) {                              \
@@ -363,6 +374,11 @@ int sw_serve_run(const char *cmd, struct sw_settings *set)
     printf("stepwise: listening on http://%.*s:%d/ (data %s)\n", hostlen,
            colon && colon != set->listen ? set->listen : "127.0.0.1", sw_server_port(srv),
            set->data);
+    if (sw_server_public_port(srv)) {
+        const char *pc = strrchr(set->public_listen, ':');
+        printf("stepwise: public listener on http://%.*s:%d/ (one-click unsubscribe)\n",
+               (int)(pc - set->public_listen), set->public_listen, sw_server_public_port(srv));
+    }
     fflush(stdout);
     int sig = 0;
     sigwait(&sigs, &sig);

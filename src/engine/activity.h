@@ -126,6 +126,8 @@ struct sw_exec {
     size_t naud;
 };
 
+struct sw_keyring;
+
 /* Settings the engine passes to activities (a subset of SPEC §5.1). */
 struct sw_config {
     const char *export_dir;
@@ -143,6 +145,8 @@ struct sw_config {
     const char *confirm;       /* CLI: activities released from confirm_before_send
                                   ("mail,sms" or "all") */
     const char *schema_hints;  /* CLI: the schema hints file, or NULL */
+    const char *public_url;    /* the public listener's base URL, or NULL (no one-click links) */
+    const struct sw_keyring *keyring; /* signs the public listener's links (with public_url) */
 };
 /* A task held until someone confirms it (confirm_before_send) wakes at this time: never on
  * its own. */

@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "server/api.h"
 #include "server/events.h"
+#include "server/public.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ void sw_settings_release(struct sw_settings *s)
     free(s->push_url);
     free(s->frequency_cap);
     free(s->schema_hints);
+    free(s->public_listen);
+    free(s->public_url);
     free(s->list_unsubscribe);
     memset(s, 0, sizeof(*s));
 }
@@ -278,6 +281,8 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
     srv->config.sms_rate = set->sms_rate;
     srv->config.push_rate = set->push_rate;
     srv->config.list_unsubscribe = set->list_unsubscribe;
+    srv->config.public_url = set->public_url && *set->public_url ? set->public_url : NULL;
+    srv->config.keyring = &srv->keyring;
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->wake, NULL);
     pthread_mutex_init(&srv->schema_lock, NULL);
@@ -300,6 +305,9 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
         goto fail;
     }
     sw_catalog_free(cat);
+    if ((rc = sw_keyring_load(srv->pool.conns[0], &srv->keyring, true, err)) < 0) {
+        goto fail;
+    }
     if ((rc = sw_server_discover(srv, srv->pool.conns[0], NULL, &srv->schema, err)) < 0) {
         goto fail;
     }
@@ -328,11 +336,37 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
     if ((rc = sw_http_start(&ho, &srv->http, err)) < 0) {
         goto fail;
     }
+    if (set->public_listen && *set->public_listen) {
+        char phost[256];
+        int pport = 0;
+        if (parse_listen(set->public_listen, phost, sizeof(phost), &pport) < 0) {
+            rc = sw_error_set(err, SW_EUSAGE, "--public-listen: expected HOST:PORT, got \"%s\"",
+                              set->public_listen);
+            goto fail;
+        }
+        struct sw_http_opts po = {
+            .host = phost,
+            .port = pport,
+            .threads = 2,
+            .max_body = 4096, /* a one-click POST is a few bytes */
+            .timeout_s = 10,
+            .handler = sw_public_dispatch,
+            .ud = srv,
+        };
+        if ((rc = sw_http_start(&po, &srv->public_http, err)) < 0) {
+            goto fail;
+        }
+    }
     *out = srv;
     return 0;
 fail:
     sw_server_stop(srv);
     return rc;
+}
+
+int sw_server_public_port(const struct sw_server *srv)
+{
+    return srv->public_http ? sw_http_port(srv->public_http) : 0;
 }
 
 int sw_server_port(const struct sw_server *srv)
@@ -348,6 +382,7 @@ void sw_server_stop(struct sw_server *srv)
     atomic_store(&srv->stopping, true);
     sw_events_close_feeds(srv->events); /* no suspended connection may outlive the server */
     sw_http_stop(srv->http);
+    sw_http_stop(srv->public_http);
     sw_server_kick(srv);
     sw_workers_join(srv);
     sw_scheduler_join(srv);

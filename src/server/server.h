@@ -7,6 +7,7 @@
 #define SW_SERVER_H
 
 #include "catalog/catalog.h"
+#include "channels/token.h"
 #include "core/error.h"
 #include "db/db.h"
 #include "engine/activity.h"
@@ -39,6 +40,8 @@ struct sw_settings {
     char *list_unsubscribe;
     char *schema_hints; /* path of the schema hints file, or NULL */
     int soft_bounce_limit; /* soft bounces in a row that suppress an address */
+    char *public_listen;   /* HOST:PORT of the public listener, or NULL */
+    char *public_url;      /* the base URL recipients reach it by, or NULL */
     size_t max_body;
 };
 
@@ -73,6 +76,8 @@ struct sw_server {
     struct sw_config config;      /* what activities need */
     struct sw_dbpool pool;
     struct sw_http *http;
+    struct sw_http *public_http;  /* the public listener (server/public.c), or NULL */
+    struct sw_keyring keyring;    /* signs and checks the public listener's links */
     struct sw_events *events;     /* the live feed (server/events.c) */
     struct sw_metrics metrics;
     atomic_bool stopping;
@@ -90,6 +95,7 @@ struct sw_server {
 
 int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_error *err);
 int sw_server_port(const struct sw_server *srv);
+int sw_server_public_port(const struct sw_server *srv); /* 0 without a public listener */
 void sw_server_stop(struct sw_server *srv);
 /* Sleep up to ms, or until kicked or stopping. */
 void sw_server_sleep(struct sw_server *srv, int64_t ms);

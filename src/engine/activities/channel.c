@@ -27,7 +27,8 @@ static void check_template(struct sw_vctx *v, const char *key)
     }
     for (size_t i = 0; i < t->nparts; i++) {
         const char *f = t->parts[i].text;
-        if (!t->parts[i].is_field || json_object_get(v->campaign->variables, f)) {
+        if (!t->parts[i].is_field || json_object_get(v->campaign->variables, f) ||
+            !strcmp(f, "unsubscribe_url")) { /* made by Stepwise for each message */
             continue;
         }
         if (!sw_shape_col(v->out, f) && v->schema && v->out->dim && !sw_dim_field(v->out->dim, f)) {

@@ -29,6 +29,7 @@
 #include "channels/mime.h"
 #include "channels/render.h"
 #include "channels/smtp.h"
+#include "channels/token.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "engine/activities/common.h"
@@ -121,11 +122,17 @@ struct dl {
     size_t ndeferred;
 };
 
+/* ud: {fields, variables, links}: the row's captured fields, the campaign's variables, and
+ * the links Stepwise makes for the row ("unsubscribe_url"), which come first. */
 static const char *lookup(void *ud, const char *field)
 {
     const json_t *fields = ((const json_t *const *)ud)[0];
     const json_t *vars = ((const json_t *const *)ud)[1];
-    const json_t *v = json_object_get(fields, field);
+    const json_t *links = ((const json_t *const *)ud)[2];
+    const json_t *v = json_object_get(links, field);
+    if (!v) {
+        v = json_object_get(fields, field);
+    }
     if (!v) {
         v = json_object_get(vars, field);
     }
@@ -208,7 +215,23 @@ static void build(struct dl *d, struct item *it)
 {
     struct sw_exec *ex = d->ex;
     const json_t *def = ex->act->def;
-    const json_t *ctx[2] = {it->fields, ex->variables};
+    /* The row's one-click unsubscribe link on the public listener, when there is one. */
+    json_t *links = json_object();
+    char *token = d->ch == CH_EMAIL && ex->config->public_url && ex->config->keyring
+                      ? sw_token_sign(ex->config->keyring, SW_TOKEN_UNSUBSCRIBE, it->id)
+                      : NULL;
+    if (token) {
+        const char *base = ex->config->public_url;
+        size_t n = strlen(base);
+        while (n && base[n - 1] == '/') {
+            n--;
+        }
+        char *url = sw_asprintf("%.*s/u/%s", (int)n, base, token);
+        json_object_set_new(links, "unsubscribe_url", json_string(url));
+        free(url);
+        free(token);
+    }
+    const json_t *ctx[3] = {it->fields, ex->variables, links};
     char mid[96];
     snprintf(mid, sizeof(mid), "%lld.%zu.%lld", (long long)ex->run_id, ex->act->index,
              (long long)it->id);
@@ -221,7 +244,10 @@ static void build(struct dl *d, struct item *it)
         render_opt(tpl_get(d, "subject"), ctx, false, &s);
         render_opt(tpl_get(d, "html"), ctx, true, &h);
         render_opt(tpl_get(d, "text"), ctx, false, &t);
-        render_opt(d->unsub, ctx, false, &u);
+        const char *ours = json_string_value(json_object_get(links, "unsubscribe_url"));
+        if (!ours) {
+            render_opt(d->unsub, ctx, false, &u);
+        }
         struct sw_mime_msg mm = {
             .from = json_string_value(json_object_get(def, "from")),
             .to = it->address,
@@ -230,7 +256,8 @@ static void build(struct dl *d, struct item *it)
             .html = tpl_get(d, "html") ? (h.data ? h.data : "") : NULL,
             .text = tpl_get(d, "text") ? (t.data ? t.data : "") : NULL,
             .message_id = msgid,
-            .list_unsubscribe = u.len ? u.data : NULL,
+            .list_unsubscribe = ours ? ours : u.len ? u.data : NULL,
+            .one_click = ours != NULL, /* RFC 8058: the public listener takes the POST */
             .headers = json_object_get(def, "headers"),
             .date_ms = sw_clock_now_ms(),
         };
@@ -249,6 +276,7 @@ static void build(struct dl *d, struct item *it)
         sw_buf_release(&h);
         sw_buf_release(&t);
         sw_buf_release(&u);
+        json_decref(links);
         return;
     }
     json_t *o = json_object();
@@ -293,6 +321,7 @@ static void build(struct dl *d, struct item *it)
     }
     it->hm.body = it->payload.data;
     it->hm.len = it->payload.len;
+    json_decref(links);
 }
 
 /* ---- the ledger ---- */
