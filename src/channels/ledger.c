@@ -490,15 +490,22 @@ int sw_ledger_settle_stopped(struct sw_db *db, int64_t run_id, const char *activ
                              int64_t now_ms, struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
+    int64_t stopped = 0;
     sw_params_add_int(&p, run_id);
+    /* The run's status first (one key lookup): the UPDATE below would test it for every
+     * pending row, and a send calls this at every commit. */
+    int rc = sw_db_query_int(db, "SELECT count(*) FROM sw_runs WHERE id = ?1 AND status = "
+                                 "'stopped'",
+                             &p, &stopped, err);
     sw_params_add_text(&p, activity);
     sw_params_add_int(&p, now_ms);
-    int rc = sw_db_exec_params(db,
+    if (rc == 0 && stopped) {
+        rc = sw_db_exec_params(db,
                                "UPDATE sw_deliveries SET state = 'skipped', reason = "
                                "'run_stopped', next_attempt_at = NULL, updated_at = ?3 WHERE "
-                               "run_id = ?1 AND activity = ?2 AND state = 'pending' AND EXISTS "
-                               "(SELECT 1 FROM sw_runs WHERE id = ?1 AND status = 'stopped')",
+                               "run_id = ?1 AND activity = ?2 AND state = 'pending'",
                                &p, NULL, err);
+    }
     sw_params_release(&p);
     return rc;
 }
