@@ -15,6 +15,8 @@ import { matchRoute, navigate, useLocation } from './router';
 
 // The canvas (React Flow, the layout engine) loads only on a campaign's page.
 const CampaignPage = lazy(() => import('../canvas/CampaignPage'));
+// The editor (React Flow, dagre and the forms) loads only when a campaign is edited.
+const EditorPage = lazy(() => import('../editor/Editor'));
 
 const LANG_NAMES: Record<Lang, string> = { en: 'English', fr: 'Français' };
 
@@ -78,6 +80,16 @@ function ListsPage({ tab }: { tab: 'campaigns' | 'templates' }) {
       <div className="page-head">
         <h1>{t('list.title')}</h1>
         <span className="spacer" />
+        <a
+          className="btn btn-secondary"
+          href="/campaigns/new"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate('/campaigns/new');
+          }}
+        >
+          {t('list.design')}
+        </a>
         <CreateCampaign />
       </div>
       <Tabs className="tabs" selectedKey={tab} onSelectionChange={(k) => navigate(k === 'templates' ? '/templates' : '/')}>
@@ -113,6 +125,12 @@ function Page() {
       return (
         <Suspense fallback={<main className="page">{t('app.loading')}</main>}>
           <CampaignPage id={route.id} />
+        </Suspense>
+      );
+    case 'editor':
+      return (
+        <Suspense fallback={<main className="page">{t('app.loading')}</main>}>
+          <EditorPage id={route.id} />
         </Suspense>
       );
     case 'notFound':

@@ -33,12 +33,16 @@ export type Route =
   | { page: 'campaigns' }
   | { page: 'templates' }
   | { page: 'campaign'; id: number }
+  | { page: 'editor'; id: number | null }
   | { page: 'notFound' };
 
 export function matchRoute(pathname: string): Route {
   const p = pathname.replace(/\/+$/, '') || '/';
   if (p === '/' || p === '/campaigns') return { page: 'campaigns' };
   if (p === '/templates') return { page: 'templates' };
+  if (p === '/campaigns/new') return { page: 'editor', id: null };
+  const e = /^\/campaigns\/(\d{1,15})\/edit$/.exec(p);
+  if (e) return { page: 'editor', id: Number(e[1]) };
   const m = /^\/campaigns\/(\d{1,15})$/.exec(p);
   if (m) return { page: 'campaign', id: Number(m[1]) };
   return { page: 'notFound' };

@@ -190,6 +190,9 @@ export default function CampaignPage({ id }: { id: number }) {
         <h1>{campaign.name}</h1>
         <StatusBadge status={campaign.status} />
         <span className="spacer" />
+        <a className="btn btn-secondary" href={`/campaigns/${id}/edit`} onClick={(e) => (e.preventDefault(), navigate(`/campaigns/${id}/edit`))}>
+          {t('campaign.edit')}
+        </a>
         <Button className="btn btn-secondary" onPress={() => void saveAsTemplate()}>
           {t('campaign.saveTemplate')}
         </Button>

@@ -220,7 +220,7 @@ export function placeNew(pos: Record<string, { x: number; y: number }>): { x: nu
 }
 
 export interface Issue {
-  path: string | null;
+  path?: string | null;
   message: string;
 }
 export interface Located {

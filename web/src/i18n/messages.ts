@@ -27,6 +27,7 @@ export const en = {
   'list.search': 'Search',
   'list.searchPlaceholder': 'Search by name or description',
   'list.create': 'Create campaign',
+  'list.design': 'Design on the canvas',
   'list.configure': 'Configure columns',
   'list.filters': 'Filters',
   'list.clearFilters': 'Clear filters',
@@ -108,6 +109,7 @@ export const en = {
 
   'campaign.activities': 'Activities',
   'campaign.graph': 'Activity graph',
+  'campaign.edit': 'Edit',
   'campaign.latestRun': 'Latest run #{id}: {status}',
   'campaign.noRun': 'Never run: the graph shows no counts yet.',
   'campaign.properties': 'Properties',
@@ -193,6 +195,7 @@ export const fr: Catalog = {
   'list.search': 'Rechercher',
   'list.searchPlaceholder': 'Rechercher par nom ou description',
   'list.create': 'Créer une campagne',
+  'list.design': 'Concevoir sur le canevas',
   'list.configure': 'Configurer les colonnes',
   'list.filters': 'Filtres',
   'list.clearFilters': 'Effacer les filtres',
@@ -274,6 +277,7 @@ export const fr: Catalog = {
 
   'campaign.activities': 'Activités',
   'campaign.graph': 'Graphe des activités',
+  'campaign.edit': 'Modifier',
   'campaign.latestRun': 'Dernière exécution n° {id} : {status}',
   'campaign.noRun': 'Jamais exécutée : le graphe n’affiche pas encore de comptages.',
   'campaign.properties': 'Propriétés',
