@@ -173,7 +173,7 @@ test('a 4-activity campaign built on the canvas from nothing: saved, an error sh
 
   // Simulate: the counts on the transitions are the simulation's, as the API reports them.
   await page.getByRole('button', { name: 'Simulate' }).click();
-  await page.getByText(/^Simulation run #\d+: completed/).waitFor();
+  await page.getByText(/^Simulation run #\d+: Completed/).waitFor();
   const sim = Number(/#(\d+)/.exec(await page.getByText(/^Simulation run #\d+/).innerText())[1]);
   const tasks = (await d.ok('GET', `/runs/${sim}/tasks`)).items;
   const count = (a, port) => tasks.find((t) => t.activity === a).counts[port];
@@ -192,10 +192,11 @@ test('a 4-activity campaign built on the canvas from nothing: saved, an error sh
 
   if (process.env.STEPWISE_SCREENSHOT_DIR) {
     await node('build_audience').click();
-    await page.getByRole('button', { name: 'JSON view' }).click();
+    await page.getByRole('button', { name: 'Auto layout' }).click();
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.mouse.move(0, 0);
+    await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(process.env.STEPWISE_SCREENSHOT_DIR, 'editor.png') });
-    await page.getByRole('button', { name: 'JSON view' }).click();
   }
 
   // axe-core on the editor, with a form open.

@@ -55,6 +55,9 @@ import {
 import type { LinkInfo } from './FilterBuilder';
 import type { Field } from './filter';
 import { text, type TextKey } from './text';
+import type { MessageKey } from '../i18n/messages';
+
+const STATES = ['pending', 'running', 'completed', 'failed', 'skipped', 'stopped', 'paused'];
 
 type Dimensions = { default: string | null; dimensions: { name: string; fields: Field[]; links: { name: string; target: string }[] }[] };
 type Pos = Record<string, { x: number; y: number }>;
@@ -436,7 +439,7 @@ function Editor({ id }: { id: number | null }) {
       )}
       <div role="status" aria-live="polite" className="editor-status">
         {note && <p className={`notice ${note.kind === 'ok' ? 'notice-info' : 'notice-error'}`}>{note.text}</p>}
-        {sim && <p className="notice notice-info">{T('simulated', { id: sim.id, status: sim.status })}</p>}
+        {sim && <p className="notice notice-info">{T('simulated', { id: sim.id, status: STATES.includes(sim.status) ? t(`state.${sim.status}` as MessageKey) : sim.status })}</p>}
       </div>
       {otherGlobal.length > 0 && (
         <section className="panel" aria-label={T('globalErrors')}>
