@@ -257,6 +257,43 @@ test('a running campaign opens read-only: the editor says the server refuses cha
   await page.getByRole('heading', { level: 1, name: 'Edit Running one' }).waitFor();
 });
 
+test('global properties: variables, a refused time zone shown at its field, and French labels', async () => {
+  await open('/campaigns/new');
+  await page.getByRole('button', { name: 'Add build_audience' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Props check');
+  await page.getByLabel('Parent campaign').fill('Spring 2027');
+  await page.getByLabel('Tags (comma-separated)').fill('retention, fr');
+  await page.getByLabel('Targeting dimension').selectOption('profiles');
+  await page.getByRole('button', { name: 'Add variable' }).click();
+  await page.getByLabel('Value of var1').fill('500');
+  await page.getByLabel('Time zone').fill('Mars/Olympus_Mons');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText(/^Not saved: \d+ problems/).waitFor();
+  const tz = page.getByLabel('Time zone');
+  const described = await tz.getAttribute('aria-describedby');
+  assert.ok(described, 'the time zone field points at its error');
+  assert.match(await page.locator(`[id="${described}"]`).innerText(), /\S/);
+  await tz.fill('Europe/Paris');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Saved.').waitFor();
+  const id = Number(new URL(page.url()).pathname.split('/')[2]);
+  const c = await d.ok('GET', `/campaigns/${id}`);
+  assert.equal(c.campaign, 'Spring 2027');
+  assert.deepEqual(c.tags, ['retention', 'fr']);
+  assert.equal(c.targeting_dimension, 'profiles');
+  assert.deepEqual(c.document.variables, { var1: 500 });
+  assert.equal(c.document.timezone, 'Europe/Paris');
+  // French: the editor's own labels follow the language.
+  await page.getByRole('button', { name: /Language/ }).click();
+  await page.getByRole('option', { name: 'Français' }).click();
+  await page.getByRole('navigation', { name: 'Ajouter une activité' }).waitFor();
+  await page.getByRole('button', { name: 'Enregistrer', exact: true }).waitFor();
+  await page.getByLabel('Fuseau horaire').waitFor();
+  await page.getByRole('button', { name: /Langue/ }).click();
+  await page.getByRole('option', { name: 'English' }).click();
+  await page.getByRole('button', { name: 'Save', exact: true }).waitFor();
+});
+
 test('no script error in the browser console', () => {
   assert.deepEqual(consoleErrors, []);
 });

@@ -38,7 +38,9 @@ import {
   locate,
   NODE_W,
   parseDoc,
+  parseVariable,
   placeNew,
+  renameVariable,
   portsOf,
   push,
   redo,
@@ -51,6 +53,7 @@ import {
   type Doc,
   type History,
   type Issue,
+  type Json,
 } from './doc';
 import type { LinkInfo } from './FilterBuilder';
 import type { Field } from './filter';
@@ -368,6 +371,14 @@ function Editor({ id }: { id: number | null }) {
     }
   }
   useEffect(() => setSim(null), [doc]);
+  // Leaving the page (reload, close) with unsaved changes asks first.
+  const unsaved = savedDoc === null ? hist.past.length > 0 : savedDoc !== doc;
+  useEffect(() => {
+    if (!unsaved) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [unsaved]);
 
   if (!loaded) {
     return (
@@ -410,6 +421,7 @@ function Editor({ id }: { id: number | null }) {
       </p>
       <div className="page-head">
         <h1>{id === null ? T('newTitle') : T('editTitle', { name: savedDoc?.name ?? '' })}</h1>
+        {unsaved && <span className="badge badge-draft">{T('unsaved')}</span>}
         <span className="spacer" />
         <div className="toolbar-buttons" role="toolbar" aria-label={T('canvas')}>
           <button type="button" className="btn btn-secondary btn-small" disabled={!hist.past.length} onClick={() => setHist(undo)} aria-keyshortcuts={isMac ? 'Meta+Z' : 'Control+Z'}>
@@ -571,8 +583,68 @@ function Editor({ id }: { id: number | null }) {
           </Prop>
           <Schedule doc={doc} T={T} errors={globalErr('schedule')} onChange={(s) => setProp('schedule', s)} />
         </div>
+        <Variables doc={doc} T={T} errors={globalErr('variables')} onChange={(v, key) => commit(v === undefined ? (({ variables: _drop, ...rest }) => rest as Doc)(doc) : { ...doc, variables: v }, key)} />
       </section>
     </main>
+  );
+}
+
+function Variables({
+  doc,
+  T,
+  errors,
+  onChange,
+}: {
+  doc: Doc;
+  T: (k: TextKey, p?: Record<string, string>) => string;
+  errors: string[];
+  onChange: (v: Record<string, Json> | undefined, key?: string) => void;
+}) {
+  const vars = (doc.variables && typeof doc.variables === 'object' ? doc.variables : {}) as Record<string, Json>;
+  const entries = Object.entries(vars);
+  const show = (v: Json) => (typeof v === 'string' ? v : JSON.stringify(v));
+  return (
+    <fieldset className="ef-set variables">
+      <legend>{T('variables')}</legend>
+      {errors.length > 0 && <span className="field-error">{errors.join('; ')}</span>}
+      {entries.map(([k, v], i) => (
+        <div key={i} className="ef-row">
+          <input
+            type="text"
+            aria-label={T('variable')}
+            defaultValue={k}
+            key={k}
+            onBlur={(e) => {
+              const next = renameVariable(vars, k, e.target.value.trim());
+              if (next && e.target.value.trim()) onChange(next);
+              else e.target.value = k;
+            }}
+          />
+          <input type="text" aria-label={T('variableValue', { name: k })} value={show(v)} onChange={(e) => onChange({ ...vars, [k]: parseVariable(e.target.value) }, `var.${k}`)} />
+          <button
+            type="button"
+            className="btn btn-quiet btn-small"
+            onClick={() => {
+              const { [k]: _gone, ...rest } = vars;
+              onChange(Object.keys(rest).length ? rest : undefined);
+            }}
+          >
+            {T('removeVariable', { name: k })}
+          </button>
+        </div>
+      ))}
+      <button
+        type="button"
+        className="btn btn-secondary btn-small"
+        onClick={() => {
+          let n = entries.length + 1;
+          while (`var${n}` in vars) n++;
+          onChange({ ...vars, [`var${n}`]: 0 });
+        }}
+      >
+        {T('addVariable')}
+      </button>
+    </fieldset>
   );
 }
 

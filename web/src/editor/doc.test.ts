@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addActivity, cleanDoc, connect, edgeId, errorsAt, historyOf, layout, locate, parseDoc, portsOf, push, redo, removeActivities, removeTransitions, undo, updateActivity, type Doc } from './doc';
+import { parseVariable, renameVariable, addActivity, cleanDoc, connect, edgeId, errorsAt, historyOf, layout, locate, parseDoc, portsOf, push, redo, removeActivities, removeTransitions, undo, updateActivity, type Doc } from './doc';
 
 const base: Doc = { name: 'x', activities: [], transitions: [] };
 
@@ -72,5 +72,16 @@ describe('document ⇄ canvas', () => {
     h = push(h, 9);
     expect(h).toEqual({ past: [1], present: 9, future: [] });
     expect(undo(historyOf(1)).present).toBe(1);
+  });
+});
+
+describe('variables', () => {
+  it('types values and renames in place', () => {
+    expect(parseVariable('500')).toBe(500);
+    expect(parseVariable('true')).toBe(true);
+    expect(parseVariable('FR')).toBe('FR');
+    expect(parseVariable('')).toBe('');
+    expect(Object.keys(renameVariable({ a: 1, b: 2, c: 3 }, 'b', 'x')!)).toEqual(['a', 'x', 'c']);
+    expect(renameVariable({ a: 1, b: 2 }, 'a', 'b')).toBeNull();
   });
 });

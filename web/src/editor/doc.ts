@@ -317,3 +317,18 @@ export function redo<T>(h: History<T>): History<T> {
   const next = h.future[0];
   return next === undefined ? h : { past: [...h.past, h.present], present: next, future: h.future.slice(1) };
 }
+
+/** A variable's value as typed: a number, a boolean, or the text itself. */
+export function parseVariable(text: string): Json {
+  const t = text.trim();
+  if (t !== '' && Number.isFinite(Number(t))) return Number(t);
+  if (t === 'true' || t === 'false') return t === 'true';
+  return text;
+}
+
+/** The variables with one renamed, keeping their order; null when the new name is taken. */
+export function renameVariable(vars: Record<string, Json>, from: string, to: string): Record<string, Json> | null {
+  if (from === to) return vars;
+  if (to in vars) return null;
+  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k === from ? to : k, v]));
+}

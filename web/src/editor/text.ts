@@ -107,6 +107,12 @@ const en = {
   options: 'Options (JSON)',
   unknownDim: 'Unknown dimension',
   globalErrors: 'Problems with the campaign',
+  variables: 'Variables',
+  variable: 'Variable name',
+  variableValue: 'Value of {name}',
+  addVariable: 'Add variable',
+  removeVariable: 'Remove {name}',
+  unsaved: 'Unsaved changes',
 };
 export type TextKey = keyof typeof en;
 const fr: Record<TextKey, string> = {
@@ -216,6 +222,12 @@ const fr: Record<TextKey, string> = {
   options: 'Options (JSON)',
   unknownDim: 'Dimension inconnue',
   globalErrors: 'Problèmes de la campagne',
+  variables: 'Variables',
+  variable: 'Nom de la variable',
+  variableValue: 'Valeur de {name}',
+  addVariable: 'Ajouter une variable',
+  removeVariable: 'Supprimer {name}',
+  unsaved: 'Modifications non enregistrées',
 };
 
 export function text(lang: string, key: TextKey, params?: Record<string, string | number>): string {
