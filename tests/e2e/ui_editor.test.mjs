@@ -294,6 +294,44 @@ test('global properties: variables, a refused time zone shown at its field, and 
   await page.getByRole('button', { name: 'Save', exact: true }).waitFor();
 });
 
+test('every activity type of the palette has its form and ports; an error under an activity shows at its field', async () => {
+  await open('/campaigns/new');
+  const types = ['build_audience', 'read_audience', 'combine', 'split', 'deduplicate', 'enrich', 'change_dimension', 'save_audience',
+    'fork', 'join', 'wait', 'test', 'end', 'alert', 'email', 'sms', 'push', 'export'];
+  assert.deepEqual(await page.getByRole('navigation', { name: 'Add an activity' }).getByRole('button').allTextContents(), types.map((t) => `+ ${t}`));
+  for (const ty of types) await page.getByRole('button', { name: `Add ${ty}` }).click();
+  await page.getByRole('button', { name: 'Auto layout' }).click();
+  for (const ty of types) {
+    await node(ty).focus();
+    await page.keyboard.press('Enter');
+    await side().getByRole('heading', { name: `Activity: ${ty}` }).waitFor();
+    await side().getByLabel('Activity id').waitFor();
+  }
+  assert.deepEqual(await node('test').locator('.react-flow__handle.source').evaluateAll((hs) => hs.map((h) => h.dataset.handleid)), ['big', 'default']);
+  assert.deepEqual(await node('deduplicate').locator('.react-flow__handle.source').evaluateAll((hs) => hs.map((h) => h.dataset.handleid)), ['out', 'duplicates']);
+  // A new port appears with a new segment.
+  await node('split').focus();
+  await page.keyboard.press('Enter');
+  await side().getByRole('button', { name: 'Add segment' }).click();
+  assert.deepEqual(await node('split').locator('.react-flow__handle.source').evaluateAll((hs) => hs.map((h) => h.dataset.handleid)), ['a', 's2', 'others']);
+  // Save: the email's missing sender is shown on its node and at its From field.
+  await page.getByLabel('Name', { exact: true }).fill('All types');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText(/^Not saved: \d+ problems/).waitFor();
+  await node('email').locator('.enode-errors').filter({ hasText: 'from: required' }).waitFor().catch(async (e) => {
+    throw new Error(`${e.message}; on the node: ${await node('email').locator('.enode-errors').allInnerTexts()}`);
+  });
+  await node('email').focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await side().getByLabel('From').getAttribute('aria-invalid'), 'true');
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const r = await globalThis.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.html).join(', ')}`);
+  });
+  assert.deepEqual(violations, []);
+});
+
 test('no script error in the browser console', () => {
   assert.deepEqual(consoleErrors, []);
 });

@@ -80,7 +80,13 @@ function ActivityNode({ data, selected }: NodeProps<Node<NodeData>>) {
       <span className="node-type">{data.a.type}</span>
       {data.errors.length > 0 && (
         <span className="enode-errors" role="note">
-          ⚠ {data.errorLabel}: {data.errors[0]}
+          ⚠ {data.errorLabel}
+          {data.errors.slice(0, 3).map((e, i) => (
+            <span key={i} className="enode-error-line">
+              {e}
+            </span>
+          ))}
+          {data.errors.length > 3 && <span className="enode-error-line">…</span>}
         </span>
       )}
       <div className="enode-ports">
