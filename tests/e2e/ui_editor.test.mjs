@@ -332,6 +332,56 @@ test('every activity type of the palette has its form and ports; an error under 
   assert.deepEqual(violations, []);
 });
 
+test('the filter builder: operators by field type, a link test under a not, groups; the JSON says so', async () => {
+  await open('/campaigns/new');
+  await page.getByRole('button', { name: 'Add build_audience' }).click();
+  await side().getByRole('button', { name: 'Add a filter' }).click();
+  const first = side().locator('.fb-cond').first();
+  await first.getByLabel('Field').selectOption('email_opt_in');
+  assert.deepEqual(await first.getByLabel('Operator').locator('option').allTextContents(), ['eq', 'ne', 'is_null', 'not_null']);
+  await first.getByLabel('Value').selectOption('true');
+  await first.getByLabel('Field').selectOption('created_at');
+  assert.ok((await first.getByLabel('Operator').locator('option').allTextContents()).includes('within_last'));
+  await first.getByLabel('Operator').selectOption('within_last');
+  await first.getByLabel('Value').fill('365d');
+  await first.getByLabel('Value').press('Enter');
+  // A link test (orders), then wrapped in a not.
+  await side().getByRole('button', { name: 'Add link test' }).click();
+  const link = side().locator('.fb-link');
+  await link.getByLabel('Link').selectOption('orders');
+  const inner = link.locator('.fb-cond');
+  assert.ok((await inner.getByLabel('Field').locator('option').allTextContents()).includes('amount'), 'the linked dimension\'s fields');
+  await inner.getByLabel('Field').selectOption('amount');
+  await inner.getByLabel('Operator').selectOption('gt');
+  await inner.getByLabel('Value').fill('100');
+  await inner.getByLabel('Value').press('Enter');
+  await side().getByRole('group', { name: 'All of' }).first().getByLabel('Match').selectOption('any');
+  await page.getByRole('button', { name: 'JSON view' }).click();
+  const j = await docJson();
+  assert.deepEqual(j.activities[0].filter, {
+    any: [
+      { field: 'created_at', op: 'within_last', value: '365d' },
+      { link: 'orders', exists: { field: 'amount', op: 'gt', value: 100 } },
+    ],
+  });
+  // Not: wraps the whole group, and unwraps.
+  await side().getByRole('button', { name: 'Not', exact: true }).first().click();
+  assert.ok('not' in (await docJson()).activities[0].filter);
+  await side().getByRole('button', { name: 'Not ✕' }).click();
+  assert.ok('any' in (await docJson()).activities[0].filter);
+  // The canvas's Delete key removes a selected edge too.
+  await page.getByRole('button', { name: 'Add end' }).click();
+  await side().getByLabel('Activity id').waitFor();
+  await node('build_audience').focus();
+  await page.keyboard.press('Enter');
+  await side().getByLabel('Connect out to').selectOption('end');
+  assert.equal((await docJson()).transitions.length, 1);
+  await page.locator('.react-flow__edge').focus();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Delete');
+  await until(async () => (await docJson()).transitions.length === 0, { what: 'the edge deleted' });
+});
+
 test('no script error in the browser console', () => {
   assert.deepEqual(consoleErrors, []);
 });

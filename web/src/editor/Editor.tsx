@@ -132,8 +132,9 @@ function Editor({ id }: { id: number | null }) {
   const [showJson, setShowJson] = useState(false);
   const [sim, setSim] = useState<{ id: number; status: string; tasks: Task[] } | null>(null);
   const merge = useRef<{ key: string; at: number } | null>(null);
-  // The campaign this editor just created: its URL changes, the editor stays as it is.
-  const created = useRef<number | null>(null);
+  // The campaign the document on screen belongs to (null: a new one). A campaign this editor
+  // just created changes the URL but not the document; another campaign is read afresh.
+  const shownFor = useRef<number | null | undefined>(undefined);
 
   /** Every edit goes through here: a new history entry, except keystrokes in the same field
    * within a second and a half, which amend the last one. */
@@ -153,18 +154,20 @@ function Editor({ id }: { id: number | null }) {
       } catch {
         /* the forms fall back to free text */
       }
+      if (!live || id === shownFor.current) return;
+      const first = shownFor.current === undefined;
+      shownFor.current = id;
+      setSim(null);
+      setIssues(null);
+      if (!first) setNote(null);
       if (id === null) {
-        if (created.current !== null) {
-          created.current = null;
-          setHist(historyOf(EMPTY_DOC));
-          setSavedDoc(null);
-          setStatus(null);
-          setIssues(null);
-          setNote(null);
-        }
+        setHist(historyOf(EMPTY_DOC));
+        setSavedDoc(null);
+        setStatus(null);
+        setLoaded(true);
         return;
       }
-      if (id === created.current) return;
+      setLoaded(false);
       try {
         const c = unwrap(await api.GET('/campaigns/{id}', { params: { path: { id: String(id) } } }));
         if (!live) return;
@@ -349,7 +352,7 @@ function Editor({ id }: { id: number | null }) {
       setStatus(c.status);
       setNote({ kind: 'ok', text: T('saved') });
       if (id === null) {
-        created.current = c.id;
+        shownFor.current = c.id;
         navigate(`/campaigns/${c.id}/edit`, { replace: true });
       }
     } catch (e) {
