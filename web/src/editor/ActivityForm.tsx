@@ -42,6 +42,27 @@ function FieldBox({ label, errors, children }: { label: string; errors: string[]
   );
 }
 
+/** The options each type's form shows (with their errors beside them). */
+const SHOWN: Record<string, string[]> = {
+  build_audience: ['filter'],
+  read_audience: ['audience', 'filter'],
+  split: ['segments', 'complement'],
+  deduplicate: ['fields', 'keep'],
+  enrich: ['columns'],
+  wait: ['duration'],
+  test: ['conditions'],
+  end: ['signal'],
+  email: ['to_field', 'from', 'subject', 'text', 'html'],
+  sms: ['to_field', 'text'],
+  push: ['to_field', 'title', 'body'],
+  alert: ['title', 'message'],
+  save_audience: ['audience', 'mode'],
+  combine: ['operation', 'complement'],
+  join: ['mode'],
+  export: ['path'],
+  change_dimension: ['to', 'via'],
+};
+
 export function ActivityForm(p: Props) {
   const { a, T, errors, onChange } = p;
   const set = (k: string, v: unknown, merge = true) => {
@@ -426,8 +447,11 @@ export function ActivityForm(p: Props) {
   const targets = p.doc.activities.filter((x) => x.id !== a.id && hasInput(x.type));
   const idErr = errorsAt(errors, '.id');
   const typeErr = errorsAt(errors, '.type', true);
-  const known = new Set(['', '.id', '.type', ...Object.keys(a).map((k) => '.' + k)]);
-  const other = (errors ?? []).filter((e) => !known.has(e.sub.replace(/^(\.[A-Za-z_]+).*$/, '$1')) || e.sub === '').map((e) => e.message);
+  // Errors of options this form does not show are listed at its top, with their path.
+  const other = (errors ?? [])
+    .filter((e) => e.sub === '' || !SHOWN[a.type]?.includes(e.sub.replace(/^\.([A-Za-z_]+).*$/, '$1')))
+    .filter((e) => e.sub !== '.id' && e.sub !== '.type')
+    .map((e) => (e.sub ? `${e.sub.slice(1)}: ${e.message}` : e.message));
 
   return (
     <div className="activity-form">
