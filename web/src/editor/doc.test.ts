@@ -59,6 +59,7 @@ describe('document ⇄ canvas', () => {
     expect(parseDoc('{"activities": 1, "transitions": []}')).toEqual({ error: '"activities" must be an array' });
     expect(parseDoc('{"name":"a","activities":[{"id":"x","type":"end"}],"transitions":[]}')).toEqual({ doc: { name: 'a', activities: [{ id: 'x', type: 'end' }], transitions: [] } });
     expect(cleanDoc({ ...base, description: '', tags: [], schedule: null })).toEqual(base);
+    expect(cleanDoc({ ...base, tags: ['a', ' ', ''] }).tags).toEqual(['a']);
   });
   it('undo and redo', () => {
     let h = historyOf(1);

@@ -293,6 +293,7 @@ export function parseDoc(text: string): { doc: Doc } | { error: string } {
 export function cleanDoc(doc: Doc): Doc {
   const out: Doc = { ...doc };
   for (const k of ['description', 'campaign', 'targeting_dimension', 'timezone'] as const) if (!out[k]) delete out[k];
+  if (out.tags) out.tags = out.tags.map((t) => t.trim()).filter(Boolean);
   if (out.tags && !out.tags.length) delete out.tags;
   if (out.schedule === null) delete out.schedule;
   return out;
