@@ -24,6 +24,7 @@ int sw_cmd_version(int argc, char **argv);
 int sw_cmd_schema(int argc, char **argv);
 int sw_cmd_suppress(int argc, char **argv);
 int sw_cmd_feedback(int argc, char **argv);
+int sw_cmd_secret(int argc, char **argv);
 
 /* The commands, in the order `stepwise --help` lists them: each one's synopses (after
  * "stepwise ") and one-line summary, shared by the top-level help and the command's own

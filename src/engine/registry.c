@@ -5,6 +5,7 @@
 #include "core/util.h"
 #include "engine/activity.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,18 +35,25 @@ const struct sw_activity_type *sw_activity_type_find(const char *name)
     return NULL;
 }
 
+/* The list is written once, by whichever thread asks first (HTTP threads validate
+ * documents at the same time): pthread_once, not a check of the buffer. */
+static char type_names[512];
+static pthread_once_t type_names_once = PTHREAD_ONCE_INIT;
+
+static void fill_type_names(void)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < NTYPES && off < sizeof(type_names); i++) {
+        int n = snprintf(type_names + off, sizeof(type_names) - off, "%s%s", i ? ", " : "",
+                         types[i]->name);
+        off += n > 0 ? (size_t)n : 0;
+    }
+}
+
 const char *sw_activity_type_names(void)
 {
-    static char names[512];
-    if (!names[0]) {
-        size_t off = 0;
-        for (size_t i = 0; i < NTYPES && off < sizeof(names); i++) {
-            int n = snprintf(names + off, sizeof(names) - off, "%s%s", i ? ", " : "",
-                             types[i]->name);
-            off += n > 0 ? (size_t)n : 0;
-        }
-    }
-    return names;
+    pthread_once(&type_names_once, fill_type_names);
+    return type_names;
 }
 
 void sw_ports_push(char ***ports, const char *name)

@@ -126,3 +126,23 @@ test('the public listener is rate-limited per client: 429 with Retry-After', { s
   assert.ok(limited, 'a burst gets 429');
   assert.ok(Number(limited.headers.get('retry-after')) >= 1);
 });
+
+test('stepwise secret rotate: links already sent keep working, new messages use the new secret', { skip: noSink }, async () => {
+  const { sw } = await import('./lib/helpers.mjs');
+  const old = messages()[0].unsub.slice(1, -1);
+  const r = sw(['secret', 'rotate', '--data', d.db]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /secret 2 signs/);
+  await d.restart();
+  await sleep(1100); // a fresh rate-limit window for this client after the burst test
+  assert.equal((await fetch(old)).status, 200, 'an old link still verifies');
+  const seen = new Set(messages().map((m) => m.unsub));
+  await send('After the rotation');
+  await until(() => messages().length >= seen.size + 1, { what: 'new messages' });
+  const fresh = messages().filter((m) => !seen.has(m.unsub));
+  assert.ok(fresh.length > 0);
+  // The key id is the token's first two bytes: AAF… for key 1, AAJ… for key 2.
+  assert.ok(old.split('/u/')[1].startsWith('AAF'), old);
+  assert.ok(fresh.every((m) => m.unsub.split('/u/')[1].startsWith('AAJ')), fresh[0].unsub);
+  assert.equal((await fetch(fresh[0].unsub.slice(1, -1))).status, 200);
+});
