@@ -358,13 +358,15 @@ test('a campaign page draws its activity graph with the latest run\'s count on e
   await page.getByRole('heading', { level: 1, name: 'Graph demo' }).waitFor();
   assert.equal(new URL(page.url()).pathname, `/campaigns/${c.id}`);
   await page.getByText(`Latest run #${run}: Completed`).waitFor();
-  await until(async () => (await page.locator('.react-flow__edge-text').count()) === 3, { what: 'three edge labels' });
-  const labels = (await page.locator('.react-flow__edge-text').allTextContents()).map((s) => s.replace(/[\s,\u202f]/g, '').replace('rest:', 'rest: '));
+  await until(async () => (await page.locator('.edge-count').count()) === 3, { what: 'three edge labels' });
+  const labels = (await page.locator('.edge-count').allTextContents()).map((s) => s.replace(/[\s,\u202f]/g, '').replace('rest:', 'rest: '));
   assert.deepEqual(labels.sort(), want.sort());
   assert.equal(await page.locator('.react-flow__node').count(), 4);
   await page.getByRole('grid', { name: 'Tasks' }).getByRole('row').filter({ hasText: 'dedup' }).getByText('Completed').waitFor();
   // A transition's rows: click its count.
-  await page.locator('.react-flow__edge-text', { hasText: 'rest:' }).click({ force: true });
+  // (the count is a button: reached by keyboard focus and opened with Enter)
+  await page.getByRole('button', { name: /^Sample of the rows on split → keep \(rest\)/ }).focus();
+  await page.keyboard.press('Enter');
   const sample = page.getByRole('dialog', { name: `Rows on split → rest (run #${run})` });
   await sample.waitFor();
   await until(async () => (await sample.locator('tbody tr').count()) === Math.min(count('split', 'rest'), 100), { what: 'the sample rows' });
@@ -380,7 +382,7 @@ test('a campaign page draws its activity graph with the latest run\'s count on e
   const simCount = (a, port) => simTasks.find((x) => x.activity === a).counts[port];
   const simWant = [String(simCount('fr', 'out')), String(simCount('dedup', 'out')), `rest: ${simCount('split', 'rest')}`];
   await until(async () => {
-    const l = (await page.locator('.react-flow__edge-text').allTextContents()).map((s) => s.replace(/[\s,\u202f]/g, '').replace('rest:', 'rest: '));
+    const l = (await page.locator('.edge-count').allTextContents()).map((s) => s.replace(/[\s,\u202f]/g, '').replace('rest:', 'rest: '));
     return JSON.stringify(l.sort()) === JSON.stringify([...simWant].sort());
   }, { what: 'the simulation counts on the transitions' });
   await page.getByRole('button', { name: 'Show the latest run' }).click();

@@ -2,7 +2,7 @@
 // from the latest run, the run history, that run's tasks and the global properties. Loaded
 // lazily: React Flow and dagre stay out of the list page's JavaScript.
 import '@xyflow/react/dist/style.css';
-import { Background, Controls, MarkerType, ReactFlow, type Edge, type Node } from '@xyflow/react';
+import { Background, BaseEdge, Controls, EdgeLabelRenderer, getBezierPath, MarkerType, ReactFlow, type Edge, type EdgeProps, type Node } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import { Button, Cell, Column, Row, Table, TableBody, TableHeader } from 'react-aria-components';
 import { api, ApiError, EMPTY, unwrap, type CampaignFull, type Run, type Task } from '../api/client';
@@ -13,17 +13,57 @@ import type { MessageKey } from '../i18n/messages';
 import { useNotices } from '../ui/Notices';
 import { StatusBadge } from '../ui/StatusBadge';
 import { RowMenu, useCampaignActions } from '../campaigns/CampaignActions';
+import { Deliveries } from './Deliveries';
 import { Logs } from './Logs';
 import { SampleDialog } from './SampleDialog';
 import { docToGraph, NODE_H, NODE_W, type DocActivity, type DocTransition } from './graph';
 
 const STATES = ['pending', 'running', 'completed', 'failed', 'skipped', 'stopped', 'paused'];
 
+type CountData = { from: string; port: string; text: string; label: string; onOpen: (from: string, port: string) => void };
+
+// An edge whose count is a button: the sample of its rows opens by click or from the keyboard.
+function CountEdge(p: EdgeProps<Edge<CountData>>) {
+  const [path, x, y] = getBezierPath(p);
+  const d = p.data;
+  return (
+    <>
+      <BaseEdge id={p.id} path={path} markerEnd={p.markerEnd} />
+      {d && (
+        <EdgeLabelRenderer>
+          <button
+            type="button"
+            className="edge-count nodrag nopan"
+            style={{ transform: `translate(-50%, -50%) translate(${x}px, ${y}px)` }}
+            aria-label={d.label}
+            onClick={() => d.onOpen(d.from, d.port)}
+          >
+            {d.text}
+          </button>
+        </EdgeLabelRenderer>
+      )}
+    </>
+  );
+}
+const EDGE_TYPES = { count: CountEdge };
+
+/** The campaign page's URL with the chosen run and activity filter (either may be absent). */
+export function pageUrl(id: number, run: number | null, activity: string): string {
+  const q = new URLSearchParams();
+  if (run) q.set('run', String(run));
+  if (activity) q.set('activity', activity);
+  const qs = q.toString();
+  return `/campaigns/${id}${qs ? `?${qs}` : ''}`;
+}
+
 export default function CampaignPage({ id }: { id: number }) {
   const { t, date, num, lang } = useI18n();
   const notices = useNotices();
   const { search } = useLocation();
   const activity = new URLSearchParams(search).get('activity') ?? '';
+  // The run shown (?run=ID, bookmarkable); the latest real run when absent or unknown.
+  const runParam = Number(new URLSearchParams(search).get('run')) || null;
+  const [shownId, setShownId] = useState<number | null>(null);
   const [campaign, setCampaign] = useState<CampaignFull | null>(null);
   const [runs, setRuns] = useState<Run[]>([]);
   const [preview, setPreview] = useState<{ utc: string; local: string }[]>([]);
@@ -65,7 +105,8 @@ export default function CampaignPage({ id }: { id: number }) {
         const c = unwrap(await api.GET('/campaigns/{id}', path));
         const rs = unwrap(await api.GET('/campaigns/{id}/runs', { params: { path: { id: String(id) }, query: { limit: 20 } } })).items;
         const latest = rs.filter((r) => !r.simulation).sort((a, b) => b.id - a.id)[0];
-        const ts = latest ? unwrap(await api.GET('/runs/{id}/tasks', { params: { path: { id: String(latest.id) } } })).items : [];
+        const chosen = (runParam && rs.find((r) => r.id === runParam)) || latest;
+        const ts = chosen ? unwrap(await api.GET('/runs/{id}/tasks', { params: { path: { id: String(chosen.id) } } })).items : [];
         const doc = c.document as { schedule?: unknown } | null;
         const pv = doc?.schedule ? unwrap(await api.GET('/campaigns/{id}/schedule/preview', path)).next : [];
         if (!live) return;
@@ -73,6 +114,7 @@ export default function CampaignPage({ id }: { id: number }) {
         setCampaign(c);
         setRuns([...rs].sort((a, b) => b.id - a.id));
         setTasks(ts);
+        setShownId(chosen?.id ?? null);
       } catch (e) {
         if (!live || (e instanceof ApiError && e.status === 401)) return;
         setError(e instanceof ApiError ? (e.status === 404 ? t('campaign.notFound', { id }) : e.message) : t('error.network'));
@@ -82,7 +124,7 @@ export default function CampaignPage({ id }: { id: number }) {
       live = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [id, reload]);
+  }, [id, reload, runParam]);
 
   async function saveAsTemplate() {
     try {
@@ -110,6 +152,11 @@ export default function CampaignPage({ id }: { id: number }) {
 
   const state = (s: string) => (STATES.includes(s) ? t(`state.${s}` as MessageKey) : s);
   const latest = runs.find((r) => !r.simulation);
+  const shown = runs.find((r) => r.id === shownId) ?? latest;
+  const showRun = (run: number | null) => {
+    setSimulation(null);
+    navigate(pageUrl(id, run, activity));
+  };
 
   const graph = useMemo(() => {
     const doc = campaign?.document as { activities?: DocActivity[]; transitions?: DocTransition[] } | null | undefined;
@@ -138,13 +185,20 @@ export default function CampaignPage({ id }: { id: number }) {
       connectable: false,
       ariaLabel: `${n.id} (${n.type})${n.status ? `: ${state(n.status)}` : ''}`,
     }));
-    const rfEdges: Edge[] = edges.map((e) => ({
+    const rfEdges: Edge<CountData>[] = edges.map((e) => ({
       id: e.id,
       source: e.source,
       target: e.target,
-      label: `${e.port !== 'out' ? `${e.port}: ` : ''}${e.count !== null ? num(e.count) : '–'}`,
+      type: 'count',
       className: 'edge',
-      data: { from: e.source, port: e.port },
+      focusable: false,
+      data: {
+        from: e.source,
+        port: e.port,
+        text: `${e.port !== 'out' ? `${e.port}: ` : ''}${e.count !== null ? num(e.count) : '–'}`,
+        label: t('campaign.sampleOf', { from: e.source, to: e.target, port: e.port, count: e.count !== null ? num(e.count) : '–' }),
+        onOpen: (from: string, port: string) => setSample({ from, port }),
+      },
       markerEnd: { type: MarkerType.ArrowClosed },
       ariaLabel: `${e.source} → ${e.target} (${e.port}): ${e.count !== null ? num(e.count) : '–'}`,
     }));
@@ -199,8 +253,8 @@ export default function CampaignPage({ id }: { id: number }) {
         <RowMenu c={campaign} onAction={onAction} />
       </div>
       {dialog}
-      {sample && (simulation || latest) && (
-        <SampleDialog runId={simulation ? simulation.id : (latest?.id ?? 0)} from={sample.from} port={sample.port} onClose={() => setSample(null)} />
+      {sample && (simulation || shown) && (
+        <SampleDialog runId={simulation ? simulation.id : (shown?.id ?? 0)} from={sample.from} port={sample.port} onClose={() => setSample(null)} />
       )}
       {campaign.description && <p className="lead">{campaign.description}</p>}
 
@@ -210,13 +264,15 @@ export default function CampaignPage({ id }: { id: number }) {
           <span className="panel-note" role="status">
             {simulation
               ? t('campaign.simulationRun', { id: simulation.id, status: state(simulation.status) })
-              : latest
-                ? t('campaign.latestRun', { id: latest.id, status: state(latest.status) })
-                : t('campaign.noRun')}
+              : shown && shown !== latest
+                ? t('campaign.shownRun', { id: shown.id, status: state(shown.status) })
+                : latest
+                  ? t('campaign.latestRun', { id: latest.id, status: state(latest.status) })
+                  : t('campaign.noRun')}
           </span>
           <span className="spacer" />
-          {simulation && (
-            <Button className="btn btn-quiet" onPress={() => setSimulation(null)}>
+          {(simulation || (shown && shown !== latest)) && (
+            <Button className="btn btn-quiet" onPress={() => showRun(null)}>
               {t('campaign.showLatest')}
             </Button>
           )}
@@ -229,12 +285,9 @@ export default function CampaignPage({ id }: { id: number }) {
             <ReactFlow
               nodes={graph.nodes}
               edges={graph.edges}
+              edgeTypes={EDGE_TYPES}
               fitView
               fitViewOptions={{ padding: 0.15, maxZoom: 1.1 }}
-              onEdgeClick={(_ev, edge) => {
-                const d = edge.data as { from: string; port: string } | undefined;
-                if (d && (simulation || latest)) setSample(d);
-              }}
               nodesDraggable={false}
               nodesConnectable={false}
               elementsSelectable={false}
@@ -321,12 +374,16 @@ export default function CampaignPage({ id }: { id: number }) {
         </section>
       </div>
 
+      <Deliveries runId={shown?.id ?? null} tasks={tasks} readOnly={!!shown?.simulation} onChanged={() => setReload((n) => n + 1)} />
+
       <Logs
         campaignId={id}
-        runId={latest?.id ?? null}
+        runId={shown?.id ?? null}
+        runs={runs}
+        onRun={(r) => showRun(r)}
         activity={activity}
         reload={reload}
-        onClearActivity={() => navigate(`/campaigns/${id}`, { replace: true })}
+        onClearActivity={() => navigate(pageUrl(id, runParam, ''), { replace: true })}
       />
 
       <section aria-labelledby="runs-title" className="panel">
@@ -342,11 +399,24 @@ export default function CampaignPage({ id }: { id: number }) {
             <Column className="col">{t('campaign.ended')}</Column>
             <Column className="col">{t('campaign.error')}</Column>
           </TableHeader>
-          <TableBody items={runs} dependencies={[lang]} renderEmptyState={() => t('campaign.noRuns')}>
+          <TableBody items={runs} dependencies={[lang, shown, simulation, activity]} renderEmptyState={() => t('campaign.noRuns')}>
             {(r) => (
-              <Row id={r.id} className="row">
+              <Row id={r.id} className={`row${r.id === shown?.id && !simulation ? ' row-focus' : ''}`}>
                 <Cell className="cell">
-                  #{r.id}
+                  {r.id === shown?.id && !simulation ? (
+                    <span aria-current="true">
+                      #{r.id} <span className="tag">{t('campaign.shown')}</span>
+                    </span>
+                  ) : (
+                    <a
+                      href={pageUrl(id, r.id, activity)}
+                      className="run-link"
+                      aria-label={t('campaign.showRun', { id: r.id })}
+                      onClick={(e) => (e.preventDefault(), showRun(r.id))}
+                    >
+                      #{r.id}
+                    </a>
+                  )}
                   {r.simulation ? ` (${t('campaign.simulation')})` : ''}
                 </Cell>
                 <Cell className="cell">

@@ -3,7 +3,7 @@
 // the failing activity's lines.
 import { useEffect, useState } from 'react';
 import { Button, Cell, Column, ListBox, ListBoxItem, Popover, Row, Select, SelectValue, Table, TableBody, TableHeader, type Key } from 'react-aria-components';
-import { api, ApiError, unwrap, type Log } from '../api/client';
+import { api, ApiError, unwrap, type Log, type Run } from '../api/client';
 import { useI18n } from '../i18n/I18n';
 import type { MessageKey } from '../i18n/messages';
 
@@ -11,16 +11,26 @@ import { sortLogs } from './logs';
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
-export function Logs(props: { campaignId: number; runId: number | null; activity: string; onClearActivity: () => void; reload: number }) {
+export function Logs(props: {
+  campaignId: number;
+  runId: number | null;
+  runs?: Run[];
+  onRun?: (run: number) => void;
+  activity: string;
+  onClearActivity: () => void;
+  reload: number;
+}) {
   const { t, date, lang } = useI18n();
   const [level, setLevel] = useState<string>('');
+  // The logs follow the run shown on the page, or every run's at once.
+  const [allRuns, setAllRuns] = useState(false);
   const [items, setItems] = useState<Log[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
     let live = true;
     const query: { run?: number; level?: string; activity?: string; limit: number } = { limit: 200 };
-    if (props.runId) query.run = props.runId;
+    if (props.runId && !allRuns) query.run = props.runId;
     if (level) query.level = level;
     if (props.activity) query.activity = props.activity;
     api
@@ -37,7 +47,7 @@ export function Logs(props: { campaignId: number; runId: number | null; activity
       live = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [props.campaignId, props.runId, props.activity, level, props.reload]);
+  }, [props.campaignId, props.runId, props.activity, level, props.reload, allRuns]);
 
   return (
     <section aria-labelledby="logs-title" className="panel" id="logs">
@@ -63,6 +73,39 @@ export function Logs(props: { campaignId: number; runId: number | null; activity
             </ListBox>
           </Popover>
         </Select>
+        {props.runs && props.runs.length > 0 && (
+          <Select
+            className="select"
+            aria-label={t('logs.run')}
+            selectedKey={allRuns || !props.runId ? '*' : String(props.runId)}
+            onSelectionChange={(k: Key | null) => {
+              if (k === '*' || k === null) setAllRuns(true);
+              else {
+                setAllRuns(false);
+                props.onRun?.(Number(k));
+              }
+            }}
+          >
+            <Button className="btn btn-field">
+              <SelectValue />
+              <span aria-hidden="true" className="chevron">
+                ▾
+              </span>
+            </Button>
+            <Popover className="popover">
+              <ListBox className="listbox">
+                <ListBoxItem id="*" className="option">
+                  {t('logs.allRuns')}
+                </ListBoxItem>
+                {props.runs.map((r) => (
+                  <ListBoxItem key={r.id} id={String(r.id)} className="option">
+                    {t('logs.runN', { id: r.id })}
+                  </ListBoxItem>
+                ))}
+              </ListBox>
+            </Popover>
+          </Select>
+        )}
         {props.activity && (
           <>
             <span className="tag">{t('logs.activityFilter', { activity: props.activity })}</span>
