@@ -365,7 +365,7 @@ test('a campaign page draws its activity graph with the latest run\'s count on e
   await page.getByRole('grid', { name: 'Tasks' }).getByRole('row').filter({ hasText: 'dedup' }).getByText('Completed').waitFor();
   // A transition's rows: click its count.
   // (the count is a button: reached by keyboard focus and opened with Enter)
-  await page.getByRole('button', { name: /^Sample of the rows on split → keep \(rest\)/ }).focus();
+  await page.getByRole('button', { name: /sample of the rows on split → keep \(rest\)/ }).focus();
   await page.keyboard.press('Enter');
   const sample = page.getByRole('dialog', { name: `Rows on split → rest (run #${run})` });
   await sample.waitFor();

@@ -185,7 +185,9 @@ export default function CampaignPage({ id }: { id: number }) {
       connectable: false,
       ariaLabel: `${n.id} (${n.type})${n.status ? `: ${state(n.status)}` : ''}`,
     }));
-    const rfEdges: Edge<CountData>[] = edges.map((e) => ({
+    const rfEdges: Edge<CountData>[] = edges.map((e) => {
+      const text = `${e.port !== 'out' ? `${e.port}: ` : ''}${e.count !== null ? num(e.count) : '–'}`;
+      return {
       id: e.id,
       source: e.source,
       target: e.target,
@@ -195,13 +197,15 @@ export default function CampaignPage({ id }: { id: number }) {
       data: {
         from: e.source,
         port: e.port,
-        text: `${e.port !== 'out' ? `${e.port}: ` : ''}${e.count !== null ? num(e.count) : '–'}`,
-        label: t('campaign.sampleOf', { from: e.source, to: e.target, port: e.port, count: e.count !== null ? num(e.count) : '–' }),
+        text,
+        // The visible text first: the accessible name contains the label people see.
+        label: t('campaign.sampleOf', { from: e.source, to: e.target, port: e.port, count: text }),
         onOpen: (from: string, port: string) => setSample({ from, port }),
       },
       markerEnd: { type: MarkerType.ArrowClosed },
       ariaLabel: `${e.source} → ${e.target} (${e.port}): ${e.count !== null ? num(e.count) : '–'}`,
-    }));
+      };
+    });
     return { nodes: rfNodes, edges: rfEdges };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [campaign, tasks, simulation, lang]);

@@ -197,7 +197,7 @@ export const en = {
   'campaign.shownRun': 'Run #{id}: {status}',
   'campaign.showRun': 'Show run #{id}',
   'campaign.shown': 'shown',
-  'campaign.sampleOf': 'Sample of the rows on {from} → {to} ({port}): {count}',
+  'campaign.sampleOf': '{count} — sample of the rows on {from} → {to} ({port})',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -399,7 +399,7 @@ export const fr: Catalog = {
   'campaign.shownRun': 'Exécution n° {id} : {status}',
   'campaign.showRun': 'Afficher l’exécution n° {id}',
   'campaign.shown': 'affichée',
-  'campaign.sampleOf': 'Échantillon des lignes de {from} → {to} ({port}) : {count}',
+  'campaign.sampleOf': '{count} — échantillon des lignes de {from} → {to} ({port})',
 };
 
 export const catalogs = { en, fr } as const;
