@@ -5,6 +5,7 @@
 // resends them and the summary then shows them sent; a confirm_before_send activity shows
 // "Confirm" and confirming releases it; picking an older run in the history shows that run's
 // counts on the graph (?run=ID, bookmarkable); axe-core on the page with the summary.
+// STEPWISE_SCREENSHOT_DIR=docs/screenshots writes delivery.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -128,6 +129,12 @@ test('the delivery summary shows the failed rows of the ledger; Retry failed res
   }
   assert.equal(await summaryRow('aud').count(), 0, 'a targeting activity has no delivery row');
   assert.deepEqual(await axe(), [], 'axe-core on the page with the delivery summary');
+  if (process.env.STEPWISE_SCREENSHOT_DIR) {
+    await page.setViewportSize({ width: 1440, height: 1100 });
+    await page.locator('#deliveries').evaluate((e) => e.scrollIntoView({ block: 'end' }));
+    await page.screenshot({ path: path.join(process.env.STEPWISE_SCREENSHOT_DIR, 'delivery.png') });
+    await page.setViewportSize({ width: 1440, height: 1000 });
+  }
 
   // A healthy sink on the same port, then Retry failed (asked first).
   await bad.stop();

@@ -305,6 +305,8 @@ export default function CampaignPage({ id }: { id: number }) {
         </div>
       </section>
 
+      <Deliveries runId={shown?.id ?? null} tasks={tasks} readOnly={!!shown?.simulation} onChanged={() => setReload((n) => n + 1)} />
+
       <div className="columns">
         <section aria-labelledby="tasks-title" className="panel">
           <h2 id="tasks-title">{t('campaign.tasks')}</h2>
@@ -377,8 +379,6 @@ export default function CampaignPage({ id }: { id: number }) {
           </dl>
         </section>
       </div>
-
-      <Deliveries runId={shown?.id ?? null} tasks={tasks} readOnly={!!shown?.simulation} onChanged={() => setReload((n) => n + 1)} />
 
       <Logs
         campaignId={id}
