@@ -176,6 +176,27 @@ test('a confirm_before_send activity shows Confirm; confirming releases the mess
   assert.equal(again.status, 409);
 });
 
+test('a refused Confirm shows the API\'s message (the send was released elsewhere meanwhile)', { skip: noSink }, async () => {
+  const c = await d.ok('POST', '/campaigns', mailDoc('Held twice', { field: 'country', op: 'eq', value: 'ES' }, { confirm_before_send: true }), d.tokens.editor);
+  await d.ok('POST', `/campaigns/${c.id}/start`, null, d.tokens.editor);
+  const run = await until(() => d.lastRunId(c.id), { what: 'the run' });
+  await until(() => ledger(run, 'mail').pending > 0, { what: 'the ledger to be written' });
+  await open(`/campaigns/${c.id}`);
+  await summaryRow('mail').getByRole('button', { name: 'Confirm' }).click();
+  const dialog = page.getByRole('alertdialog', { name: 'Send mail now?' });
+  await dialog.waitFor();
+  // Someone else confirms first, and the send completes.
+  await d.ok('POST', `/runs/${run}/activities/mail/confirm`, null, d.tokens.editor);
+  await d.waitCampaign(c.id, ['completed']);
+  const refused = await d.api('POST', `/runs/${run}/activities/mail/confirm`, null, d.tokens.editor);
+  assert.equal(refused.status, 409);
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  const alert = page.locator('#deliveries').getByRole('alert');
+  await alert.waitFor();
+  assert.ok((await alert.innerText()).includes(refused.json.error.message), `the API's message “${refused.json.error.message}” in “${await alert.innerText()}”`);
+  await until(async () => (await cell('mail', 'sent')) === ledger(run, 'mail').sent && (await cell('mail', 'pending')) === 0, { what: 'the page data refreshed' });
+});
+
 test('picking an older run in the history shows its counts on the graph, its deliveries and its logs; the URL keeps it', { skip: noSink }, async () => {
   const doc = (max) => mailDoc('Two runs', { field: 'id', op: 'le', value: max });
   const c = await d.ok('POST', '/campaigns', doc(40), d.tokens.editor);
