@@ -149,6 +149,16 @@ test('the delivery summary shows the failed rows of the ledger; Retry failed res
   assert.deepEqual(ledger(run, 'mail'), { ...l1, failed: 0, sent: l1.failed });
   await until(() => fs.readdirSync(good.dir).length === l1.failed, { timeoutMs: 30_000, what: 'one message per failed address in the sink' });
   assert.equal(await summaryRow('mail').getByRole('button', { name: 'Retry failed' }).count(), 0, 'nothing left to retry');
+  // French labels.
+  await page.getByRole('button', { name: /Language/ }).click();
+  await page.getByRole('option', { name: 'Français' }).click();
+  const fr = page.getByRole('grid', { name: 'Envois' });
+  await fr.waitFor();
+  for (const n of ['Ciblés', 'En attente', 'Envoyés', 'Échecs', 'Inconnus', 'Ignorés']) await fr.getByRole('columnheader', { name: n, exact: true }).waitFor();
+  if (api.skipped.missing_address > 0) await fr.getByText(/adresse manquante/).waitFor();
+  await page.getByRole('button', { name: /Langue/ }).click();
+  await page.getByRole('option', { name: 'English' }).click();
+  await page.getByRole('grid', { name: 'Deliveries' }).waitFor();
 });
 
 test('a confirm_before_send activity shows Confirm; confirming releases the messages', { skip: noSink }, async () => {
