@@ -83,11 +83,11 @@ export default function CampaignPage({ id }: { id: number }) {
     else setReload((n) => n + 1);
   });
 
-  // Live: this campaign's status, runs and tasks are read again when the feed says they moved.
+  // Live: this campaign's status, runs, tasks and delivery counts are read again when the feed says they moved.
   useEffect(() => {
     let timer = 0;
     const off = subscribe((e) => {
-      if (e.campaign_id !== id || !['campaign', 'run', 'task'].includes(e.type)) return;
+      if (e.campaign_id !== id || !['campaign', 'run', 'task', 'delivery'].includes(e.type)) return;
       window.clearTimeout(timer);
       timer = window.setTimeout(() => setReload((n) => n + 1), 300);
     });
