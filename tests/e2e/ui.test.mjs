@@ -7,23 +7,15 @@
 // playwright-core and axe-core come from web/node_modules (web/package-lock.json pins them).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import zlib from 'node:zlib';
-import { createRequire } from 'node:module';
+import { AXE, openBrowser } from './lib/browser.mjs';
 import { startDaemon, closeClean, addUser, until } from './lib/daemon.mjs';
-import { ROOT } from './lib/helpers.mjs';
 
-const webRequire = createRequire(path.join(ROOT, 'web', 'package.json'));
-const { chromium } = webRequire('playwright-core');
-const AXE = fs.readFileSync(webRequire.resolve('axe-core/axe.min.js'), 'utf8');
-const CHROMIUM = process.env.STEPWISE_CHROMIUM || '/usr/bin/chromium';
 
 let d;
 let ctx;
 let page;
-let profileDir;
+let closeBrowser;
 const ids = {};
 const consoleErrors = [];
 
@@ -46,28 +38,12 @@ before(async () => {
   }))).id;
   await d.ok('POST', `/campaigns/${ids.gamma}/start`, {}); // armed schedule: running
   await d.waitCampaign(ids.gamma, 'running');
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-chromium-'));
-  ctx = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    locale: 'en-US',
-    timezoneId: 'Europe/Paris',
-    viewport: { width: 1440, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = ctx.pages()[0] ?? (await ctx.newPage());
-  page.setDefaultTimeout(15_000);
-  page.on('console', (m) => {
-    // 401 (session ended) and 404 (a deleted campaign) are answers the tests provoke on purpose.
-    if (m.type() === 'error' && !/status of (401|404)\b/.test(m.text())) consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  // 401 (session ended) and 404 (a deleted campaign) are answers the tests provoke on purpose.
+  ({ ctx, page, close: closeBrowser } = await openBrowser({ height: 900, allowed: [401, 404], errors: consoleErrors }));
 });
 
 after(async () => {
-  if (ctx) await ctx.close();
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  if (closeBrowser) await closeBrowser();
   await closeClean(d);
 });
 

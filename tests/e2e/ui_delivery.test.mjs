@@ -9,22 +9,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { AXE, openBrowser } from './lib/browser.mjs';
 import { startDaemon, closeClean, addUser, until, qInt, qRows } from './lib/daemon.mjs';
-import { ROOT, makeTmp } from './lib/helpers.mjs';
+import { makeTmp } from './lib/helpers.mjs';
 import { noSink, startSink } from './lib/sink.mjs';
 
-const webRequire = createRequire(path.join(ROOT, 'web', 'package.json'));
-const { chromium } = webRequire('playwright-core');
-const AXE = fs.readFileSync(webRequire.resolve('axe-core/axe.min.js'), 'utf8');
-const CHROMIUM = process.env.STEPWISE_CHROMIUM || '/usr/bin/chromium';
 
 let d;
 let ctx;
 let page;
-let profileDir;
+let closeBrowser;
 let tmp;
 let bad;
 let good;
@@ -36,28 +31,12 @@ before(async () => {
   bad = await startSink(tmp.dir, ['-f', 'data']); // 5xx at DATA for every message
   d = await startDaemon({ profiles: 300, seed: 41, args: ['--smtp-url', bad.url, '--smtp-connections', '2'] });
   addUser(d.db, 'mia', 'editor', 'mia-password-1');
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-chromium-'));
-  ctx = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    locale: 'en-US',
-    timezoneId: 'Europe/Paris',
-    viewport: { width: 1440, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = ctx.pages()[0] ?? (await ctx.newPage());
-  page.setDefaultTimeout(15_000);
-  page.on('console', (m) => {
-    // A refused action (409) is an answer the page shows; it is not a page error.
-    if (m.type() === 'error' && !/status of (401|404|409)\b/.test(m.text())) consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  // A refused action (409) is an answer the page shows; it is not a page error.
+  ({ ctx, page, close: closeBrowser } = await openBrowser({ height: 1000, allowed: [401, 404, 409], errors: consoleErrors }));
 });
 
 after(async () => {
-  if (ctx) await ctx.close();
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  if (closeBrowser) await closeBrowser();
   if (bad) await bad.stop();
   if (good) await good.stop();
   if (d) await closeClean(d);
