@@ -335,6 +335,35 @@ int64_t sw_api_page_id(const struct sw_page *pg)
     return pg->after ? json_integer_value(json_object_get(pg->after, "id")) : 0;
 }
 
+void sw_api_page_answer(struct sw_api *a, const struct sw_page *pg, struct sw_stmt *st,
+                        int sort_col, json_t *(*row)(struct sw_stmt *st))
+{
+    struct sw_error err = SW_ERROR_INIT;
+    json_t *items = json_array(), *next = NULL, *last_v = NULL;
+    int64_t n = 0, last_id = 0;
+    int rc;
+    while ((rc = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
+        if (n == pg->limit) {
+            next = sw_api_page_next(pg, last_v, last_id);
+            break;
+        }
+        last_id = sw_stmt_column_int(st, 0);
+        json_decref(last_v);
+        last_v = json_string(sw_stmt_column_text(st, sort_col));
+        json_array_append_new(items, row(st));
+        n++;
+    }
+    if (rc < 0) {
+        sw_api_error(a, &err);
+        json_decref(items);
+        json_decref(next);
+    } else {
+        sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
+    }
+    json_decref(last_v);
+    sw_error_release(&err);
+}
+
 json_t *sw_api_page_next(const struct sw_page *pg, const json_t *v, int64_t id)
 {
     json_t *o = json_pack("{s:s, s:O, s:I}", "h", pg->hash, "v", v ? v : json_null(), "id",
@@ -481,15 +510,20 @@ void sw_api_dimensions_refresh(struct sw_api *a)
     sw_error_release(&err);
 }
 
+static json_t *audience_json(struct sw_stmt *st)
+{
+    return json_pack("{s:I, s:s, s:s, s:I, s:o}", "id", (json_int_t)sw_stmt_column_int(st, 0),
+                     "name", sw_stmt_column_text(st, 1), "dimension", sw_stmt_column_text(st, 2),
+                     "count", (json_int_t)sw_stmt_column_int(st, 3), "updated_at",
+                     sw_api_ms(sw_stmt_column_int(st, 4)));
+}
+
 void sw_api_audiences(struct sw_api *a)
 {
     struct sw_page pg;
     struct sw_params p = SW_PARAMS_INIT;
     struct sw_stmt *st = NULL;
     struct sw_error err = SW_ERROR_INIT;
-    json_t *items = json_array(), *next = NULL, *last_v = NULL;
-    int64_t n = 0, last_id = 0;
-    int rc;
     if (sw_api_page_begin(a, NULL, 100, 500, &pg) < 0) {
         goto out;
     }
@@ -505,31 +539,8 @@ void sw_api_audiences(struct sw_api *a)
         sw_api_error(a, &err);
         goto out;
     }
-    while ((rc = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
-        if (n == pg.limit) {
-            next = sw_api_page_next(&pg, last_v, last_id);
-            break;
-        }
-        last_id = sw_stmt_column_int(st, 0);
-        json_decref(last_v);
-        last_v = json_string(sw_stmt_column_text(st, 1));
-        json_array_append_new(
-            items, json_pack("{s:I, s:s, s:s, s:I, s:o}", "id", (json_int_t)last_id, "name",
-                             sw_stmt_column_text(st, 1), "dimension", sw_stmt_column_text(st, 2),
-                             "count", (json_int_t)sw_stmt_column_int(st, 3), "updated_at",
-                             sw_api_ms(sw_stmt_column_int(st, 4))));
-        n++;
-    }
-    if (rc < 0) {
-        sw_api_error(a, &err);
-        goto out;
-    }
-    sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
-    items = next = NULL;
+    sw_api_page_answer(a, &pg, st, 1, audience_json);
 out:
-    json_decref(items);
-    json_decref(next);
-    json_decref(last_v);
     sw_stmt_finalize(st);
     sw_params_release(&p);
     sw_api_page_release(&pg);

@@ -74,6 +74,11 @@ json_t *sw_api_page_next(const struct sw_page *pg, const json_t *v, int64_t id);
 void sw_api_page_release(struct sw_page *pg);
 /* {"items": items, "next_cursor": next or null} (both stolen). */
 json_t *sw_api_page_json(json_t *items, json_t *next);
+/* Answer one page of a collection ordered by (text, id): st (prepared with LIMIT pg->limit + 1)
+ * has the id in column 0 and the text sort value in sort_col; row() makes each item. 200 with
+ * the page (next_cursor from one row past the limit), or the error. */
+void sw_api_page_answer(struct sw_api *a, const struct sw_page *pg, struct sw_stmt *st,
+                        int sort_col, json_t *(*row)(struct sw_stmt *st));
 
 /* Handlers. */
 void sw_api_campaigns_list(struct sw_api *a);

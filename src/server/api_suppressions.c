@@ -38,13 +38,9 @@ void sw_api_suppressions_list(struct sw_api *a)
     struct sw_params p = SW_PARAMS_INIT;
     struct sw_stmt *st = NULL;
     struct sw_error err = SW_ERROR_INIT;
-    json_t *items = json_array(), *next = NULL, *last_v = NULL;
-    int64_t n = 0, last_id = 0;
-    int rc;
     if (sw_api_enum_param(a, "channel", channel_values, false) < 0 ||
         sw_api_enum_param(a, "reason", reason_values, false) < 0 ||
         sw_api_page_begin(a, names, 100, 1000, &pg) < 0) {
-        json_decref(items);
         return;
     }
     const char *q = sw_req_query(a->req, "q");
@@ -74,28 +70,9 @@ void sw_api_suppressions_list(struct sw_api *a)
         sw_api_error(a, &err);
         goto out;
     }
-    while ((rc = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
-        if (n == pg.limit) {
-            next = sw_api_page_next(&pg, last_v, last_id);
-            break;
-        }
-        last_id = sw_stmt_column_int(st, 0);
-        json_decref(last_v);
-        last_v = json_string(sw_stmt_column_text(st, 8));
-        json_array_append_new(items, item_json(st));
-        n++;
-    }
-    if (rc < 0) {
-        sw_api_error(a, &err);
-        goto out;
-    }
-    sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
-    items = next = NULL;
+    sw_api_page_answer(a, &pg, st, 8, item_json);
 out:
     free(prefix);
-    json_decref(items);
-    json_decref(next);
-    json_decref(last_v);
     sw_stmt_finalize(st);
     sw_params_release(&p);
     sw_api_page_release(&pg);
