@@ -33,7 +33,7 @@
 # stepwise's peak RSS.
 #
 # Each stepwise run is made twice, on the pipelined SMTP path (the default with smtp-sink) and
-# with STEPWISE_SMTP_PIPELINING=0 (libcurl); SMTP_PATHS="pipelined" runs only the first. The path
+# with --smtp-pipelining off (libcurl); SMTP_PATHS="pipelined" runs only the first. The path
 # "capped" is the pipelined one under --frequency-cap 1/7d: every address is admitted (one row
 # each in a fresh ledger), so it measures what deciding the cap at every claim costs
 # (SMTP_PATHS="pipelined capped" puts the two side by side).
@@ -365,9 +365,8 @@ for c in "${conn_list[@]}"; do
     fi
 
     for path in $paths; do
-        path_env=(env)
         path_args=()
-        [ "$path" = libcurl ] && path_env=(env STEPWISE_SMTP_PIPELINING=0)
+        [ "$path" = libcurl ] && path_args=(--smtp-pipelining off)
         [ "$path" = capped ] && path_args=(--frequency-cap 1/7d)
         note="$src_note"
         run_db="$work/run-$c.db"
@@ -378,7 +377,7 @@ for c in "${conn_list[@]}"; do
         echo "== stepwise ($path SMTP), $c connection(s), $expected messages"
         start_sink "$work/sink-sw-$path-$c.out" -c
         if ! timed "$work/sw-$path-$c.time" "$work/sw-$path-$c.json" "$work/sw-$path-$c.err" env "${run_env[@]}" \
-            "${path_env[@]}" "$bin" run "$doc" --data "$run_db" --smtp-url "smtp://127.0.0.1:$sink_port" \
+            "$bin" run "$doc" --data "$run_db" --smtp-url "smtp://127.0.0.1:$sink_port" \
             --smtp-connections "$c" ${path_args[@]+"${path_args[@]}"} --json; then
             echo "!!!!! the stepwise run failed or timed out ($c connections):" >&2
             tail -20 "$work/sw-$path-$c.err" >&2
@@ -449,7 +448,7 @@ header=$(printf '%5s  %9s  %8s  %8s  %10s  %8s  %10s  %8s  %10s  %7s  %7s  %9s' 
         "rev=$(git -C "$root" describe --always --dirty 2>/dev/null || echo none)" \
         "build=$build_type cpus=$(nproc) bin=$bin"
     echo "# run/email: stepwise run wall time / its email task alone; smtp: pipelined (default," \
-        "smtp_pipe.c), capped (pipelined under --frequency-cap 1/7d) or libcurl (STEPWISE_SMTP_PIPELINING=0); source: smtp-source into" \
+        "smtp_pipe.c), capped (pipelined under --frequency-cap 1/7d) or libcurl (--smtp-pipelining off); source: smtp-source into" \
         "smtp-sink; x/src = x msg/s / source msg/s (the target is >= 0.8); RSS: stepwise peak"
     echo "$header"
     printf '%s\n' "${rows[@]}"

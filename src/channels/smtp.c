@@ -164,8 +164,7 @@ int sw_smtp_open(const struct sw_smtp_config *cfg, struct sw_smtp **out, struct 
         *out = s;
         return 0;
     }
-    const char *pl = getenv("STEPWISE_SMTP_PIPELINING"); /* "0": always libcurl (tests, bench) */
-    if (!(pl && !strcmp(pl, "0")) && sw_smtp_pipe_open(cfg, &s->pipe, NULL, 0) == 1) {
+    if (!cfg->no_pipelining && sw_smtp_pipe_open(cfg, &s->pipe, NULL, 0) == 1) {
         s->nslots = cfg->connections > 0 ? cfg->connections : 1;
         *out = s;
         return 0;
@@ -237,16 +236,6 @@ int sw_smtp_idle(const struct sw_smtp *s)
     return s->nslots - s->busy;
 }
 
-int sw_smtp_in_flight(const struct sw_smtp *s)
-{
-    if (s->maildir) {
-        return sw_maildir_in_flight(s->maildir);
-    }
-    if (s->pipe) {
-        return sw_smtp_pipe_in_flight(s->pipe);
-    }
-    return s->busy;
-}
 
 /* An envelope address goes into an SMTP command line: nothing that could end or extend it. */
 static bool envelope_ok(const char *a)

@@ -4,8 +4,8 @@
  * (RFC 5321; STARTTLS when the server offers it, RFC 3207; SMTPS and AUTH from the URL).
  *
  * A plain smtp:// server without credentials that offers PIPELINING and not STARTTLS is
- * driven by smtp_pipe.c instead (two round trips per message instead of four); the
- * environment variable STEPWISE_SMTP_PIPELINING=0 forces libcurl. A url "maildir:DIR" writes
+ * driven by smtp_pipe.c instead (two round trips per message instead of four), unless the
+ * configuration says no_pipelining (the `smtp_pipelining = off` setting). A url "maildir:DIR" writes
  * each message into the Maildir DIR instead (maildir.h): the file outbox of `stepwise demo`.
  *
  * Every message ends in one of four outcomes, which is what the delivery ledger records:
@@ -29,6 +29,7 @@ struct sw_smtp_config {
     const char *url;    /* smtp://[user:pass@]host:port, smtps://... or maildir:DIR */
     int connections;    /* parallel sessions, >= 1 */
     long timeout_s;     /* per message, including connecting */
+    bool no_pipelining; /* always libcurl, even for a relay smtp_pipe.c could drive */
 };
 
 struct sw_smtp_msg {
@@ -55,7 +56,6 @@ void sw_smtp_close(struct sw_smtp *s); /* accepts NULL */
 int sw_smtp_idle(const struct sw_smtp *s);
 /* Whether the pipelined path (smtp_pipe.h) is used rather than libcurl. */
 bool sw_smtp_pipelined(const struct sw_smtp *s);
-int sw_smtp_in_flight(const struct sw_smtp *s);
 int sw_smtp_submit(struct sw_smtp *s, struct sw_smtp_msg *msg);
 size_t sw_smtp_poll(struct sw_smtp *s, int timeout_ms, struct sw_smtp_msg **done, size_t max);
 /* Send every message of the batch; each gets its outcome. */

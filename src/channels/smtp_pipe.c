@@ -557,8 +557,6 @@ int sw_smtp_pipe_idle(const struct sw_smtp_pipe *p)
     return n;
 }
 
-int sw_smtp_pipe_in_flight(const struct sw_smtp_pipe *p) { return p->busy; }
-
 int sw_smtp_pipe_submit(struct sw_smtp_pipe *p, struct sw_smtp_msg *msg)
 {
     struct conn *c = NULL;

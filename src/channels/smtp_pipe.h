@@ -29,7 +29,6 @@ int sw_smtp_pipe_open(const struct sw_smtp_config *cfg, struct sw_smtp_pipe **ou
                       size_t whylen);
 void sw_smtp_pipe_close(struct sw_smtp_pipe *p);
 int sw_smtp_pipe_idle(const struct sw_smtp_pipe *p);
-int sw_smtp_pipe_in_flight(const struct sw_smtp_pipe *p);
 /* 0 started, -1 no free session. */
 int sw_smtp_pipe_submit(struct sw_smtp_pipe *p, struct sw_smtp_msg *msg);
 size_t sw_smtp_pipe_poll(struct sw_smtp_pipe *p, int timeout_ms, struct sw_smtp_msg **done,

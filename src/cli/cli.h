@@ -10,6 +10,7 @@
 #include "core/util.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 int sw_cmd_validate(int argc, char **argv);
@@ -50,6 +51,8 @@ int sw_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 int sw_cli_check_listen(const char *cmd, const char *flag, const char *v);
 int sw_cli_check_smtp_url(const char *cmd, const char *flag, const char *v);
 int sw_cli_check_http_url(const char *cmd, const char *flag, const char *v);
+/* A switch: on/off (also true/false, 1/0) into *on; -1 after a usage error naming flag. */
+int sw_cli_parse_on_off(const char *cmd, const char *flag, const char *v, bool *on);
 /* url without the password of its user:pass@ part (malloc'd), for printing. */
 char *sw_cli_redact_url(const char *url);
 

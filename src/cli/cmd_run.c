@@ -35,7 +35,8 @@ static const char usage_text[] =
     "  --alert-webhook URL   where alert activities post    [STEPWISE_ALERT_WEBHOOK]\n"
     "  --smtp-url URL, --smtp-connections N, --sms-url URL, --push-url URL,\n"
     "  --http-connections N, --frequency-cap RULE, --smtp-rate-per-second R,\n"
-    "  --sms-rate-per-second R, --push-rate-per-second R, --list-unsubscribe URL\n"
+    "  --sms-rate-per-second R, --push-rate-per-second R, --list-unsubscribe URL,\n"
+    "  --smtp-pipelining on|off, --send-window-rows N\n"
     "                        channel settings (see 'stepwise serve --help')\n"
     "  --public-url URL      the public listener's base URL (see 'stepwise serve --help'):\n"
     "                        every email carries its one-click unsubscribe link\n"
@@ -69,6 +70,8 @@ enum {
     OPT_CONFIRM,
     OPT_SCHEMA_HINTS,
     OPT_PUBLIC_URL,
+    OPT_SMTP_PIPELINING,
+    OPT_SEND_WINDOW_ROWS,
     OPT_CHANNEL_END
 };
 #define CHANNEL_OPTIONS                                                                            \
@@ -84,6 +87,8 @@ enum {
         {"list-unsubscribe", required_argument, NULL, OPT_UNSUB},                                  \
         {"confirm", required_argument, NULL, OPT_CONFIRM},                                         \
         {"public-url", required_argument, NULL, OPT_PUBLIC_URL},                                   \
+        {"smtp-pipelining", required_argument, NULL, OPT_SMTP_PIPELINING},                         \
+        {"send-window-rows", required_argument, NULL, OPT_SEND_WINDOW_ROWS},                       \
     {                                                                                              \
         "schema-hints", required_argument, NULL, OPT_SCHEMA_HINTS                                  \
     }
@@ -101,6 +106,8 @@ enum {
     case OPT_UNSUB:                                                                                \
     case OPT_CONFIRM:                                                                              \
     case OPT_PUBLIC_URL:                                                                           \
+    case OPT_SMTP_PIPELINING:                                                                      \
+    case OPT_SEND_WINDOW_ROWS:                                                                     \
     case OPT_SCHEMA_HINTS
 
 static int channel_option(int opt, const char *arg, struct sw_config *config, const char *cmd)
@@ -154,6 +161,19 @@ static int channel_option(int opt, const char *arg, struct sw_config *config, co
     case OPT_PUBLIC_URL:
         config->public_url = arg;
         return sw_cli_check_http_url(cmd, "--public-url", arg);
+    case OPT_SMTP_PIPELINING: {
+        bool on = true;
+        int rc = sw_cli_parse_on_off(cmd, "--smtp-pipelining", arg, &on);
+        config->smtp_no_pipelining = !on;
+        return rc;
+    }
+    case OPT_SEND_WINDOW_ROWS:
+        if (sw_parse_int64(arg, &n) < 0 || n < 2 || n > 100000) {
+            fprintf(stderr, "stepwise %s: --send-window-rows expects 2..100000\n", cmd);
+            return -1;
+        }
+        config->send_window_rows = (int)n;
+        return 0;
     default: {
         struct sw_frequency_caps caps;
         struct sw_error e = SW_ERROR_INIT;
@@ -188,6 +208,8 @@ static int channel_defaults(struct sw_config *config, const char *cmd)
         {"STEPWISE_LIST_UNSUBSCRIBE", OPT_UNSUB},
         {"STEPWISE_SCHEMA_HINTS", OPT_SCHEMA_HINTS},
         {"STEPWISE_PUBLIC_URL", OPT_PUBLIC_URL},
+        {"STEPWISE_SMTP_PIPELINING", OPT_SMTP_PIPELINING},
+        {"STEPWISE_SEND_WINDOW_ROWS", OPT_SEND_WINDOW_ROWS},
     };
     config->export_dir = getenv("STEPWISE_EXPORT_DIR");
     config->alert_webhook = getenv("STEPWISE_ALERT_WEBHOOK");

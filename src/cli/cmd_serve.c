@@ -34,6 +34,12 @@ static const struct setting settings[] = {
      "smtp://[user:pass@]host:port, smtps://..., or maildir:DIR to write each email into a "
      "Maildir"},
     {"smtp_connections", "4", "parallel SMTP connections"},
+    {"smtp_pipelining", "on",
+     "off: always libcurl, even for a plain relay that offers PIPELINING (on: the pipelined "
+     "client for such relays)"},
+    {"send_window_rows", NULL,
+     "most messages of one channel activity marked sending at once, what a crash can leave "
+     "unknown [default: 32 per connection, 64 to 4096]"},
     {"sms_url", NULL, "HTTP endpoint receiving one JSON POST per SMS"},
     {"push_url", NULL, "HTTP endpoint receiving one JSON POST per push notification"},
     {"http_connections", "4", "parallel requests to sms_url and push_url"},
@@ -296,6 +302,7 @@ int sw_serve_settings(int argc, char **argv, const char *cmd, const struct sw_cl
         goto out;
     }
     int64_t v;
+    bool on = true;
 #define TAKE(field, name)                                                                          \
     set->field = vals[find(name)];                                                                 \
     vals[find(name)] = NULL
@@ -324,6 +331,17 @@ int sw_serve_settings(int argc, char **argv, const char *cmd, const struct sw_cl
     INT(smtp_connections, "smtp_connections", 1, 1024);
     INT(http_connections, "http_connections", 1, 1024);
 #undef INT
+    if (vals[find("send_window_rows")]) {
+        if (int_setting(cmd, "send_window_rows", vals[find("send_window_rows")], 2, 100000, &v) <
+            0) {
+            goto out;
+        }
+        set->send_window_rows = (int)v;
+    }
+    if (sw_cli_parse_on_off(cmd, "--smtp-pipelining", vals[find("smtp_pipelining")], &on) < 0) {
+        goto out;
+    }
+    set->smtp_no_pipelining = !on;
     if (rate_setting(cmd, "smtp_rate_per_second", vals[find("smtp_rate_per_second")],
                      &set->smtp_rate) < 0 ||
         rate_setting(cmd, "sms_rate_per_second", vals[find("sms_rate_per_second")],

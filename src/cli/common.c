@@ -170,6 +170,19 @@ int sw_cli_check_http_url(const char *cmd, const char *flag, const char *v)
     return -1;
 }
 
+int sw_cli_parse_on_off(const char *cmd, const char *flag, const char *v, bool *on)
+{
+    static const char *const yes[] = {"on", "true", "1"}, *const no[] = {"off", "false", "0"};
+    for (size_t i = 0; v && i < 3; i++) {
+        if (!strcmp(v, yes[i]) || !strcmp(v, no[i])) {
+            *on = !strcmp(v, yes[i]);
+            return 0;
+        }
+    }
+    sw_cli_usage_error(cmd, "%s expects on or off, got \"%s\"", flag, v ? v : "");
+    return -1;
+}
+
 char *sw_cli_redact_url(const char *url)
 {
     const char *scheme = strstr(url, "://");

@@ -134,6 +134,8 @@ struct sw_config {
     const char *alert_webhook;
     const char *smtp_url;      /* email delivery; NULL: email activities fail, sending nothing */
     int smtp_connections;
+    bool smtp_no_pipelining;   /* smtp_pipelining = off: libcurl even for a plain relay */
+    int send_window_rows;      /* rows marked sending at most per activity; 0: 32 per connection */
     const char *frequency_cap; /* "3/7d" or NULL */
     const char *sms_url;       /* HTTP JSON providers; NULL: those activities fail clearly */
     const char *push_url;

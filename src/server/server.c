@@ -273,6 +273,8 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
     srv->config.alert_webhook = set->alert_webhook;
     srv->config.smtp_url = set->smtp_url;
     srv->config.smtp_connections = set->smtp_connections;
+    srv->config.smtp_no_pipelining = set->smtp_no_pipelining;
+    srv->config.send_window_rows = set->send_window_rows;
     srv->config.frequency_cap = set->frequency_cap;
     srv->config.sms_url = set->sms_url;
     srv->config.push_url = set->push_url;

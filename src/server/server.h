@@ -32,6 +32,8 @@ struct sw_settings {
     char *alert_webhook;
     char *smtp_url;
     int smtp_connections;
+    bool smtp_no_pipelining; /* smtp_pipelining = off */
+    int send_window_rows;    /* 0: the default (32 per connection) */
     char *sms_url;
     char *push_url;
     char *frequency_cap;

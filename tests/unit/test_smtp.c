@@ -4,7 +4,8 @@
  * where nothing listens. Messages are built with the MIME builder; the sink's dump files are
  * read back to check that every recipient got exactly one message. A scripted server in a
  * thread breaks sessions where smtp-sink cannot. ctest runs this file twice: as is (the
- * pipelined path, smtp_pipe.c) and with STEPWISE_SMTP_PIPELINING=0 (libcurl).
+ * pipelined path, smtp_pipe.c) and with STEPWISE_SMTP_PIPELINING=0, which this file turns into
+ * the setting smtp_pipelining = off (no_pipelining: libcurl) of every sender it opens.
  */
 #include "testutil.h"
 
@@ -31,6 +32,13 @@
 #include <unistd.h>
 
 #define SINK "/usr/sbin/smtp-sink"
+
+/* The run of this file that ctest makes with STEPWISE_SMTP_PIPELINING=0: the libcurl path. */
+static bool libcurl_only(void)
+{
+    const char *pl = getenv("STEPWISE_SMTP_PIPELINING");
+    return pl && !strcmp(pl, "0");
+}
 
 static int free_port(void)
 {
@@ -189,7 +197,7 @@ static void test_sent_once_each(void **state)
     sink_start(&s, NULL, NULL);
     build(msgs, bufs, to);
     snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", s.port);
-    struct sw_smtp_config cfg = {url, 4, 30};
+    struct sw_smtp_config cfg = {url, 4, 30, libcurl_only()};
     assert_int_equal(sw_smtp_send(&cfg, msgs, N, NULL), 0);
     for (int i = 0; i < N; i++) {
         assert_int_equal(msgs[i].outcome, SW_SEND_SENT);
@@ -212,7 +220,7 @@ static void expect_all(const char *opt, const char *arg, enum sw_send_outcome wa
     sink_start(&s, opt, arg);
     build(msgs, bufs, to);
     snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", s.port);
-    struct sw_smtp_config cfg = {url, 2, 30};
+    struct sw_smtp_config cfg = {url, 2, 30, libcurl_only()};
     assert_int_equal(sw_smtp_send(&cfg, msgs, N, NULL), 0);
     for (int i = 0; i < N; i++) {
         if (msgs[i].outcome != want || msgs[i].code < lo || msgs[i].code > hi) {
@@ -242,12 +250,12 @@ static void test_nobody_listening_is_temporary(void **state)
     struct sw_smtp_msg msg = {.from = "a@example.com", .to = "b@example.com", .data = "x\r\n", .len = 3};
     char url[64];
     snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", free_port());
-    struct sw_smtp_config cfg = {url, 1, 5};
+    struct sw_smtp_config cfg = {url, 1, 5, libcurl_only()};
     assert_int_equal(sw_smtp_send(&cfg, &msg, 1, NULL), 0);
     assert_int_equal(msg.outcome, SW_SEND_TEMPORARY);
     assert_true(msg.error[0] != '\0');
     struct sw_error err = SW_ERROR_INIT;
-    struct sw_smtp_config bad = {"http://example.com", 1, 5};
+    struct sw_smtp_config bad = {"http://example.com", 1, 5, false};
     assert_int_equal(sw_smtp_send(&bad, &msg, 1, &err), SW_EINVAL);
     sw_error_release(&err);
 }
@@ -265,7 +273,7 @@ static void test_dot_lines_survive(void **state)
     static const char data[] = "Subject: dots\r\n\r\n.line\r\n..two\r\n.\r\nend";
     struct sw_smtp_msg msg = {.from = "shop@example.com", .to = "user0@example.com",
                               .data = data, .len = sizeof(data) - 1};
-    struct sw_smtp_config cfg = {url, 1, 30};
+    struct sw_smtp_config cfg = {url, 1, 30, libcurl_only()};
     assert_int_equal(sw_smtp_send(&cfg, &msg, 1, NULL), 0);
     assert_int_equal(msg.outcome, SW_SEND_SENT);
     assert_int_equal(wait_dumps(s.dir, 1, per), 1);
@@ -403,7 +411,7 @@ static enum sw_send_outcome send_to_fake(enum script mode, long *code)
                               .len = sizeof(data) - 1};
     fake_start(&f, mode);
     snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", f.port);
-    struct sw_smtp_config cfg = {url, 1, 5};
+    struct sw_smtp_config cfg = {url, 1, 5, libcurl_only()};
     assert_int_equal(sw_smtp_send(&cfg, &msg, 1, NULL), 0);
     fake_stop(&f);
     *code = msg.code;
@@ -452,7 +460,7 @@ static void test_envelope_injection_refused(void **state)
          .len = sizeof(data) - 1},
         {.from = "a@example.com", .to = "user0 @example.com", .data = data, .len = sizeof(data) - 1},
     };
-    struct sw_smtp_config cfg = {url, 1, 30};
+    struct sw_smtp_config cfg = {url, 1, 30, libcurl_only()};
     assert_int_equal(sw_smtp_send(&cfg, msgs, 3, NULL), 0);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(msgs[i].outcome, SW_SEND_PERMANENT);
@@ -464,7 +472,7 @@ static void test_envelope_injection_refused(void **state)
 }
 
 /* Which path a server gets: smtp-sink (PIPELINING, no STARTTLS) the pipelined one unless the
- * environment forces libcurl; a server offering STARTTLS always libcurl. */
+ * setting forces libcurl (smtp_pipelining = off); a server offering STARTTLS always libcurl. */
 static void test_path_choice(void **state)
 {
     (void)state;
@@ -472,18 +480,17 @@ static void test_path_choice(void **state)
     struct fake f;
     char url[64];
     struct sw_smtp *smtp = NULL;
-    const char *pl = getenv("STEPWISE_SMTP_PIPELINING");
-    bool forced_curl = pl && !strcmp(pl, "0");
+    bool forced_curl = libcurl_only();
     sink_start(&s, NULL, NULL);
     snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", s.port);
-    struct sw_smtp_config cfg = {url, 2, 30};
+    struct sw_smtp_config cfg = {url, 2, 30, libcurl_only()};
     assert_int_equal(sw_smtp_open(&cfg, &smtp, NULL), 0);
     assert_int_equal(sw_smtp_pipelined(smtp), !forced_curl);
     sw_smtp_close(smtp);
     sink_stop(&s);
     fake_start(&f, OFFER_STARTTLS);
     snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", f.port);
-    struct sw_smtp_config cfg2 = {url, 1, 5};
+    struct sw_smtp_config cfg2 = {url, 1, 5, libcurl_only()};
     assert_int_equal(sw_smtp_open(&cfg2, &smtp, NULL), 0);
     assert_false(sw_smtp_pipelined(smtp));
     sw_smtp_close(smtp);

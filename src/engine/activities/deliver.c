@@ -770,7 +770,7 @@ static int open_sender(struct dl *d)
                       : d->ch == CH_SMS ? cfg->sms_url
                                         : cfg->push_url;
     if (d->ch == CH_EMAIL) {
-        struct sw_smtp_config sc = {url, d->conns, 60};
+        struct sw_smtp_config sc = {url, d->conns, 60, cfg->smtp_no_pipelining};
         return sw_smtp_open(&sc, &d->smtp, ex->err);
     }
     struct sw_http_config hc = {url, d->conns, 30};
@@ -1192,13 +1192,11 @@ int sw_deliver_execute(struct sw_exec *ex)
      * millisecond here) is in flight, and give each commit enough rows to keep up: 32 per
      * connection, at least 64, at most 4096 (measured on 95k messages at 4 connections:
      * a window of 16 took 18.5 s, 64 took 12.9 s, 128 took 9.7 s, beside smtp-source's
-     * 7.2-9.5 s). STEPWISE_SEND_WINDOW overrides it (benchmarks). */
+     * 7.2-9.5 s). The send_window_rows setting overrides it (benchmarks). */
     d.window = (size_t)d.conns * 32;
     d.window = d.window < 64 ? 64 : d.window > 4096 ? 4096 : d.window;
-    const char *w_env = getenv("STEPWISE_SEND_WINDOW");
-    int64_t w_set = 0;
-    if (w_env && sw_parse_int64(w_env, &w_set) == 0 && w_set >= 2 && w_set <= 100000) {
-        d.window = (size_t)w_set;
+    if (cfg->send_window_rows > 0) {
+        d.window = (size_t)cfg->send_window_rows;
     }
     double rate = json_number_value(json_object_get(def, "rate_per_second"));
     d.provider_rate = d.ch == CH_EMAIL ? cfg->smtp_rate
