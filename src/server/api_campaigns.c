@@ -3,6 +3,7 @@
  * lifecycle actions, simulate, trigger, schedule preview, run history and logs.
  */
 #include "catalog/catalog.h"
+#include "catalog/status.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "model/campaign.h"
@@ -63,11 +64,6 @@ static int bad_param(struct sw_api *a, const char *name, const char *msg)
     sw_resp_bad_param(a->resp, name, "%s", msg);
     return -1;
 }
-
-static const char *const campaign_statuses[] = {"draft",     "running", "paused",
-                                                "completed", "failed",  NULL};
-static const char *const run_statuses[] = {"running", "paused", "completed",
-                                           "failed",  "stopped", NULL};
 
 static int time_param(struct sw_api *a, const char *name, int64_t *ms)
 {
@@ -131,7 +127,7 @@ void sw_api_campaigns_list(struct sw_api *a)
         bad_param(a, "cursor", "not a cursor returned by this list");
         goto out;
     }
-    if (sw_api_enum_param(a, "status", campaign_statuses, true) < 0) {
+    if (sw_api_enum_param(a, "status", sw_campaign_status_texts, true) < 0) {
         goto out;
     }
     if (offset_s && (sw_parse_int64(offset_s, &offset) < 0 || offset < 0 || offset > 100000)) {
@@ -771,7 +767,7 @@ void sw_api_campaigns_runs(struct sw_api *a)
     struct sw_page pg = {0};
     const char *status_q = sw_req_query(a->req, "status");
     char *status = id ? status_of(a, id) : NULL;
-    if (!status || sw_api_enum_param(a, "status", run_statuses, true) < 0 ||
+    if (!status || sw_api_enum_param(a, "status", sw_run_status_texts, true) < 0 ||
         sw_api_page_begin(a, names, 50, 500, &pg) < 0) {
         goto out;
     }
