@@ -15,10 +15,10 @@
 #include "db/db.h"
 #include "engine/engine.h"
 #include "model/campaign.h"
+#include "runs/service.h"
 #include "scheduler/schedule.h"
 #include "schema/schema.h"
 #include "server/auth.h"
-#include "server/service.h"
 
 #include <errno.h>
 #include <jansson.h>

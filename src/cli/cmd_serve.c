@@ -8,6 +8,7 @@
 #include "cli/serve.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "scheduler/scheduler.h"
 #include "server/server.h"
 
 #include <ctype.h>
@@ -370,9 +371,36 @@ out:
     return rc;
 }
 
+/* The scheduler and workers, as the server's background jobs (the two do not know each other). */
+struct jobs {
+    const struct sw_settings *set;
+    struct sw_scheduler *sched;
+};
+
+static int jobs_start(void *ud, struct sw_svc *svc, struct sw_error *err)
+{
+    struct jobs *j = ud;
+    struct sw_scheduler_opts o = {
+        .data = j->set->data,
+        .workers = j->set->workers,
+        .history_days = j->set->history_days,
+        .frequency_cap = j->set->frequency_cap,
+    };
+    return sw_scheduler_start(&o, svc, &j->sched, err);
+}
+
+static void jobs_stop(void *ud)
+{
+    struct jobs *j = ud;
+    sw_scheduler_stop(j->sched);
+    j->sched = NULL;
+}
+
 int sw_serve_run(const char *cmd, struct sw_settings *set)
 {
     struct sw_server *srv = NULL;
+    struct jobs j = {set, NULL};
+    struct sw_server_jobs jobs = {jobs_start, jobs_stop, &j};
     struct sw_error err = SW_ERROR_INIT;
     /* Signals are waited for by this thread; every other thread inherits the mask. */
     sigset_t sigs;
@@ -381,7 +409,7 @@ int sw_serve_run(const char *cmd, struct sw_settings *set)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (sw_server_start(set, &srv, &err) < 0) {
+    if (sw_server_start(set, &jobs, &srv, &err) < 0) {
         sw_cli_print_error(cmd, &err);
         sw_error_release(&err);
         return 1;

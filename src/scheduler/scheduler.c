@@ -15,13 +15,13 @@
  * (default the history_days setting) are purged once an hour, their work tables dropped;
  * messages sent within the frequency cap's period stay in the ledger until it is over.
  */
+#include "catalog/catalog.h"
 #include "channels/ledger.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "scheduler/scheduler.h"
 #include "scheduler/schedule.h"
-#include "server/server.h"
-#include "server/service.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -47,7 +47,7 @@ static void set_next(struct sw_db *db, int64_t id, int64_t next, bool complete)
     sw_params_release(&p);
 }
 
-static void due_ticks(struct sw_server *srv, struct sw_db *db)
+static void due_ticks(struct sw_scheduler *s, struct sw_db *db)
 {
     struct sw_stmt *st = NULL;
     int64_t now = sw_clock_now_ms();
@@ -70,22 +70,22 @@ static void due_ticks(struct sw_server *srv, struct sw_db *db)
     sw_stmt_finalize(st);
     for (int i = 0; i < n; i++) {
         struct sw_error err = SW_ERROR_INIT;
-        struct sw_schedule *s = NULL;
+        struct sw_schedule *sched = NULL;
         json_t *doc = json_loads(docs[i], 0, NULL);
         int64_t next = 0, run_id = 0;
         const char *tz = json_string_value(json_object_get(doc, "timezone"));
-        if (sw_schedule_parse(json_object_get(doc, "schedule"), tz, &s, &err) < 0) {
+        if (sw_schedule_parse(json_object_get(doc, "schedule"), tz, &sched, &err) < 0) {
             log_campaign(db, ids[i], "error", "the schedule cannot be read; disarmed");
             set_next(db, ids[i], 0, false);
         } else {
-            bool run = sw_schedule_catch_up(s, dues[i], now, &next);
+            bool run = sw_schedule_catch_up(sched, dues[i], now, &next);
             set_next(db, ids[i], next, false);
             if (run) {
-                if (sw_svc_start_run(srv, db, ids[i], "schedule", NULL, &run_id, &err) < 0) {
+                if (sw_svc_start_run(s->svc, db, ids[i], "schedule", NULL, &run_id, &err) < 0) {
                     char *msg = sw_error_format(&err);
                     char *line = sw_asprintf("tick skipped: %s", msg);
                     log_campaign(db, ids[i], "warn", line);
-                    atomic_fetch_add(&srv->metrics.ticks_skipped, 1);
+                    atomic_fetch_add(&s->svc->ticks_skipped, 1);
                     free(line);
                     free(msg);
                 }
@@ -107,14 +107,14 @@ static void due_ticks(struct sw_server *srv, struct sw_db *db)
                 }
             }
         }
-        sw_schedule_free(s);
+        sw_schedule_free(sched);
         json_decref(doc);
         free(docs[i]);
         sw_error_release(&err);
     }
 }
 
-static void signals(struct sw_server *srv, struct sw_db *db)
+static void signals(struct sw_scheduler *s, struct sw_db *db)
 {
     struct sw_stmt *st = NULL;
     int64_t ids[32];
@@ -142,7 +142,7 @@ static void signals(struct sw_server *srv, struct sw_db *db)
                         &p, &cid, NULL);
         sw_params_release(&p);
         json_t *v = vars[i] ? json_loads(vars[i], 0, NULL) : NULL;
-        if (cid && sw_svc_start_run(srv, db, cid, "signal", v, &run_id, &err) < 0) {
+        if (cid && sw_svc_start_run(s->svc, db, cid, "signal", v, &run_id, &err) < 0) {
             char *msg = sw_error_format(&err);
             char *line = sw_asprintf("signal %lld not delivered: %s", (long long)ids[i], msg);
             log_campaign(db, cid, "warn", line);
@@ -162,7 +162,7 @@ static void signals(struct sw_server *srv, struct sw_db *db)
     }
 }
 
-static void purge(struct sw_server *srv, struct sw_db *db)
+static void purge(struct sw_scheduler *s, struct sw_db *db)
 {
     struct sw_stmt *st = NULL;
     int64_t now = sw_clock_now_ms();
@@ -178,7 +178,7 @@ static void purge(struct sw_server *srv, struct sw_db *db)
         return;
     }
     sw_stmt_bind_int(st, 1, now);
-    sw_stmt_bind_int(st, 2, srv->set->history_days > 0 ? srv->set->history_days : 30);
+    sw_stmt_bind_int(st, 2, s->opts.history_days > 0 ? s->opts.history_days : 30);
     while (n < 256 && sw_stmt_step(st, NULL) == SW_STEP_ROW) {
         ids[n++] = sw_stmt_column_int(st, 0);
     }
@@ -186,8 +186,8 @@ static void purge(struct sw_server *srv, struct sw_db *db)
     /* Ledger rows go with their run, except messages sent within the frequency cap's period:
      * the cap counts them across campaigns, so they stay until the period is over. */
     struct sw_frequency_caps caps = {{0, 0}, {0, 0}, {0, 0}};
-    if (srv->set->frequency_cap) {
-        sw_frequency_caps_parse(srv->set->frequency_cap, &caps, NULL);
+    if (s->opts.frequency_cap) {
+        sw_frequency_caps_parse(s->opts.frequency_cap, &caps, NULL);
     }
     int64_t keep_from = now - sw_frequency_caps_period(&caps);
     for (int i = 0; i < n; i++) {
@@ -208,46 +208,62 @@ static void purge(struct sw_server *srv, struct sw_db *db)
     }
 }
 
-void sw_scheduler_tick(struct sw_server *srv, struct sw_db *db)
+void sw_scheduler_tick(struct sw_scheduler *s, struct sw_db *db)
 {
-    due_ticks(srv, db);
-    signals(srv, db);
+    due_ticks(s, db);
+    signals(s, db);
 }
 
 static void *scheduler_main(void *arg)
 {
-    struct sw_server *srv = arg;
+    struct sw_scheduler *s = arg;
     struct sw_db *db = NULL;
     int64_t last_purge = 0;
-    if (sw_db_open(srv->set->data, &db, NULL) < 0) {
+    if (sw_db_open(s->opts.data, &db, NULL) < 0) {
         sw_log(SW_LOG_ERROR, "scheduler: cannot open the data source");
         return NULL;
     }
-    while (!atomic_load(&srv->stopping)) {
-        sw_scheduler_tick(srv, db);
+    while (!atomic_load(&s->svc->stopping)) {
+        sw_scheduler_tick(s, db);
         if (sw_clock_now_ms() - last_purge > 3600 * 1000) {
-            purge(srv, db);
+            purge(s, db);
             last_purge = sw_clock_now_ms();
         }
-        sw_server_sleep(srv, 250); /* ticks have a quarter-second resolution */
+        sw_svc_sleep(s->svc, 250); /* ticks have a quarter-second resolution */
     }
     sw_db_close(db);
     return NULL;
 }
 
-int sw_scheduler_start(struct sw_server *srv, struct sw_error *err)
+int sw_scheduler_start(const struct sw_scheduler_opts *opts, struct sw_svc *svc,
+                       struct sw_scheduler **out, struct sw_error *err)
 {
-    if (pthread_create(&srv->scheduler_thread, NULL, scheduler_main, srv) != 0) {
+    struct sw_scheduler *s = sw_calloc(1, sizeof(*s));
+    int rc;
+    s->opts = *opts;
+    s->svc = svc;
+    pthread_mutex_init(&s->lock, NULL);
+    *out = s;
+    if ((rc = sw_workers_start(s, err)) < 0) {
+        return rc;
+    }
+    if (pthread_create(&s->scheduler_thread, NULL, scheduler_main, s) != 0) {
         return sw_error_set(err, SW_EIO, "cannot start the scheduler: %s", strerror(errno));
     }
-    srv->scheduler_started = true;
+    s->scheduler_started = true;
     return 0;
 }
 
-void sw_scheduler_join(struct sw_server *srv)
+void sw_scheduler_stop(struct sw_scheduler *s)
 {
-    if (srv->scheduler_started) {
-        pthread_join(srv->scheduler_thread, NULL);
-        srv->scheduler_started = false;
+    if (!s) {
+        return;
     }
+    sw_workers_join(s);
+    if (s->scheduler_started) {
+        pthread_join(s->scheduler_thread, NULL);
+    }
+    free(s->busy_runs);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
 }

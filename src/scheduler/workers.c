@@ -4,13 +4,13 @@
  * transaction each) and lets it go: a run that waits records when to come back and holds no
  * worker meanwhile. Each worker has its own database connection.
  */
+#include "catalog/catalog.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "engine/engine.h"
 #include "model/campaign.h"
-#include "server/server.h"
-#include "server/service.h"
+#include "scheduler/scheduler.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,35 +18,35 @@
 #include <time.h>
 
 struct worker {
-    struct sw_server *srv;
+    struct sw_scheduler *s;
     int index;
 };
 
-static bool busy(struct sw_server *srv, int64_t run_id)
+static bool busy(struct sw_scheduler *s, int64_t run_id)
 {
-    for (int i = 0; i < srv->nbusy; i++) {
-        if (srv->busy_runs[i] == run_id) {
+    for (int i = 0; i < s->nbusy; i++) {
+        if (s->busy_runs[i] == run_id) {
             return true;
         }
     }
     return false;
 }
 
-static void release(struct sw_server *srv, int64_t run_id)
+static void release(struct sw_scheduler *s, int64_t run_id)
 {
-    pthread_mutex_lock(&srv->lock);
-    for (int i = 0; i < srv->nbusy; i++) {
-        if (srv->busy_runs[i] == run_id) {
-            srv->busy_runs[i] = srv->busy_runs[--srv->nbusy];
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->nbusy; i++) {
+        if (s->busy_runs[i] == run_id) {
+            s->busy_runs[i] = s->busy_runs[--s->nbusy];
             break;
         }
     }
-    pthread_cond_broadcast(&srv->wake);
-    pthread_mutex_unlock(&srv->lock);
+    pthread_mutex_unlock(&s->lock);
+    sw_svc_wake(s->svc);
 }
 
 /* A due run nobody holds, or 0; *next_ms gets the earliest wake-up of a waiting run. */
-static int64_t claim(struct sw_server *srv, struct sw_db *db, int64_t *next_ms)
+static int64_t claim(struct sw_scheduler *s, struct sw_db *db, int64_t *next_ms)
 {
     struct sw_stmt *st = NULL;
     int64_t now = sw_clock_now_ms(), found = 0;
@@ -56,10 +56,10 @@ static int64_t claim(struct sw_server *srv, struct sw_db *db, int64_t *next_ms)
                       &st, NULL) < 0) {
         return 0;
     }
-    pthread_mutex_lock(&srv->lock);
+    pthread_mutex_lock(&s->lock);
     while (!found && sw_stmt_step(st, NULL) == SW_STEP_ROW) {
         int64_t id = sw_stmt_column_int(st, 0), wake = sw_stmt_column_int(st, 1);
-        if (busy(srv, id)) {
+        if (busy(s, id)) {
             continue;
         }
         if (wake > now) {
@@ -68,11 +68,11 @@ static int64_t claim(struct sw_server *srv, struct sw_db *db, int64_t *next_ms)
             }
             continue;
         }
-        srv->busy_runs = sw_realloc(srv->busy_runs, (size_t)(srv->nbusy + 1) * sizeof(int64_t));
-        srv->busy_runs[srv->nbusy++] = id;
+        s->busy_runs = sw_realloc(s->busy_runs, (size_t)(s->nbusy + 1) * sizeof(int64_t));
+        s->busy_runs[s->nbusy++] = id;
         found = id;
     }
-    pthread_mutex_unlock(&srv->lock);
+    pthread_mutex_unlock(&s->lock);
     sw_stmt_finalize(st);
     return found;
 }
@@ -94,7 +94,7 @@ static void fail_run(struct sw_db *db, int64_t run_id, int64_t campaign_id, cons
     sw_catalog_log(&cat, "error", campaign_id, run_id, NULL, msg);
 }
 
-static void work(struct sw_server *srv, struct sw_db *db, int64_t run_id)
+static void work(struct sw_scheduler *s, struct sw_db *db, int64_t run_id)
 {
     struct sw_stmt *st = NULL;
     struct sw_error err = SW_ERROR_INIT;
@@ -117,8 +117,8 @@ static void work(struct sw_server *srv, struct sw_db *db, int64_t run_id)
     }
     /* A schema changed under the daemon is discovered again before the run goes on: a field
      * that has gone fails the run with its path in the document, never an SQL error. */
-    sw_server_rediscover(srv, db, false, NULL, NULL);
-    if (sw_svc_load(srv, doc, &c, &err) < 0) {
+    sw_svc_refresh(s->svc, db);
+    if (sw_svc_load(s->svc, doc, &c, &err) < 0) {
         char *msg = sw_error_format(&err);
         char *full = sw_asprintf("the run's campaign no longer validates against the data "
                                  "source: %s",
@@ -130,7 +130,7 @@ static void work(struct sw_server *srv, struct sw_db *db, int64_t run_id)
     }
     variables = vars ? json_loads(vars, 0, NULL) : json_object();
     struct sw_catalog cat = {db};
-    struct sw_engine eng = {db, &cat, c->schema, &srv->config};
+    struct sw_engine eng = {db, &cat, c->schema, s->svc->config};
     struct sw_run_opts opts = {.trigger = "worker", .variables = variables};
     int state = sw_engine_step(&eng, c, campaign_id, run_id, &opts, &wake, &err);
     if (state == SW_RUN_WAITING) {
@@ -144,7 +144,7 @@ static void work(struct sw_server *srv, struct sw_db *db, int64_t run_id)
         free(msg);
         set_wake(db, run_id, sw_clock_now_ms() + 1000);
     }
-    atomic_fetch_add(&srv->metrics.tasks_executed, 1);
+    atomic_fetch_add(&s->svc->tasks_executed, 1);
 out:
     json_decref(variables);
     sw_campaign_free(c);
@@ -156,10 +156,10 @@ out:
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    struct sw_server *srv = w->srv;
+    struct sw_scheduler *s = w->s;
     struct sw_db *db = NULL;
     struct sw_error err = SW_ERROR_INIT;
-    if (sw_db_open(srv->set->data, &db, &err) < 0) {
+    if (sw_db_open(s->opts.data, &db, &err) < 0) {
         char *msg = sw_error_format(&err);
         sw_log(SW_LOG_ERROR, "worker %d: %s", w->index, msg);
         free(msg);
@@ -167,47 +167,47 @@ static void *worker_main(void *arg)
         free(w);
         return NULL;
     }
-    while (!atomic_load(&srv->stopping)) {
+    while (!atomic_load(&s->svc->stopping)) {
         int64_t next = 0;
-        int64_t run_id = claim(srv, db, &next);
+        int64_t run_id = claim(s, db, &next);
         if (run_id) {
-            work(srv, db, run_id);
-            release(srv, run_id);
+            work(s, db, run_id);
+            release(s, run_id);
             continue;
         }
         /* Nothing due: sleep until kicked, the next wake-up, or a second at most. */
         int64_t now = sw_clock_now_ms();
         int64_t ms = next && next - now < 1000 ? (next > now ? next - now : 1) : 1000;
-        sw_server_sleep(srv, ms);
+        sw_svc_sleep(s->svc, ms);
     }
     sw_db_close(db);
     free(w);
     return NULL;
 }
 
-int sw_workers_start(struct sw_server *srv, struct sw_error *err)
+int sw_workers_start(struct sw_scheduler *s, struct sw_error *err)
 {
-    int n = srv->set->workers > 0 ? srv->set->workers : 2;
-    srv->worker_threads = sw_calloc((size_t)n, sizeof(pthread_t));
+    int n = s->opts.workers > 0 ? s->opts.workers : 2;
+    s->worker_threads = sw_calloc((size_t)n, sizeof(pthread_t));
     for (int i = 0; i < n; i++) {
         struct worker *w = sw_malloc(sizeof(*w));
-        w->srv = srv;
+        w->s = s;
         w->index = i;
-        if (pthread_create(&srv->worker_threads[i], NULL, worker_main, w) != 0) {
+        if (pthread_create(&s->worker_threads[i], NULL, worker_main, w) != 0) {
             free(w);
             return sw_error_set(err, SW_EIO, "cannot start worker %d: %s", i, strerror(errno));
         }
-        srv->nworkers++;
+        s->nworkers++;
     }
     return 0;
 }
 
-void sw_workers_join(struct sw_server *srv)
+void sw_workers_join(struct sw_scheduler *s)
 {
-    for (int i = 0; i < srv->nworkers; i++) {
-        pthread_join(srv->worker_threads[i], NULL);
+    for (int i = 0; i < s->nworkers; i++) {
+        pthread_join(s->worker_threads[i], NULL);
     }
-    free(srv->worker_threads);
-    srv->worker_threads = NULL;
-    srv->nworkers = 0;
+    free(s->worker_threads);
+    s->worker_threads = NULL;
+    s->nworkers = 0;
 }

@@ -406,6 +406,7 @@ void sw_api_metrics(struct sw_api *a)
 {
     struct sw_buf b = SW_BUF_INIT;
     struct sw_metrics *m = &a->srv->metrics;
+    struct sw_svc *svc = &a->srv->svc;
     struct sw_stmt *st = NULL;
     sw_buf_puts(&b, "# HELP stepwise_runs Runs by status.\n# TYPE stepwise_runs gauge\n");
     if (sw_db_prepare(a->db, "SELECT status, count(*) FROM sw_runs GROUP BY status", &st, NULL) == 0) {
@@ -456,8 +457,9 @@ void sw_api_metrics(struct sw_api *a)
                   "# HELP stepwise_schedule_ticks_skipped_total Ticks skipped while a run was active.\n"
                   "# TYPE stepwise_schedule_ticks_skipped_total counter\n"
                   "stepwise_schedule_ticks_skipped_total %lld\n",
-                  (long long)atomic_load(&m->runs_started), (long long)atomic_load(&m->tasks_executed),
-                  (long long)atomic_load(&m->ticks_skipped));
+                  (long long)atomic_load(&svc->runs_started),
+                  (long long)atomic_load(&svc->tasks_executed),
+                  (long long)atomic_load(&svc->ticks_skipped));
     sw_buf_puts(&b, "# HELP stepwise_http_request_duration_seconds HTTP request latency.\n"
                     "# TYPE stepwise_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i < sizeof(bounds_us) / sizeof(bounds_us[0]); i++) {

@@ -7,9 +7,9 @@
 #include "core/clock.h"
 #include "core/util.h"
 #include "model/campaign.h"
+#include "runs/service.h"
 #include "scheduler/schedule.h"
 #include "server/api.h"
-#include "server/service.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -578,7 +578,7 @@ static void action(struct sw_api *a, const char *what)
     if (!id) {
         return;
     }
-    if (sw_svc_action(a->srv, a->db, id, what, &out, &err) < 0) {
+    if (sw_svc_action(&a->srv->svc, a->db, id, what, &out, &err) < 0) {
         sw_api_error(a, &err);
     } else {
         sw_resp_json(a->resp, 200, out);
@@ -643,7 +643,7 @@ void sw_api_campaigns_simulate(struct sw_api *a)
     json_t *body = NULL, *result = NULL;
     const json_t *vars = NULL;
     if (id && body_variables(a, &body, &vars)) {
-        if (sw_svc_simulate(a->srv, a->db, id, vars, &result, &err) < 0) {
+        if (sw_svc_simulate(&a->srv->svc, a->db, id, vars, &result, &err) < 0) {
             sw_api_error(a, &err);
         } else {
             sw_resp_json(a->resp, 200, result);
@@ -660,7 +660,7 @@ void sw_api_campaigns_trigger(struct sw_api *a)
     json_t *body = NULL;
     const json_t *vars = NULL;
     if (id && body_variables(a, &body, &vars)) {
-        if (sw_svc_start_run(a->srv, a->db, id, "signal", vars, &run_id, &err) < 0) {
+        if (sw_svc_start_run(&a->srv->svc, a->db, id, "signal", vars, &run_id, &err) < 0) {
             sw_api_error(a, &err);
         } else {
             sw_resp_json(a->resp, 202, json_pack("{s:I, s:s}", "run_id", (json_int_t)run_id,

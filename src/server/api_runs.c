@@ -1,13 +1,13 @@
 /*
  * api_runs.c - /runs/{id}: a run, its tasks (with delivery counts), samples of the population
  * on a transition, the delivery ledger, confirming a held channel activity and resending its
- * failed (or unknown) recipients (service_delivery.c).
+ * failed (or unknown) recipients (runs/delivery.c).
  */
 #include "core/clock.h"
 #include "core/util.h"
 #include "model/campaign.h"
+#include "runs/service.h"
 #include "server/api.h"
-#include "server/service.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -174,7 +174,7 @@ void sw_api_runs_sample(struct sw_api *a)
         free(why);
         goto out;
     }
-    if (sw_svc_load(a->srv, doc, &c, &err) < 0) {
+    if (sw_svc_load(&a->srv->svc, doc, &c, &err) < 0) {
         json_decref(o);
         sw_api_error(a, &err);
         goto out;
@@ -339,7 +339,7 @@ void sw_api_runs_retry_failed(struct sw_api *a)
         }
         unknown = unknown || json_is_true(u);
     }
-    if (sw_svc_retry_failed(a->srv, a->db, id, aid, unknown, &out, &err) < 0) {
+    if (sw_svc_retry_failed(&a->srv->svc, a->db, id, aid, unknown, &out, &err) < 0) {
         sw_api_error(a, &err);
     } else {
         sw_resp_json(a->resp, 202, out);
@@ -357,7 +357,7 @@ void sw_api_runs_confirm(struct sw_api *a)
     if (!id) {
         return;
     }
-    if (sw_svc_confirm(a->srv, a->db, id, aid, &out, &err) < 0) {
+    if (sw_svc_confirm(&a->srv->svc, a->db, id, aid, &out, &err) < 0) {
         sw_api_error(a, &err);
     } else {
         sw_resp_json(a->resp, 200, out);

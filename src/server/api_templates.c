@@ -6,8 +6,8 @@
 #include "core/clock.h"
 #include "core/util.h"
 #include "model/campaign.h"
+#include "runs/service.h"
 #include "server/api.h"
-#include "server/service.h"
 
 #include <stdlib.h>
 #include <string.h>

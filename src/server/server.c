@@ -93,11 +93,20 @@ static void pool_close(struct sw_dbpool *p)
     memset(p, 0, sizeof(*p));
 }
 
-void sw_server_kick(struct sw_server *srv)
+/* The run service's callbacks. */
+static struct sw_schema *svc_schema(void *ud)
 {
-    pthread_mutex_lock(&srv->lock);
-    pthread_cond_broadcast(&srv->wake);
-    pthread_mutex_unlock(&srv->lock);
+    return sw_server_schema(ud, NULL);
+}
+
+static void svc_refresh(void *ud, struct sw_db *db)
+{
+    sw_server_rediscover(ud, db, false, NULL, NULL);
+}
+
+static void svc_notify(void *ud)
+{
+    struct sw_server *srv = ud;
     sw_events_notify(srv->events);
 }
 
@@ -226,23 +235,6 @@ int sw_server_rediscover(struct sw_server *srv, struct sw_db *db, bool force, bo
     return rc;
 }
 
-void sw_server_sleep(struct sw_server *srv, int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += (time_t)(ms / 1000);
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&srv->lock);
-    if (!atomic_load(&srv->stopping)) {
-        pthread_cond_timedwait(&srv->wake, &srv->lock, &ts);
-    }
-    pthread_mutex_unlock(&srv->lock);
-}
-
 static int parse_listen(const char *listen, char *host, size_t n, int *port)
 {
     const char *colon = listen ? strrchr(listen, ':') : NULL;
@@ -260,7 +252,8 @@ static int parse_listen(const char *listen, char *host, size_t n, int *port)
     return 0;
 }
 
-int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_error *err)
+int sw_server_start(struct sw_settings *set, const struct sw_server_jobs *jobs,
+                    struct sw_server **out, struct sw_error *err)
 {
     struct sw_server *srv = sw_calloc(1, sizeof(*srv));
     char host[256];
@@ -285,8 +278,15 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
     srv->config.list_unsubscribe = set->list_unsubscribe;
     srv->config.public_url = set->public_url && *set->public_url ? set->public_url : NULL;
     srv->config.keyring = &srv->keyring;
-    pthread_mutex_init(&srv->lock, NULL);
-    pthread_cond_init(&srv->wake, NULL);
+    sw_svc_init(&srv->svc);
+    srv->svc.config = &srv->config;
+    srv->svc.schema = svc_schema;
+    srv->svc.refresh = svc_refresh;
+    srv->svc.notify = svc_notify;
+    srv->svc.ud = srv;
+    if (jobs) {
+        srv->jobs = *jobs;
+    }
     pthread_mutex_init(&srv->schema_lock, NULL);
     pthread_mutex_init(&srv->refresh_lock, NULL);
     if (parse_listen(set->listen, host, sizeof(host), &port) < 0) {
@@ -323,8 +323,11 @@ int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_e
     if ((rc = sw_events_start(srv, &srv->events, err)) < 0) {
         goto fail;
     }
-    if ((rc = sw_workers_start(srv, err)) < 0 || (rc = sw_scheduler_start(srv, err)) < 0) {
-        goto fail;
+    if (srv->jobs.start) {
+        srv->jobs_started = true; /* stopped even when starting failed half-way */
+        if ((rc = srv->jobs.start(srv->jobs.ud, &srv->svc, err)) < 0) {
+            goto fail;
+        }
     }
     struct sw_http_opts ho = {
         .host = host,
@@ -381,20 +384,18 @@ void sw_server_stop(struct sw_server *srv)
     if (!srv) {
         return;
     }
-    atomic_store(&srv->stopping, true);
     sw_events_close_feeds(srv->events); /* no suspended connection may outlive the server */
     sw_http_stop(srv->http);
     sw_http_stop(srv->public_http);
-    sw_server_kick(srv);
-    sw_workers_join(srv);
-    sw_scheduler_join(srv);
+    sw_svc_shutdown(&srv->svc);
+    if (srv->jobs_started) {
+        srv->jobs.stop(srv->jobs.ud);
+    }
     sw_events_stop(srv->events); /* after the workers: they notify it */
     srv->events = NULL;
     pool_close(&srv->pool);
     sw_schema_free(srv->schema);
-    free(srv->busy_runs);
-    pthread_mutex_destroy(&srv->lock);
-    pthread_cond_destroy(&srv->wake);
+    sw_svc_release(&srv->svc);
     pthread_mutex_destroy(&srv->schema_lock);
     pthread_mutex_destroy(&srv->refresh_lock);
     free(srv);

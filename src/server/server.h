@@ -1,7 +1,9 @@
 /*
- * server.h - the daemon: HTTP API, workers that execute runs, the scheduler, all sharing one
- * data source through a pool of connections. State lives in the catalog; the server's own
- * memory is caches and coordination (which run a worker holds, when to wake up).
+ * server.h - the daemon's HTTP side: the API, the public listener and the live feed, sharing
+ * one data source through a pool of connections, and the run service (runs/service.h) that
+ * they and the background jobs (the scheduler and workers, started through struct
+ * sw_server_jobs so that the server does not know them) act through. State lives in the
+ * catalog; the server's own memory is caches (the schema) and the pool.
  */
 #ifndef SW_SERVER_H
 #define SW_SERVER_H
@@ -11,6 +13,7 @@
 #include "core/error.h"
 #include "db/db.h"
 #include "engine/activity.h"
+#include "runs/service.h"
 #include "schema/schema.h"
 #include "server/http.h"
 
@@ -62,9 +65,15 @@ struct sw_metrics {
     atomic_llong http_errors;
     atomic_llong latency_buckets[12]; /* cumulative counts per bound, see server.c */
     atomic_llong latency_sum_us;
-    atomic_llong runs_started;
-    atomic_llong tasks_executed;
-    atomic_llong ticks_skipped;
+};
+
+/* Background work that runs with the server, through its run service: started once the
+ * catalog is migrated and the schema known, stopped (after sw_svc_shutdown) before the
+ * server goes. The daemon passes the scheduler's. */
+struct sw_server_jobs {
+    int (*start)(void *ud, struct sw_svc *svc, struct sw_error *err);
+    void (*stop)(void *ud);
+    void *ud;
 };
 
 struct sw_server {
@@ -82,27 +91,17 @@ struct sw_server {
     struct sw_keyring keyring;    /* signs and checks the public listener's links */
     struct sw_events *events;     /* the live feed (server/events.c) */
     struct sw_metrics metrics;
-    atomic_bool stopping;
-    /* workers and scheduler */
-    pthread_t *worker_threads;
-    int nworkers;
-    pthread_t scheduler_thread;
-    bool scheduler_started;
-    pthread_mutex_t lock;         /* guards busy_runs and the wake-up condition */
-    pthread_cond_t wake;
-    int64_t *busy_runs;           /* runs a worker is executing now */
-    int nbusy;
+    struct sw_svc svc;            /* the run service, with the server's schema and feed */
+    struct sw_server_jobs jobs;
+    bool jobs_started;
     int64_t started_ms;
 };
 
-int sw_server_start(struct sw_settings *set, struct sw_server **out, struct sw_error *err);
+int sw_server_start(struct sw_settings *set, const struct sw_server_jobs *jobs,
+                    struct sw_server **out, struct sw_error *err);
 int sw_server_port(const struct sw_server *srv);
 int sw_server_public_port(const struct sw_server *srv); /* 0 without a public listener */
 void sw_server_stop(struct sw_server *srv);
-/* Sleep up to ms, or until kicked or stopping. */
-void sw_server_sleep(struct sw_server *srv, int64_t ms);
-/* Wake the workers and the scheduler (a run was created or resumed). */
-void sw_server_kick(struct sw_server *srv);
 /* The current schema, as a reference the caller drops with sw_schema_free. With db, first
  * rediscovers when the data source's own schema changed since (cheap when it did not). */
 struct sw_schema *sw_server_schema(struct sw_server *srv, struct sw_db *db);
@@ -122,13 +121,5 @@ int sw_server_rediscover(struct sw_server *srv, struct sw_db *db, bool force, bo
 
 struct sw_db *sw_dbpool_get(struct sw_dbpool *p);
 void sw_dbpool_put(struct sw_dbpool *p, struct sw_db *db);
-
-/* Workers and scheduler (src/scheduler/). */
-int sw_workers_start(struct sw_server *srv, struct sw_error *err);
-void sw_workers_join(struct sw_server *srv);
-int sw_scheduler_start(struct sw_server *srv, struct sw_error *err);
-void sw_scheduler_join(struct sw_server *srv);
-/* One pass of the scheduler (due ticks, signals, history purge); tests call it directly. */
-void sw_scheduler_tick(struct sw_server *srv, struct sw_db *db);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * service_delivery.c - repairing and releasing a run's deliveries (SPEC §4):
+ * delivery.c - repairing and releasing a run's deliveries (SPEC §4):
  *   confirm       records the release of a channel activity held by confirm_before_send and
  *                 wakes its task (which waits with wake_at = SW_WAKE_HELD, holding no worker).
  *                 Confirming before the activity is reached is allowed: it will not wait.
@@ -15,8 +15,7 @@
 #include "core/clock.h"
 #include "core/util.h"
 #include "engine/activity.h"
-#include "server/server.h"
-#include "server/service.h"
+#include "runs/service.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +88,7 @@ static int64_t count_rows(struct sw_db *db, int64_t run_id, const char *aid, con
     return n;
 }
 
-int sw_svc_confirm(struct sw_server *srv, struct sw_db *db, int64_t run_id, const char *aid,
+int sw_svc_confirm(struct sw_svc *svc, struct sw_db *db, int64_t run_id, const char *aid,
                    json_t **out, struct sw_error *err)
 {
     char *run_status = NULL, *task_status = NULL;
@@ -160,14 +159,14 @@ int sw_svc_confirm(struct sw_server *srv, struct sw_db *db, int64_t run_id, cons
         json_decref(*out);
         *out = NULL;
     } else if (kick) {
-        sw_server_kick(srv);
+        sw_svc_kick(svc);
     }
     free(run_status);
     free(task_status);
     return rc;
 }
 
-int sw_svc_retry_failed(struct sw_server *srv, struct sw_db *db, int64_t run_id, const char *aid,
+int sw_svc_retry_failed(struct sw_svc *svc, struct sw_db *db, int64_t run_id, const char *aid,
                         bool include_unknown, json_t **out, struct sw_error *err)
 {
     char *run_status = NULL, *task_status = NULL;
@@ -239,7 +238,7 @@ int sw_svc_retry_failed(struct sw_server *srv, struct sw_db *db, int64_t run_id,
         json_decref(*out);
         *out = NULL;
     } else if (n > 0) {
-        sw_server_kick(srv);
+        sw_svc_kick(svc);
     }
     free(run_status);
     free(task_status);

@@ -1,7 +1,8 @@
 /*
  * service.c - see service.h.
  */
-#include "server/service.h"
+#include "runs/service.h"
+#include "catalog/catalog.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "engine/engine.h"
@@ -10,11 +11,75 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-int sw_svc_load(struct sw_server *srv, const char *document, struct sw_campaign **out,
+void sw_svc_init(struct sw_svc *svc)
+{
+    atomic_init(&svc->runs_started, 0);
+    atomic_init(&svc->tasks_executed, 0);
+    atomic_init(&svc->ticks_skipped, 0);
+    atomic_init(&svc->stopping, false);
+    pthread_mutex_init(&svc->lock, NULL);
+    pthread_cond_init(&svc->wake, NULL);
+}
+
+void sw_svc_release(struct sw_svc *svc)
+{
+    pthread_mutex_destroy(&svc->lock);
+    pthread_cond_destroy(&svc->wake);
+}
+
+void sw_svc_wake(struct sw_svc *svc)
+{
+    pthread_mutex_lock(&svc->lock);
+    pthread_cond_broadcast(&svc->wake);
+    pthread_mutex_unlock(&svc->lock);
+}
+
+void sw_svc_kick(struct sw_svc *svc)
+{
+    sw_svc_wake(svc);
+    if (svc->notify) {
+        svc->notify(svc->ud);
+    }
+}
+
+void sw_svc_shutdown(struct sw_svc *svc)
+{
+    pthread_mutex_lock(&svc->lock);
+    atomic_store(&svc->stopping, true);
+    pthread_mutex_unlock(&svc->lock);
+    sw_svc_kick(svc);
+}
+
+void sw_svc_sleep(struct sw_svc *svc, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&svc->lock);
+    if (!atomic_load(&svc->stopping)) {
+        pthread_cond_timedwait(&svc->wake, &svc->lock, &ts);
+    }
+    pthread_mutex_unlock(&svc->lock);
+}
+
+void sw_svc_refresh(struct sw_svc *svc, struct sw_db *db)
+{
+    if (svc->refresh) {
+        svc->refresh(svc->ud, db);
+    }
+}
+
+int sw_svc_load(struct sw_svc *svc, const char *document, struct sw_campaign **out,
                 struct sw_error *err)
 {
-    struct sw_schema *schema = sw_server_schema(srv, NULL);
+    struct sw_schema *schema = svc->schema(svc->ud);
     int rc = sw_campaign_load(document, strlen(document), schema, sw_clock_now_ms(), out, err);
     sw_schema_free(schema); /* the campaign holds its own reference */
     return rc;
@@ -130,15 +195,15 @@ static int exec1(struct sw_db *db, const char *sql, int64_t a, int64_t b, struct
 }
 
 /* Create a run inside the caller's transaction. */
-static int create_run(struct sw_server *srv, struct sw_db *db, int64_t campaign_id,
+static int create_run(struct sw_svc *svc, struct sw_db *db, int64_t campaign_id,
                       const char *document, const char *trigger, const json_t *overrides,
                       bool dry_run, int64_t *run_id, struct sw_error *err)
 {
     struct sw_campaign *c = NULL;
     struct sw_catalog cat = {db};
     json_t *vars = NULL;
-    sw_server_rediscover(srv, db, false, NULL, NULL); /* a start sees the schema as it is now */
-    int rc = sw_svc_load(srv, document, &c, err);
+    sw_svc_refresh(svc, db); /* a start sees the schema as it is now */
+    int rc = sw_svc_load(svc, document, &c, err);
     if (rc < 0) {
         if (err && !err->message) {
             sw_error_set(err, SW_EVALIDATION, "the campaign is not valid against the data source");
@@ -149,11 +214,11 @@ static int create_run(struct sw_server *srv, struct sw_db *db, int64_t campaign_
         rc = err && err->code ? err->code : SW_EVALIDATION;
         goto out;
     }
-    struct sw_engine eng = {db, &cat, c->schema, &srv->config};
+    struct sw_engine eng = {db, &cat, c->schema, svc->config};
     struct sw_run_opts opts = {.trigger = trigger, .dry_run = dry_run, .variables = vars};
     rc = sw_engine_create_run(&eng, c, campaign_id, &opts, run_id, err);
     if (rc == 0 && !dry_run) {
-        atomic_fetch_add(&srv->metrics.runs_started, 1);
+        atomic_fetch_add(&svc->runs_started, 1);
     }
 out:
     json_decref(vars);
@@ -167,7 +232,7 @@ static int conflict(struct sw_error *err, const char *action, const char *status
     return sw_error_set(err, SW_ECONFLICT, "cannot %s a campaign that is %s", action, status);
 }
 
-int sw_svc_start_run(struct sw_server *srv, struct sw_db *db, int64_t campaign_id,
+int sw_svc_start_run(struct sw_svc *svc, struct sw_db *db, int64_t campaign_id,
                      const char *trigger, const json_t *overrides, int64_t *run_id,
                      struct sw_error *err)
 {
@@ -183,7 +248,7 @@ int sw_svc_start_run(struct sw_server *srv, struct sw_db *db, int64_t campaign_i
         rc = sw_error_set(err, SW_ECONFLICT, "a run of this campaign is already active");
     }
     if (rc == 0) {
-        rc = create_run(srv, db, campaign_id, document, trigger, overrides, false, run_id, err);
+        rc = create_run(svc, db, campaign_id, document, trigger, overrides, false, run_id, err);
     }
     if (rc == 0) {
         rc = sw_db_commit(db, err);
@@ -191,14 +256,14 @@ int sw_svc_start_run(struct sw_server *srv, struct sw_db *db, int64_t campaign_i
     if (rc < 0) {
         sw_db_rollback(db);
     } else {
-        sw_server_kick(srv);
+        sw_svc_kick(svc);
     }
     free(status);
     free(document);
     return rc;
 }
 
-int sw_svc_simulate(struct sw_server *srv, struct sw_db *db, int64_t campaign_id,
+int sw_svc_simulate(struct sw_svc *svc, struct sw_db *db, int64_t campaign_id,
                     const json_t *overrides, json_t **result, struct sw_error *err)
 {
     char *status = NULL, *document = NULL;
@@ -208,14 +273,14 @@ int sw_svc_simulate(struct sw_server *srv, struct sw_db *db, int64_t campaign_id
     int64_t run_id = 0;
     int rc = campaign_state(db, campaign_id, &status, &document, err);
     *result = NULL;
-    if (rc < 0 || (rc = sw_svc_load(srv, document, &c, err)) < 0) {
+    if (rc < 0 || (rc = sw_svc_load(svc, document, &c, err)) < 0) {
         goto out;
     }
     if (!(vars = sw_campaign_variables(c, overrides, err))) {
         rc = SW_EVALIDATION;
         goto out;
     }
-    struct sw_engine eng = {db, &cat, c->schema, &srv->config};
+    struct sw_engine eng = {db, &cat, c->schema, svc->config};
     struct sw_run_opts opts = {.trigger = "simulate", .dry_run = true, .variables = vars};
     int state = sw_engine_run(&eng, c, campaign_id, &opts, &run_id, err);
     if (state < 0) {
@@ -351,7 +416,7 @@ static bool is(const char *s, const char *a, const char *b, const char *c)
     return (a && !strcmp(s, a)) || (b && !strcmp(s, b)) || (c && !strcmp(s, c));
 }
 
-int sw_svc_action(struct sw_server *srv, struct sw_db *db, int64_t id, const char *action,
+int sw_svc_action(struct sw_svc *svc, struct sw_db *db, int64_t id, const char *action,
                   json_t **out, struct sw_error *err)
 {
     char *status = NULL, *document = NULL;
@@ -387,7 +452,7 @@ int sw_svc_action(struct sw_server *srv, struct sw_db *db, int64_t id, const cha
                            "NULL WHERE id = ?1",
                        id, now, err);
         } else {
-            rc = create_run(srv, db, id, document, "manual", NULL, false, &run_id, err);
+            rc = create_run(svc, db, id, document, "manual", NULL, false, &run_id, err);
             kick = true;
         }
     } else if (!strcmp(action, "run-now")) {
@@ -399,7 +464,7 @@ int sw_svc_action(struct sw_server *srv, struct sw_db *db, int64_t id, const cha
             rc = sw_error_set(err, SW_ECONFLICT, "a run of this campaign is already active");
             goto out;
         }
-        rc = create_run(srv, db, id, document, "run-now", NULL, false, &run_id, err);
+        rc = create_run(svc, db, id, document, "run-now", NULL, false, &run_id, err);
         kick = true;
     } else if (!strcmp(action, "pause")) {
         if (!is(status, "running", NULL, NULL)) {
@@ -528,7 +593,7 @@ out:
             sw_svc_drop_campaign_tables(db, id, "status = 'stopped' AND ended_at = ", now);
         }
         if (kick) {
-            sw_server_kick(srv);
+            sw_svc_kick(svc);
         }
     }
     if (rc < 0) {
