@@ -3,6 +3,7 @@
  */
 #include "runs/service.h"
 #include "catalog/catalog.h"
+#include "catalog/status.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "engine/engine.h"
@@ -411,9 +412,184 @@ static int arm_schedule(struct sw_db *db, int64_t id, const json_t *doc, bool *s
     return rc;
 }
 
-static bool is(const char *s, const char *a, const char *b, const char *c)
+/* What a lifecycle action's effect works on: the campaign as the action found it, inside the
+ * action's transaction. */
+struct sw_svc_action_ctx {
+    struct sw_svc *svc;
+    struct sw_db *db;
+    int64_t id;           /* the campaign */
+    const char *document; /* its document, as text and parsed */
+    const json_t *doc;
+    int64_t now;
+    int64_t run_id; /* set by an effect that creates a run */
+    bool kick;      /* set by an effect after which the workers have something to do */
+};
+
+static int act_start(struct sw_svc_action_ctx *x, struct sw_error *err)
 {
-    return (a && !strcmp(s, a)) || (b && !strcmp(s, b)) || (c && !strcmp(s, c));
+    bool scheduled, signal;
+    int64_t next;
+    int rc = arm_schedule(x->db, x->id, x->doc, &scheduled, &signal, &next, err);
+    if (rc < 0) {
+        return rc;
+    }
+    if (scheduled && !next) {
+        sw_error_add(err, "$.schedule", "no execution is left after now");
+        return sw_error_set(err, SW_EVALIDATION, "the schedule has no execution after now");
+    }
+    if (signal || scheduled) {
+        return exec1(x->db, "UPDATE sw_campaigns SET status = 'running', last_error_activity = "
+                            "NULL WHERE id = ?1",
+                     x->id, x->now, err);
+    }
+    x->kick = true;
+    return create_run(x->svc, x->db, x->id, x->document, "manual", NULL, false, &x->run_id, err);
+}
+
+static int act_run_now(struct sw_svc_action_ctx *x, struct sw_error *err)
+{
+    if (active_runs(x->db, x->id) > 0) {
+        return sw_error_set(err, SW_ECONFLICT, "a run of this campaign is already active");
+    }
+    x->kick = true;
+    return create_run(x->svc, x->db, x->id, x->document, "run-now", NULL, false, &x->run_id, err);
+}
+
+static int act_pause(struct sw_svc_action_ctx *x, struct sw_error *err)
+{
+    int rc = exec1(x->db, "UPDATE sw_runs SET status = 'paused' WHERE campaign_id = ?1 AND "
+                          "status = 'running' AND simulation = 0",
+                   x->id, 0, err);
+    if (rc == 0) {
+        rc = exec1(x->db, "UPDATE sw_campaigns SET status = 'paused' WHERE id = ?1", x->id, 0,
+                   err);
+    }
+    return rc;
+}
+
+static int act_resume(struct sw_svc_action_ctx *x, struct sw_error *err)
+{
+    int rc = exec1(x->db, "UPDATE sw_runs SET status = 'running' WHERE campaign_id = ?1 AND "
+                          "status = 'paused'",
+                   x->id, 0, err);
+    if (rc == 0) {
+        rc = exec1(x->db, "UPDATE sw_campaigns SET status = 'running' WHERE id = ?1", x->id, 0,
+                   err);
+    }
+    /* An edit while paused disarmed the schedule: arm the edited one. Nothing left to do
+     * (no tick, no run) completes the campaign. */
+    int64_t armed = 0;
+    struct sw_params ap = SW_PARAMS_INIT;
+    sw_params_add_int(&ap, x->id);
+    sw_db_query_int(x->db, "SELECT next_run_at IS NOT NULL FROM sw_campaigns WHERE id = ?1", &ap,
+                    &armed, NULL);
+    sw_params_release(&ap);
+    if (rc == 0 && !armed) {
+        bool scheduled, signal;
+        int64_t next;
+        rc = arm_schedule(x->db, x->id, x->doc, &scheduled, &signal, &next, err);
+        if (rc == 0 && scheduled && !next && active_runs(x->db, x->id) == 0) {
+            rc = exec1(x->db, "UPDATE sw_campaigns SET status = 'completed' WHERE id = ?1", x->id,
+                       0, err);
+        }
+    }
+    x->kick = true;
+    return rc;
+}
+
+static int act_stop(struct sw_svc_action_ctx *x, struct sw_error *err)
+{
+    int rc = exec1(x->db, "UPDATE sw_tasks SET status = 'skipped', ended_at = ?2 WHERE status IN "
+                          "('pending', 'running') AND run_id IN (SELECT id FROM sw_runs WHERE "
+                          "campaign_id = ?1 AND status IN ('running', 'paused'))",
+                   x->id, x->now, err);
+    if (rc == 0) {
+        /* Messages that will never go now: the ledger says so (a worker still sending
+         * finishes the rows it has marked sending). */
+        rc = exec1(x->db, "UPDATE sw_deliveries SET state = 'skipped', reason = 'run_stopped', "
+                          "updated_at = ?2 WHERE state = 'pending' AND run_id IN (SELECT id "
+                          "FROM sw_runs WHERE campaign_id = ?1 AND status IN ('running', "
+                          "'paused'))",
+                   x->id, x->now, err);
+    }
+    if (rc == 0) {
+        rc = exec1(x->db, "UPDATE sw_runs SET status = 'stopped', ended_at = ?2 WHERE "
+                          "campaign_id = ?1 AND status IN ('running', 'paused')",
+                   x->id, x->now, err);
+    }
+    if (rc == 0) {
+        rc = exec1(x->db, "UPDATE sw_campaigns SET status = 'completed', next_run_at = NULL "
+                          "WHERE id = ?1",
+                   x->id, 0, err);
+    }
+    return rc;
+}
+
+/* Work tables of the stopped runs, once the stop is committed: a worker still inside a task
+ * drops its own when it sees the run stopped. */
+static void after_stop(struct sw_svc_action_ctx *x)
+{
+    sw_svc_drop_campaign_tables(x->db, x->id, "status = 'stopped' AND ended_at = ", x->now);
+}
+
+static int act_retry(struct sw_svc_action_ctx *x, struct sw_error *err)
+{
+    int64_t failed_run = 0;
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, x->id);
+    sw_db_query_int(x->db, "SELECT coalesce(max(id), 0) FROM sw_runs WHERE campaign_id = ?1 AND "
+                           "simulation = 0 AND status = 'failed'",
+                    &p, &failed_run, NULL);
+    sw_params_release(&p);
+    if (!failed_run) {
+        return sw_error_set(err, SW_ECONFLICT, "this campaign has no failed run to retry");
+    }
+    /* The failed task and everything the failure skipped run again; completed tasks
+     * and their work tables are kept. */
+    int rc = exec1(x->db, "UPDATE sw_tasks SET status = 'pending', error = NULL, started_at = "
+                          "NULL, ended_at = NULL, wake_at = NULL WHERE run_id = ?1 AND status IN "
+                          "('failed', 'skipped')",
+                   failed_run, 0, err);
+    if (rc == 0) {
+        rc = exec1(x->db, "UPDATE sw_runs SET status = 'running', error = NULL, ended_at = NULL "
+                          "WHERE id = ?1",
+                   failed_run, 0, err);
+    }
+    if (rc == 0) {
+        rc = exec1(x->db, "UPDATE sw_campaigns SET status = 'running', last_error_activity = "
+                          "NULL WHERE id = ?1",
+                   x->id, 0, err);
+    }
+    x->kick = true;
+    return rc;
+}
+
+/* The lifecycle actions (SPEC §3): the campaign statuses each applies to (any other is a
+ * conflict naming the status) and its effect, run in the action's transaction. */
+static const struct sw_svc_action_def actions[] = {
+    {"start", "start", SW_CS(DRAFT) | SW_CS(COMPLETED) | SW_CS(FAILED), act_start, NULL},
+    {"run-now", "run now", SW_CS(RUNNING) | SW_CS(COMPLETED), act_run_now, NULL},
+    {"pause", "pause", SW_CS(RUNNING), act_pause, NULL},
+    {"resume", "resume", SW_CS(PAUSED), act_resume, NULL},
+    {"stop", "stop", SW_CS(RUNNING) | SW_CS(PAUSED), act_stop, after_stop},
+    {"retry", "retry", SW_CS(FAILED), act_retry, NULL},
+    {NULL, NULL, 0, NULL, NULL},
+};
+
+const struct sw_svc_action_def *sw_svc_action_find(const char *name)
+{
+    for (const struct sw_svc_action_def *a = actions; a->name; a++) {
+        if (!strcmp(a->name, name)) {
+            return a;
+        }
+    }
+    return NULL;
+}
+
+bool sw_svc_action_allowed(const struct sw_svc_action_def *a, const char *status)
+{
+    enum sw_campaign_status s;
+    return sw_campaign_status_parse(status, &s) == 0 && (a->allowed & SW_STATUS_BIT(s));
 }
 
 int sw_svc_action(struct sw_svc *svc, struct sw_db *db, int64_t id, const char *action,
@@ -421,8 +597,8 @@ int sw_svc_action(struct sw_svc *svc, struct sw_db *db, int64_t id, const char *
 {
     char *status = NULL, *document = NULL;
     json_t *doc = NULL;
-    int64_t run_id = 0, now = sw_clock_now_ms();
-    bool kick = false;
+    const struct sw_svc_action_def *a = NULL;
+    struct sw_svc_action_ctx x = {svc, db, id, NULL, NULL, sw_clock_now_ms(), 0, false};
     int rc = sw_db_begin(db, err);
     *out = NULL;
     if (rc < 0) {
@@ -431,174 +607,41 @@ int sw_svc_action(struct sw_svc *svc, struct sw_db *db, int64_t id, const char *
     if ((rc = campaign_state(db, id, &status, &document, err)) < 0) {
         goto out;
     }
-    doc = json_loads(document, 0, NULL);
-    if (!strcmp(action, "start")) {
-        bool scheduled, signal;
-        int64_t next;
-        if (!is(status, "draft", "completed", "failed")) {
-            rc = conflict(err, action, status);
-            goto out;
-        }
-        if ((rc = arm_schedule(db, id, doc, &scheduled, &signal, &next, err)) < 0) {
-            goto out;
-        }
-        if (scheduled && !next) {
-            sw_error_add(err, "$.schedule", "no execution is left after now");
-            rc = sw_error_set(err, SW_EVALIDATION, "the schedule has no execution after now");
-            goto out;
-        }
-        if (signal || scheduled) {
-            rc = exec1(db, "UPDATE sw_campaigns SET status = 'running', last_error_activity = "
-                           "NULL WHERE id = ?1",
-                       id, now, err);
-        } else {
-            rc = create_run(svc, db, id, document, "manual", NULL, false, &run_id, err);
-            kick = true;
-        }
-    } else if (!strcmp(action, "run-now")) {
-        if (!is(status, "running", "completed", NULL)) {
-            rc = conflict(err, "run now", status);
-            goto out;
-        }
-        if (active_runs(db, id) > 0) {
-            rc = sw_error_set(err, SW_ECONFLICT, "a run of this campaign is already active");
-            goto out;
-        }
-        rc = create_run(svc, db, id, document, "run-now", NULL, false, &run_id, err);
-        kick = true;
-    } else if (!strcmp(action, "pause")) {
-        if (!is(status, "running", NULL, NULL)) {
-            rc = conflict(err, action, status);
-            goto out;
-        }
-        rc = exec1(db, "UPDATE sw_runs SET status = 'paused' WHERE campaign_id = ?1 AND "
-                       "status = 'running' AND simulation = 0",
-                   id, 0, err);
-        if (rc == 0) {
-            rc = exec1(db, "UPDATE sw_campaigns SET status = 'paused' WHERE id = ?1",
-                       id, 0, err);
-        }
-    } else if (!strcmp(action, "resume")) {
-        if (!is(status, "paused", NULL, NULL)) {
-            rc = conflict(err, action, status);
-            goto out;
-        }
-        rc = exec1(db, "UPDATE sw_runs SET status = 'running' WHERE campaign_id = ?1 AND "
-                       "status = 'paused'",
-                   id, 0, err);
-        if (rc == 0) {
-            rc = exec1(db, "UPDATE sw_campaigns SET status = 'running' WHERE id = ?1",
-                       id, 0, err);
-        }
-        /* An edit while paused disarmed the schedule: arm the edited one. Nothing left to do
-         * (no tick, no run) completes the campaign. */
-        int64_t armed = 0;
-        struct sw_params ap = SW_PARAMS_INIT;
-        sw_params_add_int(&ap, id);
-        sw_db_query_int(db, "SELECT next_run_at IS NOT NULL FROM sw_campaigns WHERE id = ?1", &ap,
-                        &armed, NULL);
-        sw_params_release(&ap);
-        if (rc == 0 && !armed) {
-            bool scheduled, signal;
-            int64_t next;
-            rc = arm_schedule(db, id, doc, &scheduled, &signal, &next, err);
-            if (rc == 0 && scheduled && !next && active_runs(db, id) == 0) {
-                rc = exec1(db, "UPDATE sw_campaigns SET status = 'completed' WHERE id = ?1", id,
-                           0, err);
-            }
-        }
-        kick = true;
-    } else if (!strcmp(action, "stop")) {
-        if (!is(status, "running", "paused", NULL)) {
-            rc = conflict(err, action, status);
-            goto out;
-        }
-        rc = exec1(db, "UPDATE sw_tasks SET status = 'skipped', ended_at = ?2 WHERE status IN "
-                       "('pending', 'running') AND run_id IN (SELECT id FROM sw_runs WHERE "
-                       "campaign_id = ?1 AND status IN ('running', 'paused'))",
-                   id, now, err);
-        if (rc == 0) {
-            /* Messages that will never go now: the ledger says so (a worker still sending
-             * finishes the rows it has marked sending). */
-            rc = exec1(db, "UPDATE sw_deliveries SET state = 'skipped', reason = 'run_stopped', "
-                           "updated_at = ?2 WHERE state = 'pending' AND run_id IN (SELECT id "
-                           "FROM sw_runs WHERE campaign_id = ?1 AND status IN ('running', "
-                           "'paused'))",
-                       id, now, err);
-        }
-        if (rc == 0) {
-            rc = exec1(db, "UPDATE sw_runs SET status = 'stopped', ended_at = ?2 WHERE "
-                           "campaign_id = ?1 AND status IN ('running', 'paused')",
-                       id, now, err);
-        }
-        if (rc == 0) {
-            rc = exec1(db, "UPDATE sw_campaigns SET status = 'completed', next_run_at = NULL "
-                           "WHERE id = ?1",
-                       id, 0, err);
-        }
-    } else if (!strcmp(action, "retry")) {
-        int64_t failed_run = 0;
-        struct sw_params p = SW_PARAMS_INIT;
-        if (!is(status, "failed", NULL, NULL)) {
-            rc = conflict(err, action, status);
-            goto out;
-        }
-        sw_params_add_int(&p, id);
-        sw_db_query_int(db, "SELECT coalesce(max(id), 0) FROM sw_runs WHERE campaign_id = ?1 AND "
-                            "simulation = 0 AND status = 'failed'",
-                        &p, &failed_run, NULL);
-        sw_params_release(&p);
-        if (!failed_run) {
-            rc = sw_error_set(err, SW_ECONFLICT, "this campaign has no failed run to retry");
-            goto out;
-        }
-        /* The failed task and everything the failure skipped run again; completed tasks
-         * and their work tables are kept. */
-        rc = exec1(db, "UPDATE sw_tasks SET status = 'pending', error = NULL, started_at = NULL, "
-                       "ended_at = NULL, wake_at = NULL WHERE run_id = ?1 AND status IN "
-                       "('failed', 'skipped')",
-                   failed_run, 0, err);
-        if (rc == 0) {
-            rc = exec1(db, "UPDATE sw_runs SET status = 'running', error = NULL, ended_at = NULL "
-                           "WHERE id = ?1",
-                       failed_run, 0, err);
-        }
-        if (rc == 0) {
-            rc = exec1(db, "UPDATE sw_campaigns SET status = 'running', last_error_activity = "
-                           "NULL WHERE id = ?1",
-                       id, 0, err);
-        }
-        kick = true;
-    } else {
+    if (!(a = sw_svc_action_find(action))) {
         rc = sw_error_set(err, SW_ENOTFOUND, "unknown action \"%s\"", action);
+        goto out;
     }
-out:
-    if (rc == 0) {
-        struct sw_catalog cat = {db};
-        char *msg = sw_asprintf("campaign %s", !strcmp(action, "run-now") ? "run now" : action);
-        sw_catalog_log(&cat, "info", id, run_id, NULL, msg);
-        free(msg);
-        /* The answer is the state this action made, read before a worker can move it on. */
-        rc = sw_svc_campaign_json(db, id, false, out, err);
+    if (!sw_svc_action_allowed(a, status)) {
+        rc = conflict(err, a->verb, status);
+        goto out;
     }
+    doc = json_loads(document, 0, NULL);
+    x.document = document;
+    x.doc = doc;
+    if ((rc = a->effect(&x, err)) < 0) {
+        goto out;
+    }
+    struct sw_catalog cat = {db};
+    char *msg = sw_asprintf("campaign %s", a->verb);
+    sw_catalog_log(&cat, "info", id, x.run_id, NULL, msg);
+    free(msg);
+    /* The answer is the state this action made, read before a worker can move it on. */
+    rc = sw_svc_campaign_json(db, id, false, out, err);
     if (rc == 0) {
         rc = sw_db_commit(db, err);
     }
+out:
     if (rc < 0) {
         sw_db_rollback(db);
-    } else {
-        if (!strcmp(action, "stop")) {
-            /* Work tables of the stopped runs: a worker still inside a task drops its own when
-             * it sees the run stopped. */
-            sw_svc_drop_campaign_tables(db, id, "status = 'stopped' AND ended_at = ", now);
-        }
-        if (kick) {
-            sw_svc_kick(svc);
-        }
-    }
-    if (rc < 0) {
         json_decref(*out);
         *out = NULL;
+    } else {
+        if (a->after) {
+            a->after(&x);
+        }
+        if (x.kick) {
+            sw_svc_kick(svc);
+        }
     }
     json_decref(doc);
     free(status);

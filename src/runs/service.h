@@ -66,8 +66,22 @@ int sw_svc_start_run(struct sw_svc *svc, struct sw_db *db, int64_t campaign_id,
 int sw_svc_simulate(struct sw_svc *svc, struct sw_db *db, int64_t campaign_id,
                     const json_t *overrides, json_t **result, struct sw_error *err);
 
-/* Lifecycle actions: "start", "run-now", "pause", "resume", "stop", "retry". On success *out
- * holds the campaign as the API shows it. SW_ECONFLICT names the current status. */
+/* Lifecycle actions: "start", "run-now", "pause", "resume", "stop", "retry", one row each of
+ * a table (service.c): the action, the campaign statuses it applies to, its effect. On
+ * success *out holds the campaign as the API shows it. SW_ECONFLICT names the current
+ * status. */
+struct sw_svc_action_ctx;
+struct sw_svc_action_def {
+    const char *name; /* as in POST /campaigns/{id}/{name} */
+    const char *verb; /* in messages: "cannot run now a campaign that is draft" */
+    unsigned allowed; /* the campaign statuses it applies to: SW_CS() bits (catalog/status.h) */
+    int (*effect)(struct sw_svc_action_ctx *x, struct sw_error *err);
+    void (*after)(struct sw_svc_action_ctx *x); /* once committed, or NULL */
+};
+/* The action called name, or NULL. */
+const struct sw_svc_action_def *sw_svc_action_find(const char *name);
+/* Whether the action applies to a campaign in status (its catalog text). */
+bool sw_svc_action_allowed(const struct sw_svc_action_def *a, const char *status);
 int sw_svc_action(struct sw_svc *svc, struct sw_db *db, int64_t campaign_id,
                   const char *action, json_t **out, struct sw_error *err);
 
