@@ -165,7 +165,7 @@ int sw_ledger_fill(struct sw_db *db, const struct sw_ledger_spec *spec,
         sw_buf_putc(&sql, '(');
         for (size_t i = 0; i < spec->nfields; i++) {
             sw_buf_puts(&sql, i ? ", " : "");
-            sw_db_placeholder(db, &sql, (int)(5 + i));
+            sw_buf_printf(&sql, "?%d", (int)(5 + i));
             sw_buf_puts(&sql, spec->fields[i].from_work ? ", CAST(w." : ", CAST(d.");
             sw_db_ident(&sql, spec->fields[i].name);
             sw_buf_puts(&sql, " AS TEXT)");

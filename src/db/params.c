@@ -71,28 +71,6 @@ int sw_params_add_null(struct sw_params *p)
     return (int)p->n;
 }
 
-void sw_db_ident(struct sw_buf *sql, const char *name)
-{
-    sw_buf_putc(sql, '"');
-    for (const char *p = name; *p; p++) {
-        if (*p == '"') {
-            sw_buf_putc(sql, '"');
-        }
-        sw_buf_putc(sql, *p);
-    }
-    sw_buf_putc(sql, '"');
-}
-
-void sw_dialect_placeholder(enum sw_dialect d, struct sw_buf *sql, int n)
-{
-    sw_buf_printf(sql, d == SW_DIALECT_POSTGRES ? "$%d" : "?%d", n);
-}
-
-const char *sw_dialect_utc_fn(enum sw_dialect d)
-{
-    return d == SW_DIALECT_POSTGRES ? "" : "datetime";
-}
-
 int sw_params_add_text_or_null(struct sw_params *p, const char *s)
 {
     return s ? sw_params_add_text(p, s) : sw_params_add_null(p);

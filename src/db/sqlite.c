@@ -7,7 +7,6 @@
  */
 #include "db/db.h"
 #include "core/util.h"
-#include "schema/schema.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -183,11 +182,6 @@ void sw_db_close(struct sw_db *db)
 enum sw_dialect sw_db_dialect(const struct sw_db *db)
 {
     return db->dialect;
-}
-
-const char *sw_db_url(const struct sw_db *db)
-{
-    return db->url;
 }
 
 int sw_db_exec(struct sw_db *db, const char *sql, struct sw_error *err)
@@ -415,6 +409,11 @@ int sw_db_durable(struct sw_db *db, bool on, struct sw_error *err)
     return sw_db_exec(db, on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err);
 }
 
+int sw_db_map_reads(struct sw_db *db, struct sw_error *err)
+{
+    return sw_db_exec(db, "PRAGMA mmap_size = 1073741824", err);
+}
+
 int sw_db_rollback(struct sw_db *db)
 {
     if (sqlite3_get_autocommit(db->h)) {
@@ -436,49 +435,6 @@ bool sw_db_table_exists(struct sw_db *db, const char *name)
     return n > 0;
 }
 
-void sw_db_placeholder(const struct sw_db *db, struct sw_buf *sql, int n)
-{
-    sw_dialect_placeholder(db->dialect, sql, n);
-}
-
-void sw_db_seeded_random(const struct sw_db *db, struct sw_buf *sql, int seed_param,
-                         const char *key_expr)
-{
-    (void)db;
-    sw_buf_printf(sql, "sw_rand(?%d, %s)", seed_param, key_expr);
-}
-
-void sw_db_insert_ignore_head(const struct sw_db *db, struct sw_buf *sql)
-{
-    sw_buf_puts(sql, db->dialect == SW_DIALECT_SQLITE ? "INSERT OR IGNORE INTO " : "INSERT INTO ");
-}
-
-void sw_db_insert_ignore_tail(const struct sw_db *db, struct sw_buf *sql)
-{
-    if (db->dialect == SW_DIALECT_POSTGRES) {
-        sw_buf_puts(sql, " ON CONFLICT DO NOTHING");
-    }
-}
-
-const char *sw_db_type_name(const struct sw_db *db, int t)
-{
-    (void)db;
-    switch (t) {
-    case SW_T_INT:
-    case SW_T_BOOL:
-        return "INTEGER";
-    case SW_T_REAL:
-        return "REAL";
-    case SW_T_TEXT:
-        return "TEXT";
-    case SW_T_DATE:
-        return "TEXT";
-    default:
-        return "";
-    }
-}
-
-
 const char *sw_db_introspection_sql(const struct sw_db *db, enum sw_introspect what)
 {
     (void)db;
@@ -495,22 +451,6 @@ const char *sw_db_introspection_sql(const struct sw_db *db, enum sw_introspect w
                "WHERE ii.seqno = 0 AND ii.name IS NOT NULL";
     }
     return "";
-}
-
-void sw_db_date_iso(const struct sw_db *db, struct sw_buf *sql, const char *expr, int date_fmt)
-{
-    (void)db;
-    switch (date_fmt) {
-    case SW_DATE_EPOCH_S:
-        sw_buf_printf(sql, "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', %s, 'unixepoch')", expr);
-        break;
-    case SW_DATE_EPOCH_MS:
-        sw_buf_printf(sql, "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', (%s) / 1000, 'unixepoch')", expr);
-        break;
-    default:
-        sw_buf_printf(sql, "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', %s)", expr);
-        break;
-    }
 }
 
 int64_t sw_db_schema_cookie(struct sw_db *db)
@@ -571,20 +511,4 @@ int64_t sw_db_estimate_rows(struct sw_db *db, const char *table)
     sw_params_release(&p);
     sw_buf_release(&sql);
     return n;
-}
-
-const char *sw_db_lookup_join(const struct sw_db *db)
-{
-    return db->dialect == SW_DIALECT_SQLITE ? "CROSS JOIN" : "JOIN";
-}
-
-const char *sw_db_json_object_fn(const struct sw_db *db)
-{
-    return sw_db_dialect(db) == SW_DIALECT_POSTGRES ? "json_build_object" : "json_object";
-}
-
-void sw_db_fold(const struct sw_db *db, struct sw_buf *sql, const char *expr)
-{
-    (void)db;
-    sw_buf_printf(sql, "sw_fold(%s)", expr);
 }

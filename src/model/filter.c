@@ -201,7 +201,7 @@ static const char *json_kind(const json_t *v)
 
 static void placeholder(struct cc *c, struct sw_buf *out, int n)
 {
-    sw_dialect_placeholder(c->ctx->dialect, out, n);
+    sw_buf_printf(out, "?%d", n);
 }
 
 /* ---- values -------------------------------------------------------------------------- */
@@ -462,7 +462,7 @@ static void put_like(struct cc *c, enum op op, const char *text, struct sw_buf *
     if (op != OP_ENDS_WITH) {
         sw_buf_putc(&pat, '%');
     }
-    sw_buf_puts(out, c->ctx->dialect == SW_DIALECT_POSTGRES ? " ILIKE " : " LIKE ");
+    sw_buf_printf(out, " %s ", sw_dialect_like_ci(c->ctx->dialect));
     placeholder(c, out, sw_params_add_text(c->params, pat.data));
     sw_buf_puts(out, " ESCAPE '\\'");
     sw_buf_release(&pat);
@@ -937,14 +937,16 @@ static void compile_link(struct cc *c, const struct scope *s, const json_t *node
         bool ok = open_link(c, s, link, link_path, &l, &ls) == 0;
         bool semi = ok && l && l->to_many && s->top && c->ctx->semijoin;
         if (semi) {
-            bool scan = c->ctx->dialect == SW_DIALECT_SQLITE && scan_linked(c, &ls, exists);
+            const char *hint = sw_dialect_no_index(c->ctx->dialect);
+            bool scan = hint && scan_linked(c, &ls, exists);
             sw_buf_printf(out, "(%s.", s->alias);
             sw_db_ident(out, l->local_col);
             sw_buf_printf(out, " IN (SELECT %s.", ls.alias);
             sw_db_ident(out, l->remote_col);
             sw_buf_puts(out, " FROM ");
             sw_db_ident(out, ls.dim->name);
-            sw_buf_printf(out, " %s%s WHERE %s.", ls.alias, scan ? " NOT INDEXED" : "", ls.alias);
+            sw_buf_printf(out, " %s%s%s WHERE %s.", ls.alias, scan ? " " : "", scan ? hint : "",
+                          ls.alias);
             sw_db_ident(out, l->remote_col);
             sw_buf_puts(out, " IS NOT NULL");
         } else {

@@ -191,7 +191,7 @@ static int detect_date_fmt(struct sw_db *db, const char *table, struct sw_field 
     bool date_only = !contains_ci(f->decl, "TIME");
     f->date_fmt = date_only ? SW_DATE_ISO_DATE : SW_DATE_ISO_T;
     f->date_z = false;
-    if (sw_db_dialect(db) == SW_DIALECT_POSTGRES) {
+    if (sw_dialect_native_dates(sw_db_dialect(db))) {
         f->date_fmt = SW_DATE_NATIVE;
         return 0;
     }

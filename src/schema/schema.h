@@ -7,27 +7,11 @@
 #define SW_SCHEMA_H
 
 #include "core/error.h"
+#include "db/db.h" /* enum sw_type, enum sw_date_fmt */
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
-
-struct sw_db;
-
-enum sw_type { SW_T_UNKNOWN, SW_T_INT, SW_T_REAL, SW_T_TEXT, SW_T_BOOL, SW_T_DATE };
-
-/* How a date column stores its values, learned from its declared type and one sample, so
- * that bound comparison values use the same representation and indexes stay usable. */
-enum sw_date_fmt {
-    SW_DATE_ISO_T,     /* "2026-01-31T10:00:00" (optionally ending in Z) */
-    SW_DATE_ISO_SPACE, /* "2026-01-31 10:00:00" */
-    SW_DATE_ISO_DATE,  /* "2026-01-31" */
-    SW_DATE_EPOCH_S,   /* integer seconds since 1970 */
-    SW_DATE_EPOCH_MS,  /* integer milliseconds since 1970 */
-    SW_DATE_NATIVE,    /* a real timestamp type (PostgreSQL) */
-    SW_DATE_ISO_MIXED  /* ISO-8601 text in more than one shape, or with zone offsets:
-                          compared after conversion to UTC (correct, but no index) */
-};
 
 /* Where a field's type comes from. */
 enum sw_type_source { SW_SRC_DECLARED, SW_SRC_INFERRED, SW_SRC_HINTED };

@@ -73,7 +73,7 @@ static int pool_open(struct sw_dbpool *p, const char *url, int n, struct sw_erro
         }
         /* Request connections read scattered catalog rows (lists, counts): map the file
          * instead of a read call per page miss. Workers keep plain I/O. */
-        sw_db_exec(p->conns[i], "PRAGMA mmap_size = 1073741824", NULL);
+        sw_db_map_reads(p->conns[i], NULL);
         p->n++;
     }
     return 0;

@@ -100,9 +100,9 @@ static int execute(struct sw_exec *ex)
         int a = sw_params_add_text(&params, ex->act->id);
         sw_buf_printf(&sql,
                       " AND NOT EXISTS (SELECT 1 FROM sw_incremental i WHERE i.campaign_id = ");
-        sw_db_placeholder(ex->db, &sql, c);
+        sw_buf_printf(&sql, "?%d", c);
         sw_buf_puts(&sql, " AND i.activity = ");
-        sw_db_placeholder(ex->db, &sql, a);
+        sw_buf_printf(&sql, "?%d", a);
         sw_buf_puts(&sql, " AND i.key = d.");
         sw_db_ident(&sql, shape->dim->pk);
         sw_buf_puts(&sql, ")");
@@ -116,9 +116,9 @@ static int execute(struct sw_exec *ex)
         sw_params_release(&params);
         sw_db_insert_ignore_head(ex->db, &sql);
         sw_buf_puts(&sql, "sw_incremental (campaign_id, activity, key) SELECT ");
-        sw_db_placeholder(ex->db, &sql, sw_params_add_int(&params, ex->campaign_id));
+        sw_buf_printf(&sql, "?%d", sw_params_add_int(&params, ex->campaign_id));
         sw_buf_puts(&sql, ", ");
-        sw_db_placeholder(ex->db, &sql, sw_params_add_text(&params, ex->act->id));
+        sw_buf_printf(&sql, "?%d", sw_params_add_text(&params, ex->act->id));
         sw_buf_puts(&sql, ", _key FROM ");
         sw_db_ident(&sql, out);
         sw_db_insert_ignore_tail(ex->db, &sql);

@@ -106,7 +106,7 @@ static void bind_json(struct sw_exec *ex, struct sw_buf *sql, struct sw_params *
     } else {
         n = sw_params_add_text(params, json_string_value(v) ? json_string_value(v) : "");
     }
-    sw_db_placeholder(ex->db, sql, n);
+    sw_buf_printf(sql, "?%d", n);
 }
 
 static int execute(struct sw_exec *ex)
@@ -194,7 +194,7 @@ static int execute(struct sw_exec *ex)
     sw_buf_puts(&sql, ") AS sw_nul FROM ");
     sw_exec_from_input(ex, &sql, in, "w", "d");
     sw_buf_puts(&sql, ") w WHERE w.sw_rn <= ");
-    sw_db_placeholder(ex->db, &sql, sw_params_add_int(&params, count));
+    sw_buf_printf(&sql, "?%d", sw_params_add_int(&params, count));
     /* Rows come out of the window in dedup-field order; inserting them in key order appends
      * to the work table's b-tree instead of splitting pages all over it. */
     sw_buf_puts(&sql, " OR w.sw_nul ORDER BY w._key");

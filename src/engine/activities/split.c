@@ -211,7 +211,7 @@ static int execute(struct sw_exec *ex)
                 sw_buf_puts(&sql, ", w._key");
             }
             sw_buf_puts(&sql, " LIMIT ");
-            sw_db_placeholder(ex->db, &sql, sw_params_add_int(&params, keep));
+            sw_buf_printf(&sql, "?%d", sw_params_add_int(&params, keep));
         }
         sw_buf_release(&order);
         if ((rc = sw_exec_sql(ex, sql.data, &params, &n)) < 0) {
