@@ -9,6 +9,9 @@
  *  - Tags in a side table, kept in step by triggers, for the tag filter.
  *  - Counts per status kept by triggers, so that the unfiltered or status-filtered total is
  *    a sum of a few rows instead of a count over the table.
+ *
+ * check-dialect: sqlite-only (the SQLite catalog's DDL: an FTS5 table, triggers, WITHOUT
+ * ROWID; a PostgreSQL catalog gets its own DDL, not this history).
  */
 extern const char sw_migration_3[];
 const char sw_migration_3[] =

@@ -15,6 +15,9 @@
  *
  * sw_preferences keeps a small JSON object per user, and one per API token (PUT/GET
  * /api/v1/me/preferences); it goes with its user or token.
+ *
+ * check-dialect: sqlite-only (the SQLite catalog's DDL: triggers over JSON functions; a
+ * PostgreSQL catalog gets its own DDL, not this history).
  */
 extern const char sw_migration_7[];
 const char sw_migration_7[] =

@@ -24,6 +24,8 @@
  *    low, statuses that depend on the order's age, a loyalty tier from the orders.
  * Every random choice comes from one splitmix64 stream seeded by the caller, so the same
  * (profiles, seed, clock) gives byte-identical rows.
+ *
+ * check-dialect: sqlite-only (it writes a SQLite file through SQLite's own API, on purpose).
  */
 #include "cli/cli.h"
 #include "cli/demo_data.h"
