@@ -6,17 +6,17 @@
  * --smtp-url (or STEPWISE_SMTP_URL, or the config file) says otherwise, so that a newcomer
  * can start a campaign and read the messages it sent.
  */
+#include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "cli/demo_data.h"
 #include "cli/serve.h"
-#include "catalog/catalog.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "db/db.h"
 #include "engine/engine.h"
 #include "model/campaign.h"
+#include "model/schedule.h"
 #include "runs/service.h"
-#include "scheduler/schedule.h"
 #include "schema/schema.h"
 #include "server/auth.h"
 
@@ -188,7 +188,8 @@ static int64_t insert(struct sw_db *db, const char *text, struct sw_error *err)
     struct sw_schema *schema = NULL;
     int64_t id = 0;
     if (sw_schema_discover(db, &schema, err) < 0 ||
-        sw_campaign_load(text, strlen(text), schema, sw_clock_now_ms(), &c, err) < 0) {
+        sw_campaign_load(text, strlen(text), &sw_engine_activities, schema, sw_clock_now_ms(), &c,
+                         err) < 0) {
         goto out;
     }
     id = sw_svc_campaign_insert(db, c, err);
@@ -207,7 +208,8 @@ static int run_stored(struct sw_db *db, const char *text, int64_t id, struct sw_
     int64_t run_id = 0;
     int rc = sw_schema_discover(db, &schema, err);
     if (rc == 0) {
-        rc = sw_campaign_load(text, strlen(text), schema, sw_clock_now_ms(), &c, err);
+        rc = sw_campaign_load(text, strlen(text), &sw_engine_activities, schema, sw_clock_now_ms(),
+                              &c, err);
     }
     if (rc == 0) {
         json_t *vars = sw_campaign_variables(c, NULL, err);
@@ -232,7 +234,8 @@ static int start_paused(struct sw_db *db, const char *text, int64_t id, struct s
     int64_t run_id = 0;
     int rc = sw_schema_discover(db, &schema, err);
     if (rc == 0) {
-        rc = sw_campaign_load(text, strlen(text), schema, sw_clock_now_ms(), &c, err);
+        rc = sw_campaign_load(text, strlen(text), &sw_engine_activities, schema, sw_clock_now_ms(),
+                              &c, err);
     }
     if (rc == 0 && !(vars = sw_campaign_variables(c, NULL, err))) {
         rc = SW_EVALIDATION;

@@ -476,7 +476,8 @@ int sw_cmd_run(int argc, char **argv)
         goto fail;
     }
     config.keyring = &keyring;
-    if (sw_campaign_load(text, len, schema, sw_clock_now_ms(), &camp, &err) < 0) {
+    if (sw_campaign_load(text, len, &sw_engine_activities, schema, sw_clock_now_ms(), &camp, &err) <
+        0) {
         goto fail;
     }
     for (size_t i = 0; i < nvars; i++) {
@@ -685,7 +686,8 @@ int sw_cmd_resume(int argc, char **argv)
         sw_error_set(&err, SW_ECONFLICT, "run %lld is %s, not running", (long long)run_id, status);
         goto fail;
     }
-    if (sw_campaign_load(doc, strlen(doc), schema, sw_clock_now_ms(), &camp, &err) < 0) {
+    if (sw_campaign_load(doc, strlen(doc), &sw_engine_activities, schema, sw_clock_now_ms(), &camp,
+                         &err) < 0) {
         goto fail;
     }
     variables = vars ? json_loads(vars, 0, NULL) : json_object();

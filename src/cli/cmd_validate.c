@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/util.h"
 #include "db/db.h"
+#include "engine/activity.h"
 #include "model/campaign.h"
 #include "schema/schema.h"
 
@@ -83,7 +84,8 @@ int sw_cmd_validate(int argc, char **argv)
             goto out;
         }
     }
-    if (sw_campaign_load(text, len, schema, sw_clock_now_ms(), &camp, &err) == 0) {
+    if (sw_campaign_load(text, len, &sw_engine_activities, schema, sw_clock_now_ms(), &camp,
+                         &err) == 0) {
         rc = 0;
     }
 out:

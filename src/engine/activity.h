@@ -1,7 +1,8 @@
 /*
- * activity.h - the table of functions each activity type implements (one file per type
- * under engine/activities/, one line in registry.c), the validation context and the
- * execution context with the helpers activities use to write work tables.
+ * activity.h - the execution side of an activity type (the table of functions and the
+ * validation context are the model's: model/activity.h; each type is one file under
+ * engine/activities/ and one line in registry.c): the execution context with the helpers
+ * activities use to write work tables, and the registry.
  *
  * Work tables: "wt_<run>_<activity index>_<port index>" in the data source, columns "_key"
  * (the dimension's primary key, PRIMARY KEY) then the shape's extra columns in order.
@@ -13,6 +14,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "db/db.h"
+#include "model/activity.h"
 #include "model/campaign.h"
 #include "model/filter.h"
 #include "model/shape.h"
@@ -20,59 +22,6 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-enum sw_act_kind {
-    SW_ACT_SOURCE,    /* no input: build_audience, read_audience */
-    SW_ACT_TARGETING, /* population in, population(s) out */
-    SW_ACT_FLOW,      /* fork, join, wait, test, end, alert */
-    SW_ACT_CHANNEL    /* email, sms, push: delivery */
-};
-
-/* ---- validation ---- */
-
-struct sw_vctx {
-    const struct sw_schema *schema;   /* NULL: structure only */
-    const struct sw_campaign *campaign;
-    const struct sw_activity *act;
-    const char *path;                 /* "$.activities[3]" */
-    const struct sw_shape *const *inputs; /* input shapes, inbound-transition order; entries
-                                             may be NULL when upstream is invalid */
-    const char *const *input_from;    /* upstream activity id of each input */
-    size_t ninputs;
-    struct sw_shape *out;             /* pre-filled with a copy of the first valid input
-                                         (or the campaign dimension for sources) */
-    int64_t now_ms;
-    struct sw_error *err;
-};
-
-/* Append a detail at v->path + suffix (suffix like ".segments[0].port"). */
-void sw_vctx_error(struct sw_vctx *v, const char *suffix, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Unknown keys of obj are errors: keys is a NULL-terminated list of allowed names. The
- * activity-level keys "id", "type", "description", "label", "position" are always allowed
- * when suffix is "". */
-void sw_vctx_check_keys(struct sw_vctx *v, const json_t *obj, const char *suffix,
-                        const char *const *keys);
-/* Typed option getters: NULL/default when absent; an error when present with the wrong
- * type, or absent and required. */
-const char *sw_vctx_string(struct sw_vctx *v, const json_t *obj, const char *key,
-                           const char *suffix, bool required);
-const json_t *sw_vctx_array(struct sw_vctx *v, const json_t *obj, const char *key,
-                            const char *suffix, bool required);
-const json_t *sw_vctx_object(struct sw_vctx *v, const json_t *obj, const char *key,
-                             const char *suffix, bool required);
-bool sw_vctx_bool(struct sw_vctx *v, const json_t *obj, const char *key, const char *suffix,
-                  bool dflt);
-/* Integer in [min, max]; *present says whether the key was there. */
-int64_t sw_vctx_int(struct sw_vctx *v, const json_t *obj, const char *key, const char *suffix,
-                    int64_t min, int64_t max, int64_t dflt, bool *present);
-/* Check a filter on a shape (v->out's dimension by default); suffix is its path suffix. */
-void sw_vctx_filter(struct sw_vctx *v, const json_t *filter, const char *suffix,
-                    const struct sw_shape *shape);
-/* Check that field exists in shape (dimension field or extra column); returns its type or
- * SW_T_UNKNOWN (and an error if unknown with a schema). */
-enum sw_type sw_vctx_field(struct sw_vctx *v, const struct sw_shape *shape, const char *field,
-                           const char *suffix);
 
 /* ---- execution ---- */
 
@@ -200,21 +149,10 @@ void sw_exec_log(struct sw_exec *ex, const char *level, const char *fmt, ...)
 /* Set err and return SW_ERUNTIME. */
 int sw_exec_fail(struct sw_exec *ex, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ---- the table of functions ---- */
+/* ---- the registry ---- */
 
-struct sw_activity_type {
-    const char *name;
-    enum sw_act_kind kind;
-    int min_inputs, max_inputs; /* max -1 = unbounded */
-    /* Check options (append errors), fill v->out with the output shape. */
-    void (*validate)(struct sw_vctx *v);
-    /* Output ports this activity can emit, into a NULL-terminated malloc'd array of
-     * malloc'd names (called after validate; must cope with invalid options). */
-    char **(*ports)(const struct sw_activity *a);
-    /* Run it: write work tables, register every port with its count. */
-    int (*execute)(struct sw_exec *ex);
-};
-
+/* The registry the engine fills (registry.c): what sw_campaign_load is given. */
+extern const struct sw_activity_registry sw_engine_activities;
 const struct sw_activity_type *sw_activity_type_find(const char *name);
 /* Comma-separated list of known type names, for error messages. */
 const char *sw_activity_type_names(void);

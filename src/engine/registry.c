@@ -3,17 +3,13 @@
  * activities/ and one line here.
  */
 #include "core/util.h"
+#include "engine/activities/common.h"
 #include "engine/activity.h"
 
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-extern const struct sw_activity_type sw_act_build_audience, sw_act_read_audience,
-    sw_act_combine, sw_act_split, sw_act_deduplicate, sw_act_enrich, sw_act_change_dimension,
-    sw_act_save_audience, sw_act_fork, sw_act_join, sw_act_wait, sw_act_test, sw_act_end,
-    sw_act_alert, sw_act_export, sw_act_email, sw_act_sms, sw_act_push;
 
 static const struct sw_activity_type *const types[] = {
     &sw_act_build_audience, &sw_act_read_audience, &sw_act_combine,  &sw_act_split,
@@ -55,6 +51,9 @@ const char *sw_activity_type_names(void)
     pthread_once(&type_names_once, fill_type_names);
     return type_names;
 }
+
+const struct sw_activity_registry sw_engine_activities = {sw_activity_type_find,
+                                                          sw_activity_type_names};
 
 void sw_ports_push(char ***ports, const char *name)
 {

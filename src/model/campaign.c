@@ -2,15 +2,16 @@
  * campaign.c - parse and validate the campaign document (SPEC §2). Validation never stops
  * at the first problem: every error is appended with its JSON path. The graph checks
  * (ids, transitions, ports, cycles, roots) are here; each activity type checks its own
- * options through the registry (engine/activities/) and computes its output shape, which
+ * options through the registry it is given (model/activity.h; the engine's fills it with
+ * engine/activities/) and computes its output shape, which
  * flows along the transitions in topological order so that fields added by `enrich` are
  * known downstream.
  */
 #include "model/campaign.h"
 #include "core/clock.h"
 #include "core/util.h"
-#include "engine/activity.h"
-#include "scheduler/schedule.h"
+#include "model/activity.h"
+#include "model/schedule.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -146,7 +147,8 @@ static void check_top(struct sw_error *err, const json_t *doc, struct sw_campaig
 }
 
 /* Build the activity list: ids unique and well-formed, types known. */
-static void load_activities(struct sw_error *err, struct sw_campaign *c)
+static void load_activities(struct sw_error *err, struct sw_campaign *c,
+                            const struct sw_activity_registry *types)
 {
     const json_t *acts = json_object_get(c->doc, "activities");
     if (!acts) {
@@ -200,10 +202,10 @@ static void load_activities(struct sw_error *err, struct sw_campaign *c)
             sw_error_add(err, sub, type ? "must be a string" : "required");
         } else {
             act->type_name = json_string_value(type);
-            act->type = sw_activity_type_find(act->type_name);
+            act->type = types->find(act->type_name);
             if (!act->type) {
                 sw_error_add(err, sub, "unknown activity type \"%s\" (expected one of %s)",
-                             act->type_name, sw_activity_type_names());
+                             act->type_name, types->names());
             }
         }
     }
@@ -481,8 +483,9 @@ static void validate_activities(struct sw_error *err, struct sw_campaign *c,
     }
 }
 
-int sw_campaign_from_json(json_t *doc, const struct sw_schema *schema, int64_t now_ms,
-                          struct sw_campaign **out, struct sw_error *err)
+int sw_campaign_from_json(json_t *doc, const struct sw_activity_registry *types,
+                          const struct sw_schema *schema, int64_t now_ms, struct sw_campaign **out,
+                          struct sw_error *err)
 {
     struct sw_campaign *c = sw_calloc(1, sizeof(*c));
     struct sw_error local = SW_ERROR_INIT;
@@ -503,7 +506,7 @@ int sw_campaign_from_json(json_t *doc, const struct sw_schema *schema, int64_t n
     if (!c->dimension) {
         c->dimension = "profiles"; /* structure-only validation: a neutral default */
     }
-    load_activities(&local, c);
+    load_activities(&local, c, types);
     load_transitions(&local, c);
     topo_sort(&local, c);
     validate_activities(&local, c, schema, now_ms);
@@ -525,8 +528,9 @@ out:
     return rc;
 }
 
-int sw_campaign_load(const char *text, size_t len, const struct sw_schema *schema,
-                     int64_t now_ms, struct sw_campaign **out, struct sw_error *err)
+int sw_campaign_load(const char *text, size_t len, const struct sw_activity_registry *types,
+                     const struct sw_schema *schema, int64_t now_ms, struct sw_campaign **out,
+                     struct sw_error *err)
 {
     json_error_t jerr;
     *out = NULL;
@@ -535,7 +539,7 @@ int sw_campaign_load(const char *text, size_t len, const struct sw_schema *schem
         sw_error_add(err, "$", "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
         return sw_error_set(err, SW_EINVAL, "the campaign document is not valid JSON");
     }
-    int rc = sw_campaign_from_json(doc, schema, now_ms, out, err);
+    int rc = sw_campaign_from_json(doc, types, schema, now_ms, out, err);
     json_decref(doc);
     return rc;
 }

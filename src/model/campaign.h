@@ -1,7 +1,8 @@
 /*
  * campaign.h - the campaign document of SPEC §2: parse, validate (all errors at once, each
  * with its JSON path), serialize. Activities keep their JSON definition; each activity type
- * validates its own options (engine/activities/<type>.c) through the registry.
+ * validates its own options through the registry the caller passes (model/activity.h; the
+ * engine's is sw_engine_activities, filled by engine/activities/<type>.c).
  */
 #ifndef SW_CAMPAIGN_H
 #define SW_CAMPAIGN_H
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 struct sw_activity_type;
+struct sw_activity_registry;
 
 struct sw_activity {
     char *id;
@@ -53,14 +55,16 @@ struct sw_campaign {
     struct sw_schema *schema;
 };
 
-/* Parse and validate. With schema NULL the checks are structural only. On failure returns
- * SW_EVALIDATION (details with paths) or SW_EINVAL (JSON syntax: line and column) and *out
- * is NULL. */
-int sw_campaign_load(const char *text, size_t len, const struct sw_schema *schema,
-                     int64_t now_ms, struct sw_campaign **out, struct sw_error *err);
+/* Parse and validate, each activity through its type in `types`. With schema NULL the checks
+ * are structural only. On failure returns SW_EVALIDATION (details with paths) or SW_EINVAL
+ * (JSON syntax: line and column) and *out is NULL. */
+int sw_campaign_load(const char *text, size_t len, const struct sw_activity_registry *types,
+                     const struct sw_schema *schema, int64_t now_ms, struct sw_campaign **out,
+                     struct sw_error *err);
 /* Same, from a parsed document; takes a new reference to doc. */
-int sw_campaign_from_json(json_t *doc, const struct sw_schema *schema, int64_t now_ms,
-                          struct sw_campaign **out, struct sw_error *err);
+int sw_campaign_from_json(json_t *doc, const struct sw_activity_registry *types,
+                          const struct sw_schema *schema, int64_t now_ms, struct sw_campaign **out,
+                          struct sw_error *err);
 void sw_campaign_free(struct sw_campaign *c);
 
 const struct sw_activity *sw_campaign_activity(const struct sw_campaign *c, const char *id);

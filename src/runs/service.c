@@ -8,7 +8,7 @@
 #include "core/util.h"
 #include "engine/engine.h"
 #include "model/campaign.h"
-#include "scheduler/schedule.h"
+#include "model/schedule.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +81,8 @@ int sw_svc_load(struct sw_svc *svc, const char *document, struct sw_campaign **o
                 struct sw_error *err)
 {
     struct sw_schema *schema = svc->schema(svc->ud);
-    int rc = sw_campaign_load(document, strlen(document), schema, sw_clock_now_ms(), out, err);
+    int rc = sw_campaign_load(document, strlen(document), &sw_engine_activities, schema,
+                              sw_clock_now_ms(), out, err);
     sw_schema_free(schema); /* the campaign holds its own reference */
     return rc;
 }

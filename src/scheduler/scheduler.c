@@ -20,8 +20,8 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "model/schedule.h"
 #include "scheduler/scheduler.h"
-#include "scheduler/schedule.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -79,6 +79,8 @@ json_t *sw_api_page_json(json_t *items, json_t *next);
  * the page (next_cursor from one row past the limit), or the error. */
 void sw_api_page_answer(struct sw_api *a, const struct sw_page *pg, struct sw_stmt *st,
                         int sort_col, json_t *(*row)(struct sw_stmt *st));
+/* A run as the API shows it, from a row of RUN_COLS (api_campaigns.c, api_runs.c). */
+json_t *sw_api_run_json(struct sw_stmt *st);
 
 /* Handlers. */
 void sw_api_campaigns_list(struct sw_api *a);

@@ -6,9 +6,10 @@
 #include "catalog/status.h"
 #include "core/clock.h"
 #include "core/util.h"
+#include "engine/activity.h"
 #include "model/campaign.h"
+#include "model/schedule.h"
 #include "runs/service.h"
-#include "scheduler/schedule.h"
 #include "server/api.h"
 
 #include <stdlib.h>
@@ -313,7 +314,8 @@ static struct sw_campaign *validated(struct sw_api *a, json_t *doc)
     struct sw_error err = SW_ERROR_INIT;
     struct sw_campaign *c = NULL;
     struct sw_schema *schema = sw_server_schema(a->srv, a->db);
-    if (sw_campaign_from_json(doc, schema, sw_clock_now_ms(), &c, &err) < 0) {
+    if (sw_campaign_from_json(doc, &sw_engine_activities, schema, sw_clock_now_ms(), &c, &err) <
+        0) {
         sw_api_error(a, &err);
     }
     sw_schema_free(schema); /* the campaign holds its own reference */
@@ -709,7 +711,6 @@ out:
 
 /* ---- history ---- */
 
-json_t *sw_api_run_json(struct sw_stmt *st);
 json_t *sw_api_run_json(struct sw_stmt *st)
 {
     const char *vars = sw_stmt_column_text(st, 7);

@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *sw_api_run_json(struct sw_stmt *st);
-
 #define RUN_COLS "id, campaign_id, status, trigger, simulation, started_at, ended_at, variables, error, seed"
 
 /* The run row as JSON, or NULL with a 404 set. */

@@ -5,6 +5,7 @@
  */
 #include "core/clock.h"
 #include "core/util.h"
+#include "engine/activity.h"
 #include "model/campaign.h"
 #include "runs/service.h"
 #include "server/api.h"
@@ -89,7 +90,7 @@ static json_t *template_body(struct sw_api *a)
     if (!body) {
         return NULL;
     }
-    if (sw_campaign_from_json(body, NULL, sw_clock_now_ms(), &c, &err) < 0) {
+    if (sw_campaign_from_json(body, &sw_engine_activities, NULL, sw_clock_now_ms(), &c, &err) < 0) {
         sw_api_error(a, &err);
         json_decref(body);
         body = NULL;
@@ -211,7 +212,8 @@ void sw_api_templates_instantiate(struct sw_api *a)
         json_object_set_new(doc, "name", json_string(name));
     }
     struct sw_schema *schema = sw_server_schema(a->srv, a->db);
-    int loaded = sw_campaign_from_json(doc, schema, sw_clock_now_ms(), &c, &err);
+    int loaded =
+        sw_campaign_from_json(doc, &sw_engine_activities, schema, sw_clock_now_ms(), &c, &err);
     sw_schema_free(schema); /* the campaign holds its own reference */
     if (loaded < 0) {
         sw_api_error(a, &err);

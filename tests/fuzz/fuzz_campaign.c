@@ -60,12 +60,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     /* Structure only, then against the schema. */
-    if (sw_campaign_load((const char *)data, size, NULL, sw_clock_now_ms(), &c, &err) == 0) {
+    if (sw_campaign_load((const char *)data, size, &sw_engine_activities, NULL, sw_clock_now_ms(),
+                         &c, &err) == 0) {
         sw_campaign_free(c);
         c = NULL;
     }
     sw_error_release(&err);
-    if (sw_campaign_load((const char *)data, size, schema, sw_clock_now_ms(), &c, &err) == 0 &&
+    if (sw_campaign_load((const char *)data, size, &sw_engine_activities, schema, sw_clock_now_ms(),
+                         &c, &err) == 0 &&
         !has_wait(c)) {
         json_t *vars = sw_campaign_variables(c, NULL, &err);
         struct sw_config config = {0};

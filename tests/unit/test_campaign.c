@@ -77,7 +77,7 @@ static int load(const char *doc, const struct sw_schema *sch, struct sw_error *e
 {
     char *text = q(doc);
     struct sw_campaign *c = (struct sw_campaign *)1;
-    int rc = sw_campaign_load(text, strlen(text), sch, now_ms, &c, err);
+    int rc = sw_campaign_load(text, strlen(text), &sw_engine_activities, sch, now_ms, &c, err);
     free(text);
     if (rc == 0) {
         assert_non_null(c);
@@ -884,7 +884,7 @@ static void test_json_syntax(void **state)
     const char *text = "{\n  \"name\": \"t\",\n  \"activities\": [,]\n}";
     struct sw_campaign *c = (struct sw_campaign *)1;
     struct sw_error err = SW_ERROR_INIT;
-    int rc = sw_campaign_load(text, strlen(text), schema, now_ms, &c, &err);
+    int rc = sw_campaign_load(text, strlen(text), &sw_engine_activities, schema, now_ms, &c, &err);
     assert_int_equal(rc, SW_EINVAL);
     assert_null(c);
     assert_int_equal(err.code, SW_EINVAL);
@@ -892,12 +892,12 @@ static void test_json_syntax(void **state)
     sw_error_release(&err);
     /* duplicate keys are refused */
     text = "{\"name\": \"a\", \"name\": \"b\"}";
-    rc = sw_campaign_load(text, strlen(text), NULL, now_ms, &c, &err);
+    rc = sw_campaign_load(text, strlen(text), &sw_engine_activities, NULL, now_ms, &c, &err);
     assert_int_equal(rc, SW_EINVAL);
     assert_true(tu_has_detail(&err, "$", "line 1"));
     sw_error_release(&err);
     /* empty input */
-    rc = sw_campaign_load("", 0, NULL, now_ms, &c, &err);
+    rc = sw_campaign_load("", 0, &sw_engine_activities, NULL, now_ms, &c, &err);
     assert_int_equal(rc, SW_EINVAL);
     assert_true(tu_has_detail(&err, "$", "line"));
     sw_error_release(&err);
@@ -1048,7 +1048,8 @@ static void test_valid_documents(void **state)
     /* the stored document round-trips */
     char *text = sw_campaign_serialize(c);
     struct sw_campaign *c2 = NULL;
-    assert_int_equal(sw_campaign_load(text, strlen(text), schema, now_ms, &c2, &err), 0);
+    assert_int_equal(
+        sw_campaign_load(text, strlen(text), &sw_engine_activities, schema, now_ms, &c2, &err), 0);
     assert_int_equal(c2->nacts, 7);
     sw_campaign_free(c2);
     free(text);

@@ -14,7 +14,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/util.h"
-#include "scheduler/schedule.h"
+#include "model/schedule.h"
 
 #include <jansson.h>
 #include <pthread.h>

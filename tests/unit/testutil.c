@@ -245,7 +245,8 @@ struct sw_campaign *tu_campaign(const char *doc)
     struct sw_error err = SW_ERROR_INIT;
     struct sw_campaign *c = NULL;
     char *text = tu_doc(doc);
-    if (sw_campaign_load(text, strlen(text), tu_env.schema, sw_clock_now_ms(), &c, &err) < 0) {
+    if (sw_campaign_load(text, strlen(text), &sw_engine_activities, tu_env.schema,
+                         sw_clock_now_ms(), &c, &err) < 0) {
         tu_print_error(&err);
         fail_msg("invalid test campaign");
     }

@@ -128,8 +128,6 @@ static char **ports(const struct sw_activity *a)
     return sw_ports_make("out", "failed", NULL);
 }
 
-int sw_deliver_execute(struct sw_exec *ex); /* deliver.c */
-
 const struct sw_activity_type sw_act_email = {
     "email", SW_ACT_CHANNEL, 1, 1, email_validate, ports, sw_deliver_execute,
 };

@@ -28,5 +28,13 @@ int sw_act_compile_filter_semijoin(struct sw_exec *ex, const json_t *filter, con
 bool sw_act_uses_dim(const char *sql);
 /* The JSON path of this activity plus suffix, malloc'd. */
 char *sw_act_path(const struct sw_exec *ex, const char *suffix);
+/* execute() of the channel activities, email, sms and push (deliver.c). */
+int sw_deliver_execute(struct sw_exec *ex);
+
+/* The activity types, one per file of activities/ (the registry lists them, registry.c). */
+extern const struct sw_activity_type sw_act_build_audience, sw_act_read_audience,
+    sw_act_combine, sw_act_split, sw_act_deduplicate, sw_act_enrich, sw_act_change_dimension,
+    sw_act_save_audience, sw_act_fork, sw_act_join, sw_act_wait, sw_act_test, sw_act_end,
+    sw_act_alert, sw_act_export, sw_act_email, sw_act_sms, sw_act_push;
 
 #endif

@@ -33,8 +33,8 @@
 #include "core/clock.h"
 #include "core/util.h"
 #include "engine/activities/common.h"
+#include "model/schedule.h"
 #include "model/template.h"
-#include "scheduler/schedule.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -1097,8 +1097,6 @@ static char *bare_address(const char *from)
     }
     return sw_strdup(from ? from : "");
 }
-
-int sw_deliver_execute(struct sw_exec *ex);
 
 int sw_deliver_execute(struct sw_exec *ex)
 {

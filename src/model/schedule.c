@@ -9,7 +9,7 @@
  * Times are UTC milliseconds at the API and whole seconds inside: "wall" seconds are the
  * local civil time of the zone counted as if it were UTC, "utc" seconds are instants.
  */
-#include "scheduler/schedule.h"
+#include "model/schedule.h"
 #include "core/clock.h"
 #include "core/util.h"
 

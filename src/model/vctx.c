@@ -1,9 +1,10 @@
 /*
- * vctx.c - helpers activity validators use: typed option getters that report errors at
- * the option's JSON path, unknown-key checks, and filter/field checks on a shape.
+ * vctx.c - helpers activity validators use (model/activity.h): typed option getters that
+ * report errors at the option's JSON path, unknown-key checks, and filter/field checks on a
+ * shape.
  */
 #include "core/util.h"
-#include "engine/activity.h"
+#include "model/activity.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
