@@ -49,70 +49,46 @@ struct auth_args {
     const char *role;
     const char *name;
     int json;
+    int is_token;
     int npos;
     char **pos; /* positional arguments, verb first */
 };
 
-static void usage(FILE *f, const char *cmd, const char *text)
+/* --name and --json are token's: user refuses them as unknown options. */
+static int token_only(const struct sw_cli_flag *f, const char *value)
 {
-    sw_cli_usage_head(f, cmd);
-    fputs(text, f);
+    struct auth_args *a = f->ud;
+    if (!a->is_token) {
+        return SW_CLI_UNKNOWN;
+    }
+    if (value) {
+        a->name = value;
+    } else {
+        a->json = 1;
+    }
+    return 0;
 }
 
-/* Parse the options shared by both commands. Returns -1 for --help (usage printed), 0, or
- * 2 for a usage error (message printed). */
-static int parse_args(int argc, char **argv, const char *cmd, const char *text, int is_token,
-                      struct auth_args *a)
+/* Parse the options shared by both commands: SW_CLI_GO, else the exit code (0 after --help,
+ * 2 after a usage error). */
+static int parse_args(int argc, char **argv, const char *cmd, int is_token, struct auth_args *a)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"role", required_argument, NULL, 'r'},
-        {"name", required_argument, NULL, 'n'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
     memset(a, 0, sizeof(*a));
-    opterr = 0;
-    optind = 0; /* full re-initialisation: commands may call each other */
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            a->data = optarg;
-            break;
-        case 'r':
-            a->role = optarg;
-            break;
-        case 'n':
-            if (!is_token) {
-                goto bad_option;
-            }
-            a->name = optarg;
-            break;
-        case 'j':
-            if (!is_token) {
-                goto bad_option;
-            }
-            a->json = 1;
-            break;
-        case 'h':
-            usage(stdout, cmd, text);
-            return -1;
-        default:
-            goto bad_option;
-        }
+    a->is_token = is_token;
+    const struct sw_cli_flag flags[] = {
+        SW_CLI_TEXT("data", &a->data),
+        SW_CLI_TEXT("role", &a->role),
+        {.name = "name", .call = token_only, .ud = a},
+        {.name = "json", .call = token_only, .no_value = true, .ud = a},
+        SW_CLI_END,
+    };
+    int rc = sw_cli_parse(cmd, argc, argv, flags, is_token ? token_text : user_text);
+    if (rc != SW_CLI_GO) {
+        return rc;
     }
     a->npos = argc - optind;
     a->pos = argv + optind;
-    if (!a->data && !(a->data = getenv("STEPWISE_DATA"))) {
-        if (a->npos > 0) {
-            return sw_cli_usage_error(cmd, "--data URL is required");
-        }
-    }
-    return 0;
-bad_option:
-    return sw_cli_usage_error(cmd, "unknown or incomplete option \"%s\"", argv[optind - 1]);
+    return a->npos > 0 && sw_cli_need_data(cmd, &a->data) ? 2 : SW_CLI_GO;
 }
 
 static int parse_role(const char *cmd, const char *s, enum sw_role *role)
@@ -125,18 +101,6 @@ static int parse_role(const char *cmd, const char *s, enum sw_role *role)
                                   s);
     }
     return 0;
-}
-
-static int open_catalog(const char *data, struct sw_db **db, struct sw_error *err)
-{
-    struct sw_catalog *cat = NULL;
-    /* Opening the catalog runs the migrations, which create the auth tables. */
-    int rc = sw_db_open(data, db, err);
-    if (rc == 0) {
-        rc = sw_catalog_open(*db, &cat, err);
-    }
-    sw_catalog_free(cat);
-    return rc;
 }
 
 static int token_create(const struct auth_args *a)
@@ -154,7 +118,7 @@ static int token_create(const struct auth_args *a)
         return rc;
     }
     rc = 1;
-    if (open_catalog(a->data, &db, &err) < 0 ||
+    if (sw_cli_open_catalog(a->data, &db, NULL, &err) < 0 ||
         sw_auth_token_create(db, role, a->name, &token, &err) < 0 ||
         sw_db_query_int(db, "SELECT last_insert_rowid()", NULL, &id, &err) < 0) {
         sw_cli_print_error("token create", &err);
@@ -195,7 +159,8 @@ static int token_revoke(const struct auth_args *a)
                                            "\"%s\" (see 'stepwise token list')",
                                   a->pos[1]);
     }
-    if (open_catalog(a->data, &db, &err) < 0 || sw_auth_token_revoke(db, id, &err) < 0) {
+    if (sw_cli_open_catalog(a->data, &db, NULL, &err) < 0 ||
+        sw_auth_token_revoke(db, id, &err) < 0) {
         sw_cli_print_error("token revoke", &err);
         goto out;
     }
@@ -239,7 +204,7 @@ static int token_list(const struct auth_args *a)
         rc = sw_cli_usage_error("token", "list takes no --role or --name");
         goto out;
     }
-    if (open_catalog(a->data, &db, &err) < 0 ||
+    if (sw_cli_open_catalog(a->data, &db, NULL, &err) < 0 ||
         sw_db_prepare(db,
                       "SELECT id, name, role, created_at, last_used_at FROM sw_tokens "
                       "ORDER BY id",
@@ -291,9 +256,9 @@ out:
 int sw_cmd_token(int argc, char **argv)
 {
     struct auth_args a;
-    int rc = parse_args(argc, argv, "token", token_text, 1, &a);
-    if (rc != 0) {
-        return rc < 0 ? 0 : rc;
+    int rc = parse_args(argc, argv, "token", 1, &a);
+    if (rc != SW_CLI_GO) {
+        return rc;
     }
     if (a.npos == 1 && !strcmp(a.pos[0], "create")) {
         return token_create(&a);
@@ -366,9 +331,9 @@ int sw_cmd_user(int argc, char **argv)
     struct sw_db *db = NULL;
     char pw[SW_AUTH_PASSWORD_MAX + 2];
     size_t pwlen = 0;
-    int rc = parse_args(argc, argv, "user", user_text, 0, &a);
-    if (rc != 0) {
-        return rc < 0 ? 0 : rc;
+    int rc = parse_args(argc, argv, "user", 0, &a);
+    if (rc != SW_CLI_GO) {
+        return rc;
     }
     if (a.npos != 2 || strcmp(a.pos[0], "add") != 0) {
         return sw_cli_usage_error("user", "expected \"add NAME\"");
@@ -394,7 +359,8 @@ int sw_cmd_user(int argc, char **argv)
                 SW_AUTH_PASSWORD_MIN);
         goto out;
     }
-    if (open_catalog(a.data, &db, &err) < 0 || sw_auth_user_add(db, name, role, pw, &err) < 0) {
+    if (sw_cli_open_catalog(a.data, &db, NULL, &err) < 0 ||
+        sw_auth_user_add(db, name, role, pw, &err) < 0) {
         sw_cli_print_error("user add", &err);
         goto out;
     }

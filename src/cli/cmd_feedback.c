@@ -31,22 +31,10 @@ static const char usage_text[] =
     "                           [STEPWISE_SOFT_BOUNCE_LIMIT]\n"
     "Exit status: 0 recorded, 1 not a report (the reason on stderr) or no database, 2 usage.\n";
 
-static void usage(FILE *f)
-{
-    sw_cli_usage_head(f, "feedback");
-    fputs(usage_text, f);
-}
-
 int sw_cmd_feedback(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"soft-bounce-limit", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *data = NULL, *limit = getenv("STEPWISE_SOFT_BOUNCE_LIMIT");
-    int c, rc = 1;
+    int rc = 1;
     int64_t soft = 3;
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
@@ -55,30 +43,21 @@ int sw_cmd_feedback(int argc, char **argv)
     struct sw_feedback_item *items = NULL;
     size_t n = 0;
     json_t *out = NULL;
-    opterr = 0;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case 's':
-            limit = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return sw_cli_usage_error("feedback", "unknown or incomplete option \"%s\"",
-                                      argv[optind - 1]);
-        }
+    const struct sw_cli_flag flags[] = {
+        SW_CLI_TEXT("data", &data),
+        SW_CLI_TEXT("soft-bounce-limit", &limit),
+        SW_CLI_END,
+    };
+    int go = sw_cli_parse("feedback", argc, argv, flags, usage_text);
+    if (go != SW_CLI_GO) {
+        return go;
     }
     if (optind != argc) {
         return sw_cli_usage_error("feedback", "unexpected argument \"%s\" (the report is read "
                                               "on standard input)", argv[optind]);
     }
-    if (!data && !(data = getenv("STEPWISE_DATA"))) {
-        return sw_cli_usage_error("feedback", "--data URL is required");
+    if (sw_cli_need_data("feedback", &data)) {
+        return 2;
     }
     if (limit && (sw_parse_int64(limit, &soft) < 0 || soft < 1 || soft > 100)) {
         return sw_cli_usage_error("feedback", "--soft-bounce-limit expects 1..100, got \"%s\"",
@@ -94,7 +73,7 @@ int sw_cmd_feedback(int argc, char **argv)
         sw_buf_add(&in, chunk, got);
     }
     if (sw_feedback_parse(in.data ? in.data : "", in.len, &items, &n, &err) < 0 ||
-        sw_db_open(data, &db, &err) < 0 || sw_catalog_open(db, &cat, &err) < 0 ||
+        sw_cli_open_catalog(data, &db, &cat, &err) < 0 ||
         sw_feedback_record(db, items, n, "cli", in.data, (int)soft, sw_clock_now_ms(), &out,
                            &err) < 0) {
         goto fail;

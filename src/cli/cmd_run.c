@@ -47,17 +47,10 @@ static const char usage_text[] =
     "                        (comma-separated ids, or all)\n"
     "Exit status: 0 the run completed, 1 it failed or the input is invalid, 2 usage error.\n";
 
-static void usage(FILE *f)
-{
-    sw_cli_usage_head(f, "run");
-    fputs(usage_text, f);
-}
-
-/* The channel settings run and resume share (see 'stepwise serve --help'): options with
- * codes from OPT_CHANNEL on, defaults from STEPWISE_<NAME>. */
+/* The channel settings run and resume share (see 'stepwise serve --help'): flags handled by
+ * channel_option by these codes, defaults from STEPWISE_<NAME>. */
 enum {
-    OPT_CHANNEL = 1000,
-    OPT_SMTP_URL = OPT_CHANNEL,
+    OPT_SMTP_URL = 1,
     OPT_SMTP_CONNS,
     OPT_SMS_URL,
     OPT_PUSH_URL,
@@ -71,45 +64,8 @@ enum {
     OPT_SCHEMA_HINTS,
     OPT_PUBLIC_URL,
     OPT_SMTP_PIPELINING,
-    OPT_SEND_WINDOW_ROWS,
-    OPT_CHANNEL_END
+    OPT_SEND_WINDOW_ROWS
 };
-#define CHANNEL_OPTIONS                                                                            \
-    {"smtp-url", required_argument, NULL, OPT_SMTP_URL},                                           \
-        {"smtp-connections", required_argument, NULL, OPT_SMTP_CONNS},                             \
-        {"sms-url", required_argument, NULL, OPT_SMS_URL},                                         \
-        {"push-url", required_argument, NULL, OPT_PUSH_URL},                                       \
-        {"http-connections", required_argument, NULL, OPT_HTTP_CONNS},                             \
-        {"frequency-cap", required_argument, NULL, OPT_FREQ_CAP},                                  \
-        {"smtp-rate-per-second", required_argument, NULL, OPT_SMTP_RATE},                          \
-        {"sms-rate-per-second", required_argument, NULL, OPT_SMS_RATE},                            \
-        {"push-rate-per-second", required_argument, NULL, OPT_PUSH_RATE},                          \
-        {"list-unsubscribe", required_argument, NULL, OPT_UNSUB},                                  \
-        {"confirm", required_argument, NULL, OPT_CONFIRM},                                         \
-        {"public-url", required_argument, NULL, OPT_PUBLIC_URL},                                   \
-        {"smtp-pipelining", required_argument, NULL, OPT_SMTP_PIPELINING},                         \
-        {"send-window-rows", required_argument, NULL, OPT_SEND_WINDOW_ROWS},                       \
-    {                                                                                              \
-        "schema-hints", required_argument, NULL, OPT_SCHEMA_HINTS                                  \
-    }
-
-#define CHANNEL_CASES                                                                              \
-    case OPT_SMTP_URL:                                                                             \
-    case OPT_SMTP_CONNS:                                                                           \
-    case OPT_SMS_URL:                                                                              \
-    case OPT_PUSH_URL:                                                                             \
-    case OPT_HTTP_CONNS:                                                                           \
-    case OPT_FREQ_CAP:                                                                             \
-    case OPT_SMTP_RATE:                                                                            \
-    case OPT_SMS_RATE:                                                                             \
-    case OPT_PUSH_RATE:                                                                            \
-    case OPT_UNSUB:                                                                                \
-    case OPT_CONFIRM:                                                                              \
-    case OPT_PUBLIC_URL:                                                                           \
-    case OPT_SMTP_PIPELINING:                                                                      \
-    case OPT_SEND_WINDOW_ROWS:                                                                     \
-    case OPT_SCHEMA_HINTS
-
 static int channel_option(int opt, const char *arg, struct sw_config *config, const char *cmd)
 {
     int64_t n = 0;
@@ -223,6 +179,38 @@ static int channel_defaults(struct sw_config *config, const char *cmd)
     }
     return 0;
 }
+
+/* What a channel flag's handler needs: the settings it fills, the command it reports for. */
+struct channel_ctx {
+    struct sw_config *config;
+    const char *cmd;
+};
+
+static int channel_flag(const struct sw_cli_flag *f, const char *value)
+{
+    const struct channel_ctx *ctx = f->ud;
+    return channel_option(f->code, value, ctx->config, ctx->cmd) < 0 ? SW_CLI_FAIL : 0;
+}
+
+/* clang-format off */
+#define CHANNEL_FLAG(n, c, x) {.name = (n), .call = channel_flag, .ud = (x), .code = (c)}
+#define CHANNEL_FLAGS(ctx)                                                                         \
+    CHANNEL_FLAG("smtp-url", OPT_SMTP_URL, ctx),                                                   \
+    CHANNEL_FLAG("smtp-connections", OPT_SMTP_CONNS, ctx),                                         \
+    CHANNEL_FLAG("sms-url", OPT_SMS_URL, ctx),                                                     \
+    CHANNEL_FLAG("push-url", OPT_PUSH_URL, ctx),                                                   \
+    CHANNEL_FLAG("http-connections", OPT_HTTP_CONNS, ctx),                                         \
+    CHANNEL_FLAG("frequency-cap", OPT_FREQ_CAP, ctx),                                              \
+    CHANNEL_FLAG("smtp-rate-per-second", OPT_SMTP_RATE, ctx),                                      \
+    CHANNEL_FLAG("sms-rate-per-second", OPT_SMS_RATE, ctx),                                        \
+    CHANNEL_FLAG("push-rate-per-second", OPT_PUSH_RATE, ctx),                                      \
+    CHANNEL_FLAG("list-unsubscribe", OPT_UNSUB, ctx),                                              \
+    CHANNEL_FLAG("confirm", OPT_CONFIRM, ctx),                                                     \
+    CHANNEL_FLAG("public-url", OPT_PUBLIC_URL, ctx),                                               \
+    CHANNEL_FLAG("smtp-pipelining", OPT_SMTP_PIPELINING, ctx),                                     \
+    CHANNEL_FLAG("send-window-rows", OPT_SEND_WINDOW_ROWS, ctx),                                   \
+    CHANNEL_FLAG("schema-hints", OPT_SCHEMA_HINTS, ctx)
+/* clang-format on */
 
 struct progress {
     int tty;
@@ -376,82 +364,113 @@ static void report(struct sw_engine *eng, const struct sw_campaign *camp, int64_
     json_decref(tasks);
 }
 
+/* What run and resume open: the data source, its schema (with the schema hints), the
+ * catalog, the keyring when emails carry signed links; then the campaign and its variables. */
+struct session {
+    struct sw_config config;
+    struct sw_keyring keyring;
+    struct sw_db *db;
+    struct sw_schema *schema;
+    struct sw_catalog *cat;
+    struct sw_campaign *camp;
+    json_t *variables;
+};
+
+static int session_open(struct session *s, const char *data, struct sw_error *err)
+{
+    if (sw_db_open(data, &s->db, err) < 0 ||
+        sw_schema_discover_hinted(s->db, s->config.schema_hints, &s->schema, err) < 0 ||
+        sw_catalog_open(s->db, &s->cat, err) < 0 ||
+        (s->config.public_url && sw_keyring_load(s->db, &s->keyring, true, err) < 0)) {
+        return -1;
+    }
+    s->config.keyring = &s->keyring;
+    return 0;
+}
+
+static void session_close(struct session *s)
+{
+    json_decref(s->variables);
+    sw_campaign_free(s->camp);
+    sw_catalog_free(s->cat);
+    sw_schema_free(s->schema);
+    sw_db_close(s->db);
+}
+
+/* Start a run (run_id 0) or continue one to its end with the progress display, and report
+ * it: the exit code, or -1 with err set. */
+static int drive(struct session *s, int64_t campaign_id, int64_t run_id, struct sw_run_opts *ro,
+                 int json_out, struct sw_error *err)
+{
+    const struct sw_campaign *camp = s->camp;
+    struct progress prog = {!json_out && isatty(STDERR_FILENO)};
+    struct sw_engine eng = {s->db, s->cat, s->schema, &s->config};
+    ro->trigger = "cli";
+    ro->variables = s->variables;
+    ro->progress = on_progress;
+    ro->ud = &prog;
+    int state = run_id ? sw_engine_continue(&eng, camp, campaign_id, run_id, ro, err)
+                       : sw_engine_run(&eng, camp, campaign_id, ro, &run_id, err);
+    if (state < 0) {
+        return -1;
+    }
+    report(&eng, camp, run_id, state, json_out, ro->dry_run);
+    return state == SW_RUN_COMPLETED ? 0 : 1;
+}
+
+/* run's --var (repeatable) and --seed. */
+struct run_args {
+    const char **vars;
+    size_t nvars;
+    int64_t seed;
+};
+
+static int var_flag(const struct sw_cli_flag *f, const char *value)
+{
+    struct run_args *a = f->ud;
+    a->vars[a->nvars++] = value;
+    return 0;
+}
+
+static int seed_flag(const struct sw_cli_flag *f, const char *value)
+{
+    struct run_args *a = f->ud;
+    if (sw_parse_int64(value, &a->seed) < 0 || a->seed <= 0) {
+        fprintf(stderr, "stepwise run: --seed expects a positive integer\n");
+        return SW_CLI_FAIL;
+    }
+    return 0;
+}
+
 int sw_cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"dry-run", no_argument, NULL, 'n'},
-        {"json", no_argument, NULL, 'j'},
-        {"var", required_argument, NULL, 'v'},
-        {"seed", required_argument, NULL, 's'},
-        {"export-dir", required_argument, NULL, 'e'},
-        {"alert-webhook", required_argument, NULL, 'a'},
-        CHANNEL_OPTIONS,
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *data = NULL;
-    int json_out = 0, dry = 0, c, rc = 1;
-    int64_t seed = 0;
-    struct sw_config config = {0};
-    struct sw_keyring keyring = {0};
-    int env_ok = channel_defaults(&config, "run");
-    const char **vars = sw_calloc((size_t)argc + 1, sizeof(char *));
-    size_t nvars = 0;
+    int json_out = 0, dry = 0, rc = 1;
+    struct session ses = {0};
+    int env_ok = channel_defaults(&ses.config, "run");
+    struct run_args args = {sw_calloc((size_t)argc + 1, sizeof(char *)), 0, 0};
+    struct channel_ctx ctx = {&ses.config, "run"};
     struct sw_error err = SW_ERROR_INIT;
-    struct sw_db *db = NULL;
-    struct sw_schema *schema = NULL;
-    struct sw_campaign *camp = NULL;
-    struct sw_catalog *cat = NULL;
-    json_t *overrides = json_object(), *variables = NULL;
+    json_t *overrides = json_object();
     char *text = NULL, *doc = NULL;
     size_t len = 0;
-    int64_t campaign_id = 0, run_id = 0;
-    opterr = 0;
-    optind = 0; /* full re-initialisation: commands may call each other */
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case 'n':
-            dry = 1;
-            break;
-        case 'j':
-            json_out = 1;
-            break;
-        case 'v':
-            vars[nvars++] = optarg;
-            break;
-        case 's':
-            if (sw_parse_int64(optarg, &seed) < 0 || seed <= 0) {
-                fprintf(stderr, "stepwise run: --seed expects a positive integer\n");
-                rc = 2;
-                goto out;
-            }
-            break;
-        case 'e':
-            config.export_dir = optarg;
-            break;
-        case 'a':
-            config.alert_webhook = optarg;
-            break;
-        CHANNEL_CASES:
-            if (channel_option(c, optarg, &config, "run") < 0) {
-                rc = 2;
-                goto out;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            rc = 0;
-            goto out;
-        default:
-            rc = sw_cli_usage_error("run", "unknown or incomplete option \"%s\"",
-                                    argv[optind - 1]);
-            goto out;
-        }
+    int64_t campaign_id = 0;
+    const struct sw_cli_flag flags[] = {
+        SW_CLI_TEXT("data", &data),
+        SW_CLI_SET("dry-run", &dry),
+        SW_CLI_SET("json", &json_out),
+        {.name = "var", .call = var_flag, .ud = &args},
+        {.name = "seed", .call = seed_flag, .ud = &args},
+        SW_CLI_TEXT("export-dir", &ses.config.export_dir),
+        SW_CLI_TEXT("alert-webhook", &ses.config.alert_webhook),
+        CHANNEL_FLAGS(&ctx),
+        SW_CLI_END,
+    };
+    rc = sw_cli_parse("run", argc, argv, flags, usage_text);
+    if (rc != SW_CLI_GO) {
+        goto out;
     }
+    rc = 1;
     if (env_ok < 0) {
         rc = 2;
         goto out;
@@ -460,8 +479,8 @@ int sw_cmd_run(int argc, char **argv)
         rc = sw_cli_usage_error("run", "expected exactly one FILE");
         goto out;
     }
-    if (!data && !(data = getenv("STEPWISE_DATA"))) {
-        rc = sw_cli_usage_error("run", "--data URL is required");
+    if (sw_cli_need_data("run", &data)) {
+        rc = 2;
         goto out;
     }
     const char *file = argv[optind];
@@ -469,62 +488,39 @@ int sw_cmd_run(int argc, char **argv)
         sw_error_set(&err, SW_EIO, "cannot read %s", file);
         goto fail;
     }
-    if (sw_db_open(data, &db, &err) < 0 ||
-        sw_schema_discover_hinted(db, config.schema_hints, &schema, &err) < 0 ||
-        sw_catalog_open(db, &cat, &err) < 0 ||
-        (config.public_url && sw_keyring_load(db, &keyring, true, &err) < 0)) {
+    if (session_open(&ses, data, &err) < 0 ||
+        sw_campaign_load(text, len, &sw_engine_activities, ses.schema, sw_clock_now_ms(),
+                         &ses.camp, &err) < 0) {
         goto fail;
     }
-    config.keyring = &keyring;
-    if (sw_campaign_load(text, len, &sw_engine_activities, schema, sw_clock_now_ms(), &camp, &err) <
-        0) {
-        goto fail;
-    }
-    for (size_t i = 0; i < nvars; i++) {
-        if (parse_var(vars[i], camp->variables, overrides, &err) < 0) {
+    for (size_t i = 0; i < args.nvars; i++) {
+        if (parse_var(args.vars[i], ses.camp->variables, overrides, &err) < 0) {
             rc = err.code == SW_EUSAGE ? 2 : 1;
             sw_cli_print_error(NULL, &err);
             goto out;
         }
     }
-    if (!(variables = sw_campaign_variables(camp, overrides, &err))) {
+    if (!(ses.variables = sw_campaign_variables(ses.camp, overrides, &err))) {
         goto fail;
     }
-    doc = sw_campaign_serialize(camp);
-    if (sw_catalog_campaign_upsert(cat, camp->name, doc, camp->dimension, sw_clock_now_ms(),
-                                   &campaign_id, &err) < 0) {
+    doc = sw_campaign_serialize(ses.camp);
+    if (sw_catalog_campaign_upsert(ses.cat, ses.camp->name, doc, ses.camp->dimension,
+                                   sw_clock_now_ms(), &campaign_id, &err) < 0) {
         goto fail;
     }
-    struct progress prog = {!json_out && isatty(STDERR_FILENO)};
-    struct sw_engine eng = {db, cat, schema, &config};
-    struct sw_run_opts ro = {
-        .trigger = "cli",
-        .dry_run = dry,
-        .variables = variables,
-        .seed = (uint64_t)seed,
-        .progress = on_progress,
-        .ud = &prog,
-    };
-    int state = sw_engine_run(&eng, camp, campaign_id, &ro, &run_id, &err);
-    if (state < 0) {
-        goto fail;
+    struct sw_run_opts ro = {.dry_run = dry, .seed = (uint64_t)args.seed};
+    if ((rc = drive(&ses, campaign_id, 0, &ro, json_out, &err)) >= 0) {
+        goto out;
     }
-    report(&eng, camp, run_id, state, json_out, dry);
-    rc = state == SW_RUN_COMPLETED ? 0 : 1;
-    goto out;
 fail:
     rc = 1;
     sw_cli_print_error(NULL, &err);
 out:
-    json_decref(variables);
     json_decref(overrides);
-    sw_campaign_free(camp);
-    sw_catalog_free(cat);
-    sw_schema_free(schema);
-    sw_db_close(db);
+    session_close(&ses);
     free(doc);
     free(text);
-    free(vars);
+    free(args.vars);
     sw_error_release(&err);
     return rc;
 }
@@ -540,12 +536,6 @@ static const char resume_text[] =
     "  --export-dir DIR, --alert-webhook URL and the channel settings: as for 'stepwise run'\n"
     "  --confirm ACTIVITY    release a channel activity held by confirm_before_send\n"
     "Exit status: 0 the run completed, 1 it failed or cannot continue, 2 usage error.\n";
-
-static void resume_usage(FILE *f)
-{
-    sw_cli_usage_head(f, "resume");
-    fputs(resume_text, f);
-}
 
 /* Load what a run needs to continue: its campaign, document snapshot and variables. */
 static int load_run(struct sw_db *db, int64_t run_id, int64_t *campaign_id, char **document,
@@ -617,56 +607,25 @@ static int release_held(struct sw_db *db, int64_t run_id, const char *list, stru
 
 int sw_cmd_resume(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"export-dir", required_argument, NULL, 'e'},
-        {"alert-webhook", required_argument, NULL, 'a'},
-        CHANNEL_OPTIONS,
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *data = getenv("STEPWISE_DATA");
-    int json_out = 0, c, rc = 1;
+    int json_out = 0, rc = 1;
     int64_t run_id = 0, campaign_id = 0;
-    struct sw_config config = {0};
-    struct sw_keyring keyring = {0};
-    int env_ok = channel_defaults(&config, "resume");
+    struct session ses = {0};
+    int env_ok = channel_defaults(&ses.config, "resume");
+    struct channel_ctx ctx = {&ses.config, "resume"};
     struct sw_error err = SW_ERROR_INIT;
-    struct sw_db *db = NULL;
-    struct sw_schema *schema = NULL;
-    struct sw_campaign *camp = NULL;
-    struct sw_catalog *cat = NULL;
-    json_t *variables = NULL;
     char *doc = NULL, *vars = NULL, *status = NULL;
-    opterr = 0;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case 'j':
-            json_out = 1;
-            break;
-        case 'e':
-            config.export_dir = optarg;
-            break;
-        case 'a':
-            config.alert_webhook = optarg;
-            break;
-        CHANNEL_CASES:
-            if (channel_option(c, optarg, &config, "resume") < 0) {
-                return 2;
-            }
-            break;
-        case 'h':
-            resume_usage(stdout);
-            return 0;
-        default:
-            return sw_cli_usage_error("resume", "unknown or incomplete option \"%s\"",
-                                      argv[optind - 1]);
-        }
+    const struct sw_cli_flag flags[] = {
+        SW_CLI_TEXT("data", &data),
+        SW_CLI_SET("json", &json_out),
+        SW_CLI_TEXT("export-dir", &ses.config.export_dir),
+        SW_CLI_TEXT("alert-webhook", &ses.config.alert_webhook),
+        CHANNEL_FLAGS(&ctx),
+        SW_CLI_END,
+    };
+    int go = sw_cli_parse("resume", argc, argv, flags, resume_text);
+    if (go != SW_CLI_GO) {
+        return go;
     }
     if (env_ok < 0) {
         return 2;
@@ -674,47 +633,32 @@ int sw_cmd_resume(int argc, char **argv)
     if (optind != argc - 1 || sw_parse_int64(argv[optind], &run_id) < 0 || !data) {
         return sw_cli_usage_error("resume", "expected a RUN_ID and --data URL");
     }
-    if (sw_db_open(data, &db, &err) < 0 ||
-        sw_schema_discover_hinted(db, config.schema_hints, &schema, &err) < 0 ||
-        sw_catalog_open(db, &cat, &err) < 0 ||
-        (config.public_url && sw_keyring_load(db, &keyring, true, &err) < 0) ||
-        load_run(db, run_id, &campaign_id, &doc, &vars, &status, &err) < 0) {
+    if (session_open(&ses, data, &err) < 0 ||
+        load_run(ses.db, run_id, &campaign_id, &doc, &vars, &status, &err) < 0) {
         goto fail;
     }
-    config.keyring = &keyring;
     if (strcmp(status, "running")) {
         sw_error_set(&err, SW_ECONFLICT, "run %lld is %s, not running", (long long)run_id, status);
         goto fail;
     }
-    if (sw_campaign_load(doc, strlen(doc), &sw_engine_activities, schema, sw_clock_now_ms(), &camp,
-                         &err) < 0) {
+    if (sw_campaign_load(doc, strlen(doc), &sw_engine_activities, ses.schema, sw_clock_now_ms(),
+                         &ses.camp, &err) < 0) {
         goto fail;
     }
-    variables = vars ? json_loads(vars, 0, NULL) : json_object();
-    struct progress prog = {!json_out && isatty(STDERR_FILENO)};
-    struct sw_engine eng = {db, cat, schema, &config};
-    struct sw_run_opts ro = {
-        .trigger = "cli", .variables = variables, .progress = on_progress, .ud = &prog};
-    sw_catalog_log(cat, "info", campaign_id, run_id, NULL, "run resumed");
-    if (config.confirm && release_held(db, run_id, config.confirm, &err) < 0) {
+    ses.variables = vars ? json_loads(vars, 0, NULL) : json_object();
+    struct sw_run_opts ro = {0};
+    sw_catalog_log(ses.cat, "info", campaign_id, run_id, NULL, "run resumed");
+    if (ses.config.confirm && release_held(ses.db, run_id, ses.config.confirm, &err) < 0) {
         goto fail;
     }
-    int state = sw_engine_continue(&eng, camp, campaign_id, run_id, &ro, &err);
-    if (state < 0) {
-        goto fail;
+    if ((rc = drive(&ses, campaign_id, run_id, &ro, json_out, &err)) >= 0) {
+        goto out;
     }
-    report(&eng, camp, run_id, state, json_out, false);
-    rc = state == SW_RUN_COMPLETED ? 0 : 1;
-    goto out;
 fail:
     rc = 1;
     sw_cli_print_error(NULL, &err);
 out:
-    json_decref(variables);
-    sw_campaign_free(camp);
-    sw_catalog_free(cat);
-    sw_schema_free(schema);
-    sw_db_close(db);
+    session_close(&ses);
     free(doc);
     free(vars);
     free(status);

@@ -28,12 +28,6 @@ static const char usage_text[] =
     "               /api/v1/schema/hints) from the data source's catalog\n"
     "Exit status: 0 success, 1 the data source could not be read, 2 usage error.\n";
 
-static void usage(FILE *f)
-{
-    sw_cli_usage_head(f, "schema");
-    fputs(usage_text, f);
-}
-
 static void print_text(const struct sw_schema *s)
 {
     printf("%zu tables; default dimension: %s\n", s->ndims,
@@ -95,42 +89,21 @@ static void print_text(const struct sw_schema *s)
 
 int sw_cmd_schema(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"hints", required_argument, NULL, 's'},
-        {"drop-stored-hints", no_argument, NULL, 'x'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *data = NULL, *hints = getenv("STEPWISE_SCHEMA_HINTS");
-    int json_out = 0, drop = 0, c, rc = 1;
+    int json_out = 0, drop = 0, rc = 1;
+    const struct sw_cli_flag flags[] = {
+        SW_CLI_TEXT("data", &data),
+        SW_CLI_SET("json", &json_out),
+        SW_CLI_TEXT("hints", &hints),
+        SW_CLI_SET("drop-stored-hints", &drop),
+        SW_CLI_END,
+    };
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
     struct sw_schema *schema = NULL;
-    opterr = 0;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case 'j':
-            json_out = 1;
-            break;
-        case 's':
-            hints = optarg;
-            break;
-        case 'x':
-            drop = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return sw_cli_usage_error("schema", "unknown or incomplete option \"%s\"",
-                                      argv[optind - 1]);
-        }
+    int go = sw_cli_parse("schema", argc, argv, flags, usage_text);
+    if (go != SW_CLI_GO) {
+        return go;
     }
     if (optind != argc) {
         return sw_cli_usage_error("schema", "unexpected argument \"%s\"", argv[optind]);
@@ -140,7 +113,7 @@ int sw_cmd_schema(int argc, char **argv)
     }
     if (drop) {
         struct sw_catalog *cat = NULL;
-        if (sw_db_open(data, &db, &err) < 0 || sw_catalog_open(db, &cat, &err) < 0 ||
+        if (sw_cli_open_catalog(data, &db, &cat, &err) < 0 ||
             sw_catalog_hints_delete(cat, &err) < 0) {
             sw_cli_print_error("schema", &err);
         } else {

@@ -13,45 +13,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* After the synopsis and summary of the table of commands (common.c). */
+static const char usage_text[] =
+    "\nLinks already sent keep working: the older secrets still verify them.\n"
+    "  --data URL   data source (a SQLite file path or sqlite:PATH)\n";
+
 int sw_cmd_secret(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *data = NULL;
-    int c, rc = 1;
+    int rc = 1;
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
     struct sw_catalog *cat = NULL;
-    opterr = 0;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case 'h':
-            sw_cli_usage_head(stdout, "secret");
-            fputs("\nLinks already sent keep working: the older secrets still verify them.\n"
-                  "  --data URL   data source (a SQLite file path or sqlite:PATH)\n",
-                  stdout);
-            return 0;
-        default:
-            return sw_cli_usage_error("secret", "unknown or incomplete option \"%s\"",
-                                      argv[optind - 1]);
-        }
+    const struct sw_cli_flag flags[] = {SW_CLI_TEXT("data", &data), SW_CLI_END};
+    int go = sw_cli_parse("secret", argc, argv, flags, usage_text);
+    if (go != SW_CLI_GO) {
+        return go;
     }
     if (optind != argc - 1 || strcmp(argv[optind], "rotate")) {
         return sw_cli_usage_error("secret", "expected: secret rotate --data URL");
     }
-    if (!data && !(data = getenv("STEPWISE_DATA"))) {
-        return sw_cli_usage_error("secret", "--data URL is required");
+    if (sw_cli_need_data("secret", &data)) {
+        return 2;
     }
     int64_t kid = 0;
-    if (sw_db_open(data, &db, &err) < 0 || sw_catalog_open(db, &cat, &err) < 0 ||
-        sw_keyring_rotate(db, &kid, &err) < 0) {
+    if (sw_cli_open_catalog(data, &db, &cat, &err) < 0 || sw_keyring_rotate(db, &kid, &err) < 0) {
         sw_cli_print_error("secret", &err);
     } else {
         printf("secret %lld signs the public listener's links from now on (restart the daemon "

@@ -30,12 +30,6 @@ static const char usage_text[] =
     "  --lift ADDRESS   remove an address from the list\n"
     "Exit status: 0 success, 1 an error (named), 2 usage error.\n";
 
-static void usage(FILE *f)
-{
-    sw_cli_usage_head(f, "suppress");
-    fputs(usage_text, f);
-}
-
 static int list(struct sw_db *db, const char *channel, int json_out, struct sw_error *err)
 {
     struct sw_stmt *st = NULL;
@@ -81,57 +75,29 @@ static int list(struct sw_db *db, const char *channel, int json_out, struct sw_e
 
 int sw_cmd_suppress(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},   {"channel", required_argument, NULL, 'c'},
-        {"reason", required_argument, NULL, 'r'}, {"detail", required_argument, NULL, 't'},
-        {"import", required_argument, NULL, 'i'}, {"list", no_argument, NULL, 'l'},
-        {"lift", required_argument, NULL, 'x'},   {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
     const char *data = NULL, *channel = NULL, *reason = NULL, *detail = NULL, *import = NULL,
                *lift = NULL;
-    int do_list = 0, json_out = 0, c, rc = 1;
+    int do_list = 0, json_out = 0, rc = 1;
+    const struct sw_cli_flag flags[] = {
+        SW_CLI_TEXT("data", &data),
+        SW_CLI_TEXT("channel", &channel),
+        SW_CLI_TEXT("reason", &reason),
+        SW_CLI_TEXT("detail", &detail),
+        SW_CLI_TEXT("import", &import),
+        SW_CLI_SET("list", &do_list),
+        SW_CLI_TEXT("lift", &lift),
+        SW_CLI_SET("json", &json_out),
+        SW_CLI_END,
+    };
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
     struct sw_catalog *cat = NULL;
-    opterr = 0;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case 'c':
-            channel = optarg;
-            break;
-        case 'r':
-            reason = optarg;
-            break;
-        case 't':
-            detail = optarg;
-            break;
-        case 'i':
-            import = optarg;
-            break;
-        case 'l':
-            do_list = 1;
-            break;
-        case 'x':
-            lift = optarg;
-            break;
-        case 'j':
-            json_out = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return sw_cli_usage_error("suppress", "unknown or incomplete option \"%s\"",
-                                      argv[optind - 1]);
-        }
+    int go = sw_cli_parse("suppress", argc, argv, flags, usage_text);
+    if (go != SW_CLI_GO) {
+        return go;
     }
-    if (!data && !(data = getenv("STEPWISE_DATA"))) {
-        return sw_cli_usage_error("suppress", "--data URL is required");
+    if (sw_cli_need_data("suppress", &data)) {
+        return 2;
     }
     if (channel && !sw_suppress_channel_valid(channel)) {
         return sw_cli_usage_error("suppress", "--channel: \"%s\" is not email, sms or push",
@@ -148,7 +114,7 @@ int sw_cmd_suppress(int argc, char **argv)
         return sw_cli_usage_error("suppress",
                                   "give addresses, or one of --import FILE, --list, --lift ADDRESS");
     }
-    if (sw_db_open(data, &db, &err) < 0 || sw_catalog_open(db, &cat, &err) < 0) {
+    if (sw_cli_open_catalog(data, &db, &cat, &err) < 0) {
         goto fail;
     }
     const char *by = getenv("USER");

@@ -26,49 +26,25 @@ static const char usage_text[] =
     "  --json       print {\"valid\": bool, \"errors\": [{\"path\", \"message\"}]} on stdout\n"
     "Exit status: 0 valid, 1 invalid or unreadable, 2 usage error.\n";
 
-static void usage(FILE *f)
-{
-    sw_cli_usage_head(f, "validate");
-    fputs(usage_text, f);
-}
-
 int sw_cmd_validate(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'j'},
-        {"schema-hints", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *data = NULL, *hints = getenv("STEPWISE_SCHEMA_HINTS");
-    int json_out = 0, c, rc = 1;
+    int json_out = 0, rc = 1;
+    const struct sw_cli_flag flags[] = {
+        SW_CLI_TEXT("data", &data),
+        SW_CLI_SET("json", &json_out),
+        SW_CLI_TEXT("schema-hints", &hints),
+        SW_CLI_END,
+    };
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
     struct sw_schema *schema = NULL;
     struct sw_campaign *camp = NULL;
     char *text = NULL;
     size_t len = 0;
-    opterr = 0;
-    optind = 0; /* full re-initialisation: commands may call each other */
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case 'j':
-            json_out = 1;
-            break;
-        case 's':
-            hints = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return sw_cli_usage_error("validate", "unknown or incomplete option \"%s\"",
-                                      argv[optind - 1]);
-        }
+    int go = sw_cli_parse("validate", argc, argv, flags, usage_text);
+    if (go != SW_CLI_GO) {
+        return go;
     }
     if (optind != argc - 1) {
         return sw_cli_usage_error("validate", "expected exactly one FILE");

@@ -1,10 +1,14 @@
 /*
  * common.c - what the subcommands share: the table of commands (one synopsis and one summary
  * each, printed by both `stepwise --help` and `stepwise CMD --help`, so the two never
- * disagree), error printing, and checks of flag values that several commands take.
+ * disagree), the flag parser every command but serve, demo and demo-data uses, error printing,
+ * and checks of flag values that several commands take.
  */
+#include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "db/db.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,4 +211,63 @@ void sw_cli_print_error(const char *prefix, const struct sw_error *err)
 int sw_cli_is_help(const char *arg)
 {
     return arg && (!strcmp(arg, "--help") || !strcmp(arg, "-h"));
+}
+
+int sw_cli_parse(const char *cmd, int argc, char **argv, const struct sw_cli_flag *flags,
+                 const char *help)
+{
+    size_t n = 0;
+    while (flags[n].name) {
+        n++;
+    }
+    /* getopt's value for flag i is 256 + i: beyond every character, 'h' included. */
+    struct option *opts = sw_calloc(n + 2, sizeof(*opts));
+    for (size_t i = 0; i < n; i++) {
+        bool value = flags[i].text || (flags[i].call && !flags[i].no_value);
+        opts[i] = (struct option){flags[i].name, value ? required_argument : no_argument, NULL,
+                                  256 + (int)i};
+    }
+    opts[n] = (struct option){"help", no_argument, NULL, 'h'};
+    int c, rc = SW_CLI_GO;
+    opterr = 0;
+    optind = 0; /* full re-initialisation: commands may call each other */
+    while (rc == SW_CLI_GO && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        const struct sw_cli_flag *f = c >= 256 ? &flags[c - 256] : NULL;
+        int r = f && f->call ? f->call(f, optarg) : 0;
+        if (c == 'h') {
+            sw_cli_usage_head(stdout, cmd);
+            fputs(help, stdout);
+            rc = 0;
+        } else if (!f || r == SW_CLI_UNKNOWN) {
+            rc = sw_cli_usage_error(cmd, "unknown or incomplete option \"%s\"", argv[optind - 1]);
+        } else if (r < 0) {
+            rc = 2;
+        } else if (f->text) {
+            *f->text = optarg;
+        } else if (f->set) {
+            *f->set = 1;
+        }
+    }
+    free(opts);
+    return rc;
+}
+
+int sw_cli_need_data(const char *cmd, const char **data)
+{
+    if (!*data && !(*data = getenv("STEPWISE_DATA"))) {
+        return sw_cli_usage_error(cmd, "--data URL is required");
+    }
+    return 0;
+}
+
+int sw_cli_open_catalog(const char *data, struct sw_db **db, struct sw_catalog **cat,
+                        struct sw_error *err)
+{
+    struct sw_catalog *own = NULL;
+    int rc = sw_db_open(data, db, err);
+    if (rc == 0) {
+        rc = sw_catalog_open(*db, cat ? cat : &own, err);
+    }
+    sw_catalog_free(own);
+    return rc;
 }
