@@ -51,9 +51,9 @@ build-asan: deps web
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON -DSW_WERROR=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# The unit tests whose threads share state (concurrent ledger claims, shared rate buckets)
-# under ThreadSanitizer.
-TSAN_TESTS := test_ledger test_limiter
+# The unit tests whose threads share state (concurrent ledger claims, shared rate buckets,
+# the scheduler and its workers) under ThreadSanitizer.
+TSAN_TESTS := test_ledger test_limiter test_scheduler
 tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_TSAN=ON -DSW_WERROR=ON >/dev/null
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TESTS)
