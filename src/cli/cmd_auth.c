@@ -135,10 +135,7 @@ static int token_create(const struct auth_args *a)
     fflush(stdout);
     rc = 0;
 out:
-    if (token) {
-        sodium_memzero(token, strlen(token));
-        free(token);
-    }
+    sw_auth_secret_free(token);
     sw_db_close(db);
     sw_error_release(&err);
     return rc;

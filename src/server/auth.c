@@ -117,6 +117,14 @@ int sw_role_parse(const char *s, enum sw_role *out)
     return SW_EINVAL;
 }
 
+void sw_auth_secret_free(char *secret)
+{
+    if (secret) {
+        sodium_memzero(secret, strlen(secret));
+        free(secret);
+    }
+}
+
 /* ---- secrets and their hashes --------------------------------------------------------- */
 
 /* prefix + base64url (no padding) of 32 random bytes: 43 characters, cookie- and
@@ -187,10 +195,7 @@ int sw_auth_token_create(struct sw_db *db, enum sw_role role, const char *name, 
     *token = t;
     t = NULL; /* the caller owns it now */
 out:
-    if (t) {
-        sodium_memzero(t, strlen(t));
-        free(t);
-    }
+    sw_auth_secret_free(t);
     sw_params_release(&p);
     return rc;
 }
@@ -436,10 +441,7 @@ int sw_auth_login(struct sw_db *db, const char *name, const char *password, char
         *role = r;
     }
 out:
-    if (sid) {
-        sodium_memzero(sid, strlen(sid));
-        free(sid);
-    }
+    sw_auth_secret_free(sid);
     sw_stmt_finalize(st);
     sw_params_release(&p);
     return rc;

@@ -35,9 +35,12 @@ const char *sw_role_name(enum sw_role r);
 /* "viewer" | "editor" | "admin" (exactly) → 0; anything else → SW_EINVAL, *out untouched. */
 int sw_role_parse(const char *s, enum sw_role *out);
 
+/* Zero a secret (a token, a session id) and free it; accepts NULL. */
+void sw_auth_secret_free(char *secret);
+
 /* A new API token: returns the clear token once (malloc'd, "swt_" + 43 base64url characters
- * of 32 random bytes); only its hash is stored. name may be NULL. The caller should
- * sodium_memzero the token before freeing it. */
+ * of 32 random bytes); only its hash is stored. name may be NULL. The caller frees it with
+ * sw_auth_secret_free. */
 int sw_auth_token_create(struct sw_db *db, enum sw_role role, const char *name, char **token,
                          struct sw_error *err);
 /* Check a bearer token: *role = its role, or SW_ROLE_NONE when unknown (that is not an error;
