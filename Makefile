@@ -67,6 +67,8 @@ demo: build
 check: build build-asan tsan
 	@# The API description: redocly's recommended rules, warnings as errors (redocly.yaml).
 	npx --no-install redocly lint api/openapi.json
+	@# The modules' include order and no cycle between them (docs/ARCHITECTURE.md, "Layers").
+	tools/check-layers.sh
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 	@# Every API response of the e2e tests is checked against api/openapi.json; each test
