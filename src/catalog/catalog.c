@@ -3,6 +3,7 @@
  * many have been applied, and each one is applied in its own transaction.
  */
 #include "catalog/catalog.h"
+#include "catalog/ledger.h"
 #include "core/clock.h"
 #include "core/util.h"
 
@@ -371,50 +372,21 @@ int sw_catalog_audience_set_count(struct sw_catalog *cat, const char *name, int6
  * {reason: n}} from the ledger (issue 4: counts on the run's tasks). */
 static void delivery_counts(struct sw_catalog *cat, int64_t run_id, json_t *tasks)
 {
-    struct sw_stmt *st = NULL;
     size_t i;
     json_t *t;
     json_array_foreach(tasks, i, t)
     {
         const char *type = json_string_value(json_object_get(t, "type"));
-        if (sw_streq(type, "email") || sw_streq(type, "sms") || sw_streq(type, "push")) {
-            json_object_set_new(t, "delivery",
-                                json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:{s:i, s:i, s:i}}",
-                                          "targeted", 0, "pending", 0, "sending", 0, "sent", 0,
-                                          "failed", 0, "unknown", 0, "skipped", "missing_address",
-                                          0, "duplicate_address", 0, "frequency_cap", 0));
+        struct sw_ledger_counts counts;
+        if (!sw_streq(type, "email") && !sw_streq(type, "sms") && !sw_streq(type, "push")) {
+            continue;
         }
-    }
-    if (sw_db_prepare(cat->db,
-                      "SELECT activity, state, reason, count(*) FROM sw_deliveries WHERE run_id = "
-                      "?1 GROUP BY activity, state, reason",
-                      &st, NULL) < 0) {
-        return;
-    }
-    sw_stmt_bind_int(st, 1, run_id);
-    while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-        const char *act = sw_stmt_column_text(st, 0), *state = sw_stmt_column_text(st, 1);
-        const char *reason = sw_stmt_column_text(st, 2);
-        int64_t n = sw_stmt_column_int(st, 3);
-        json_array_foreach(tasks, i, t)
-        {
-            if (!act || !state || strcmp(json_string_value(json_object_get(t, "activity")), act)) {
-                continue;
-            }
-            json_t *d = json_object_get(t, "delivery"); /* channel tasks have it (above) */
-            if (!d) {
-                continue;
-            }
-            json_object_set_new(
-                d, "targeted",
-                json_integer(json_integer_value(json_object_get(d, "targeted")) + n));
-            json_t *into = !strcmp(state, "skipped") ? json_object_get(d, "skipped") : d;
-            const char *key = !strcmp(state, "skipped") ? (reason ? reason : "other") : state;
-            json_object_set_new(into, key,
-                                json_integer(json_integer_value(json_object_get(into, key)) + n));
+        if (sw_ledger_counts(cat->db, run_id, json_string_value(json_object_get(t, "activity")),
+                             &counts, NULL) < 0) {
+            memset(&counts, 0, sizeof(counts));
         }
+        json_object_set_new(t, "delivery", sw_ledger_counts_json(&counts));
     }
-    sw_stmt_finalize(st);
 }
 
 json_t *sw_catalog_tasks_json(struct sw_catalog *cat, int64_t run_id)

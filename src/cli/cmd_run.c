@@ -6,7 +6,7 @@
  */
 #include "catalog/catalog.h"
 #include "cli/cli.h"
-#include "channels/ledger.h"
+#include "catalog/ledger.h"
 #include "channels/token.h"
 #include "core/clock.h"
 #include "core/util.h"

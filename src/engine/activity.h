@@ -143,6 +143,36 @@ void sw_exec_key_in(struct sw_buf *sql, bool negate, const char *table);
 /* Append "<table> w JOIN <dimension> d ON d.<pk> = w._key". */
 void sw_exec_from_input(const struct sw_exec *ex, struct sw_buf *sql, const struct sw_input *in,
                         const char *walias, const char *dalias);
+/* ---- long-running activities ----
+ *
+ * The rule: a task is one transaction. The engine opens it before `execute` and, when execute
+ * returns, commits it with the task's outputs and status, so a crash leaves a task either
+ * completed with its work tables or not started. No activity commits, with one exception:
+ * a long-running activity (kind SW_ACT_CHANNEL, deliver.c) whose progress must survive a
+ * crash before the task ends, because what it did (messages handed to a provider) cannot be
+ * rolled back. It calls sw_exec_checkpoint, once per execution:
+ *
+ *   1. the task's transaction so far is committed (a checkpoint): for a channel task, its
+ *      ledger rows (catalog/ledger.h) and rows a previous crash left `sending` made `unknown`;
+ *      the task stays `running` in the catalog;
+ *   2. progress(ud) runs outside any engine transaction: it may commit transactions of its
+ *      own on ex->db, touching only rows the task owns (its ledger rows: outcomes and claims),
+ *      and sets ex->waiting / ex->wake_at_ms when the task must come back;
+ *   3. the task's transaction is opened again, in which the activity writes its ports and the
+ *      engine completes the task (or records its wake-up time).
+ *
+ * A crash between two commits: before the checkpoint, nothing of the task remains and it runs
+ * again from the start. After it, every commit of progress stands: rows `pending` are sent on
+ * restart, rows `sending` (claimed, at most one window) become `unknown` and are never resent
+ * on our own, rows sent, failed or waiting for a retry keep their state; the task, still
+ * `running`, is executed again by whoever claims the run, finds its ledger filled, and goes on
+ * from there. A crash in the last transaction leaves the task running with its rows settled:
+ * executed again, it sends nothing and completes.
+ *
+ * Any other kind of activity gets SW_EINVAL and nothing is committed. progress may be NULL
+ * (a checkpoint only). Returns progress's result, or the error of a commit or of re-opening. */
+int sw_exec_checkpoint(struct sw_exec *ex, int (*progress)(void *ud), void *ud);
+
 /* Log a line for this run/activity in the catalog (and stderr in verbose mode). */
 void sw_exec_log(struct sw_exec *ex, const char *level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

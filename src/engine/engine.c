@@ -5,7 +5,8 @@
  * tasks whose inputs are resolved and executes them one transaction each. A task's
  * transaction creates its work tables and records its outputs, so a crash leaves either a
  * completed task with its tables or a pending/running one with none, which is simply run
- * again on restart.
+ * again on restart. The one exception is a long-running activity (a channel task), which
+ * commits its progress through sw_exec_checkpoint (engine/activity.h states that contract).
  *
  * Readiness: a transition is active when its source task completed and emitted that port.
  * An activity runs once every input is resolved and at least one is active (inactive inputs

@@ -241,6 +241,25 @@ void sw_exec_from_input(const struct sw_exec *ex, struct sw_buf *sql, const stru
     sw_buf_printf(sql, " = %s._key", walias);
 }
 
+int sw_exec_checkpoint(struct sw_exec *ex, int (*progress)(void *ud), void *ud)
+{
+    if (ex->act->type->kind != SW_ACT_CHANNEL) {
+        return sw_error_set(ex->err, SW_EINVAL,
+                            "%s: only a long-running activity commits before its task ends",
+                            ex->act->id);
+    }
+    int rc = sw_db_commit(ex->db, ex->err);
+    if (rc < 0) {
+        return rc;
+    }
+    rc = progress ? progress(ud) : 0;
+    /* The engine completes the task in a transaction of its own. */
+    if (sw_db_begin(ex->db, rc < 0 ? NULL : ex->err) < 0 && rc == 0) {
+        rc = SW_EDB;
+    }
+    return rc;
+}
+
 void sw_exec_log(struct sw_exec *ex, const char *level, const char *fmt, ...)
 {
     va_list ap;

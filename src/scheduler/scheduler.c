@@ -16,7 +16,7 @@
  * messages sent within the frequency cap's period stay in the ledger until it is over.
  */
 #include "catalog/catalog.h"
-#include "channels/ledger.h"
+#include "catalog/ledger.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -196,7 +196,6 @@ static void purge(struct sw_scheduler *s, struct sw_db *db)
         sw_params_add_int(&p, ids[i]);
         sw_db_exec_params(db, "DELETE FROM sw_tasks WHERE run_id = ?1", &p, NULL, NULL);
         sw_db_exec_params(db, "DELETE FROM sw_logs WHERE run_id = ?1", &p, NULL, NULL);
-        sw_db_exec_params(db, "DELETE FROM sw_confirmations WHERE run_id = ?1", &p, NULL, NULL);
         sw_db_exec_params(db, "DELETE FROM sw_runs WHERE id = ?1", &p, NULL, NULL);
         sw_ledger_purge_run(db, ids[i], keep_from, NULL);
         sw_params_release(&p);

@@ -4,6 +4,7 @@
  * feed: events.c).
  */
 #include "server/api.h"
+#include "catalog/ledger.h"
 #include "server/ui.h"
 #include "server/events.h"
 #include "core/clock.h"
@@ -402,6 +403,14 @@ void sw_api_healthz(struct sw_api *a)
                            "uptime_s", (json_int_t)((sw_clock_now_ms() - a->srv->started_ms) / 1000)));
 }
 
+/* One line of stepwise_deliveries. */
+static void delivery_metric(void *ud, const char *channel, const char *state, const char *reason,
+                            int64_t n)
+{
+    sw_buf_printf(ud, "stepwise_deliveries{channel=\"%s\",state=\"%s\",reason=\"%s\"} %lld\n",
+                  channel, state, reason, (long long)n);
+}
+
 void sw_api_metrics(struct sw_api *a)
 {
     struct sw_buf b = SW_BUF_INIT;
@@ -438,17 +447,7 @@ void sw_api_metrics(struct sw_api *a)
     /* The ledger: messages by channel and state (skipped ones by reason), across runs. */
     sw_buf_puts(&b, "# HELP stepwise_deliveries Ledger rows by channel, state and skip reason.\n"
                     "# TYPE stepwise_deliveries gauge\n");
-    if (sw_db_prepare(a->db,
-                      "SELECT channel, state, coalesce(reason, ''), count(*) FROM sw_deliveries "
-                      "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-                      &st, NULL) == 0) {
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            sw_buf_printf(&b, "stepwise_deliveries{channel=\"%s\",state=\"%s\",reason=\"%s\"} %lld\n",
-                          sw_stmt_column_text(st, 0), sw_stmt_column_text(st, 1),
-                          sw_stmt_column_text(st, 2), (long long)sw_stmt_column_int(st, 3));
-        }
-    }
-    sw_stmt_finalize(st);
+    sw_ledger_totals(a->db, delivery_metric, &b, NULL);
     sw_buf_printf(&b,
                   "# HELP stepwise_runs_started_total Runs started by this process.\n"
                   "# TYPE stepwise_runs_started_total counter\nstepwise_runs_started_total %lld\n"

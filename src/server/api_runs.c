@@ -3,6 +3,7 @@
  * on a transition, the delivery ledger, confirming a held channel activity and resending its
  * failed (or unknown) recipients (runs/delivery.c).
  */
+#include "catalog/ledger.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "model/campaign.h"
@@ -236,19 +237,16 @@ out:
 void sw_api_runs_deliveries(struct sw_api *a)
 {
     static const char *const names[] = {"state", "activity", NULL};
-    static const char *const states[] = {"pending", "sending", "sent", "failed", "unknown",
-                                         "skipped", NULL};
     struct sw_error err = SW_ERROR_INIT;
     int64_t id = sw_api_id(a, 0);
     json_t *run = id ? load_run(a, id) : NULL;
     const char *state = sw_req_query(a->req, "state");
     const char *activity = sw_req_query(a->req, "activity");
-    struct sw_buf sql = SW_BUF_INIT;
-    struct sw_params p = SW_PARAMS_INIT;
-    struct sw_stmt *st = NULL;
+    struct sw_delivery *rows = NULL;
+    size_t n = 0;
     struct sw_page pg = {0};
     json_t *items = json_array(), *next = NULL;
-    if (!run || sw_api_enum_param(a, "state", states, false) < 0) {
+    if (!run || sw_api_enum_param(a, "state", sw_delivery_state_texts, false) < 0) {
         goto out;
     }
     if (activity && !sw_valid_id(activity)) {
@@ -259,39 +257,21 @@ void sw_api_runs_deliveries(struct sw_api *a)
         goto out;
     }
     /* The ledger (SPEC §2.2): who was reached, skipped (and why) or not; keyset by row id. */
-    sw_buf_printf(&sql, "SELECT id, activity, channel, recipient, address, state, reason, attempts, "
-                        "error, sent_at, updated_at FROM sw_deliveries WHERE run_id = ?%d AND id > ?%d",
-                  sw_params_add_int(&p, id), sw_params_add_int(&p, sw_api_page_id(&pg)));
-    if (state) {
-        sw_buf_printf(&sql, " AND state = ?%d", sw_params_add_text(&p, state));
-    }
-    if (activity) {
-        sw_buf_printf(&sql, " AND activity = ?%d", sw_params_add_text(&p, activity));
-    }
-    sw_buf_printf(&sql, " ORDER BY id LIMIT ?%d", sw_params_add_int(&p, pg.limit + 1));
-    int64_t last = 0, n = 0;
-    int rc = sw_db_prepare(a->db, sql.data, &st, &err);
-    if (rc == 0) {
-        rc = sw_stmt_bind_params(st, &p, &err);
-    }
-    while (rc == 0 && (rc = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
-        if (n == pg.limit) {
-            next = sw_api_page_next(&pg, NULL, last);
+    int rc = sw_ledger_list(a->db, id, state, activity, sw_api_page_id(&pg), pg.limit + 1, &rows,
+                            &n, &err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct sw_delivery *r = &rows[i];
+        if (i == (size_t)pg.limit) {
+            next = sw_api_page_next(&pg, NULL, rows[i - 1].id);
             break;
         }
-        last = sw_stmt_column_int(st, 0);
-        n++;
         json_array_append_new(
             items, json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s, s:s?, s:I, s:s?, s:o, s:o}", "id",
-                             (json_int_t)last, "activity", sw_stmt_column_text(st, 1), "channel",
-                             sw_stmt_column_text(st, 2), "recipient", sw_stmt_column_text(st, 3),
-                             "address", sw_stmt_column_text(st, 4), "state",
-                             sw_stmt_column_text(st, 5), "reason", sw_stmt_column_text(st, 6),
-                             "attempts", (json_int_t)sw_stmt_column_int(st, 7), "error",
-                             sw_stmt_column_text(st, 8), "sent_at",
-                             sw_api_ms(sw_stmt_column_int(st, 9)), "updated_at",
-                             sw_api_ms(sw_stmt_column_int(st, 10))));
-        rc = 0;
+                             (json_int_t)r->id, "activity", r->activity, "channel", r->channel,
+                             "recipient", r->recipient, "address", r->address, "state", r->state,
+                             "reason", r->reason, "attempts", (json_int_t)r->attempts, "error",
+                             r->error, "sent_at", sw_api_ms(r->sent_at), "updated_at",
+                             sw_api_ms(r->updated_at)));
     }
     if (rc < 0) {
         sw_api_error(a, &err);
@@ -300,9 +280,7 @@ void sw_api_runs_deliveries(struct sw_api *a)
     sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
     items = next = NULL;
 out:
-    sw_stmt_finalize(st);
-    sw_buf_release(&sql);
-    sw_params_release(&p);
+    sw_deliveries_free(rows, n);
     sw_api_page_release(&pg);
     sw_error_release(&err);
     json_decref(items);

@@ -10,6 +10,7 @@
  * Requests are rate-limited per client address (a token bucket each, in a fixed table) and as
  * a whole, answering 429 with Retry-After beyond.
  */
+#include "catalog/ledger.h"
 #include "channels/limiter.h"
 #include "channels/suppress.h"
 #include "channels/token.h"
@@ -187,16 +188,7 @@ void sw_public_dispatch(void *ud, struct sw_http_req *req, struct sw_http_resp *
         return;
     }
     struct sw_db *db = sw_dbpool_get(&srv->pool);
-    struct sw_stmt *st = NULL;
-    char *address = NULL;
-    if (sw_db_prepare(db, "SELECT address FROM sw_deliveries WHERE id = ?1 AND channel = 'email'",
-                      &st, NULL) == 0) {
-        sw_stmt_bind_int(st, 1, id);
-        if (sw_stmt_step(st, NULL) == SW_STEP_ROW && sw_stmt_column_text(st, 0)) {
-            address = sw_strdup(sw_stmt_column_text(st, 0));
-        }
-    }
-    sw_stmt_finalize(st);
+    char *address = sw_ledger_email_address(db, id);
     char *shown = address ? masked(address) : NULL;
     if (!address) {
         /* a genuine link whose message left the history: nothing to act on */

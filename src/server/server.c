@@ -5,7 +5,7 @@
  */
 #include "server/server.h"
 #include "catalog/catalog.h"
-#include "channels/ledger.h"
+#include "catalog/ledger.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"

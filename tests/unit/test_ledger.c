@@ -5,7 +5,7 @@
 #include "testutil.h"
 
 #include "catalog/catalog.h"
-#include "channels/ledger.h"
+#include "catalog/ledger.h"
 #include "core/error.h"
 
 #include <pthread.h>

@@ -5,7 +5,7 @@
 #include "testutil.h"
 
 #include "catalog/catalog.h"
-#include "channels/ledger.h"
+#include "catalog/ledger.h"
 #include "channels/suppress.h"
 #include "core/error.h"
 

@@ -1,7 +1,7 @@
 /*
  * ledger.c - see ledger.h.
  */
-#include "channels/ledger.h"
+#include "catalog/ledger.h"
 #include "core/clock.h"
 #include "core/util.h"
 
@@ -225,36 +225,339 @@ int sw_ledger_counts(struct sw_db *db, int64_t run_id, const char *activity,
     struct sw_stmt *st = NULL;
     memset(counts, 0, sizeof(*counts));
     int rc = sw_db_prepare(db,
-                           "SELECT count(*), count(*) FILTER (WHERE state = 'pending'), "
-                           "count(*) FILTER (WHERE reason = 'missing_address'), "
-                           "count(*) FILTER (WHERE reason = 'duplicate_address'), "
-                           "count(*) FILTER (WHERE reason = 'frequency_cap'), "
-                           "count(*) FILTER (WHERE reason = 'suppressed'), "
-                           "count(*) FILTER (WHERE state = 'sent'), "
-                           "count(*) FILTER (WHERE state = 'failed'), "
-                           "count(*) FILTER (WHERE state = 'unknown') "
-                           "FROM sw_deliveries WHERE run_id = ?1 AND activity = ?2",
+                           "SELECT state, count(*) FROM sw_deliveries WHERE run_id = ?1 AND "
+                           "activity = ?2 GROUP BY state",
                            &st, err);
     if (rc < 0) {
         return rc;
     }
     sw_stmt_bind_int(st, 1, run_id);
     sw_stmt_bind_text(st, 2, activity);
-    rc = sw_stmt_step(st, err);
-    if (rc == SW_STEP_ROW) {
-        counts->targeted = sw_stmt_column_int(st, 0);
-        counts->pending = sw_stmt_column_int(st, 1);
-        counts->missing_address = sw_stmt_column_int(st, 2);
-        counts->duplicate_address = sw_stmt_column_int(st, 3);
-        counts->frequency_cap = sw_stmt_column_int(st, 4);
-        counts->suppressed = sw_stmt_column_int(st, 5);
-        counts->sent = sw_stmt_column_int(st, 6);
-        counts->failed = sw_stmt_column_int(st, 7);
-        counts->unknown = sw_stmt_column_int(st, 8);
+    while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+        enum sw_delivery_state state;
+        int64_t n = sw_stmt_column_int(st, 1);
+        counts->targeted += n;
+        if (sw_delivery_state_parse(sw_stmt_column_text(st, 0), &state) < 0) {
+            continue;
+        }
+        int64_t *into[SW_DELIVERY_NSTATE] = {
+            [SW_DELIVERY_PENDING] = &counts->pending, [SW_DELIVERY_SENDING] = &counts->sending,
+            [SW_DELIVERY_SENT] = &counts->sent,       [SW_DELIVERY_FAILED] = &counts->failed,
+            [SW_DELIVERY_UNKNOWN] = &counts->unknown, [SW_DELIVERY_SKIPPED] = NULL};
+        if (into[state]) {
+            *into[state] = n;
+        }
+    }
+    sw_stmt_finalize(st);
+    st = NULL;
+    if (rc < 0) {
+        return rc;
+    }
+    rc = sw_db_prepare(db,
+                       "SELECT reason, count(*) FROM sw_deliveries WHERE run_id = ?1 AND "
+                       "activity = ?2 AND state = 'skipped' GROUP BY 1",
+                       &st, err);
+    if (rc < 0) {
+        return rc;
+    }
+    sw_stmt_bind_int(st, 1, run_id);
+    sw_stmt_bind_text(st, 2, activity);
+    while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+        enum sw_delivery_reason reason;
+        int64_t n = sw_stmt_column_int(st, 1);
+        int64_t *into[SW_SKIP_NREASON] = {[SW_SKIP_MISSING_ADDRESS] = &counts->missing_address,
+                                          [SW_SKIP_DUPLICATE_ADDRESS] = &counts->duplicate_address,
+                                          [SW_SKIP_SUPPRESSED] = &counts->suppressed,
+                                          [SW_SKIP_FREQUENCY_CAP] = &counts->frequency_cap,
+                                          [SW_SKIP_RUN_STOPPED] = &counts->run_stopped};
+        if (sw_delivery_reason_parse(sw_stmt_column_text(st, 0), &reason) == 0) {
+            *into[reason] = n;
+        } else {
+            counts->skipped_other += n;
+        }
+    }
+    sw_stmt_finalize(st);
+    return rc < 0 ? rc : 0;
+}
+
+json_t *sw_ledger_counts_json(const struct sw_ledger_counts *c)
+{
+    /* The three first reasons always show; the others (in name order) when they have rows. */
+    json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "targeted",
+                          (json_int_t)c->targeted, "pending", (json_int_t)c->pending, "sending",
+                          (json_int_t)c->sending, "sent", (json_int_t)c->sent, "failed",
+                          (json_int_t)c->failed, "unknown", (json_int_t)c->unknown, "skipped",
+                          "missing_address", (json_int_t)c->missing_address, "duplicate_address",
+                          (json_int_t)c->duplicate_address, "frequency_cap",
+                          (json_int_t)c->frequency_cap);
+    json_t *sk = json_object_get(d, "skipped");
+    const struct {
+        const char *name;
+        int64_t n;
+    } more[] = {{"other", c->skipped_other},
+                {"run_stopped", c->run_stopped},
+                {"suppressed", c->suppressed}};
+    for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+        if (more[i].n) {
+            json_object_set_new(sk, more[i].name, json_integer(more[i].n));
+        }
+    }
+    return d;
+}
+
+int sw_ledger_totals(struct sw_db *db,
+                     void (*fn)(void *ud, const char *channel, const char *state,
+                                const char *reason, int64_t n),
+                     void *ud, struct sw_error *err)
+{
+    struct sw_stmt *st = NULL;
+    int rc = sw_db_prepare(db,
+                           "SELECT channel, state, coalesce(reason, ''), count(*) FROM "
+                           "sw_deliveries GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+                           &st, err);
+    while (rc == 0 && (rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+        fn(ud, sw_stmt_column_text(st, 0), sw_stmt_column_text(st, 1),
+           sw_stmt_column_text(st, 2), sw_stmt_column_int(st, 3));
         rc = 0;
     }
     sw_stmt_finalize(st);
     return rc < 0 ? rc : 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? sw_strdup(s) : NULL;
+}
+
+int sw_ledger_list(struct sw_db *db, int64_t run_id, const char *state, const char *activity,
+                   int64_t after_id, int64_t limit, struct sw_delivery **rows, size_t *n,
+                   struct sw_error *err)
+{
+    struct sw_stmt *st = NULL;
+    struct sw_delivery *out = NULL;
+    size_t got = 0, cap = 0;
+    *rows = NULL;
+    *n = 0;
+    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_params p = SW_PARAMS_INIT;
+    /* Only the filters given, so that the (run_id, activity, state, id) index serves them. */
+    sw_buf_printf(&sql, "SELECT id, activity, channel, recipient, address, state, reason, attempts, "
+                        "error, sent_at, updated_at FROM sw_deliveries WHERE run_id = ?%d AND id > ?%d",
+                  sw_params_add_int(&p, run_id), sw_params_add_int(&p, after_id));
+    if (state) {
+        sw_buf_printf(&sql, " AND state = ?%d", sw_params_add_text(&p, state));
+    }
+    if (activity) {
+        sw_buf_printf(&sql, " AND activity = ?%d", sw_params_add_text(&p, activity));
+    }
+    sw_buf_printf(&sql, " ORDER BY id LIMIT ?%d", sw_params_add_int(&p, limit));
+    int rc = sw_db_prepare(db, sql.data, &st, err);
+    if (rc == 0) {
+        rc = sw_stmt_bind_params(st, &p, err);
+    }
+    sw_buf_release(&sql);
+    sw_params_release(&p);
+    while (rc == 0 && (rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+        rc = 0;
+        if (got == cap) {
+            cap = cap ? cap * 2 : 64;
+            out = sw_realloc(out, cap * sizeof(*out));
+        }
+        struct sw_delivery *r = &out[got++];
+        r->id = sw_stmt_column_int(st, 0);
+        r->activity = dup_or_null(sw_stmt_column_text(st, 1));
+        r->channel = dup_or_null(sw_stmt_column_text(st, 2));
+        r->recipient = dup_or_null(sw_stmt_column_text(st, 3));
+        r->address = dup_or_null(sw_stmt_column_text(st, 4));
+        r->state = dup_or_null(sw_stmt_column_text(st, 5));
+        r->reason = dup_or_null(sw_stmt_column_text(st, 6));
+        r->attempts = sw_stmt_column_int(st, 7);
+        r->error = dup_or_null(sw_stmt_column_text(st, 8));
+        r->sent_at = sw_stmt_column_int(st, 9);
+        r->updated_at = sw_stmt_column_int(st, 10);
+    }
+    sw_stmt_finalize(st);
+    if (rc < 0) {
+        sw_deliveries_free(out, got);
+        return rc;
+    }
+    *rows = out;
+    *n = got;
+    return 0;
+}
+
+void sw_deliveries_free(struct sw_delivery *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        free(rows[i].activity);
+        free(rows[i].channel);
+        free(rows[i].recipient);
+        free(rows[i].address);
+        free(rows[i].state);
+        free(rows[i].reason);
+        free(rows[i].error);
+    }
+    free(rows);
+}
+
+char *sw_ledger_email_address(struct sw_db *db, int64_t id)
+{
+    struct sw_stmt *st = NULL;
+    char *address = NULL;
+    if (sw_db_prepare(db, "SELECT address FROM sw_deliveries WHERE id = ?1 AND channel = 'email'",
+                      &st, NULL) == 0) {
+        sw_stmt_bind_int(st, 1, id);
+        if (sw_stmt_step(st, NULL) == SW_STEP_ROW && sw_stmt_column_text(st, 0)) {
+            address = sw_strdup(sw_stmt_column_text(st, 0));
+        }
+    }
+    sw_stmt_finalize(st);
+    return address;
+}
+
+/* Run sql with ?1 = run_id, ?2 = activity, ?3 = now (a statement may use the first ones only);
+ * *changes (may be NULL) receives the rows changed. */
+static int exec_run_act(struct sw_db *db, const char *sql, int64_t run_id, const char *activity,
+                        int64_t now_ms, int64_t *changes, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, run_id);
+    sw_params_add_text(&p, activity);
+    sw_params_add_int(&p, now_ms);
+    int rc = sw_db_exec_params(db, sql, &p, changes, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+/* The integer sql computes with ?1 = run_id, ?2 = activity. */
+static int query_run_act(struct sw_db *db, const char *sql, int64_t run_id, const char *activity,
+                         int64_t *v, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, run_id);
+    sw_params_add_text(&p, activity);
+    *v = 0;
+    int rc = sw_db_query_int(db, sql, &p, v, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_ledger_filled(struct sw_db *db, int64_t run_id, const char *activity, bool *filled,
+                     struct sw_error *err)
+{
+    int64_t n = 0;
+    int rc = query_run_act(db,
+                           "SELECT count(*) FROM (SELECT 1 FROM sw_deliveries WHERE run_id = ?1 "
+                           "AND activity = ?2 LIMIT 1)",
+                           run_id, activity, &n, err);
+    *filled = n > 0;
+    return rc;
+}
+
+int sw_ledger_mark_interrupted(struct sw_db *db, int64_t run_id, const char *activity,
+                               int64_t now_ms, struct sw_error *err)
+{
+    return exec_run_act(db,
+                        "UPDATE sw_deliveries SET state = 'unknown', error = 'interrupted while "
+                        "sending', updated_at = ?3 WHERE run_id = ?1 AND activity = ?2 AND state "
+                        "= 'sending'",
+                        run_id, activity, now_ms, NULL, err);
+}
+
+int sw_ledger_next_due(struct sw_db *db, int64_t run_id, const char *activity, int64_t *at_ms,
+                       struct sw_error *err)
+{
+    return query_run_act(db,
+                         "SELECT coalesce(min(next_attempt_at), 0) FROM sw_deliveries WHERE "
+                         "run_id = ?1 AND activity = ?2 AND state = 'pending'",
+                         run_id, activity, at_ms, err);
+}
+
+int sw_ledger_insert_in_state(struct sw_db *db, const char *insert, int64_t run_id,
+                              const char *activity, enum sw_delivery_state state, int64_t *n,
+                              struct sw_error *err)
+{
+    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_buf_puts(&sql, insert);
+    sw_buf_puts(&sql, " WHERE EXISTS (SELECT 1 FROM sw_deliveries l WHERE l.run_id = ?1 AND "
+                      "l.activity = ?2 AND l.recipient = CAST(w._key AS TEXT) AND l.state = ?3)");
+    sw_params_add_int(&p, run_id);
+    sw_params_add_text(&p, activity);
+    sw_params_add_text(&p, sw_delivery_state_text(state));
+    int rc = sw_db_exec_params(db, sql.data, &p, n, err);
+    sw_buf_release(&sql);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_ledger_requeue(struct sw_db *db, int64_t run_id, const char *activity,
+                      bool include_unknown, int64_t now_ms, int64_t *n, struct sw_error *err)
+{
+    return exec_run_act(db,
+                        include_unknown
+                            ? "UPDATE sw_deliveries SET state = 'pending', attempts = 0, "
+                              "next_attempt_at = NULL, error = NULL, updated_at = ?3 WHERE "
+                              "run_id = ?1 AND activity = ?2 AND state IN ('failed', 'unknown')"
+                            : "UPDATE sw_deliveries SET state = 'pending', attempts = 0, "
+                              "next_attempt_at = NULL, error = NULL, updated_at = ?3 WHERE "
+                              "run_id = ?1 AND activity = ?2 AND state = 'failed'",
+                        run_id, activity, now_ms, n, err);
+}
+
+int sw_ledger_skip_stopped_campaign(struct sw_db *db, int64_t campaign_id, int64_t now_ms,
+                                    struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, campaign_id);
+    sw_params_add_int(&p, now_ms);
+    int rc = sw_db_exec_params(db,
+                               "UPDATE sw_deliveries SET state = 'skipped', reason = "
+                               "'run_stopped', updated_at = ?2 WHERE state = 'pending' AND "
+                               "run_id IN (SELECT id FROM sw_runs WHERE campaign_id = ?1 AND "
+                               "status IN ('running', 'paused'))",
+                               &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_ledger_confirmed(struct sw_db *db, int64_t run_id, const char *activity, bool *yes,
+                        struct sw_error *err)
+{
+    int64_t n = 0;
+    int rc = query_run_act(db,
+                           "SELECT count(*) FROM sw_confirmations WHERE run_id = ?1 AND "
+                           "activity = ?2",
+                           run_id, activity, &n, err);
+    *yes = n > 0;
+    return rc;
+}
+
+int sw_ledger_confirm(struct sw_db *db, int64_t run_id, const char *activity, const char *by,
+                      int64_t now_ms, int64_t *confirmed_at, struct sw_error *err)
+{
+    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, run_id);
+    sw_params_add_text(&p, activity);
+    sw_params_add_int(&p, now_ms);
+    sw_params_add_text(&p, by);
+    sw_db_insert_ignore_head(db, &sql);
+    sw_buf_puts(&sql, "sw_confirmations (run_id, activity, confirmed_at, confirmed_by) VALUES "
+                      "(?1, ?2, ?3, ?4)");
+    sw_db_insert_ignore_tail(db, &sql);
+    int rc = sw_db_exec_params(db, sql.data, &p, NULL, err);
+    sw_params_truncate(&p, 2);
+    if (rc == 0 && confirmed_at) {
+        *confirmed_at = now_ms;
+        rc = sw_db_query_int(db,
+                             "SELECT confirmed_at FROM sw_confirmations WHERE run_id = ?1 AND "
+                             "activity = ?2",
+                             &p, confirmed_at, err);
+    }
+    sw_buf_release(&sql);
+    sw_params_release(&p);
+    return rc;
 }
 
 /* ---- claiming ---- */
@@ -266,6 +569,7 @@ struct sw_ledger_claimer {
     char *channel;
     struct sw_frequency_cap cap;
     struct sw_stmt *st_next, *st_count, *st_skip, *st_mark, *st_any_supp, *st_supp;
+    struct sw_stmt *st_finish, *st_defer, *st_release; /* outcomes */
 };
 
 int sw_ledger_claimer_open(struct sw_db *db, int64_t run_id, const char *activity,
@@ -313,6 +617,26 @@ int sw_ledger_claimer_open(struct sw_db *db, int64_t run_id, const char *activit
                            "address_key = ?2",
                            &c->st_supp, err);
     }
+    if (rc == 0) {
+        rc = sw_db_prepare(db,
+                           "UPDATE sw_deliveries SET state = ?1, error = ?2, next_attempt_at = ?3, "
+                           "updated_at = ?4, sent_at = CASE WHEN ?1 = 'sent' THEN ?4 END WHERE "
+                           "id = ?5",
+                           &c->st_finish, err);
+    }
+    if (rc == 0) {
+        rc = sw_db_prepare(db,
+                           "UPDATE sw_deliveries SET state = 'pending', attempts = attempts - 1, "
+                           "deferrals = deferrals + 1, error = ?1, next_attempt_at = ?2, "
+                           "updated_at = ?3 WHERE id = ?4",
+                           &c->st_defer, err);
+    }
+    if (rc == 0) {
+        rc = sw_db_prepare(db,
+                           "UPDATE sw_deliveries SET state = 'pending', attempts = attempts - 1, "
+                           "updated_at = ?1 WHERE id = ?2",
+                           &c->st_release, err);
+    }
     if (rc < 0) {
         sw_ledger_claimer_close(c);
         return rc;
@@ -332,6 +656,9 @@ void sw_ledger_claimer_close(struct sw_ledger_claimer *c)
     sw_stmt_finalize(c->st_any_supp);
     sw_stmt_finalize(c->st_supp);
     sw_stmt_finalize(c->st_mark);
+    sw_stmt_finalize(c->st_finish);
+    sw_stmt_finalize(c->st_defer);
+    sw_stmt_finalize(c->st_release);
     free(c->activity);
     free(c->channel);
     free(c);
@@ -486,6 +813,48 @@ int sw_ledger_claim(struct sw_ledger_claimer *c, size_t want, int64_t now_ms,
     return 0;
 }
 
+int sw_ledger_finish(struct sw_ledger_claimer *c, int64_t id, enum sw_delivery_state state,
+                     const char *error, int64_t next_ms, int64_t now_ms, struct sw_error *err)
+{
+    struct sw_stmt *st = c->st_finish;
+    if (!sw_delivery_state_can(SW_DELIVERY_SENDING, state)) {
+        return sw_error_set(err, SW_EINVAL, "a delivery being sent cannot become %s",
+                            sw_delivery_state_text(state));
+    }
+    sw_stmt_bind_text(st, 1, sw_delivery_state_text(state));
+    if (error) {
+        sw_stmt_bind_text(st, 2, error);
+    } else {
+        sw_stmt_bind_null(st, 2);
+    }
+    if (next_ms) {
+        sw_stmt_bind_int(st, 3, next_ms);
+    } else {
+        sw_stmt_bind_null(st, 3);
+    }
+    sw_stmt_bind_int(st, 4, now_ms);
+    sw_stmt_bind_int(st, 5, id);
+    return step_once(st, err);
+}
+
+int sw_ledger_defer(struct sw_ledger_claimer *c, int64_t id, const char *error, int64_t next_ms,
+                    int64_t now_ms, struct sw_error *err)
+{
+    sw_stmt_bind_text(c->st_defer, 1, error);
+    sw_stmt_bind_int(c->st_defer, 2, next_ms);
+    sw_stmt_bind_int(c->st_defer, 3, now_ms);
+    sw_stmt_bind_int(c->st_defer, 4, id);
+    return step_once(c->st_defer, err);
+}
+
+int sw_ledger_release(struct sw_ledger_claimer *c, int64_t id, int64_t now_ms,
+                      struct sw_error *err)
+{
+    sw_stmt_bind_int(c->st_release, 1, now_ms);
+    sw_stmt_bind_int(c->st_release, 2, id);
+    return step_once(c->st_release, err);
+}
+
 int sw_ledger_settle_stopped(struct sw_db *db, int64_t run_id, const char *activity,
                              int64_t now_ms, struct sw_error *err)
 {
@@ -522,6 +891,11 @@ int sw_ledger_purge_run(struct sw_db *db, int64_t run_id, int64_t keep_from_ms,
                                "DELETE FROM sw_deliveries WHERE run_id = ?1 AND NOT "
                                "(" COUNTS_FOR_CAP "?2)",
                                &p, NULL, err);
+    sw_params_truncate(&p, 1);
+    if (rc == 0) {
+        rc = sw_db_exec_params(db, "DELETE FROM sw_confirmations WHERE run_id = ?1", &p, NULL,
+                               err);
+    }
     sw_params_release(&p);
     return rc;
 }
