@@ -12,6 +12,7 @@
  * Each is one BEGIN IMMEDIATE transaction that checks the state it changes.
  */
 #include "catalog/catalog.h"
+#include "catalog/ledger.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "engine/activity.h"
@@ -73,27 +74,12 @@ static int exec_run_act(struct sw_db *db, const char *sql, int64_t run_id, const
     return rc;
 }
 
-static int64_t count_rows(struct sw_db *db, int64_t run_id, const char *aid, const char *where)
-{
-    struct sw_params p = SW_PARAMS_INIT;
-    int64_t n = 0;
-    char *sql = sw_asprintf("SELECT count(*) FROM sw_deliveries WHERE run_id = ?1 AND activity = "
-                            "?2 AND %s",
-                            where);
-    sw_params_add_int(&p, run_id);
-    sw_params_add_text(&p, aid);
-    sw_db_query_int(db, sql, &p, &n, NULL);
-    sw_params_release(&p);
-    free(sql);
-    return n;
-}
-
 int sw_svc_confirm(struct sw_svc *svc, struct sw_db *db, int64_t run_id, const char *aid,
                    json_t **out, struct sw_error *err)
 {
     char *run_status = NULL, *task_status = NULL;
     int64_t campaign_id = 0;
-    int64_t now = sw_clock_now_ms();
+    int64_t now = sw_clock_now_ms(), at = now;
     bool kick = false;
     *out = NULL;
     int rc = sw_db_begin(db, err);
@@ -109,10 +95,7 @@ int sw_svc_confirm(struct sw_svc *svc, struct sw_db *db, int64_t run_id, const c
         rc = sw_error_set(err, SW_ECONFLICT, "activity \"%s\" has already completed", aid);
     }
     if (rc == 0) {
-        rc = exec_run_act(db,
-                          "INSERT INTO sw_confirmations (run_id, activity, confirmed_at, "
-                          "confirmed_by) VALUES (?1, ?2, ?3, 'api') ON CONFLICT DO NOTHING",
-                          run_id, aid, now, err);
+        rc = sw_ledger_confirm(db, run_id, aid, "api", now, &at, err);
     }
     if (rc == 0) {
         /* A held task wakes now; so does its run (a paused run stays paused). */
@@ -133,20 +116,14 @@ int sw_svc_confirm(struct sw_svc *svc, struct sw_db *db, int64_t run_id, const c
         sw_params_release(&p);
     }
     if (rc == 0) {
-        int64_t at = now;
-        struct sw_params p = SW_PARAMS_INIT;
-        sw_params_add_int(&p, run_id);
-        sw_params_add_text(&p, aid);
-        sw_db_query_int(db,
-                        "SELECT confirmed_at FROM sw_confirmations WHERE run_id = ?1 AND "
-                        "activity = ?2",
-                        &p, &at, NULL);
-        sw_params_release(&p);
+        struct sw_ledger_counts counts;
+        if (sw_ledger_counts(db, run_id, aid, &counts, NULL) < 0) {
+            counts.pending = 0;
+        }
         char iso[32];
         sw_clock_format_iso(at, iso, sizeof(iso));
         *out = json_pack("{s:I, s:s, s:s, s:I, s:b}", "run_id", (json_int_t)run_id, "activity", aid,
-                         "confirmed_at", iso, "pending",
-                         (json_int_t)count_rows(db, run_id, aid, "state = 'pending'"), "released",
+                         "confirmed_at", iso, "pending", (json_int_t)counts.pending, "released",
                          kick);
         struct sw_catalog cat = {db};
         char *msg = sw_asprintf("sending confirmed for activity \"%s\"", aid);
@@ -192,16 +169,7 @@ int sw_svc_retry_failed(struct sw_svc *svc, struct sw_db *db, int64_t run_id, co
         sw_error_add(err, "status", "%s", task_status);
     }
     if (rc == 0) {
-        rc = exec_run_act(db,
-                          include_unknown
-                              ? "UPDATE sw_deliveries SET state = 'pending', attempts = 0, "
-                                "next_attempt_at = NULL, error = NULL, updated_at = ?3 WHERE "
-                                "run_id = ?1 AND activity = ?2 AND state IN ('failed', 'unknown')"
-                              : "UPDATE sw_deliveries SET state = 'pending', attempts = 0, "
-                                "next_attempt_at = NULL, error = NULL, updated_at = ?3 WHERE "
-                                "run_id = ?1 AND activity = ?2 AND state = 'failed'",
-                          run_id, aid, now, err);
-        n = rc == 0 ? sw_db_changes(db) : 0;
+        rc = sw_ledger_requeue(db, run_id, aid, include_unknown, now, &n, err);
     }
     if (rc == 0 && n > 0) {
         /* The task runs again (sending only pending rows); the run is active until it ends. */

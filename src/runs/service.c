@@ -3,6 +3,7 @@
  */
 #include "runs/service.h"
 #include "catalog/catalog.h"
+#include "catalog/ledger.h"
 #include "catalog/status.h"
 #include "core/clock.h"
 #include "core/util.h"
@@ -507,11 +508,7 @@ static int act_stop(struct sw_svc_action_ctx *x, struct sw_error *err)
     if (rc == 0) {
         /* Messages that will never go now: the ledger says so (a worker still sending
          * finishes the rows it has marked sending). */
-        rc = exec1(x->db, "UPDATE sw_deliveries SET state = 'skipped', reason = 'run_stopped', "
-                          "updated_at = ?2 WHERE state = 'pending' AND run_id IN (SELECT id "
-                          "FROM sw_runs WHERE campaign_id = ?1 AND status IN ('running', "
-                          "'paused'))",
-                   x->id, x->now, err);
+        rc = sw_ledger_skip_stopped_campaign(x->db, x->id, x->now, err);
     }
     if (rc == 0) {
         rc = exec1(x->db, "UPDATE sw_runs SET status = 'stopped', ended_at = ?2 WHERE "
