@@ -10,7 +10,7 @@
 
 /* What counts against a frequency cap (ledger.h): in flight, sent, or maybe sent, within the
  * period (the statement binds the period's start right after this text). */
-#define COUNTS_FOR_CAP                                                                         \
+#define COUNTS_FOR_CAP                                                                             \
     "state IN ('sending', 'sent', 'unknown') AND coalesce(sent_at, updated_at) >= "
 
 int sw_frequency_cap_parse(const char *s, struct sw_frequency_cap *cap, struct sw_error *err)
@@ -144,10 +144,10 @@ int sw_ledger_fill(struct sw_db *db, const struct sw_ledger_spec *spec,
     sw_buf_puts(&addr, "nullif(trim(d.");
     sw_db_ident(&addr, spec->to_field);
     sw_buf_puts(&addr, "), '')");
-    sw_params_add_int(&p, spec->run_id);         /* ?1 */
-    sw_params_add_text(&p, spec->activity);      /* ?2 */
-    sw_params_add_text(&p, spec->channel);       /* ?3 */
-    sw_params_add_int(&p, spec->now_ms);         /* ?4 */
+    sw_params_add_int(&p, spec->run_id);    /* ?1 */
+    sw_params_add_text(&p, spec->activity); /* ?2 */
+    sw_params_add_text(&p, spec->channel);  /* ?3 */
+    sw_params_add_int(&p, spec->now_ms);    /* ?4 */
     /* INSERT OR IGNORE: a task re-run after a crash finds its rows already there. */
     sw_db_insert_ignore_head(db, &sql);
     sw_buf_printf(&sql,
@@ -283,13 +283,12 @@ int sw_ledger_counts(struct sw_db *db, int64_t run_id, const char *activity,
 json_t *sw_ledger_counts_json(const struct sw_ledger_counts *c)
 {
     /* The three first reasons always show; the others (in name order) when they have rows. */
-    json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "targeted",
-                          (json_int_t)c->targeted, "pending", (json_int_t)c->pending, "sending",
-                          (json_int_t)c->sending, "sent", (json_int_t)c->sent, "failed",
-                          (json_int_t)c->failed, "unknown", (json_int_t)c->unknown, "skipped",
-                          "missing_address", (json_int_t)c->missing_address, "duplicate_address",
-                          (json_int_t)c->duplicate_address, "frequency_cap",
-                          (json_int_t)c->frequency_cap);
+    json_t *d = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "targeted", (json_int_t)c->targeted,
+        "pending", (json_int_t)c->pending, "sending", (json_int_t)c->sending, "sent",
+        (json_int_t)c->sent, "failed", (json_int_t)c->failed, "unknown", (json_int_t)c->unknown,
+        "skipped", "missing_address", (json_int_t)c->missing_address, "duplicate_address",
+        (json_int_t)c->duplicate_address, "frequency_cap", (json_int_t)c->frequency_cap);
     json_t *sk = json_object_get(d, "skipped");
     const struct {
         const char *name;
@@ -316,18 +315,15 @@ int sw_ledger_totals(struct sw_db *db,
                            "sw_deliveries GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
                            &st, err);
     while (rc == 0 && (rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
-        fn(ud, sw_stmt_column_text(st, 0), sw_stmt_column_text(st, 1),
-           sw_stmt_column_text(st, 2), sw_stmt_column_int(st, 3));
+        fn(ud, sw_stmt_column_text(st, 0), sw_stmt_column_text(st, 1), sw_stmt_column_text(st, 2),
+           sw_stmt_column_int(st, 3));
         rc = 0;
     }
     sw_stmt_finalize(st);
     return rc < 0 ? rc : 0;
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? sw_strdup(s) : NULL;
-}
+static char *dup_or_null(const char *s) { return s ? sw_strdup(s) : NULL; }
 
 int sw_ledger_list(struct sw_db *db, int64_t run_id, const char *state, const char *activity,
                    int64_t after_id, int64_t limit, struct sw_delivery **rows, size_t *n,
@@ -341,8 +337,9 @@ int sw_ledger_list(struct sw_db *db, int64_t run_id, const char *state, const ch
     struct sw_buf sql = SW_BUF_INIT;
     struct sw_params p = SW_PARAMS_INIT;
     /* Only the filters given, so that the (run_id, activity, state, id) index serves them. */
-    sw_buf_printf(&sql, "SELECT id, activity, channel, recipient, address, state, reason, attempts, "
-                        "error, sent_at, updated_at FROM sw_deliveries WHERE run_id = ?%d AND id > ?%d",
+    sw_buf_printf(&sql,
+                  "SELECT id, activity, channel, recipient, address, state, reason, attempts, "
+                  "error, sent_at, updated_at FROM sw_deliveries WHERE run_id = ?%d AND id > ?%d",
                   sw_params_add_int(&p, run_id), sw_params_add_int(&p, after_id));
     if (state) {
         sw_buf_printf(&sql, " AND state = ?%d", sw_params_add_text(&p, state));
@@ -491,8 +488,8 @@ int sw_ledger_insert_in_state(struct sw_db *db, const char *insert, int64_t run_
     return rc;
 }
 
-int sw_ledger_requeue(struct sw_db *db, int64_t run_id, const char *activity,
-                      bool include_unknown, int64_t now_ms, int64_t *n, struct sw_error *err)
+int sw_ledger_requeue(struct sw_db *db, int64_t run_id, const char *activity, bool include_unknown,
+                      int64_t now_ms, int64_t *n, struct sw_error *err)
 {
     return exec_run_act(db,
                         include_unknown
@@ -597,8 +594,7 @@ int sw_ledger_claimer_open(struct sw_db *db, int64_t run_id, const char *activit
         /* Stops counting at the cap: an address with a long history costs no more. */
         rc = sw_db_prepare(db,
                            "SELECT count(*) FROM (SELECT 1 FROM sw_deliveries WHERE address_key "
-                           "= ?1 AND channel = ?2 AND id <> ?3 AND " COUNTS_FOR_CAP
-                           "?4 LIMIT ?5)",
+                           "= ?1 AND channel = ?2 AND id <> ?3 AND " COUNTS_FOR_CAP "?4 LIMIT ?5)",
                            &c->st_count, err);
     }
     if (rc == 0) {
@@ -722,8 +718,7 @@ static int over_cap(struct sw_ledger_claimer *c, int64_t id, const char *key, in
 }
 
 int sw_ledger_claim(struct sw_ledger_claimer *c, size_t want, int64_t now_ms,
-                    struct sw_ledger_row **rows, size_t *n, size_t *capped,
-                    struct sw_error *err)
+                    struct sw_ledger_row **rows, size_t *n, size_t *capped, struct sw_error *err)
 {
     struct sw_ledger_row *out = sw_calloc(want ? want : 1, sizeof(*out));
     struct sw_ledger_row *cand = sw_calloc(want ? want : 1, sizeof(*cand));
@@ -847,24 +842,24 @@ int sw_ledger_defer(struct sw_ledger_claimer *c, int64_t id, const char *error, 
     return step_once(c->st_defer, err);
 }
 
-int sw_ledger_release(struct sw_ledger_claimer *c, int64_t id, int64_t now_ms,
-                      struct sw_error *err)
+int sw_ledger_release(struct sw_ledger_claimer *c, int64_t id, int64_t now_ms, struct sw_error *err)
 {
     sw_stmt_bind_int(c->st_release, 1, now_ms);
     sw_stmt_bind_int(c->st_release, 2, id);
     return step_once(c->st_release, err);
 }
 
-int sw_ledger_settle_stopped(struct sw_db *db, int64_t run_id, const char *activity,
-                             int64_t now_ms, struct sw_error *err)
+int sw_ledger_settle_stopped(struct sw_db *db, int64_t run_id, const char *activity, int64_t now_ms,
+                             struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
     int64_t stopped = 0;
     sw_params_add_int(&p, run_id);
     /* The run's status first (one key lookup): the UPDATE below would test it for every
      * pending row, and a send calls this at every commit. */
-    int rc = sw_db_query_int(db, "SELECT count(*) FROM sw_runs WHERE id = ?1 AND status = "
-                                 "'stopped'",
+    int rc = sw_db_query_int(db,
+                             "SELECT count(*) FROM sw_runs WHERE id = ?1 AND status = "
+                             "'stopped'",
                              &p, &stopped, err);
     sw_params_add_text(&p, activity);
     sw_params_add_int(&p, now_ms);
@@ -893,8 +888,7 @@ int sw_ledger_purge_run(struct sw_db *db, int64_t run_id, int64_t keep_from_ms,
                                &p, NULL, err);
     sw_params_truncate(&p, 1);
     if (rc == 0) {
-        rc = sw_db_exec_params(db, "DELETE FROM sw_confirmations WHERE run_id = ?1", &p, NULL,
-                               err);
+        rc = sw_db_exec_params(db, "DELETE FROM sw_confirmations WHERE run_id = ?1", &p, NULL, err);
     }
     sw_params_release(&p);
     return rc;

@@ -3,49 +3,21 @@
  * Postfix and other MTAs write them) and complaint reports (ARF, RFC 5965), parsed with GMime;
  * each recipient of a report becomes one item, matched to its ledger row by the Message-ID
  * Stepwise wrote ("<run.activity.row@stepwise.invalid>") or, failing that, by the recipient's
- * latest message; then recorded (sw_feedback, migration 10) and acted upon: a hard bounce or a
- * complaint suppresses the address, soft bounces suppress it after `soft_bounce_limit` in a row
- * (channels/suppress.h). A report that matches nothing is kept and listed, never dropped.
+ * latest message; then recorded and acted upon by the catalog (catalog/feedback.h).
  */
 #ifndef SW_FEEDBACK_H
 #define SW_FEEDBACK_H
 
+#include "catalog/feedback.h"
 #include "core/error.h"
-#include "db/db.h"
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
-
-enum sw_feedback_kind {
-    SW_FB_HARD_BOUNCE, /* Action: failed, Status 5.x.x */
-    SW_FB_SOFT_BOUNCE, /* Action: failed with 4.x.x, or delayed */
-    SW_FB_COMPLAINT,   /* an ARF report (Feedback-Type abuse, fraud, ...) */
-    SW_FB_OTHER        /* delivered, relayed, expanded: recorded, no effect */
-};
-const char *sw_feedback_kind_name(enum sw_feedback_kind k); /* "hard_bounce", ... */
-
-struct sw_feedback_item {
-    enum sw_feedback_kind kind;
-    char *recipient;    /* the address the report is about, or NULL */
-    char *status;       /* "5.1.1", or NULL */
-    char *diagnostic;   /* Diagnostic-Code, or the ARF Feedback-Type, or NULL */
-    char *message_id;   /* the original message's Message-ID, or NULL */
-};
 
 /* Parse one report (a whole RFC 5322 message). 0 with *items (n >= 1), or SW_EINVAL with what
  * is wrong ("not a multipart/report", "no recipient"...). */
 int sw_feedback_parse(const char *data, size_t len, struct sw_feedback_item **items, size_t *n,
                       struct sw_error *err);
 void sw_feedback_items_free(struct sw_feedback_item *items, size_t n);
-
-/* Record and act on items (one transaction): each becomes a row of sw_feedback, with the
- * ledger row it matched (or none) and what was done. `raw` (may be NULL) is kept with
- * unmatched items. *out (may be NULL) receives a JSON array, one object per item:
- * {"id", "kind", "recipient", "status", "diagnostic", "message_id", "delivery_id",
- * "matched_by", "suppressed"}. soft_limit <= 0 means 3. */
-int sw_feedback_record(struct sw_db *db, const struct sw_feedback_item *items, size_t n,
-                       const char *source, const char *raw, int soft_limit, int64_t now_ms,
-                       json_t **out, struct sw_error *err);
 
 #endif

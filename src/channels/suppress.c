@@ -3,142 +3,13 @@
  * ends handled there).
  */
 #include "channels/suppress.h"
-#include "core/buf.h"
 #include "core/util.h"
 
 #include <csv.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static const char *const reasons[] = {"unsubscribe", "hard_bounce", "complaint",
-                                      "soft_bounces", "manual",      "import",
-                                      NULL};
-static const char *const channels[] = {"email", "sms", "push", NULL};
-
-static bool one_of(const char *s, const char *const *list)
-{
-    for (int i = 0; s && list[i]; i++) {
-        if (!strcmp(s, list[i])) {
-            return true;
-        }
-    }
-    return false;
-}
-
-bool sw_suppress_reason_valid(const char *reason)
-{
-    return one_of(reason, reasons);
-}
-
-bool sw_suppress_channel_valid(const char *channel)
-{
-    return one_of(channel, channels);
-}
-
-/* The address as compared: trimmed, lower case (ASCII), as the ledger's address_key. NULL
- * when blank. */
-static char *address_key(const char *address)
-{
-    const char *b = address ? address : "";
-    while (isspace((unsigned char)*b)) {
-        b++;
-    }
-    size_t n = strlen(b);
-    while (n && isspace((unsigned char)b[n - 1])) {
-        n--;
-    }
-    if (!n) {
-        return NULL;
-    }
-    char *k = sw_strndup(b, n);
-    for (char *p = k; *p; p++) {
-        *p = (char)tolower((unsigned char)*p);
-    }
-    return k;
-}
-
-int sw_suppress_add(struct sw_db *db, const struct sw_suppression *s, bool *added,
-                    struct sw_error *err)
-{
-    char *key = address_key(s->address);
-    if (added) {
-        *added = false;
-    }
-    if (!key) {
-        return sw_error_set(err, SW_EINVAL, "address: a blank address cannot be suppressed");
-    }
-    if (!sw_suppress_channel_valid(s->channel)) {
-        free(key);
-        return sw_error_set(err, SW_EINVAL, "channel: \"%s\" is not email, sms or push",
-                            s->channel ? s->channel : "");
-    }
-    if (!sw_suppress_reason_valid(s->reason)) {
-        free(key);
-        return sw_error_set(err, SW_EINVAL,
-                            "reason: \"%s\" is not unsubscribe, hard_bounce, complaint, "
-                            "soft_bounces, manual or import",
-                            s->reason ? s->reason : "");
-    }
-    char *trimmed = sw_strdup(s->address);
-    size_t n = strlen(trimmed);
-    while (n && isspace((unsigned char)trimmed[n - 1])) {
-        trimmed[--n] = '\0';
-    }
-    const char *addr = trimmed;
-    while (isspace((unsigned char)*addr)) {
-        addr++;
-    }
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, s->channel);
-    sw_params_add_text(&p, key);
-    sw_params_add_text(&p, addr);
-    sw_params_add_text(&p, s->reason);
-    sw_params_add_text_or_null(&p, s->detail);
-    sw_params_add_int_or_null(&p, s->delivery_id);
-    sw_params_add_int(&p, s->created_at);
-    sw_params_add_text_or_null(&p, s->created_by);
-    struct sw_buf sql = SW_BUF_INIT;
-    sw_db_insert_ignore_head(db, &sql);
-    sw_buf_puts(&sql, "sw_suppressions (channel, address_key, address, reason, detail, "
-                      "delivery_id, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                      "?8)");
-    sw_db_insert_ignore_tail(db, &sql);
-    int rc = sw_db_exec_params(db, sql.data, &p, NULL, err);
-    if (rc == 0 && added) {
-        *added = sw_db_changes(db) > 0;
-    }
-    sw_buf_release(&sql);
-    sw_params_release(&p);
-    free(trimmed);
-    free(key);
-    return rc;
-}
-
-int sw_suppress_remove(struct sw_db *db, const char *channel, const char *address,
-                       int64_t *removed, struct sw_error *err)
-{
-    char *key = address_key(address);
-    *removed = 0;
-    if (!key) {
-        return sw_error_set(err, SW_EINVAL, "address: blank");
-    }
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, key);
-    sw_params_add_text_or_null(&p, channel);
-    int rc = sw_db_exec_params(db,
-                               "DELETE FROM sw_suppressions WHERE address_key = ?1 AND (?2 IS "
-                               "NULL OR channel = ?2)",
-                               &p, NULL, err);
-    if (rc == 0) {
-        *removed = sw_db_changes(db);
-    }
-    sw_params_release(&p);
-    free(key);
-    return rc;
-}
 
 /* ---- CSV import ---- */
 
@@ -250,7 +121,7 @@ int sw_suppress_import_csv(struct sw_db *db, const char *path, const char *chann
     /* Every line is checked before anything is added. */
     for (size_t i = first; rc == 0 && i < r.n; i++) {
         struct row *w = &r.rows[i];
-        char *key = address_key(w->f[0]);
+        char *key = sw_address_key(w->f[0]);
         const char *ch = w->nf > 1 && *w->f[1] ? w->f[1] : channel;
         const char *why = w->nf > 2 && *w->f[2] ? w->f[2] : reason;
         if (!key) {

@@ -2,6 +2,7 @@
  * token.c - see token.h.
  */
 #include "channels/token.h"
+#include "catalog/secrets.h"
 #include "core/util.h"
 
 #include <sodium.h>
@@ -12,37 +13,31 @@
 #define MAC  16
 #define RAW  (BODY + MAC)
 
+/* One secret of the catalog into the ring (a malformed one is left out). */
+static void keyring_add(void *ud, int64_t kid, const char *hex)
+{
+    struct sw_keyring *kr = ud;
+    size_t got = 0;
+    if (kr->n < SW_KEYRING_MAX && hex &&
+        sodium_hex2bin(kr->k[kr->n].key, 32, hex, strlen(hex), NULL, &got, NULL) == 0 &&
+        got == 32) {
+        kr->k[kr->n++].kid = kid;
+    }
+}
+
 int sw_keyring_load(struct sw_db *db, struct sw_keyring *kr, bool create, struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
     memset(kr, 0, sizeof(*kr));
     if (sodium_init() < 0) {
         return sw_error_set(err, SW_EIO, "libsodium could not start");
     }
     int64_t count = 0;
-    int rc = sw_db_query_int(db, "SELECT count(*) FROM sw_secrets", NULL, &count, err);
+    int rc = sw_secrets_count(db, &count, err);
     if (rc == 0 && count == 0 && create) {
         int64_t kid = 0;
         rc = sw_keyring_rotate(db, &kid, err);
     }
-    if (rc == 0) {
-        rc = sw_db_prepare(db,
-                           "SELECT kid, secret FROM (SELECT kid, secret FROM sw_secrets ORDER BY "
-                           "kid DESC LIMIT 16) ORDER BY kid",
-                           &st, err);
-    }
-    while (rc == 0 && (rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
-        const char *hex = sw_stmt_column_text(st, 1);
-        size_t got = 0;
-        if (kr->n < SW_KEYRING_MAX && hex &&
-            sodium_hex2bin(kr->k[kr->n].key, 32, hex, strlen(hex), NULL, &got, NULL) == 0 &&
-            got == 32) {
-            kr->k[kr->n++].kid = sw_stmt_column_int(st, 0);
-        }
-        rc = 0;
-    }
-    sw_stmt_finalize(st);
-    return rc < 0 ? rc : 0;
+    return rc < 0 ? rc : sw_secrets_newest(db, SW_KEYRING_MAX, keyring_add, kr, err);
 }
 
 int sw_keyring_rotate(struct sw_db *db, int64_t *kid, struct sw_error *err)
@@ -55,18 +50,8 @@ int sw_keyring_rotate(struct sw_db *db, int64_t *kid, struct sw_error *err)
     randombytes_buf(key, sizeof(key));
     sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
     sodium_memzero(key, sizeof(key));
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, hex);
-    int rc = sw_db_exec_params(db,
-                               "INSERT INTO sw_secrets (kid, secret, created_at) VALUES ((SELECT "
-                               "coalesce(max(kid), 0) + 1 FROM sw_secrets), ?1, "
-                               "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
-                               &p, NULL, err);
+    int rc = sw_secrets_add(db, hex, kid, err);
     sodium_memzero(hex, sizeof(hex));
-    sw_params_release(&p);
-    if (rc == 0) {
-        rc = sw_db_query_int(db, "SELECT max(kid) FROM sw_secrets", NULL, kid, err);
-    }
     return rc;
 }
 

@@ -1,7 +1,7 @@
 /*
  * token.h - unforgeable links for the public listener (one-click unsubscribe): a token names a
  * ledger row and what the link does, signed with a server secret kept in the catalog
- * (sw_secrets, migration 11). Secrets are rotated by adding a newer one: links already sent
+ * (catalog/secrets.h). Secrets are rotated by adding a newer one: links already sent
  * keep verifying with the key they name, new links use the newest.
  *
  * A token is base64url (no padding) of: key id (2 bytes) | purpose (1 byte) | row id (8) |

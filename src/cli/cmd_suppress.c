@@ -32,45 +32,31 @@ static const char usage_text[] =
 
 static int list(struct sw_db *db, const char *channel, int json_out, struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(db,
-                           "SELECT channel, address, reason, coalesce(detail, ''), created_at FROM "
-                           "sw_suppressions WHERE ?1 IS NULL OR channel = ?1 ORDER BY address_key, "
-                           "channel",
-                           &st, err);
-    if (rc < 0) {
-        return rc;
-    }
-    if (channel) {
-        sw_stmt_bind_text(st, 1, channel);
-    } else {
-        sw_stmt_bind_null(st, 1);
-    }
-    int64_t n = 0;
-    while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+    struct sw_suppression_row *rows = NULL;
+    size_t n = 0;
+    int rc = sw_suppress_all(db, channel, &rows, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct sw_suppression_row *r = &rows[i];
+        const char *detail = r->detail ? r->detail : "";
         char when[32];
-        sw_clock_format_iso(sw_stmt_column_int(st, 4), when, sizeof(when));
+        sw_clock_format_iso(r->created_at, when, sizeof(when));
         if (json_out) {
-            json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "channel",
-                                  sw_stmt_column_text(st, 0), "address", sw_stmt_column_text(st, 1),
-                                  "reason", sw_stmt_column_text(st, 2), "detail",
-                                  sw_stmt_column_text(st, 3), "created_at", when);
+            json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "channel", r->channel, "address",
+                                  r->address, "reason", r->reason, "detail", detail, "created_at",
+                                  when);
             char *line = json_dumps(o, JSON_COMPACT);
             puts(line);
             free(line);
             json_decref(o);
         } else {
-            printf("%-6s %-40s %-13s %s  %s\n", sw_stmt_column_text(st, 0),
-                   sw_stmt_column_text(st, 1), sw_stmt_column_text(st, 2), when,
-                   sw_stmt_column_text(st, 3));
+            printf("%-6s %-40s %-13s %s  %s\n", r->channel, r->address, r->reason, when, detail);
         }
-        n++;
     }
-    sw_stmt_finalize(st);
+    sw_suppression_rows_free(rows, n);
     if (!json_out) {
         fprintf(stderr, "%lld suppressed\n", (long long)n);
     }
-    return rc < 0 ? rc : 0;
+    return rc;
 }
 
 int sw_cmd_suppress(int argc, char **argv)

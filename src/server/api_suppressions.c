@@ -1,10 +1,10 @@
 /*
- * api_suppressions.c - the suppression list (channels/suppress.h): GET /suppressions (search
+ * api_suppressions.c - the suppression list (catalog/suppressions.h): GET /suppressions (search
  * by address prefix, filter by channel and reason, paging), POST /suppressions (editor: add;
  * suppressing only ever sends less), DELETE /suppressions/{address} (admin: lift, on every
  * channel or on ?channel=).
  */
-#include "channels/suppress.h"
+#include "catalog/suppressions.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "server/api.h"
@@ -12,22 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const channel_values[] = {"email", "sms", "push", NULL};
-static const char *const reason_values[] = {"unsubscribe", "hard_bounce", "complaint",
-                                            "soft_bounces", "manual", "import", NULL};
-
-static json_t *item_json(struct sw_stmt *st)
+static json_t *item_json(const struct sw_suppression_row *r)
 {
-    json_t *o = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)sw_stmt_column_int(st, 0),
-                          "channel", sw_stmt_column_text(st, 1), "address",
-                          sw_stmt_column_text(st, 2), "reason", sw_stmt_column_text(st, 3));
-    const char *detail = sw_stmt_column_text(st, 4), *by = sw_stmt_column_text(st, 7);
-    json_object_set_new(o, "detail", detail ? json_string(detail) : json_null());
-    json_object_set_new(o, "delivery_id", sw_stmt_column_type(st, 5) == SW_V_NULL
-                                              ? json_null()
-                                              : json_integer(sw_stmt_column_int(st, 5)));
-    json_object_set_new(o, "created_at", sw_api_ms(sw_stmt_column_int(st, 6)));
-    json_object_set_new(o, "created_by", by ? json_string(by) : json_null());
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)r->id, "channel", r->channel,
+                          "address", r->address, "reason", r->reason);
+    json_object_set_new(o, "detail", r->detail ? json_string(r->detail) : json_null());
+    json_object_set_new(o, "delivery_id",
+                        r->delivery_id ? json_integer(r->delivery_id) : json_null());
+    json_object_set_new(o, "created_at", sw_api_ms(r->created_at));
+    json_object_set_new(o, "created_by", r->created_by ? json_string(r->created_by) : json_null());
     return o;
 }
 
@@ -35,11 +28,12 @@ void sw_api_suppressions_list(struct sw_api *a)
 {
     static const char *const names[] = {"q", "channel", "reason", NULL};
     struct sw_page pg;
-    struct sw_params p = SW_PARAMS_INIT;
-    struct sw_stmt *st = NULL;
     struct sw_error err = SW_ERROR_INIT;
-    if (sw_api_enum_param(a, "channel", channel_values, false) < 0 ||
-        sw_api_enum_param(a, "reason", reason_values, false) < 0 ||
+    struct sw_suppression_row *rows = NULL;
+    size_t n = 0;
+    json_t *items = NULL, *next = NULL;
+    if (sw_api_enum_param(a, "channel", sw_suppress_channels, false) < 0 ||
+        sw_api_enum_param(a, "reason", sw_suppress_reasons, false) < 0 ||
         sw_api_page_begin(a, names, 100, 1000, &pg) < 0) {
         return;
     }
@@ -51,30 +45,30 @@ void sw_api_suppressions_list(struct sw_api *a)
             *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
         }
     }
-    const json_t *v = sw_api_page_value(&pg);
-    sw_params_add_text_or_null(&p, json_string_value(v));     /* ?1 */
-    sw_params_add_int(&p, sw_api_page_id(&pg));               /* ?2 */
-    sw_params_add_int(&p, pg.limit + 1);                      /* ?3 */
-    sw_params_add_text_or_null(&p, prefix);                   /* ?4 */
-    sw_params_add_text_or_null(&p, sw_req_query(a->req, "channel")); /* ?5 */
-    sw_params_add_text_or_null(&p, sw_req_query(a->req, "reason"));  /* ?6 */
-    /* A prefix is a range of the address index: address_key >= q AND < q || U+10FFFF. */
-    if (sw_db_prepare(a->db,
-                      "SELECT id, channel, address, reason, detail, delivery_id, created_at, "
-                      "created_by, address_key FROM sw_suppressions WHERE (?1 IS NULL OR "
-                      "(address_key, id) > (?1, ?2)) AND (?4 IS NULL OR (address_key >= ?4 AND "
-                      "address_key < ?4 || char(1114111))) AND (?5 IS NULL OR channel = ?5) AND "
-                      "(?6 IS NULL OR reason = ?6) ORDER BY address_key, id LIMIT ?3",
-                      &st, &err) < 0 ||
-        sw_stmt_bind_params(st, &p, &err) < 0) {
+    struct sw_suppression_query sq = {prefix,
+                                      sw_req_query(a->req, "channel"),
+                                      sw_req_query(a->req, "reason"),
+                                      json_string_value(sw_api_page_value(&pg)),
+                                      sw_api_page_id(&pg),
+                                      pg.limit + 1};
+    if (sw_suppress_page(a->db, &sq, &rows, &n, &err) < 0) {
         sw_api_error(a, &err);
         goto out;
     }
-    sw_api_page_answer(a, &pg, st, 8, item_json);
+    items = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (i == (size_t)pg.limit) {
+            json_t *v = json_string(rows[i - 1].address_key);
+            next = sw_api_page_next(&pg, v, rows[i - 1].id);
+            json_decref(v);
+            break;
+        }
+        json_array_append_new(items, item_json(&rows[i]));
+    }
+    sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
 out:
+    sw_suppression_rows_free(rows, n);
     free(prefix);
-    sw_stmt_finalize(st);
-    sw_params_release(&p);
     sw_api_page_release(&pg);
     sw_error_release(&err);
 }
@@ -139,25 +133,15 @@ void sw_api_suppressions_add(struct sw_api *a)
     if (sw_suppress_add(a->db, &s, &added, &err) < 0) {
         sw_api_error(a, &err);
     } else {
-        struct sw_stmt *st = NULL;
-        if (sw_db_prepare(a->db,
-                          "SELECT id, channel, address, reason, detail, delivery_id, created_at, "
-                          "created_by FROM sw_suppressions WHERE channel = ?1 AND address_key = "
-                          "lower(trim(?2))",
-                          &st, &err) == 0) {
-            sw_stmt_bind_text(st, 1, s.channel);
-            sw_stmt_bind_text(st, 2, s.address);
-            if (sw_stmt_step(st, &err) == SW_STEP_ROW) {
-                json_t *o = item_json(st);
-                json_object_set_new(o, "added", json_boolean(added));
-                sw_resp_json(a->resp, added ? 201 : 200, o);
-            } else {
-                sw_api_error(a, &err);
-            }
+        struct sw_suppression_row row;
+        if (sw_suppress_get(a->db, s.channel, s.address, &row, &err) == 0) {
+            json_t *o = item_json(&row);
+            json_object_set_new(o, "added", json_boolean(added));
+            sw_resp_json(a->resp, added ? 201 : 200, o);
         } else {
             sw_api_error(a, &err);
         }
-        sw_stmt_finalize(st);
+        sw_suppression_row_release(&row);
     }
     json_decref(body);
     sw_error_release(&err);
@@ -169,7 +153,7 @@ void sw_api_suppressions_delete(struct sw_api *a)
     const char *address = a->req->nparams > 0 ? a->req->params[0] : "";
     const char *channel = sw_req_query(a->req, "channel");
     int64_t removed = 0;
-    if (sw_api_enum_param(a, "channel", channel_values, false) < 0) {
+    if (sw_api_enum_param(a, "channel", sw_suppress_channels, false) < 0) {
         return;
     }
     if (sw_suppress_remove(a->db, channel, address, &removed, &err) < 0) {

@@ -12,7 +12,7 @@
  */
 #include "catalog/ledger.h"
 #include "channels/limiter.h"
-#include "channels/suppress.h"
+#include "catalog/suppressions.h"
 #include "channels/token.h"
 #include "core/buf.h"
 #include "core/clock.h"

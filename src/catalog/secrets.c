@@ -1,0 +1,44 @@
+/*
+ * secrets.c - see secrets.h.
+ */
+#include "catalog/secrets.h"
+
+int sw_secrets_count(struct sw_db *db, int64_t *n, struct sw_error *err)
+{
+    return sw_db_query_int(db, "SELECT count(*) FROM sw_secrets", NULL, n, err);
+}
+
+int sw_secrets_add(struct sw_db *db, const char *hex, int64_t *kid, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_text(&p, hex);
+    int rc = sw_db_exec_params(db,
+                               "INSERT INTO sw_secrets (kid, secret, created_at) VALUES ((SELECT "
+                               "coalesce(max(kid), 0) + 1 FROM sw_secrets), ?1, "
+                               "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
+                               &p, NULL, err);
+    sw_params_release(&p);
+    if (rc == 0) {
+        rc = sw_db_query_int(db, "SELECT max(kid) FROM sw_secrets", NULL, kid, err);
+    }
+    return rc;
+}
+
+int sw_secrets_newest(struct sw_db *db, int max, void (*fn)(void *ud, int64_t kid, const char *hex),
+                      void *ud, struct sw_error *err)
+{
+    struct sw_stmt *st = NULL;
+    int rc = sw_db_prepare(db,
+                           "SELECT kid, secret FROM (SELECT kid, secret FROM sw_secrets ORDER BY "
+                           "kid DESC LIMIT ?1) ORDER BY kid",
+                           &st, err);
+    if (rc == 0) {
+        sw_stmt_bind_int(st, 1, max);
+    }
+    while (rc == 0 && (rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+        fn(ud, sw_stmt_column_int(st, 0), sw_stmt_column_text(st, 1));
+        rc = 0;
+    }
+    sw_stmt_finalize(st);
+    return rc < 0 ? rc : 0;
+}
