@@ -115,14 +115,14 @@ int sw_feedback_record(struct sw_db *db, const struct sw_feedback_item *items, s
         sw_params_add_text_or_null(&p, matched_by);
         sw_params_add_text(&p, source);
         sw_params_add_text_or_null(&p, delivery ? NULL : raw); /* kept when unmatched */
-        rc = sw_db_exec_params(db,
-                               "INSERT INTO sw_feedback (received_at, kind, address, address_key, "
-                               "status, diagnostic, message_id, delivery_id, matched_by, source, "
-                               "raw) VALUES (?1, ?2, ?3, lower(trim(?3)), ?4, ?5, ?6, ?7, ?8, ?9, "
-                               "?10)",
-                               &p, NULL, err);
+        int64_t fid = 0;
+        rc = sw_db_insert_id(db,
+                             "INSERT INTO sw_feedback (received_at, kind, address, address_key, "
+                             "status, diagnostic, message_id, delivery_id, matched_by, source, "
+                             "raw) VALUES (?1, ?2, ?3, lower(trim(?3)), ?4, ?5, ?6, ?7, ?8, ?9, "
+                             "?10)",
+                             &p, &fid, err);
         sw_params_release(&p);
-        int64_t fid = rc == 0 ? query_int(db, "SELECT last_insert_rowid()", NULL) : 0;
         /* Effects: what suppresses the address. */
         const char *why = NULL;
         if (rc == 0 && addr && it->kind == SW_FB_HARD_BOUNCE) {

@@ -2,6 +2,7 @@
  * secrets.c - see secrets.h.
  */
 #include "catalog/secrets.h"
+#include "core/buf.h"
 
 int sw_secrets_count(struct sw_db *db, int64_t *n, struct sw_error *err)
 {
@@ -11,12 +12,15 @@ int sw_secrets_count(struct sw_db *db, int64_t *n, struct sw_error *err)
 int sw_secrets_add(struct sw_db *db, const char *hex, int64_t *kid, struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
+    struct sw_buf sql = SW_BUF_INIT;
     sw_params_add_text(&p, hex);
-    int rc = sw_db_exec_params(db,
-                               "INSERT INTO sw_secrets (kid, secret, created_at) VALUES ((SELECT "
-                               "coalesce(max(kid), 0) + 1 FROM sw_secrets), ?1, "
-                               "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
-                               &p, NULL, err);
+    /* created_at is the database's clock, not STEPWISE_NOW's: when the secret really came. */
+    sw_buf_printf(&sql,
+                  "INSERT INTO sw_secrets (kid, secret, created_at) VALUES ((SELECT "
+                  "coalesce(max(kid), 0) + 1 FROM sw_secrets), ?1, %s)",
+                  sw_dialect_now_ms(sw_db_dialect(db)));
+    int rc = sw_db_exec_params(db, sql.data, &p, NULL, err);
+    sw_buf_release(&sql);
     sw_params_release(&p);
     if (rc == 0) {
         rc = sw_db_query_int(db, "SELECT max(kid) FROM sw_secrets", NULL, kid, err);
