@@ -323,8 +323,6 @@ int sw_ledger_totals(struct sw_db *db,
     return rc < 0 ? rc : 0;
 }
 
-static char *dup_or_null(const char *s) { return s ? sw_strdup(s) : NULL; }
-
 int sw_ledger_list(struct sw_db *db, int64_t run_id, const char *state, const char *activity,
                    int64_t after_id, int64_t limit, struct sw_delivery **rows, size_t *n,
                    struct sw_error *err)
@@ -362,14 +360,14 @@ int sw_ledger_list(struct sw_db *db, int64_t run_id, const char *state, const ch
         }
         struct sw_delivery *r = &out[got++];
         r->id = sw_stmt_column_int(st, 0);
-        r->activity = dup_or_null(sw_stmt_column_text(st, 1));
-        r->channel = dup_or_null(sw_stmt_column_text(st, 2));
-        r->recipient = dup_or_null(sw_stmt_column_text(st, 3));
-        r->address = dup_or_null(sw_stmt_column_text(st, 4));
-        r->state = dup_or_null(sw_stmt_column_text(st, 5));
-        r->reason = dup_or_null(sw_stmt_column_text(st, 6));
+        r->activity = sw_strdup_or_null(sw_stmt_column_text(st, 1));
+        r->channel = sw_strdup_or_null(sw_stmt_column_text(st, 2));
+        r->recipient = sw_strdup_or_null(sw_stmt_column_text(st, 3));
+        r->address = sw_strdup_or_null(sw_stmt_column_text(st, 4));
+        r->state = sw_strdup_or_null(sw_stmt_column_text(st, 5));
+        r->reason = sw_strdup_or_null(sw_stmt_column_text(st, 6));
         r->attempts = sw_stmt_column_int(st, 7);
-        r->error = dup_or_null(sw_stmt_column_text(st, 8));
+        r->error = sw_strdup_or_null(sw_stmt_column_text(st, 8));
         r->sent_at = sw_stmt_column_int(st, 9);
         r->updated_at = sw_stmt_column_int(st, 10);
     }
@@ -439,16 +437,23 @@ static int query_run_act(struct sw_db *db, const char *sql, int64_t run_id, cons
     return rc;
 }
 
+/* Whether sql, a count with ?1 = run_id, ?2 = activity, counts anything. */
+static int any_run_act(struct sw_db *db, const char *sql, int64_t run_id, const char *activity,
+                       bool *any, struct sw_error *err)
+{
+    int64_t n = 0;
+    int rc = query_run_act(db, sql, run_id, activity, &n, err);
+    *any = n > 0;
+    return rc;
+}
+
 int sw_ledger_filled(struct sw_db *db, int64_t run_id, const char *activity, bool *filled,
                      struct sw_error *err)
 {
-    int64_t n = 0;
-    int rc = query_run_act(db,
-                           "SELECT count(*) FROM (SELECT 1 FROM sw_deliveries WHERE run_id = ?1 "
-                           "AND activity = ?2 LIMIT 1)",
-                           run_id, activity, &n, err);
-    *filled = n > 0;
-    return rc;
+    return any_run_act(db,
+                       "SELECT count(*) FROM (SELECT 1 FROM sw_deliveries WHERE run_id = ?1 AND "
+                       "activity = ?2 LIMIT 1)",
+                       run_id, activity, filled, err);
 }
 
 int sw_ledger_mark_interrupted(struct sw_db *db, int64_t run_id, const char *activity,
@@ -521,13 +526,9 @@ int sw_ledger_skip_stopped_campaign(struct sw_db *db, int64_t campaign_id, int64
 int sw_ledger_confirmed(struct sw_db *db, int64_t run_id, const char *activity, bool *yes,
                         struct sw_error *err)
 {
-    int64_t n = 0;
-    int rc = query_run_act(db,
-                           "SELECT count(*) FROM sw_confirmations WHERE run_id = ?1 AND "
-                           "activity = ?2",
-                           run_id, activity, &n, err);
-    *yes = n > 0;
-    return rc;
+    return any_run_act(db,
+                       "SELECT count(*) FROM sw_confirmations WHERE run_id = ?1 AND activity = ?2",
+                       run_id, activity, yes, err);
 }
 
 int sw_ledger_confirm(struct sw_db *db, int64_t run_id, const char *activity, const char *by,

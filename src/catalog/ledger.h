@@ -2,12 +2,14 @@
  * ledger.h - the delivery ledger (SPEC §2.2 "Delivery"): every recipient of a channel
  * activity becomes a row before anything is sent, so that who was reached, skipped or not
  * reached is always answerable, and nothing is sent twice (a row is sent at most once; the
- * row's id gives the provider a stable message id).
+ * row's id gives the provider a stable message id). This file is the only code that writes SQL
+ * on the ledger (sw_deliveries) and the confirmations of held activities (sw_confirmations);
+ * states and skip reasons are enum sw_delivery_state / sw_delivery_reason (catalog/status.h).
  *
  * Filling happens in the channel task's transaction, as two set-based statements: one row
  * per recipient of the population (skipped "missing_address" when the address is empty), then
  * "duplicate_address" for all but the first row of each address, then "suppressed" for the
- * addresses on the channel's suppression list (channels/suppress.h; the cause in `error`).
+ * addresses on the channel's suppression list (catalog/suppressions.h; the cause in `error`).
  *
  * The frequency cap (docs/ARCHITECTURE.md "The frequency cap"): at most N messages per address
  * and channel within the period, across runs, campaigns and retries. A row counts against the

@@ -134,19 +134,17 @@ int sw_suppress_remove(struct sw_db *db, const char *channel, const char *addres
 #define ROW_COLUMNS                                                                                \
     "id, channel, address, address_key, reason, detail, delivery_id, created_at, created_by"
 
-static char *dup_or_null(const char *s) { return s ? sw_strdup(s) : NULL; }
-
 static void row_of(struct sw_stmt *st, struct sw_suppression_row *r)
 {
     r->id = sw_stmt_column_int(st, 0);
-    r->channel = dup_or_null(sw_stmt_column_text(st, 1));
-    r->address = dup_or_null(sw_stmt_column_text(st, 2));
-    r->address_key = dup_or_null(sw_stmt_column_text(st, 3));
-    r->reason = dup_or_null(sw_stmt_column_text(st, 4));
-    r->detail = dup_or_null(sw_stmt_column_text(st, 5));
+    r->channel = sw_strdup_or_null(sw_stmt_column_text(st, 1));
+    r->address = sw_strdup_or_null(sw_stmt_column_text(st, 2));
+    r->address_key = sw_strdup_or_null(sw_stmt_column_text(st, 3));
+    r->reason = sw_strdup_or_null(sw_stmt_column_text(st, 4));
+    r->detail = sw_strdup_or_null(sw_stmt_column_text(st, 5));
     r->delivery_id = sw_stmt_column_int(st, 6);
     r->created_at = sw_stmt_column_int(st, 7);
-    r->created_by = dup_or_null(sw_stmt_column_text(st, 8));
+    r->created_by = sw_strdup_or_null(sw_stmt_column_text(st, 8));
 }
 
 static void row_release(struct sw_suppression_row *r)

@@ -14,6 +14,7 @@
  * from what the read callback handed over, which may still sit in libcurl's buffer.
  */
 #include "channels/httpsend.h"
+#include "channels/curlmulti.h"
 #include "core/util.h"
 
 #include <curl/curl.h>
@@ -324,17 +325,11 @@ void sw_httpsend_batch(struct sw_httpsend *s, struct sw_http_msg *msgs, size_t n
         }
     }
     while (done < n) {
-        int running = 0, queued = 0;
+        int running = 0;
+        CURLcode result;
+        struct slot *sl;
         curl_multi_perform(s->m, &running);
-        CURLMsg *cm;
-        while ((cm = curl_multi_info_read(s->m, &queued))) {
-            if (cm->msg != CURLMSG_DONE) {
-                continue;
-            }
-            struct slot *sl = NULL;
-            CURLcode result = cm->data.result;
-            curl_easy_getinfo(cm->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
-            curl_multi_remove_handle(s->m, sl->h);
+        while ((sl = sw_curl_next_done(s->m, &result))) {
             finish(sl, result);
             done++;
             while (next < n && start(s->m, sl, &msgs[next++]) < 0) {

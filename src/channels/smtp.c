@@ -8,6 +8,7 @@
  * (maildir.h) behind the same calls.
  */
 #include "channels/smtp.h"
+#include "channels/curlmulti.h"
 #include "channels/maildir.h"
 #include "channels/smtp_pipe.h"
 #include "core/clock.h"
@@ -284,16 +285,9 @@ int sw_smtp_submit(struct sw_smtp *s, struct sw_smtp_msg *msg)
 static size_t collect(struct sw_smtp *s, struct sw_smtp_msg **done, size_t max)
 {
     size_t n = 0;
-    int queued = 0;
-    CURLMsg *cm;
-    while (n < max && (cm = curl_multi_info_read(s->m, &queued))) {
-        if (cm->msg != CURLMSG_DONE) {
-            continue;
-        }
-        struct slot *sl = NULL;
-        CURLcode result = cm->data.result;
-        curl_easy_getinfo(cm->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
-        curl_multi_remove_handle(s->m, sl->h);
+    CURLcode result;
+    struct slot *sl;
+    while (n < max && (sl = sw_curl_next_done(s->m, &result))) {
         finish(sl, result);
         done[n++] = sl->msg;
         sl->msg = NULL;

@@ -51,6 +51,11 @@ char *sw_strdup(const char *s)
     return p;
 }
 
+char *sw_strdup_or_null(const char *s)
+{
+    return s ? sw_strdup(s) : NULL;
+}
+
 char *sw_strndup(const char *s, size_t n)
 {
     char *p = sw_malloc(n + 1);

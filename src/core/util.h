@@ -17,6 +17,8 @@ void *sw_malloc(size_t n);
 void *sw_calloc(size_t n, size_t size);
 void *sw_realloc(void *p, size_t n);
 char *sw_strdup(const char *s);
+/* A copy of s, or NULL when s is NULL (a text column that may be NULL). */
+char *sw_strdup_or_null(const char *s);
 char *sw_strndup(const char *s, size_t n);
 char *sw_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *sw_vasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));

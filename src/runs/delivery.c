@@ -74,6 +74,29 @@ static int exec_run_act(struct sw_db *db, const char *sql, int64_t run_id, const
     return rc;
 }
 
+/* The end of an action's transaction: with rc 0, log msg (taken) for the activity and commit;
+ * else (or when the commit fails) roll back and drop *out. A committed action that released
+ * rows wakes the workers (kick). */
+static int end_action(struct sw_svc *svc, struct sw_db *db, int rc, int64_t campaign_id,
+                      int64_t run_id, const char *aid, char *msg, bool kick, json_t **out,
+                      struct sw_error *err)
+{
+    if (rc == 0) {
+        struct sw_catalog cat = {db};
+        sw_catalog_log(&cat, "info", campaign_id, run_id, aid, msg);
+        rc = sw_db_commit(db, err);
+    }
+    free(msg);
+    if (rc < 0) {
+        sw_db_rollback(db);
+        json_decref(*out);
+        *out = NULL;
+    } else if (kick) {
+        sw_svc_kick(svc);
+    }
+    return rc;
+}
+
 int sw_svc_confirm(struct sw_svc *svc, struct sw_db *db, int64_t run_id, const char *aid,
                    json_t **out, struct sw_error *err)
 {
@@ -125,19 +148,10 @@ int sw_svc_confirm(struct sw_svc *svc, struct sw_db *db, int64_t run_id, const c
         *out = json_pack("{s:I, s:s, s:s, s:I, s:b}", "run_id", (json_int_t)run_id, "activity", aid,
                          "confirmed_at", iso, "pending", (json_int_t)counts.pending, "released",
                          kick);
-        struct sw_catalog cat = {db};
-        char *msg = sw_asprintf("sending confirmed for activity \"%s\"", aid);
-        sw_catalog_log(&cat, "info", campaign_id, run_id, aid, msg);
-        free(msg);
-        rc = sw_db_commit(db, err);
     }
-    if (rc < 0) {
-        sw_db_rollback(db);
-        json_decref(*out);
-        *out = NULL;
-    } else if (kick) {
-        sw_svc_kick(svc);
-    }
+    rc = end_action(svc, db, rc, campaign_id, run_id, aid,
+                    rc == 0 ? sw_asprintf("sending confirmed for activity \"%s\"", aid) : NULL,
+                    kick, out, err);
     free(run_status);
     free(task_status);
     return rc;
@@ -194,20 +208,13 @@ int sw_svc_retry_failed(struct sw_svc *svc, struct sw_db *db, int64_t run_id, co
     if (rc == 0) {
         *out = json_pack("{s:I, s:s, s:I, s:b}", "run_id", (json_int_t)run_id, "activity", aid,
                          "requeued", (json_int_t)n, "include_unknown", include_unknown);
-        struct sw_catalog cat = {db};
-        char *msg = sw_asprintf("%lld recipients queued again for activity \"%s\"%s", (long long)n,
-                                aid, include_unknown ? " (failed and unknown)" : " (failed)");
-        sw_catalog_log(&cat, "info", campaign_id, run_id, aid, msg);
-        free(msg);
-        rc = sw_db_commit(db, err);
     }
-    if (rc < 0) {
-        sw_db_rollback(db);
-        json_decref(*out);
-        *out = NULL;
-    } else if (n > 0) {
-        sw_svc_kick(svc);
-    }
+    rc = end_action(svc, db, rc, campaign_id, run_id, aid,
+                    rc == 0 ? sw_asprintf("%lld recipients queued again for activity \"%s\"%s",
+                                          (long long)n, aid,
+                                          include_unknown ? " (failed and unknown)" : " (failed)")
+                            : NULL,
+                    n > 0, out, err);
     free(run_status);
     free(task_status);
     return rc;
