@@ -72,13 +72,19 @@ void sw_error_release(struct sw_error *err)
 
 int sw_error_set(struct sw_error *err, int code, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    sw_error_vset(err, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int sw_error_vset(struct sw_error *err, int code, const char *fmt, va_list ap)
+{
     if (!err) {
         return code;
     }
-    va_list ap;
-    va_start(ap, fmt);
     char *m = sw_vasprintf(fmt, ap);
-    va_end(ap);
     free(err->message);
     err->message = m;
     err->code = code;
@@ -86,6 +92,14 @@ int sw_error_set(struct sw_error *err, int code, const char *fmt, ...)
 }
 
 void sw_error_add(struct sw_error *err, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sw_error_vadd(err, path, fmt, ap);
+    va_end(ap);
+}
+
+void sw_error_vadd(struct sw_error *err, const char *path, const char *fmt, va_list ap)
 {
     if (!err) {
         return;
@@ -100,10 +114,7 @@ void sw_error_add(struct sw_error *err, const char *path, const char *fmt, ...)
         err->details = d;
         err->cap = ncap;
     }
-    va_list ap;
-    va_start(ap, fmt);
     char *m = sw_vasprintf(fmt, ap);
-    va_end(ap);
     err->details[err->ndetails].path = path ? sw_strdup(path) : NULL;
     err->details[err->ndetails].message = m;
     err->ndetails++;

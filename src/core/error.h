@@ -11,6 +11,7 @@
 #ifndef SW_ERROR_H
 #define SW_ERROR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #define SW_ERRNO_MAP(X)                                                                            \
@@ -67,10 +68,15 @@ void sw_error_release(struct sw_error *err); /* frees and re-inits; accepts NULL
 int sw_error_set(struct sw_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+int sw_error_vset(struct sw_error *err, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 /* Append a (path, message) detail; also sets code to SW_EVALIDATION if it was 0.
  * path may be NULL. err may be NULL (then it is a no-op). */
 void sw_error_add(struct sw_error *err, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void sw_error_vadd(struct sw_error *err, const char *path, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Human-readable rendering: "message" then one "path: message" line per detail. */
 char *sw_error_format(const struct sw_error *err); /* malloc'd */

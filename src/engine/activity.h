@@ -108,6 +108,9 @@ char *sw_exec_table_name(const struct sw_exec *ex, const char *port);
 /* Create the work table for `port` with the activity's output shape, register the port and
  * return the table name (owned by ex). NULL on error (err set). */
 const char *sw_exec_new_table(struct sw_exec *ex, const char *port);
+/* Create the work table for `port` (as sw_exec_new_table) and append to sql the head of the
+ * statement that fills its keys: INSERT INTO "<table>" (_key) . 0, or SW_EDB (err set). */
+int sw_exec_insert_keys(struct sw_exec *ex, const char *port, struct sw_buf *sql);
 /* Same with an explicit shape (the engine owns nothing of it). */
 const char *sw_exec_new_table_shape(struct sw_exec *ex, const char *port,
                                     const struct sw_shape *shape);

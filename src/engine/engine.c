@@ -9,9 +9,10 @@
  * commits its progress through sw_exec_checkpoint (engine/activity.h states that contract).
  *
  * Readiness: a transition is active when its source task completed and emitted that port.
- * An activity runs once every input is resolved and at least one is active (inactive inputs
- * are empty populations); with no active input it is skipped. join "or" runs at the first
- * active input; join "and" is skipped unless every input is active.
+ * An activity runs by the rule its type declares (enum sw_inputs_rule): by default once
+ * every input is resolved and at least one is active (inactive inputs are empty
+ * populations), skipped with no active input; SW_INPUTS_FIRST runs at the first active
+ * input; SW_INPUTS_EVERY is skipped unless every input is active (join "or" and "and").
  */
 #include "engine/engine.h"
 #include "core/clock.h"
@@ -489,20 +490,19 @@ int sw_engine_step(struct sw_engine *eng, const struct sw_campaign *c, int64_t c
             size_t nins;
             int unresolved;
             int active = resolve_inputs(c, &rs, i, ins, &nins, &unresolved);
-            bool join_or = sw_streq(a->type_name, "join") &&
-                           sw_streq(json_string_value(json_object_get(a->def, "mode")), "or");
-            bool join_and = sw_streq(a->type_name, "join") && !join_or;
-            const char *skip = NULL;
+            const char *skip = NULL, *skip_every = "skipped: not every input is active";
+            enum sw_inputs_rule rule =
+                a->type->inputs ? a->type->inputs(a, &skip_every) : SW_INPUTS_RESOLVED;
             if (a->type->kind == SW_ACT_SOURCE) {
                 /* roots are always ready */
-            } else if (join_or && active > 0) {
+            } else if (rule == SW_INPUTS_FIRST && active > 0) {
                 /* continue at the first input to arrive */
             } else if (unresolved) {
                 continue;
             } else if (active == 0) {
                 skip = "skipped: no population reached this activity";
-            } else if (join_and && (size_t)active < nins) {
-                skip = "skipped: join \"and\" needs every input";
+            } else if (rule == SW_INPUTS_EVERY && (size_t)active < nins) {
+                skip = skip_every;
             }
             if (!skip && rs.simulation && a->type->kind == SW_ACT_CHANNEL) {
                 skip = "simulation: nothing is sent";

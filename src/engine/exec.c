@@ -88,6 +88,18 @@ const char *sw_exec_new_table(struct sw_exec *ex, const char *port)
     return sw_exec_new_table_shape(ex, port, &ex->act->out_shape);
 }
 
+int sw_exec_insert_keys(struct sw_exec *ex, const char *port, struct sw_buf *sql)
+{
+    const char *table = sw_exec_new_table(ex, port);
+    if (!table) {
+        return SW_EDB;
+    }
+    sw_buf_puts(sql, "INSERT INTO ");
+    sw_db_ident(sql, table);
+    sw_buf_puts(sql, " (_key) ");
+    return 0;
+}
+
 void sw_exec_port_alias(struct sw_exec *ex, const char *port, const char *table, int64_t count)
 {
     struct sw_port_result *p = add_port(ex, port);
@@ -274,9 +286,7 @@ int sw_exec_fail(struct sw_exec *ex, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = sw_vasprintf(fmt, ap);
+    sw_error_vset(ex->err, SW_ERUNTIME, fmt, ap);
     va_end(ap);
-    sw_error_set(ex->err, SW_ERUNTIME, "%s", msg);
-    free(msg);
     return SW_ERUNTIME;
 }

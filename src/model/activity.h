@@ -75,6 +75,14 @@ enum sw_type sw_vctx_field(struct sw_vctx *v, const struct sw_shape *shape, cons
 
 struct sw_exec; /* the execution context (engine/activity.h) */
 
+/* When an activity runs with respect to its inputs; the engine applies the rule the activity
+ * declares, and knows no activity type by name. An inactive input is an empty population. */
+enum sw_inputs_rule {
+    SW_INPUTS_RESOLVED, /* once every input is resolved, if at least one is active (default) */
+    SW_INPUTS_FIRST,    /* at the first active input, without waiting for the others */
+    SW_INPUTS_EVERY,    /* once every input is resolved, if every one is active (else skipped) */
+};
+
 struct sw_activity_type {
     const char *name;
     enum sw_act_kind kind;
@@ -86,6 +94,9 @@ struct sw_activity_type {
     char **(*ports)(const struct sw_activity *a);
     /* Run it: write work tables, register every port with its count. */
     int (*execute)(struct sw_exec *ex);
+    /* Its rule for inputs, from its options, and (SW_INPUTS_EVERY) in *skipped the line the
+     * task records when it is skipped for an inactive input; NULL: SW_INPUTS_RESOLVED. */
+    enum sw_inputs_rule (*inputs)(const struct sw_activity *a, const char **skipped);
 };
 
 struct sw_activity_registry {

@@ -82,8 +82,34 @@ static const char *const op_names[OP_COUNT_] = {
     "is_null", "not_null", "within_last", "before",   "after",
 };
 
-static const char *const agg_names[] = {"count", "sum", "avg", "min", "max"};
-#define NAGG (sizeof(agg_names) / sizeof(agg_names[0]))
+/* The aggregates over a link's rows (link tests, link values, grouped enrichment), one row
+ * each: name, how the result's type follows from the field's, whether the field must be a
+ * number, and the SQL around the argument. Of no rows, count and sum give 0; avg, min, max
+ * NULL. sum over a field of unknown type is of unknown type: a field has no type only where
+ * types are not checked (no schema, or under a link already reported unknown), and an
+ * unchecked operand must stay unchecked rather than raise a second problem; with a schema
+ * every field has a type (the enrich validator turns an unknown column type into REAL where a
+ * work table needs one). */
+enum agg { AGG_NONE = -1, AGG_COUNT, AGG_SUM, AGG_AVG, AGG_MIN, AGG_MAX };
+enum agg_type {
+    AGG_T_INT,   /* count */
+    AGG_T_REAL,  /* avg */
+    AGG_T_SUM,   /* REAL over REAL, unknown over unknown, INT over INT and BOOL */
+    AGG_T_FIELD, /* min, max: the field's */
+};
+static const struct {
+    const char *name;
+    enum agg_type type;
+    bool numeric;
+    const char *open, *close; /* SQL: open <argument> close */
+} aggs[] = {
+    [AGG_COUNT] = {"count", AGG_T_INT, false, "count(", ")"},
+    [AGG_SUM] = {"sum", AGG_T_SUM, true, "COALESCE(sum(", "), 0)"},
+    [AGG_AVG] = {"avg", AGG_T_REAL, true, "avg(", ")"},
+    [AGG_MIN] = {"min", AGG_T_FIELD, false, "min(", ")"},
+    [AGG_MAX] = {"max", AGG_T_FIELD, false, "max(", ")"},
+};
+#define NAGG (sizeof(aggs) / sizeof(aggs[0]))
 
 /* One compilation: where values go and how many problems were found. err may be NULL, so
  * problems are counted here rather than read back from err. */
@@ -119,10 +145,8 @@ __attribute__((format(printf, 3, 4))) static void fail(struct cc *c, const char 
 {
     va_list ap;
     va_start(ap, fmt);
-    char *m = sw_vasprintf(fmt, ap);
+    sw_error_vadd(c->err, path, fmt, ap);
     va_end(ap);
-    sw_error_add(c->err, path, "%s", m);
-    free(m);
     c->nerr++;
 }
 
@@ -764,20 +788,40 @@ static void link_from(struct cc *c, const struct scope *s, const struct sw_link 
 static void compile_cond(struct cc *c, const struct scope *s, const json_t *node, const char *path,
                          struct sw_buf *out);
 
-static int find_agg(const char *s)
+static enum agg find_agg(const char *s)
 {
     for (size_t i = 0; i < NAGG; i++) {
-        if (strcmp(s, agg_names[i]) == 0) {
-            return (int)i;
+        if (strcmp(s, aggs[i].name) == 0) {
+            return (enum agg)i;
         }
     }
-    return -1;
+    return AGG_NONE;
 }
 
-/* The scalar subquery over a link: an aggregate (agg >= 0) or, through an N-1 link, the
- * linked field itself (agg < 0). field may be NULL for count; filter may be NULL. Paths of
+static enum sw_type agg_result_type(enum agg a, enum sw_type field)
+{
+    switch (aggs[a].type) {
+    case AGG_T_INT:
+        return SW_T_INT;
+    case AGG_T_REAL:
+        return SW_T_REAL;
+    case AGG_T_SUM:
+        return field == SW_T_REAL || field == SW_T_UNKNOWN ? field : SW_T_INT;
+    case AGG_T_FIELD:
+        break;
+    }
+    return field;
+}
+
+static void agg_sql(enum agg a, const char *arg, struct sw_buf *out)
+{
+    sw_buf_printf(out, "%s%s%s", aggs[a].open, arg, aggs[a].close);
+}
+
+/* The scalar subquery over a link: an aggregate or, through an N-1 link, the linked field
+ * itself (AGG_NONE). field may be NULL for count; filter may be NULL. Paths of
  * problems are under path (".link", ".aggregate", ".field", ".filter"). */
-static void link_scalar(struct cc *c, const struct scope *s, const char *link, int agg,
+static void link_scalar(struct cc *c, const struct scope *s, const char *link, enum agg agg,
                         const char *field, const json_t *filter, const char *path,
                         struct sw_buf *out, struct operand *o)
 {
@@ -792,7 +836,7 @@ static void link_scalar(struct cc *c, const struct scope *s, const char *link, i
     bool ok = open_link(c, s, link, link_path, &l, &ls) == 0;
 
     memset(o, 0, sizeof(*o));
-    if (ok && agg < 0 && l && l->to_many) {
+    if (ok && agg == AGG_NONE && l && l->to_many) {
         fail(c, agg_path,
              "link \"%s\" leads to many rows: an aggregate (count, sum, avg, min, max) is "
              "required",
@@ -803,48 +847,28 @@ static void link_scalar(struct cc *c, const struct scope *s, const char *link, i
         if (ok && resolve_field(c, &ls, field, field_path, &fexpr, &fo) < 0) {
             ok = false;
         }
-    } else if (agg != 0) {
-        fail(c, field_path, "\"field\" is required%s%s", agg > 0 ? " for " : "",
-             agg > 0 ? agg_names[agg] : "");
+    } else if (agg != AGG_COUNT) {
+        fail(c, field_path, "\"field\" is required%s%s", agg != AGG_NONE ? " for " : "",
+             agg != AGG_NONE ? aggs[agg].name : "");
         ok = false;
     }
-    if (ok && field && (agg == 1 || agg == 2) && fo.type != SW_T_INT && fo.type != SW_T_REAL &&
-        fo.type != SW_T_BOOL && fo.type != SW_T_UNKNOWN) {
-        fail(c, field_path, "%s needs a numeric field; %s is %s", agg_names[agg], fo.label,
+    if (ok && field && agg != AGG_NONE && aggs[agg].numeric && fo.type != SW_T_INT &&
+        fo.type != SW_T_REAL && fo.type != SW_T_BOOL && fo.type != SW_T_UNKNOWN) {
+        fail(c, field_path, "%s needs a numeric field; %s is %s", aggs[agg].name, fo.label,
              sw_type_name(fo.type));
         ok = false;
     }
 
     sw_buf_puts(out, "(SELECT ");
-    switch (agg) {
-    case 0:
-        o->type = SW_T_INT;
-        if (field) {
-            sw_buf_printf(out, "count(%s)", fexpr.data);
-        } else {
-            sw_buf_puts(out, "count(*)");
-        }
-        break;
-    case 1:
-        o->type = fo.type == SW_T_REAL || fo.type == SW_T_UNKNOWN ? fo.type : SW_T_INT;
-        sw_buf_printf(out, "COALESCE(sum(%s), 0)", fexpr.data);
-        break;
-    case 2:
-        o->type = SW_T_REAL;
-        sw_buf_printf(out, "avg(%s)", fexpr.data);
-        break;
-    case 3:
-    case 4:
+    if (agg == AGG_NONE || aggs[agg].type == AGG_T_FIELD) {
         *o = fo;
-        sw_buf_printf(out, "%s(%s)", agg_names[agg], fexpr.data);
-        break;
-    default:
-        *o = fo;
-        sw_buf_puts(out, fexpr.data);
-        break;
     }
-    if (agg >= 0) {
-        (void)snprintf(o->label, sizeof(o->label), "%s(%s) over \"%s\"", agg_names[agg],
+    if (agg == AGG_NONE) {
+        sw_buf_puts(out, fexpr.data);
+    } else {
+        o->type = agg_result_type(agg, fo.type);
+        agg_sql(agg, field ? fexpr.data : "*", out);
+        (void)snprintf(o->label, sizeof(o->label), "%s(%s) over \"%s\"", aggs[agg].name,
                        field ? field : "*", link ? link : "?");
     }
     if (ok && l) {
@@ -979,15 +1003,15 @@ static void compile_link(struct cc *c, const struct scope *s, const json_t *node
     const char *agg = string_key(c, node, "aggregate", path, true);
     const json_t *fieldv = json_object_get(node, "field");
     const char *field = fieldv ? string_key(c, node, "field", path, false) : NULL;
-    int ai = agg ? find_agg(agg) : -1;
-    if (agg && ai < 0) {
+    enum agg ai = agg ? find_agg(agg) : AGG_NONE;
+    if (agg && ai == AGG_NONE) {
         char *p = sub(path, "aggregate");
         fail(c, p, "unknown aggregate \"%s\" (expected one of count, sum, avg, min, max)", agg);
         free(p);
     }
-    if (ai < 0 || (fieldv && !field)) {
+    if (ai == AGG_NONE || (fieldv && !field)) {
         /* Already reported: go on as a count so that the rest is still checked. */
-        ai = 0;
+        ai = AGG_COUNT;
     }
     struct sw_buf expr = SW_BUF_INIT;
     struct operand o;
@@ -1243,7 +1267,7 @@ int sw_filter_link_value(const struct sw_filter_ctx *ctx, const char *link, cons
     struct scope top;
     struct operand o = {.type = SW_T_UNKNOWN};
     size_t n0 = params ? params->n : 0;
-    int ai = -1;
+    enum agg ai = AGG_NONE;
     int rc;
 
     c.params = c.schema && params ? params : &scratch;
@@ -1257,7 +1281,7 @@ int sw_filter_link_value(const struct sw_filter_ctx *ctx, const char *link, cons
     }
     if (aggregate) {
         ai = find_agg(aggregate);
-        if (ai < 0) {
+        if (ai == AGG_NONE) {
             char *p = sub(path, "aggregate");
             fail(&c, p, "unknown aggregate \"%s\" (expected one of count, sum, avg, min, max)",
                  aggregate);
@@ -1266,7 +1290,8 @@ int sw_filter_link_value(const struct sw_filter_ctx *ctx, const char *link, cons
     }
     if (top_scope(&c, path, &top) == 0) {
         /* An unknown aggregate was reported: go on as a count to check the rest. */
-        link_scalar(&c, &top, link, aggregate && ai < 0 ? 0 : ai, field, filter, path, &expr, &o);
+        link_scalar(&c, &top, link, aggregate && ai == AGG_NONE ? AGG_COUNT : ai, field, filter,
+                    path, &expr, &o);
     }
     rc = finish(&c, c.params == params ? params : NULL, n0, &expr, sql);
     if (type) {
@@ -1328,13 +1353,13 @@ int sw_filter_link_aggregate(const struct sw_filter_ctx *ctx, const char *link, 
     struct operand fo = {.type = SW_T_UNKNOWN};
     const struct sw_link *l = NULL;
     size_t n0 = params ? params->n : 0;
-    int ai = aggregate ? find_agg(aggregate) : -1;
+    enum agg ai = aggregate ? find_agg(aggregate) : AGG_NONE;
     enum sw_type t = SW_T_UNKNOWN;
     c.params = params;
     if (!path) {
         path = "$";
     }
-    if (ai < 0 || !params) {
+    if (ai == AGG_NONE || !params) {
         fail(&c, path, "unknown aggregate \"%s\"", aggregate ? aggregate : "");
     } else if (grouped_scopes(&c, link, alias, path, &top, &ls, &l) == 0) {
         if (field) {
@@ -1363,24 +1388,8 @@ int sw_filter_link_aggregate(const struct sw_filter_ctx *ctx, const char *link, 
         } else {
             sw_buf_add(&arg, fexpr.data, fexpr.len);
         }
-        switch (ai) {
-        case 0:
-            t = SW_T_INT;
-            sw_buf_printf(&expr, "count(%s)", arg.data);
-            break;
-        case 1:
-            t = fo.type == SW_T_REAL || fo.type == SW_T_UNKNOWN ? SW_T_REAL : SW_T_INT;
-            sw_buf_printf(&expr, "COALESCE(sum(%s), 0)", arg.data);
-            break;
-        case 2:
-            t = SW_T_REAL;
-            sw_buf_printf(&expr, "avg(%s)", arg.data);
-            break;
-        default:
-            t = fo.type;
-            sw_buf_printf(&expr, "%s(%s)", agg_names[ai], arg.data);
-            break;
-        }
+        t = agg_result_type(ai, fo.type);
+        agg_sql(ai, arg.data, &expr);
         sw_buf_release(&arg);
     }
     int rc = finish(&c, params, n0, &expr, sql);

@@ -23,10 +23,8 @@ void sw_vctx_error(struct sw_vctx *v, const char *suffix, const char *fmt, ...)
     char *path = subpath(v, suffix, NULL);
     va_list ap;
     va_start(ap, fmt);
-    char *msg = sw_vasprintf(fmt, ap);
+    sw_error_vadd(v->err, path, fmt, ap);
     va_end(ap);
-    sw_error_add(v->err, path, "%s", msg);
-    free(msg);
     free(path);
 }
 

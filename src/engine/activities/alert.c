@@ -67,5 +67,5 @@ static int execute(struct sw_exec *ex)
 }
 
 const struct sw_activity_type sw_act_alert = {
-    "alert", SW_ACT_FLOW, 1, 1, validate, sw_act_ports_out, execute,
+    "alert", SW_ACT_FLOW, 1, 1, validate, sw_act_ports_out, execute, NULL,
 };

@@ -133,5 +133,5 @@ out:
 }
 
 const struct sw_activity_type sw_act_build_audience = {
-    "build_audience", SW_ACT_SOURCE, 0, 0, validate, sw_act_ports_out, execute,
+    "build_audience", SW_ACT_SOURCE, 0, 0, validate, sw_act_ports_out, execute, NULL,
 };

@@ -63,14 +63,14 @@ static int execute(struct sw_exec *ex)
     struct sw_buf sql = SW_BUF_INIT;
     int64_t n = 0;
     int rc;
-    const char *out = sw_exec_new_table(ex, "out");
-    if (!out || !l || !to) {
-        rc = out ? sw_exec_fail(ex, "link \"%s\" not found", via) : SW_EDB;
+    if ((rc = sw_exec_insert_keys(ex, "out", &sql)) < 0) {
         goto out;
     }
-    sw_buf_puts(&sql, "INSERT INTO ");
-    sw_db_ident(&sql, out);
-    sw_buf_puts(&sql, " (_key) SELECT DISTINCT l.");
+    if (!l || !to) {
+        rc = sw_exec_fail(ex, "link \"%s\" not found", via);
+        goto out;
+    }
+    sw_buf_puts(&sql, "SELECT DISTINCT l.");
     sw_db_ident(&sql, to->pk);
     sw_buf_puts(&sql, " FROM ");
     sw_exec_from_input(ex, &sql, in, "w", "d");
@@ -92,5 +92,5 @@ out:
 }
 
 const struct sw_activity_type sw_act_change_dimension = {
-    "change_dimension", SW_ACT_TARGETING, 1, 1, validate, sw_act_ports_out, execute,
+    "change_dimension", SW_ACT_TARGETING, 1, 1, validate, sw_act_ports_out, execute, NULL,
 };

@@ -129,11 +129,11 @@ static char **ports(const struct sw_activity *a)
 }
 
 const struct sw_activity_type sw_act_email = {
-    "email", SW_ACT_CHANNEL, 1, 1, email_validate, ports, sw_deliver_execute,
+    "email", SW_ACT_CHANNEL, 1, 1, email_validate, ports, sw_deliver_execute, NULL,
 };
 const struct sw_activity_type sw_act_sms = {
-    "sms", SW_ACT_CHANNEL, 1, 1, sms_validate, ports, sw_deliver_execute,
+    "sms", SW_ACT_CHANNEL, 1, 1, sms_validate, ports, sw_deliver_execute, NULL,
 };
 const struct sw_activity_type sw_act_push = {
-    "push", SW_ACT_CHANNEL, 1, 1, push_validate, ports, sw_deliver_execute,
+    "push", SW_ACT_CHANNEL, 1, 1, push_validate, ports, sw_deliver_execute, NULL,
 };

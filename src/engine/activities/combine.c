@@ -172,5 +172,5 @@ out:
 }
 
 const struct sw_activity_type sw_act_combine = {
-    "combine", SW_ACT_TARGETING, 2, -1, validate, ports, execute,
+    "combine", SW_ACT_TARGETING, 2, -1, validate, ports, execute, NULL,
 };

@@ -228,5 +228,5 @@ out:
 }
 
 const struct sw_activity_type sw_act_deduplicate = {
-    "deduplicate", SW_ACT_TARGETING, 1, 1, validate, ports, execute,
+    "deduplicate", SW_ACT_TARGETING, 1, 1, validate, ports, execute, NULL,
 };

@@ -61,5 +61,5 @@ static int execute(struct sw_exec *ex)
 }
 
 const struct sw_activity_type sw_act_end = {
-    "end", SW_ACT_FLOW, 1, 1, validate, ports, execute,
+    "end", SW_ACT_FLOW, 1, 1, validate, ports, execute, NULL,
 };

@@ -247,5 +247,5 @@ out:
 }
 
 const struct sw_activity_type sw_act_enrich = {
-    "enrich", SW_ACT_TARGETING, 1, 1, validate, sw_act_ports_out, execute,
+    "enrich", SW_ACT_TARGETING, 1, 1, validate, sw_act_ports_out, execute, NULL,
 };

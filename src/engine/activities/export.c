@@ -199,5 +199,5 @@ out:
 }
 
 const struct sw_activity_type sw_act_export = {
-    "export", SW_ACT_TARGETING, 1, 1, validate, sw_act_ports_out, execute,
+    "export", SW_ACT_TARGETING, 1, 1, validate, sw_act_ports_out, execute, NULL,
 };

@@ -53,7 +53,7 @@ static int fork_execute(struct sw_exec *ex)
 }
 
 const struct sw_activity_type sw_act_fork = {
-    "fork", SW_ACT_FLOW, 1, 1, fork_validate, fork_ports, fork_execute,
+    "fork", SW_ACT_FLOW, 1, 1, fork_validate, fork_ports, fork_execute, NULL,
 };
 
 /* ---- join ---- */
@@ -103,8 +103,16 @@ static int join_execute(struct sw_exec *ex)
     return 0;
 }
 
+/* "or" continues at the first input to arrive; "and" (the default) needs every input. */
+static enum sw_inputs_rule join_inputs(const struct sw_activity *a, const char **skipped)
+{
+    const char *mode = json_string_value(json_object_get(a->def, "mode"));
+    *skipped = "skipped: join \"and\" needs every input";
+    return sw_streq(mode, "or") ? SW_INPUTS_FIRST : SW_INPUTS_EVERY;
+}
+
 const struct sw_activity_type sw_act_join = {
-    "join", SW_ACT_FLOW, 2, -1, join_validate, sw_act_ports_out, join_execute,
+    "join", SW_ACT_FLOW, 2, -1, join_validate, sw_act_ports_out, join_execute, join_inputs,
 };
 
 /* ---- wait ---- */
@@ -149,5 +157,5 @@ static int wait_execute(struct sw_exec *ex)
 }
 
 const struct sw_activity_type sw_act_wait = {
-    "wait", SW_ACT_FLOW, 1, 1, wait_validate, sw_act_ports_out, wait_execute,
+    "wait", SW_ACT_FLOW, 1, 1, wait_validate, sw_act_ports_out, wait_execute, NULL,
 };

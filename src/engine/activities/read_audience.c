@@ -40,14 +40,10 @@ static int execute(struct sw_exec *ex)
                           shape->dim_name);
         goto out;
     }
-    const char *out = sw_exec_new_table(ex, "out");
-    if (!out) {
-        rc = SW_EDB;
+    if ((rc = sw_exec_insert_keys(ex, "out", &sql)) < 0) {
         goto out;
     }
-    sw_buf_puts(&sql, "INSERT INTO ");
-    sw_db_ident(&sql, out);
-    sw_buf_puts(&sql, " (_key) SELECT a._key FROM ");
+    sw_buf_puts(&sql, "SELECT a._key FROM ");
     sw_db_ident(&sql, table);
     sw_buf_puts(&sql, " a JOIN ");
     sw_db_ident(&sql, shape->dim->name);
@@ -69,5 +65,5 @@ out:
 }
 
 const struct sw_activity_type sw_act_read_audience = {
-    "read_audience", SW_ACT_SOURCE, 0, 0, validate, sw_act_ports_out, execute,
+    "read_audience", SW_ACT_SOURCE, 0, 0, validate, sw_act_ports_out, execute, NULL,
 };

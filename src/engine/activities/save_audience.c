@@ -84,5 +84,5 @@ out:
 }
 
 const struct sw_activity_type sw_act_save_audience = {
-    "save_audience", SW_ACT_TARGETING, 1, 1, validate, sw_act_ports_out, execute,
+    "save_audience", SW_ACT_TARGETING, 1, 1, validate, sw_act_ports_out, execute, NULL,
 };

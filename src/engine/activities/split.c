@@ -264,5 +264,5 @@ out:
 }
 
 const struct sw_activity_type sw_act_split = {
-    "split", SW_ACT_TARGETING, 1, 1, validate, ports, execute,
+    "split", SW_ACT_TARGETING, 1, 1, validate, ports, execute, NULL,
 };

@@ -201,5 +201,5 @@ static int execute(struct sw_exec *ex)
 }
 
 const struct sw_activity_type sw_act_test = {
-    "test", SW_ACT_FLOW, 1, 1, validate, ports, execute,
+    "test", SW_ACT_FLOW, 1, 1, validate, ports, execute, NULL,
 };
