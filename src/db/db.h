@@ -160,12 +160,14 @@ void sw_dialect_insert_ignore_head(enum sw_dialect d, struct sw_buf *sql);
 void sw_dialect_insert_ignore_tail(enum sw_dialect d, struct sw_buf *sql);
 void sw_db_insert_ignore_head(const struct sw_db *db, struct sw_buf *sql);
 void sw_db_insert_ignore_tail(const struct sw_db *db, struct sw_buf *sql);
-/* The member `key` (a plain name, [A-Za-z0-9_]) of the JSON object held as text in `expr`, as
- * a value of `type` (SW_V_INT, SW_V_REAL or SW_V_TEXT); NULL when absent.
- * json_extract(expr, '$.key') on SQLite, (expr::jsonb ->> 'key') with a cast on PostgreSQL. */
-void sw_dialect_json_get(enum sw_dialect d, struct sw_buf *sql, const char *expr, const char *key,
+/* The member at `path` (a name, or names joined by dots for nested objects; names are
+ * [A-Za-z0-9_], never user text) of the JSON object held as text in `expr`, as a value of
+ * `type` (SW_V_INT, SW_V_REAL or SW_V_TEXT: an object or array comes as JSON text); NULL when
+ * absent. json_extract(expr, '$.a.b') on SQLite; on PostgreSQL jsonb's ->> 'a' (#>> '{a,b}'
+ * when nested), cast to the type. */
+void sw_dialect_json_get(enum sw_dialect d, struct sw_buf *sql, const char *expr, const char *path,
                          enum sw_vtype type);
-void sw_db_json_get(const struct sw_db *db, struct sw_buf *sql, const char *expr, const char *key,
+void sw_db_json_get(const struct sw_db *db, struct sw_buf *sql, const char *expr, const char *path,
                     enum sw_vtype type);
 /* A FROM item over the members of the JSON object held as text in `expr`, one row each, named
  * `alias` with columns key and value (value is JSON: read it with *_json_get); a row whose

@@ -137,22 +137,35 @@ void sw_db_insert_ignore_tail(const struct sw_db *db, struct sw_buf *sql)
     sw_dialect_insert_ignore_tail(sw_db_dialect(db), sql);
 }
 
-void sw_dialect_json_get(enum sw_dialect d, struct sw_buf *sql, const char *expr, const char *key,
+void sw_dialect_json_get(enum sw_dialect d, struct sw_buf *sql, const char *expr, const char *path,
                          enum sw_vtype type)
 {
     if (d == SW_DIALECT_SQLITE) {
-        sw_buf_printf(sql, "json_extract(%s, '$.%s')", expr, key);
+        sw_buf_printf(sql, "json_extract(%s, '$.%s')", expr, path);
         return;
     }
     const char *cast = type == SW_V_INT ? "bigint" : type == SW_V_REAL ? "double precision" : NULL;
-    sw_buf_printf(sql, cast ? "CAST(CAST(%s AS jsonb) ->> '%s' AS %s)" : "(CAST(%s AS jsonb) ->> '%s')",
-                  expr, key, cast);
+    sw_buf_printf(sql, "%sCAST(%s AS jsonb) ", cast ? "CAST(" : "(", expr);
+    if (strchr(path, '.')) {
+        sw_buf_puts(sql, "#>> '{");
+        for (const char *p = path; *p; p++) {
+            sw_buf_putc(sql, *p == '.' ? ',' : *p);
+        }
+        sw_buf_puts(sql, "}'");
+    } else {
+        sw_buf_printf(sql, "->> '%s'", path);
+    }
+    if (cast) {
+        sw_buf_printf(sql, " AS %s)", cast);
+    } else {
+        sw_buf_putc(sql, ')');
+    }
 }
 
-void sw_db_json_get(const struct sw_db *db, struct sw_buf *sql, const char *expr, const char *key,
+void sw_db_json_get(const struct sw_db *db, struct sw_buf *sql, const char *expr, const char *path,
                     enum sw_vtype type)
 {
-    sw_dialect_json_get(sw_db_dialect(db), sql, expr, key, type);
+    sw_dialect_json_get(sw_db_dialect(db), sql, expr, path, type);
 }
 
 void sw_dialect_json_each(enum sw_dialect d, struct sw_buf *sql, const char *expr,

@@ -434,6 +434,21 @@ static void test_json(void **state)
     assert_string_equal(pg.data, "SELECT CAST(CAST(doc AS jsonb) ->> 'n' AS bigint), "
                                  "CAST(CAST(doc AS jsonb) ->> 'r' AS double precision), "
                                  "(CAST(doc AS jsonb) ->> 's')");
+    /* a nested member; an object comes as JSON text */
+    sw_buf_reset(&lite);
+    sw_buf_reset(&pg);
+    sw_buf_puts(&lite, "SELECT ");
+    sw_dialect_json_get(SW_DIALECT_SQLITE, &lite, "doc", "o.n", SW_V_INT);
+    sw_buf_puts(&lite, " + 1 FROM j WHERE id = 1");
+    assert_int_equal(query_int(lite.data, NULL), 5);
+    sw_buf_reset(&lite);
+    sw_buf_puts(&lite, "SELECT ");
+    sw_dialect_json_get(SW_DIALECT_SQLITE, &lite, "doc", "o", SW_V_TEXT);
+    sw_buf_puts(&lite, " FROM j WHERE id = 1");
+    assert_query_text(lite.data, NULL, "{\"n\":4}");
+    sw_dialect_json_get(SW_DIALECT_POSTGRES, &pg, "c.document", "options.history_days", SW_V_INT);
+    assert_string_equal(pg.data,
+                        "CAST(CAST(c.document AS jsonb) #>> '{options,history_days}' AS bigint)");
     /* json_each: members of every valid document; invalid ones and NULL give none */
     sw_buf_reset(&lite);
     sw_buf_reset(&pg);
