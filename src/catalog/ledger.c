@@ -507,6 +507,17 @@ int sw_ledger_requeue(struct sw_db *db, int64_t run_id, const char *activity, bo
                         run_id, activity, now_ms, n, err);
 }
 
+bool sw_ledger_run_sending(struct sw_db *db, int64_t run_id)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t running = 1;
+    sw_params_add_int(&p, run_id);
+    sw_db_query_int(db, "SELECT status = 'running' FROM sw_runs WHERE id = ?1", &p, &running,
+                    NULL);
+    sw_params_release(&p);
+    return running != 0;
+}
+
 int sw_ledger_skip_stopped_campaign(struct sw_db *db, int64_t campaign_id, int64_t now_ms,
                                     struct sw_error *err)
 {

@@ -144,6 +144,9 @@ int sw_ledger_insert_in_state(struct sw_db *db, const char *insert, int64_t run_
  * reset (retry-failed); *n receives how many. */
 int sw_ledger_requeue(struct sw_db *db, int64_t run_id, const char *activity,
                       bool include_unknown, int64_t now_ms, int64_t *n, struct sw_error *err);
+/* Whether a run may go on sending: it is running (a paused or stopped run claims nothing more;
+ * a run that cannot be read is taken as running, the next claim will tell). */
+bool sw_ledger_run_sending(struct sw_db *db, int64_t run_id);
 /* Stopping a campaign: the pending rows of its running and paused runs never go (skipped
  * "run_stopped"; a worker still sending finishes the rows it marked sending). */
 int sw_ledger_skip_stopped_campaign(struct sw_db *db, int64_t campaign_id, int64_t now_ms,

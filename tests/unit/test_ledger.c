@@ -420,6 +420,160 @@ static void test_claim_race_failures(void **state)
     run_race(7);
 }
 
+/* The delivery states' table: texts, parsing and the moves the ledger makes. */
+static void test_states(void **state)
+{
+    (void)state;
+    enum sw_delivery_state st;
+    enum sw_delivery_reason why;
+    assert_string_equal(sw_delivery_state_text(SW_DELIVERY_SENDING), "sending");
+    assert_int_equal(sw_delivery_state_parse("unknown", &st), 0);
+    assert_int_equal(st, SW_DELIVERY_UNKNOWN);
+    assert_int_equal(sw_delivery_state_parse("delivered", &st), -1);
+    assert_int_equal(sw_delivery_reason_parse("frequency_cap", &why), 0);
+    assert_string_equal(sw_delivery_reason_text(why), "frequency_cap");
+    assert_true(sw_delivery_state_can(SW_DELIVERY_PENDING, SW_DELIVERY_SENDING));
+    assert_true(sw_delivery_state_can(SW_DELIVERY_SENDING, SW_DELIVERY_PENDING));
+    assert_true(sw_delivery_state_can(SW_DELIVERY_FAILED, SW_DELIVERY_PENDING));
+    assert_false(sw_delivery_state_can(SW_DELIVERY_SENT, SW_DELIVERY_PENDING));
+    assert_false(sw_delivery_state_can(SW_DELIVERY_SENDING, SW_DELIVERY_SKIPPED));
+    assert_false(sw_delivery_state_can(SW_DELIVERY_SKIPPED, SW_DELIVERY_PENDING));
+}
+
+/* Outcomes, repairs, confirmations and reads of the ledger, against SQL written here. */
+static void test_outcomes_and_repairs(void **state)
+{
+    (void)state;
+    struct sw_db *db = tu_db(data_sql);
+    struct sw_catalog *cat = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_ledger_counts c;
+    struct sw_ledger_claimer *cl = NULL;
+    struct sw_ledger_row *rows = NULL;
+    struct sw_frequency_cap none = {0, 0};
+    size_t n = 0;
+    int64_t campaign = 0, run = 0, at = 0, requeued = 0;
+    bool yes = true;
+    assert_int_equal(sw_catalog_open(db, &cat, &err), 0);
+    assert_int_equal(sw_catalog_campaign_upsert(cat, "c", "{}", "profiles", 1000, &campaign, &err),
+                     0);
+    assert_int_equal(sw_catalog_run_create(cat, campaign, "manual", 0, NULL, 1, "{}", 1000, &run,
+                                           &err),
+                     0);
+    assert_true(sw_ledger_run_sending(db, run));
+    assert_int_equal(sw_ledger_filled(db, run, "mail", &yes, &err), 0);
+    assert_false(yes);
+    /* one more address: four rows to send */
+    assert_int_equal(sw_db_exec(db, "INSERT INTO profiles VALUES (9, 'd@x.org'); INSERT INTO wt "
+                                    "VALUES (9)",
+                                &err),
+                     0);
+    struct sw_ledger_spec s = spec(run, "mail");
+    assert_int_equal(sw_ledger_fill(db, &s, NULL, &err), 0);
+    assert_int_equal(sw_ledger_filled(db, run, "mail", &yes, &err), 0);
+    assert_true(yes);
+    /* four pending rows claimed: one sent, one failed, one unknown, one back for a retry */
+    assert_int_equal(sw_ledger_claimer_open(db, run, "mail", "email", none, &cl, &err), 0);
+    assert_int_equal(sw_ledger_claim(cl, 4, 2000, &rows, &n, NULL, &err), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(sw_ledger_finish(cl, rows[0].id, SW_DELIVERY_SENT, NULL, 0, 3000, &err), 0);
+    assert_int_equal(sw_ledger_finish(cl, rows[1].id, SW_DELIVERY_FAILED, "550", 0, 3000, &err), 0);
+    assert_int_equal(sw_ledger_finish(cl, rows[2].id, SW_DELIVERY_UNKNOWN, "cut", 0, 3000, &err), 0);
+    assert_int_equal(sw_ledger_finish(cl, rows[3].id, SW_DELIVERY_PENDING, "451", 9000, 3000, &err),
+                     0);
+    /* a row being sent is never skipped by an outcome */
+    assert_int_equal(sw_ledger_finish(cl, rows[3].id, SW_DELIVERY_SKIPPED, NULL, 0, 3000, &err),
+                     SW_EINVAL);
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE state = 'sent' AND "
+                                "sent_at = 3000 AND error IS NULL"),
+                     1);
+    assert_int_equal(sw_ledger_next_due(db, run, "mail", &at, &err), 0);
+    assert_int_equal(at, 9000);
+    /* a deferral gives its attempt back; a release puts the row back as it was */
+    sw_ledger_rows_free(rows, n);
+    assert_int_equal(sw_ledger_claim(cl, 9, 10000, &rows, &n, NULL, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].attempts, 2);
+    assert_int_equal(sw_ledger_defer(cl, rows[0].id, "down", 20000, 10000, &err), 0);
+    assert_int_equal(tu_int(db, "SELECT attempts * 10 + deferrals FROM sw_deliveries WHERE "
+                                "error = 'down' AND state = 'pending'"),
+                     11);
+    sw_ledger_rows_free(rows, n);
+    assert_int_equal(sw_ledger_claim(cl, 9, 20000, &rows, &n, NULL, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(sw_ledger_release(cl, rows[0].id, 20000, &err), 0);
+    assert_int_equal(tu_int(db, "SELECT attempts FROM sw_deliveries WHERE error = 'down'"), 1);
+    sw_ledger_rows_free(rows, n);
+    /* one more in flight when the process dies: unknown on restart */
+    assert_int_equal(sw_ledger_claim(cl, 1, 20000, &rows, &n, NULL, &err), 0);
+    sw_ledger_rows_free(rows, n);
+    assert_int_equal(sw_ledger_mark_interrupted(db, run, "mail", 30000, &err), 0);
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE state = 'unknown' AND "
+                                "error = 'interrupted while sending'"),
+                     1);
+    /* the counts, as the API shows them */
+    assert_int_equal(sw_ledger_counts(db, run, "mail", &c, &err), 0);
+    assert_int_equal(c.targeted, 9);
+    assert_int_equal(c.sent, 1);
+    assert_int_equal(c.failed, 1);
+    assert_int_equal(c.unknown, 2);
+    assert_int_equal(c.pending, 0);
+    assert_int_equal(c.missing_address + c.duplicate_address, 5);
+    json_t *j = sw_ledger_counts_json(&c);
+    char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(text, "{\"targeted\":9,\"pending\":0,\"sending\":0,\"sent\":1,"
+                              "\"failed\":1,\"unknown\":2,\"skipped\":{\"missing_address\":3,"
+                              "\"duplicate_address\":2,\"frequency_cap\":0}}");
+    free(text);
+    json_decref(j);
+    /* the out port's rows: those sent */
+    assert_int_equal(sw_db_exec(db, "CREATE TABLE out_wt (_key INTEGER PRIMARY KEY)", &err), 0);
+    assert_int_equal(sw_ledger_insert_in_state(db, "INSERT INTO out_wt (_key) SELECT w._key FROM "
+                                                   "wt w",
+                                               run, "mail", SW_DELIVERY_SENT, &at, &err),
+                     0);
+    assert_int_equal(at, 1);
+    /* retry-failed: failed rows only, then unknown ones too */
+    assert_int_equal(sw_ledger_requeue(db, run, "mail", false, 40000, &requeued, &err), 0);
+    assert_int_equal(requeued, 1);
+    assert_int_equal(sw_ledger_requeue(db, run, "mail", true, 40000, &requeued, &err), 0);
+    assert_int_equal(requeued, 2);
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE state = 'pending' AND "
+                                "attempts = 0 AND error IS NULL"),
+                     3);
+    /* a listing page, filtered, in id order after a key */
+    struct sw_delivery *list = NULL;
+    assert_int_equal(sw_ledger_list(db, run, "pending", NULL, 0, 2, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_true(list[0].id < list[1].id);
+    int64_t after = list[1].id;
+    sw_deliveries_free(list, n);
+    assert_int_equal(sw_ledger_list(db, run, "pending", "mail", after, 10, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    sw_deliveries_free(list, n);
+    /* confirmations: the first one stays */
+    assert_int_equal(sw_ledger_confirmed(db, run, "mail", &yes, &err), 0);
+    assert_false(yes);
+    assert_int_equal(sw_ledger_confirm(db, run, "mail", "api", 50000, &at, &err), 0);
+    assert_int_equal(sw_ledger_confirm(db, run, "mail", "cli", 60000, &at, &err), 0);
+    assert_int_equal(at, 50000);
+    assert_int_equal(sw_ledger_confirmed(db, run, "mail", &yes, &err), 0);
+    assert_true(yes);
+    /* a stop: pending rows never go; a stopped run claims nothing more */
+    assert_int_equal(sw_ledger_skip_stopped_campaign(db, campaign, 70000, &err), 0);
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_deliveries WHERE reason = 'run_stopped'"),
+                     3);
+    sw_db_exec(db, "UPDATE sw_runs SET status = 'stopped'", NULL);
+    assert_false(sw_ledger_run_sending(db, run));
+    /* the purge takes the run's confirmations with its rows */
+    assert_int_equal(sw_ledger_purge_run(db, run, 0, &err), 0);
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_confirmations"), 0);
+    sw_ledger_claimer_close(cl);
+    sw_catalog_free(cat);
+    sw_db_close(db);
+    sw_error_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +584,8 @@ int main(void)
         cmocka_unit_test(test_claim_cap),
         cmocka_unit_test(test_claim_race),
         cmocka_unit_test(test_claim_race_failures),
+        cmocka_unit_test(test_states),
+        cmocka_unit_test(test_outcomes_and_repairs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

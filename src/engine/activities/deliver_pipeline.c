@@ -108,17 +108,6 @@ static int claim(struct sw_pipeline *pl, size_t want, struct sw_send_item ***out
     return 0;
 }
 
-static bool run_running(struct sw_exec *ex)
-{
-    struct sw_params p = SW_PARAMS_INIT;
-    int64_t running = 1;
-    sw_params_add_int(&p, ex->run_id);
-    sw_db_query_int(ex->db, "SELECT status = 'running' FROM sw_runs WHERE id = ?1", &p, &running,
-                    NULL);
-    sw_params_release(&p);
-    return running != 0;
-}
-
 /* One trip: outcomes, the rows of a stopped run, the next claim; one commit. */
 static void trip_run(struct sw_pipeline *pl, struct sw_trip *t)
 {
@@ -126,7 +115,7 @@ static void trip_run(struct sw_pipeline *pl, struct sw_trip *t)
     t->got = NULL;
     t->ngot = 0;
     t->not_running = false;
-    if (t->check_run && !run_running(ex)) {
+    if (t->check_run && !sw_ledger_run_sending(ex->db, ex->run_id)) {
         t->not_running = true;
         t->want = 0;
     }
