@@ -20,8 +20,6 @@ struct sw_catalog {
     struct sw_db *db;
 };
 
-#define SW_CATALOG_VERSION 1
-
 int sw_catalog_open(struct sw_db *db, struct sw_catalog **out, struct sw_error *err);
 void sw_catalog_free(struct sw_catalog *cat);
 

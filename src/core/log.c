@@ -17,11 +17,6 @@ void sw_log_set_level(enum sw_log_level lvl)
     min_level = lvl;
 }
 
-enum sw_log_level sw_log_get_level(void)
-{
-    return min_level;
-}
-
 const char *sw_log_level_name(enum sw_log_level lvl)
 {
     static const char *names[] = {"debug", "info", "warn", "error"};

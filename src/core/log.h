@@ -8,7 +8,6 @@
 enum sw_log_level { SW_LOG_DEBUG, SW_LOG_INFO, SW_LOG_WARN, SW_LOG_ERROR };
 
 void sw_log_set_level(enum sw_log_level lvl);
-enum sw_log_level sw_log_get_level(void);
 const char *sw_log_level_name(enum sw_log_level lvl);
 void sw_log(enum sw_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
