@@ -48,7 +48,8 @@ build: deps web
 	cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps web
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON -DSW_WERROR=ON >/dev/null
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON -DSW_TEST_HOOKS=ON \
+	  -DSW_WERROR=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 # The unit tests whose threads share state (concurrent ledger claims, shared rate buckets,
@@ -75,6 +76,7 @@ check: build build-asan tsan
 	@# process appends how many to this file (tests/e2e/lib/contract.mjs).
 	@rm -f $(ASAN_BUILD)/validated-responses.txt
 	ASAN_OPTIONS=detect_leaks=1 STEPWISE_BIN=$(CURDIR)/$(ASAN_BUILD)/stepwise \
+	  STEPWISE_RELEASE_BIN=$(CURDIR)/$(BUILD)/stepwise \
 	  STEPWISE_VALIDATED_FILE=$(CURDIR)/$(ASAN_BUILD)/validated-responses.txt \
 	  node --test --test-concurrency=2 tests/e2e/
 	@cat $(ASAN_BUILD)/validated-responses.txt 2>/dev/null | \

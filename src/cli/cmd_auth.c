@@ -7,6 +7,7 @@
  */
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/serve.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "db/db.h"
@@ -335,7 +336,8 @@ int sw_cmd_user(int argc, char **argv)
     if (a.npos != 2 || strcmp(a.pos[0], "add") != 0) {
         return sw_cli_usage_error("user", "expected \"add NAME\"");
     }
-    if ((rc = parse_role("user", a.role, &role)) != 0) {
+    if ((rc = parse_role("user", a.role, &role)) != 0 ||
+        (rc = sw_serve_test_settings("user")) != 0) {
         return rc;
     }
     const char *name = a.pos[1];

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "scheduler/scheduler.h"
+#include "server/auth.h"
 #include "server/server.h"
 
 #include <ctype.h>
@@ -64,6 +65,11 @@ static const struct setting settings[] = {
      "soft bounces in a row (POST /api/v1/feedback) that suppress an address"},
     {"max_body", "1048576", "largest request body accepted, in bytes"},
     {"log_level", "info", "debug, info, warn or error"},
+#ifdef SW_TEST_HOOKS
+    /* Test-only settings: compiled into test builds only (CMake SW_TEST_HOOKS, make check's
+     * ASan build), so that no setting of a release can lower the password-hash cost. */
+    {"argon2_fast", "off", "test builds only: hash new passwords at Argon2id's minimum cost"},
+#endif
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -204,6 +210,45 @@ static int int_setting(const char *cmd, const char *name, const char *v, int64_t
     return 0;
 }
 
+/* The value of setting k in the environment (STEPWISE_<NAME>), or NULL when unset or empty. */
+static const char *env_value(size_t k)
+{
+    char env[80];
+    size_t n = 0;
+    n += (size_t)snprintf(env, sizeof(env), "STEPWISE_");
+    for (const char *c = settings[k].name; *c && n < sizeof(env) - 1; c++) {
+        env[n++] = (char)toupper((unsigned char)*c);
+    }
+    env[n] = '\0';
+    const char *e = getenv(env);
+    return e && *e ? e : NULL;
+}
+
+#ifdef SW_TEST_HOOKS
+/* The test-only settings take effect process-wide as soon as they are resolved. */
+static int apply_test_settings(const char *cmd, const char *argon2_fast)
+{
+    bool on = false;
+    if (sw_cli_parse_on_off(cmd, "--argon2-fast", argon2_fast, &on) < 0) {
+        return -1;
+    }
+    sw_auth_test_cheap_hash(on);
+    return 0;
+}
+#endif
+
+int sw_serve_test_settings(const char *cmd)
+{
+#ifdef SW_TEST_HOOKS
+    int k = find("argon2_fast");
+    const char *v = env_value((size_t)k);
+    return apply_test_settings(cmd, v ? v : settings[k].dflt) < 0 ? 2 : 0;
+#else
+    (void)cmd;
+    return 0;
+#endif
+}
+
 int sw_serve_settings(int argc, char **argv, const char *cmd, const struct sw_cli_preset *presets,
                       size_t npresets, struct sw_settings *set)
 {
@@ -250,15 +295,8 @@ int sw_serve_settings(int argc, char **argv, const char *cmd, const struct sw_cl
         vals[k] = sw_strdup(argv[++i]);
     }
     for (size_t k = 0; k < NSETTINGS; k++) {
-        char env[80];
-        size_t n = 0;
-        n += (size_t)snprintf(env, sizeof(env), "STEPWISE_");
-        for (const char *c = settings[k].name; *c && n < sizeof(env) - 1; c++) {
-            env[n++] = (char)toupper((unsigned char)*c);
-        }
-        env[n] = '\0';
-        const char *e = getenv(env);
-        if (!vals[k] && e && *e) {
+        const char *e = env_value(k);
+        if (!vals[k] && e) {
             vals[k] = sw_strdup(e);
         }
     }
@@ -355,6 +393,11 @@ int sw_serve_settings(int argc, char **argv, const char *cmd, const struct sw_cl
         goto out;
     }
     set->max_body = (size_t)v;
+#ifdef SW_TEST_HOOKS
+    if (apply_test_settings(cmd, vals[find("argon2_fast")]) < 0) {
+        goto out;
+    }
+#endif
     sw_log_set_level(!strcmp(lvl, "debug") ? SW_LOG_DEBUG
                      : !strcmp(lvl, "warn") ? SW_LOG_WARN
                      : !strcmp(lvl, "error") ? SW_LOG_ERROR

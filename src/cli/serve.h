@@ -29,6 +29,10 @@ int sw_serve_settings(int argc, char **argv, const char *cmd, const struct sw_cl
 /* Start the daemon, print the URL it listens on, and run until SIGINT or SIGTERM: 0, or 1
  * when it cannot start. */
 int sw_serve_run(const char *cmd, struct sw_settings *set);
+/* For commands without the daemon's flags (user add): the test-only settings (test builds
+ * only; see cmd_serve.c) from their STEPWISE_<NAME> variables. 0, or 2 on a usage error;
+ * nothing in a release build. */
+int sw_serve_test_settings(const char *cmd);
 /* The settings' table: "--flag STEPWISE_NAME" and what it is, one per setting. */
 void sw_serve_settings_help(FILE *f);
 

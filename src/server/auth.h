@@ -11,8 +11,9 @@
  *
  * Roles are ordered: a caller with role R may do what any role <= R may do.
  *
- * Tests may set STEPWISE_ARGON2_FAST=1 to hash new passwords with libsodium's minimum
- * Argon2id cost; verification reads the cost from the stored string either way.
+ * New passwords are hashed at libsodium's interactive Argon2id cost. Only a test build
+ * (SW_TEST_HOOKS) can lower it, through the test-only setting argon2_fast; verification reads
+ * the cost from the stored string either way.
  */
 #ifndef SW_AUTH_H
 #define SW_AUTH_H
@@ -20,6 +21,7 @@
 #include "core/error.h"
 #include "db/db.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum sw_role { SW_ROLE_NONE = 0, SW_ROLE_VIEWER = 1, SW_ROLE_EDITOR = 2, SW_ROLE_ADMIN = 3 };
@@ -28,6 +30,13 @@ enum sw_role { SW_ROLE_NONE = 0, SW_ROLE_VIEWER = 1, SW_ROLE_EDITOR = 2, SW_ROLE
 #define SW_AUTH_COOKIE_NAME    "sw_session"
 #define SW_AUTH_PASSWORD_MIN   8
 #define SW_AUTH_PASSWORD_MAX   1024
+
+#ifdef SW_TEST_HOOKS
+/* Test builds only: hash new passwords at libsodium's minimum Argon2id cost (the setting
+ * argon2_fast), so that tests creating users do not spend 64 MiB and a tenth of a second on
+ * each. A release build has neither this function nor the setting. */
+void sw_auth_test_cheap_hash(bool on);
+#endif
 #define SW_AUTH_USER_NAME_MAX  64
 
 /* "viewer", "editor", "admin", or "none". */

@@ -1,11 +1,13 @@
 /*
  * test_auth.c - API tokens, users, sessions and header parsing (src/server/auth.c), on an
- * in-memory catalog. Passwords are hashed at libsodium's minimum Argon2id cost
- * (STEPWISE_ARGON2_FAST=1) except in the one test that checks the production parameters.
+ * in-memory catalog. In a test build (SW_TEST_HOOKS) passwords are hashed at libsodium's
+ * minimum Argon2id cost except in the one test that checks the production parameters; a
+ * release build has no way to lower it (test_release_cost).
  */
 #include "testutil.h"
 
 #include "catalog/catalog.h"
+#include "cli/serve.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "server/auth.h"
@@ -30,7 +32,9 @@ static int setup(void **state)
     }
     sw_catalog_free(cat);
     sw_error_release(&err);
-    setenv("STEPWISE_ARGON2_FAST", "1", 1);
+#ifdef SW_TEST_HOOKS
+    sw_auth_test_cheap_hash(true);
+#endif
     sw_clock_set(T0);
     *state = db;
     return 0;
@@ -83,6 +87,25 @@ static void add_user(struct sw_db *db, const char *name, enum sw_role role, cons
         fail_msg("user add %s: %s", name, err.message);
     }
     sw_error_release(&err);
+}
+
+/* The password-hash cost through the settings layer, as `stepwise user add` resolves it:
+ * STEPWISE_ARGON2_FAST lowers it in a test build only; a release build (make build) has no
+ * such setting and hashes at the interactive cost whatever the environment says. */
+static void test_release_cost(void **state)
+{
+    struct sw_db *db = *state;
+    setenv("STEPWISE_ARGON2_FAST", "1", 1);
+    assert_int_equal(sw_serve_test_settings("user"), 0);
+    add_user(db, "env", SW_ROLE_VIEWER, "env password");
+    unsetenv("STEPWISE_ARGON2_FAST");
+    char *h = text_query(db, "SELECT password_hash FROM sw_users WHERE name = 'env'");
+#ifdef SW_TEST_HOOKS
+    assert_non_null(strstr(h, "$argon2id$v=19$m=8,t=1,"));
+#else
+    assert_non_null(strstr(h, "$argon2id$v=19$m=65536,t=2,"));
+#endif
+    free(h);
 }
 
 /* ---- roles ---- */
@@ -297,9 +320,13 @@ static void test_user_add(void **state)
 static void test_user_add_interactive_params(void **state)
 {
     struct sw_db *db = *state;
-    unsetenv("STEPWISE_ARGON2_FAST");
+#ifdef SW_TEST_HOOKS
+    sw_auth_test_cheap_hash(false);
+#endif
     add_user(db, "slow", SW_ROLE_VIEWER, "slow password");
-    setenv("STEPWISE_ARGON2_FAST", "1", 1);
+#ifdef SW_TEST_HOOKS
+    sw_auth_test_cheap_hash(true);
+#endif
     char *h = text_query(db, "SELECT password_hash FROM sw_users WHERE name = 'slow'");
     assert_non_null(strstr(h, "$argon2id$v=19$m=65536,t=2,"));
     free(h);
@@ -556,6 +583,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roles),
+        cmocka_unit_test_setup_teardown(test_release_cost, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_create_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_stored_hashed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_bad_role, setup, teardown),
