@@ -1,5 +1,5 @@
 /*
- * test_schedule.c - campaign schedules (src/scheduler/schedule.c): RRULE (RFC 5545) ticks as
+ * test_schedule.c - campaign schedules (src/model/schedule.c): RRULE (RFC 5545) ticks as
  * local wall-clock times across daylight-saving changes, cron in a time zone with Vixie's
  * day-of-month/day-of-week OR rule, one-shot `at`, start/until/COUNT bounds, the spring-forward
  * gap and the fall-back ambiguity, the catch-up decision after downtime, the preview format
