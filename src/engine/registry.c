@@ -1,6 +1,7 @@
 /*
- * registry.c - the one list of activity types. Adding an activity means one file under
- * activities/ and one line here.
+ * registry.c - the one list of activity types, and the registry the model validates documents
+ * through (sw_engine_activities). Adding an activity means one file under activities/, its
+ * declaration in activities/common.h and one line here.
  */
 #include "core/util.h"
 #include "engine/activities/common.h"
