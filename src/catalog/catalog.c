@@ -4,23 +4,12 @@
  */
 #include "catalog/catalog.h"
 #include "catalog/ledger.h"
+#include "catalog/migrations.h"
 #include "core/clock.h"
 #include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* Later migrations live beside the module that needs them. */
-extern const char sw_migration_2[]; /* catalog/migrate_2_daemon.c: runs, auth */
-extern const char sw_migration_3[]; /* catalog/migrate_3_list.c: the campaign list */
-extern const char sw_migration_4[]; /* catalog/migrate_4_runs.c: runs by processing time */
-extern const char sw_migration_5[]; /* catalog/migrate_5_ledger.c: the delivery ledger */
-extern const char sw_migration_6[]; /* catalog/migrate_6_delivery.c: fields, confirmations */
-extern const char sw_migration_7[]; /* catalog/migrate_7_events.c: events feed, preferences */
-extern const char sw_migration_8[]; /* catalog/migrate_8_hints.c: schema hints from the API */
-extern const char sw_migration_9[]; /* catalog/migrate_9_suppressions.c: the suppression list */
-extern const char sw_migration_10[]; /* catalog/migrate_10_feedback.c: bounces, complaints */
-extern const char sw_migration_11[]; /* catalog/migrate_11_secrets.c: link-signing secrets */
 
 static const char *const migrations[] = {
     /* 1: the tables the engine and the daemon build on. Times are milliseconds (UTC). */

@@ -4,7 +4,8 @@
  * matched (by Message-ID or by recipient) or none; the raw report is kept when nothing
  * matched, so that no report is ever dropped unseen.
  */
-extern const char sw_migration_10[];
+#include "catalog/migrations.h"
+
 const char sw_migration_10[] =
     "CREATE TABLE sw_feedback ("
     "  id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, kind TEXT NOT NULL,"

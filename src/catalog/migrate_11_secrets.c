@@ -3,7 +3,8 @@
  * listener's links (channels/token.c). A rotation adds a newer one; older ones keep verifying
  * the links already sent.
  */
-extern const char sw_migration_11[];
+#include "catalog/migrations.h"
+
 const char sw_migration_11[] =
     "CREATE TABLE sw_secrets ("
     "  kid INTEGER PRIMARY KEY, secret TEXT NOT NULL, created_at INTEGER NOT NULL);";

@@ -3,7 +3,8 @@
  * run can continue and which worker holds it; API tokens, UI users and their sessions are
  * stored hashed (BLAKE2b for tokens and session ids, Argon2id for passwords).
  */
-extern const char sw_migration_2[];
+#include "catalog/migrations.h"
+
 const char sw_migration_2[] =
     "ALTER TABLE sw_runs ADD COLUMN wake_at INTEGER;"
     "ALTER TABLE sw_runs ADD COLUMN retry_of INTEGER;"

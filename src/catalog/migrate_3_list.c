@@ -13,7 +13,8 @@
  * check-dialect: sqlite-only (the SQLite catalog's DDL: an FTS5 table, triggers, WITHOUT
  * ROWID; a PostgreSQL catalog gets its own DDL, not this history).
  */
-extern const char sw_migration_3[];
+#include "catalog/migrations.h"
+
 const char sw_migration_3[] =
     "CREATE INDEX sw_campaigns_updated ON sw_campaigns(updated_at);"
     "CREATE INDEX sw_campaigns_created ON sw_campaigns(created_at);"

@@ -4,7 +4,8 @@
  * sent | failed | unknown, or skipped with a reason. address_key is the address as compared
  * (trimmed, lower case) for duplicate and frequency-cap rules across campaigns.
  */
-extern const char sw_migration_5[];
+#include "catalog/migrations.h"
+
 const char sw_migration_5[] =
     "CREATE TABLE sw_deliveries ("
     "  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, activity TEXT NOT NULL,"

@@ -14,7 +14,8 @@
  * message; the plain one is written once, in the fill's single transaction, and sending
  * touches only the table and the (run, activity, state, id) index, whose pages are sequential.
  */
-extern const char sw_migration_6[];
+#include "catalog/migrations.h"
+
 const char sw_migration_6[] =
     "ALTER TABLE sw_deliveries ADD COLUMN fields TEXT;"
     "ALTER TABLE sw_deliveries ADD COLUMN deferrals INTEGER NOT NULL DEFAULT 0;"

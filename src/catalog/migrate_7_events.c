@@ -19,7 +19,8 @@
  * check-dialect: sqlite-only (the SQLite catalog's DDL: triggers over JSON functions; a
  * PostgreSQL catalog gets its own DDL, not this history).
  */
-extern const char sw_migration_7[];
+#include "catalog/migrations.h"
+
 const char sw_migration_7[] =
     "CREATE TABLE sw_events ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, type TEXT NOT NULL,"

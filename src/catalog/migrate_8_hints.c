@@ -4,7 +4,8 @@
  * in place of the file named by the schema_hints setting (docs/ARCHITECTURE.md "Schema
  * hints"); DELETE goes back to the file.
  */
-extern const char sw_migration_8[];
+#include "catalog/migrations.h"
+
 const char sw_migration_8[] =
     "CREATE TABLE sw_schema_hints ("
     "  id INTEGER PRIMARY KEY CHECK (id = 1), document TEXT NOT NULL,"

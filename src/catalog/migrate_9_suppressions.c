@@ -6,7 +6,8 @@
  * when it claims rows for sending, so a suppression added during a send takes effect at once.
  * address_key is the address as compared (trimmed, lower case), like the ledger's.
  */
-extern const char sw_migration_9[];
+#include "catalog/migrations.h"
+
 const char sw_migration_9[] =
     "CREATE TABLE sw_suppressions ("
     "  id INTEGER PRIMARY KEY, channel TEXT NOT NULL, address_key TEXT NOT NULL,"
