@@ -219,65 +219,70 @@ out:
     return rc;
 }
 
-int sw_ledger_counts(struct sw_db *db, int64_t run_id, const char *activity,
-                     struct sw_ledger_counts *counts, struct sw_error *err)
+/* Rows of one state into its count (targeted counts them all). */
+static void add_state(struct sw_ledger_counts *c, const char *text, int64_t n)
+{
+    enum sw_delivery_state state;
+    int64_t *into[SW_DELIVERY_NSTATE] = {
+        [SW_DELIVERY_PENDING] = &c->pending, [SW_DELIVERY_SENDING] = &c->sending,
+        [SW_DELIVERY_SENT] = &c->sent,       [SW_DELIVERY_FAILED] = &c->failed,
+        [SW_DELIVERY_UNKNOWN] = &c->unknown, [SW_DELIVERY_SKIPPED] = NULL};
+    c->targeted += n;
+    if (sw_delivery_state_parse(text, &state) == 0 && into[state]) {
+        *into[state] = n;
+    }
+}
+
+/* Skipped rows of one reason into its count. */
+static void add_reason(struct sw_ledger_counts *c, const char *text, int64_t n)
+{
+    enum sw_delivery_reason reason;
+    int64_t *into[SW_SKIP_NREASON] = {[SW_SKIP_MISSING_ADDRESS] = &c->missing_address,
+                                      [SW_SKIP_DUPLICATE_ADDRESS] = &c->duplicate_address,
+                                      [SW_SKIP_SUPPRESSED] = &c->suppressed,
+                                      [SW_SKIP_FREQUENCY_CAP] = &c->frequency_cap,
+                                      [SW_SKIP_RUN_STOPPED] = &c->run_stopped};
+    if (sw_delivery_reason_parse(text, &reason) == 0) {
+        *into[reason] = n;
+    } else {
+        c->skipped_other += n;
+    }
+}
+
+/* sql groups an activity's rows (?1 = run_id, ?2 = activity) as (key, count): add each. */
+static int count_groups(struct sw_db *db, const char *sql, int64_t run_id, const char *activity,
+                        void (*add)(struct sw_ledger_counts *c, const char *key, int64_t n),
+                        struct sw_ledger_counts *counts, struct sw_error *err)
 {
     struct sw_stmt *st = NULL;
-    memset(counts, 0, sizeof(*counts));
-    int rc = sw_db_prepare(db,
-                           "SELECT state, count(*) FROM sw_deliveries WHERE run_id = ?1 AND "
-                           "activity = ?2 GROUP BY state",
-                           &st, err);
-    if (rc < 0) {
-        return rc;
+    int rc = sw_db_prepare(db, sql, &st, err);
+    if (rc == 0) {
+        sw_stmt_bind_int(st, 1, run_id);
+        sw_stmt_bind_text(st, 2, activity);
     }
-    sw_stmt_bind_int(st, 1, run_id);
-    sw_stmt_bind_text(st, 2, activity);
-    while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
-        enum sw_delivery_state state;
-        int64_t n = sw_stmt_column_int(st, 1);
-        counts->targeted += n;
-        if (sw_delivery_state_parse(sw_stmt_column_text(st, 0), &state) < 0) {
-            continue;
-        }
-        int64_t *into[SW_DELIVERY_NSTATE] = {
-            [SW_DELIVERY_PENDING] = &counts->pending, [SW_DELIVERY_SENDING] = &counts->sending,
-            [SW_DELIVERY_SENT] = &counts->sent,       [SW_DELIVERY_FAILED] = &counts->failed,
-            [SW_DELIVERY_UNKNOWN] = &counts->unknown, [SW_DELIVERY_SKIPPED] = NULL};
-        if (into[state]) {
-            *into[state] = n;
-        }
-    }
-    sw_stmt_finalize(st);
-    st = NULL;
-    if (rc < 0) {
-        return rc;
-    }
-    rc = sw_db_prepare(db,
-                       "SELECT reason, count(*) FROM sw_deliveries WHERE run_id = ?1 AND "
-                       "activity = ?2 AND state = 'skipped' GROUP BY 1",
-                       &st, err);
-    if (rc < 0) {
-        return rc;
-    }
-    sw_stmt_bind_int(st, 1, run_id);
-    sw_stmt_bind_text(st, 2, activity);
-    while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
-        enum sw_delivery_reason reason;
-        int64_t n = sw_stmt_column_int(st, 1);
-        int64_t *into[SW_SKIP_NREASON] = {[SW_SKIP_MISSING_ADDRESS] = &counts->missing_address,
-                                          [SW_SKIP_DUPLICATE_ADDRESS] = &counts->duplicate_address,
-                                          [SW_SKIP_SUPPRESSED] = &counts->suppressed,
-                                          [SW_SKIP_FREQUENCY_CAP] = &counts->frequency_cap,
-                                          [SW_SKIP_RUN_STOPPED] = &counts->run_stopped};
-        if (sw_delivery_reason_parse(sw_stmt_column_text(st, 0), &reason) == 0) {
-            *into[reason] = n;
-        } else {
-            counts->skipped_other += n;
-        }
+    while (rc == 0 && (rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+        add(counts, sw_stmt_column_text(st, 0), sw_stmt_column_int(st, 1));
+        rc = 0;
     }
     sw_stmt_finalize(st);
     return rc < 0 ? rc : 0;
+}
+
+int sw_ledger_counts(struct sw_db *db, int64_t run_id, const char *activity,
+                     struct sw_ledger_counts *counts, struct sw_error *err)
+{
+    memset(counts, 0, sizeof(*counts));
+    int rc = count_groups(db,
+                          "SELECT state, count(*) FROM sw_deliveries WHERE run_id = ?1 AND "
+                          "activity = ?2 GROUP BY state",
+                          run_id, activity, add_state, counts, err);
+    if (rc == 0) {
+        rc = count_groups(db,
+                          "SELECT reason, count(*) FROM sw_deliveries WHERE run_id = ?1 AND "
+                          "activity = ?2 AND state = 'skipped' GROUP BY 1",
+                          run_id, activity, add_reason, counts, err);
+    }
+    return rc;
 }
 
 json_t *sw_ledger_counts_json(const struct sw_ledger_counts *c)
@@ -512,8 +517,7 @@ bool sw_ledger_run_sending(struct sw_db *db, int64_t run_id)
     struct sw_params p = SW_PARAMS_INIT;
     int64_t running = 1;
     sw_params_add_int(&p, run_id);
-    sw_db_query_int(db, "SELECT status = 'running' FROM sw_runs WHERE id = ?1", &p, &running,
-                    NULL);
+    sw_db_query_int(db, "SELECT status = 'running' FROM sw_runs WHERE id = ?1", &p, &running, NULL);
     sw_params_release(&p);
     return running != 0;
 }
@@ -581,69 +585,62 @@ struct sw_ledger_claimer {
     struct sw_stmt *st_finish, *st_defer, *st_release; /* outcomes */
 };
 
+/* The claimer's statements, prepared once per send. */
+static const struct {
+    size_t at;   /* offsetof the statement in struct sw_ledger_claimer */
+    bool capped; /* only with a frequency cap */
+    const char *sql;
+} statements[] = {
+    {offsetof(struct sw_ledger_claimer, st_next), false,
+     "SELECT id, address, attempts, fields, deferrals, address_key FROM sw_deliveries WHERE "
+     "run_id = ?1 AND activity = ?2 AND state = 'pending' AND coalesce(next_attempt_at, 0) <= ?3 "
+     "ORDER BY id LIMIT ?4"},
+    {offsetof(struct sw_ledger_claimer, st_mark), false,
+     "UPDATE sw_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?1 WHERE "
+     "id = ?2 AND state = 'pending'"},
+    /* Stops counting at the cap: an address with a long history costs no more. */
+    {offsetof(struct sw_ledger_claimer, st_count), true,
+     "SELECT count(*) FROM (SELECT 1 FROM sw_deliveries WHERE address_key = ?1 AND channel = ?2 "
+     "AND id <> ?3 AND " COUNTS_FOR_CAP "?4 LIMIT ?5)"},
+    {offsetof(struct sw_ledger_claimer, st_skip), false,
+     "UPDATE sw_deliveries SET state = 'skipped', reason = ?3, error = ?4, updated_at = ?1 WHERE "
+     "id = ?2 AND state = 'pending'"},
+    {offsetof(struct sw_ledger_claimer, st_any_supp), false,
+     "SELECT EXISTS (SELECT 1 FROM sw_suppressions WHERE channel = ?1)"},
+    {offsetof(struct sw_ledger_claimer, st_supp), false,
+     "SELECT reason FROM sw_suppressions WHERE channel = ?1 AND address_key = ?2"},
+    {offsetof(struct sw_ledger_claimer, st_finish), false,
+     "UPDATE sw_deliveries SET state = ?1, error = ?2, next_attempt_at = ?3, updated_at = ?4, "
+     "sent_at = CASE WHEN ?1 = 'sent' THEN ?4 END WHERE id = ?5"},
+    {offsetof(struct sw_ledger_claimer, st_defer), false,
+     "UPDATE sw_deliveries SET state = 'pending', attempts = attempts - 1, deferrals = deferrals "
+     "+ 1, error = ?1, next_attempt_at = ?2, updated_at = ?3 WHERE id = ?4"},
+    {offsetof(struct sw_ledger_claimer, st_release), false,
+     "UPDATE sw_deliveries SET state = 'pending', attempts = attempts - 1, updated_at = ?1 WHERE "
+     "id = ?2"},
+};
+#define NSTATEMENTS (sizeof(statements) / sizeof(statements[0]))
+
+static struct sw_stmt **statement(struct sw_ledger_claimer *c, size_t i)
+{
+    return (struct sw_stmt **)((char *)c + statements[i].at);
+}
+
 int sw_ledger_claimer_open(struct sw_db *db, int64_t run_id, const char *activity,
                            const char *channel, struct sw_frequency_cap cap,
                            struct sw_ledger_claimer **out, struct sw_error *err)
 {
     struct sw_ledger_claimer *c = sw_calloc(1, sizeof(*c));
+    int rc = 0;
     c->db = db;
     c->run_id = run_id;
     c->activity = sw_strdup(activity);
     c->channel = sw_strdup(channel);
     c->cap = cap;
-    int rc = sw_db_prepare(db,
-                           "SELECT id, address, attempts, fields, deferrals, address_key FROM "
-                           "sw_deliveries WHERE run_id = ?1 AND activity = ?2 AND state = "
-                           "'pending' AND coalesce(next_attempt_at, 0) <= ?3 ORDER BY id LIMIT ?4",
-                           &c->st_next, err);
-    if (rc == 0) {
-        rc = sw_db_prepare(db,
-                           "UPDATE sw_deliveries SET state = 'sending', attempts = attempts + 1, "
-                           "updated_at = ?1 WHERE id = ?2 AND state = 'pending'",
-                           &c->st_mark, err);
-    }
-    if (rc == 0 && cap.count > 0) {
-        /* Stops counting at the cap: an address with a long history costs no more. */
-        rc = sw_db_prepare(db,
-                           "SELECT count(*) FROM (SELECT 1 FROM sw_deliveries WHERE address_key "
-                           "= ?1 AND channel = ?2 AND id <> ?3 AND " COUNTS_FOR_CAP "?4 LIMIT ?5)",
-                           &c->st_count, err);
-    }
-    if (rc == 0) {
-        rc = sw_db_prepare(db,
-                           "UPDATE sw_deliveries SET state = 'skipped', reason = ?3, error = ?4, "
-                           "updated_at = ?1 WHERE id = ?2 AND state = 'pending'",
-                           &c->st_skip, err);
-    }
-    if (rc == 0) {
-        rc = sw_db_prepare(db, "SELECT EXISTS (SELECT 1 FROM sw_suppressions WHERE channel = ?1)",
-                           &c->st_any_supp, err);
-    }
-    if (rc == 0) {
-        rc = sw_db_prepare(db,
-                           "SELECT reason FROM sw_suppressions WHERE channel = ?1 AND "
-                           "address_key = ?2",
-                           &c->st_supp, err);
-    }
-    if (rc == 0) {
-        rc = sw_db_prepare(db,
-                           "UPDATE sw_deliveries SET state = ?1, error = ?2, next_attempt_at = ?3, "
-                           "updated_at = ?4, sent_at = CASE WHEN ?1 = 'sent' THEN ?4 END WHERE "
-                           "id = ?5",
-                           &c->st_finish, err);
-    }
-    if (rc == 0) {
-        rc = sw_db_prepare(db,
-                           "UPDATE sw_deliveries SET state = 'pending', attempts = attempts - 1, "
-                           "deferrals = deferrals + 1, error = ?1, next_attempt_at = ?2, "
-                           "updated_at = ?3 WHERE id = ?4",
-                           &c->st_defer, err);
-    }
-    if (rc == 0) {
-        rc = sw_db_prepare(db,
-                           "UPDATE sw_deliveries SET state = 'pending', attempts = attempts - 1, "
-                           "updated_at = ?1 WHERE id = ?2",
-                           &c->st_release, err);
+    for (size_t i = 0; rc == 0 && i < NSTATEMENTS; i++) {
+        if (!statements[i].capped || cap.count > 0) {
+            rc = sw_db_prepare(db, statements[i].sql, statement(c, i), err);
+        }
     }
     if (rc < 0) {
         sw_ledger_claimer_close(c);
@@ -658,15 +655,9 @@ void sw_ledger_claimer_close(struct sw_ledger_claimer *c)
     if (!c) {
         return;
     }
-    sw_stmt_finalize(c->st_next);
-    sw_stmt_finalize(c->st_count);
-    sw_stmt_finalize(c->st_skip);
-    sw_stmt_finalize(c->st_any_supp);
-    sw_stmt_finalize(c->st_supp);
-    sw_stmt_finalize(c->st_mark);
-    sw_stmt_finalize(c->st_finish);
-    sw_stmt_finalize(c->st_defer);
-    sw_stmt_finalize(c->st_release);
+    for (size_t i = 0; i < NSTATEMENTS; i++) {
+        sw_stmt_finalize(*statement(c, i));
+    }
     free(c->activity);
     free(c->channel);
     free(c);
