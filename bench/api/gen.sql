@@ -1,6 +1,7 @@
 -- gen.sql - {{N}} generated campaigns (and a run for ~20% of them) for the list benchmark,
 -- inserted straight into the catalog tables in one transaction. The catalog's triggers keep
--- sw_campaigns_fts, sw_campaign_tags and sw_campaign_counts in step, as they do for the API.
+-- sw_campaigns_fts, sw_campaign_tags and the status and tag counters in step, as they do for
+-- the API. The documents go to sw_campaign_documents (catalog migration 12).
 --
 -- Substituted by run.sh: {{N}} (campaigns), {{NOW}} (the frozen "now", epoch ms).
 -- Deterministic: every choice is a hash of the campaign id (no random()), so the same N gives
@@ -163,16 +164,9 @@ JOIN w_tag t1 ON t1.i = ((g.r8 % 50) * (g.r8 % 50)) / 50
 JOIN w_tag t2 ON t2.i = (t1.i + 1 + (g.r8 / 50) % 24) % 50
 JOIN w_tag t3 ON t3.i = (t1.i + 25 + (g.r8 / 1200) % 24) % 50;
 
-INSERT INTO sw_campaigns(id, name, description, campaign, dimension, tags, status, document,
+INSERT INTO sw_campaigns(id, name, description, campaign, dimension, tags, status,
                          created_at, updated_at, last_run_at, next_run_at, last_error_activity)
-SELECT id, name, description, campaign, dimension, tags, status,
-  json_object('name', name, 'description', description, 'campaign', campaign,
-              'tags', json(tags), 'dimension', dimension,
-              'activities', json('[{"id":"audience","type":"build_audience","filter":'
-                                 || '{"field":"email_opt_in","op":"eq","value":true}},'
-                                 || '{"id":"done","type":"end"}]'),
-              'transitions', json('[{"from":"audience","to":"done"}]')),
-  created_at, updated_at,
+SELECT id, name, description, campaign, dimension, tags, status, created_at, updated_at,
   -- drafts never ran; one running campaign in ten has not run yet
   CASE WHEN status = 'draft' OR (status = 'running' AND r1 % 10 = 0) THEN NULL
        ELSE created_at + (r2 * 65536 + r3 % 65536) % ({{NOW}} - created_at + 1) END,
@@ -180,6 +174,16 @@ SELECT id, name, description, campaign, dimension, tags, status,
   CASE WHEN status = 'running' THEN {{NOW}} + 86400000 + (r3 * 7) % 2592000000 END,
   CASE WHEN status = 'failed'
        THEN (SELECT w FROM w_error_activity WHERE i = r1 % 5) END
+FROM c;
+
+-- Each campaign's document, in its own table (catalog migration 12).
+INSERT INTO sw_campaign_documents(campaign_id, document)
+SELECT id, json_object('name', name, 'description', description, 'campaign', campaign,
+              'tags', json(tags), 'dimension', dimension,
+              'activities', json('[{"id":"audience","type":"build_audience","filter":'
+                                 || '{"field":"email_opt_in","op":"eq","value":true}},'
+                                 || '{"id":"done","type":"end"}]'),
+              'transitions', json('[{"from":"audience","to":"done"}]'))
 FROM c;
 
 -- One finished run for ~20% of the campaigns (about a quarter of those that ever ran), ending

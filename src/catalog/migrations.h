@@ -25,5 +25,7 @@ extern const char sw_migration_9[];
 extern const char sw_migration_10[];
 /* catalog/migrate_11_secrets.c: link-signing secrets */
 extern const char sw_migration_11[];
+/* catalog/migrate_12_documents.c: documents apart from the list's rows, tag counts, run spans */
+extern const char sw_migration_12[];
 
 #endif

@@ -5,6 +5,7 @@
  * hashes are stored). A password is read from standard input (first line), without echo
  * when that is a terminal.
  */
+#include "catalog/auth.h"
 #include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "cli/serve.h"
@@ -180,13 +181,13 @@ static void put_name(const char *name)
     putchar('\n');
 }
 
-static json_t *time_or_null(struct sw_stmt *st, int col)
+static json_t *time_or_null(int64_t ms)
 {
     char iso[32];
-    if (sw_stmt_column_type(st, col) == SW_V_NULL) {
+    if (!ms) {
         return json_null();
     }
-    sw_clock_format_iso(sw_stmt_column_int(st, col), iso, sizeof(iso));
+    sw_clock_format_iso(ms, iso, sizeof(iso));
     return json_string(iso);
 }
 
@@ -195,29 +196,28 @@ static int token_list(const struct auth_args *a)
 {
     struct sw_error err = SW_ERROR_INIT;
     struct sw_db *db = NULL;
-    struct sw_stmt *st = NULL;
+    struct sw_token_row *tokens = NULL;
+    size_t n = 0;
     json_t *list = json_array();
-    int rc = 1, step = 0;
+    int rc = 1;
     if (a->role || a->name) {
         rc = sw_cli_usage_error("token", "list takes no --role or --name");
         goto out;
     }
-    if (sw_cli_open_catalog(a->data, &db, NULL, &err) < 0 ||
-        sw_db_prepare(db,
-                      "SELECT id, name, role, created_at, last_used_at FROM sw_tokens "
-                      "ORDER BY id",
-                      &st, &err) < 0) {
+    struct sw_catalog cat = {NULL};
+    if (sw_cli_open_catalog(a->data, &db, NULL, &err) < 0) {
         goto fail;
     }
-    while ((step = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
-        const char *name = sw_stmt_column_text(st, 1);
-        json_array_append_new(
-            list, json_pack("{s:I, s:s?, s:s, s:o, s:o}", "id", (json_int_t)sw_stmt_column_int(st, 0),
-                            "name", name, "role", sw_stmt_column_text(st, 2), "created_at",
-                            time_or_null(st, 3), "last_used_at", time_or_null(st, 4)));
-    }
-    if (step < 0) {
+    cat.db = db;
+    if (sw_catalog_tokens(&cat, &tokens, &n, &err) < 0) {
         goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct sw_token_row *t = &tokens[i];
+        json_array_append_new(list, json_pack("{s:I, s:s?, s:s, s:o, s:o}", "id", (json_int_t)t->id,
+                                              "name", t->name, "role", t->role, "created_at",
+                                              time_or_null(t->created_at), "last_used_at",
+                                              time_or_null(t->last_used_at)));
     }
     if (a->json) {
         char *s = json_dumps(list, JSON_INDENT(2));
@@ -245,7 +245,7 @@ fail:
     sw_cli_print_error("token list", &err);
 out:
     json_decref(list);
-    sw_stmt_finalize(st);
+    sw_token_rows_free(tokens, n);
     sw_db_close(db);
     sw_error_release(&err);
     return rc;

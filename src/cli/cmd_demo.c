@@ -6,10 +6,14 @@
  * --smtp-url (or STEPWISE_SMTP_URL, or the config file) says otherwise, so that a newcomer
  * can start a campaign and read the messages it sent.
  */
-#include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "cli/demo_data.h"
 #include "cli/serve.h"
+#include "catalog/auth.h"
+#include "catalog/campaigns.h"
+#include "catalog/catalog.h"
+#include "catalog/runs.h"
+#include "catalog/templates.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "db/db.h"
@@ -247,19 +251,10 @@ static int start_paused(struct sw_db *db, const char *text, int64_t id, struct s
         rc = sw_engine_start(&eng, c, id, &opts, &run_id, err);
     }
     if (rc == 0) {
-        struct sw_params p = SW_PARAMS_INIT;
-        sw_params_add_int(&p, run_id);
-        sw_params_add_int(&p, id);
-        rc = sw_db_exec_params(db,
-                               "UPDATE sw_runs SET status = 'paused' WHERE id = ?1;", &p, NULL,
-                               err);
-        sw_params_truncate(&p, 0);
-        sw_params_add_int(&p, id);
-        if (rc == 0) {
-            rc = sw_db_exec_params(db, "UPDATE sw_campaigns SET status = 'paused' WHERE id = ?1",
-                                   &p, NULL, err);
-        }
-        sw_params_release(&p);
+        rc = sw_catalog_run_set_status(&cat, run_id, SW_RUN_STATUS_PAUSED, err);
+    }
+    if (rc == 0) {
+        rc = sw_catalog_campaign_set_status(&cat, id, SW_CAMPAIGN_STATUS_PAUSED, err);
     }
     json_decref(vars);
     sw_campaign_free(c);
@@ -267,17 +262,27 @@ static int start_paused(struct sw_db *db, const char *text, int64_t id, struct s
     return rc;
 }
 
+/* A template made from a stored campaign, under another name. */
+static void template_of(struct sw_catalog *cat, int64_t campaign_id, const char *name)
+{
+    struct sw_campaign_row row;
+    int64_t id = 0;
+    if (sw_catalog_campaign_get(cat, campaign_id, true, &row, NULL) == 0) {
+        sw_catalog_template_save(cat, &id, name, row.description, row.document, row.updated_at,
+                                 NULL);
+    }
+    sw_campaign_row_release(&row);
+}
+
 static int seed(const char *path, struct sw_error *err)
 {
     struct sw_db *db = NULL;
     struct sw_catalog *cat = NULL;
-    int64_t n = 0;
     int rc = sw_db_open(path, &db, err);
     if (rc < 0 || (rc = sw_catalog_open(db, &cat, err)) < 0) {
         goto out;
     }
-    sw_db_query_int(db, "SELECT count(*) FROM sw_campaigns", NULL, &n, NULL);
-    if (n == 0) {
+    if (sw_catalog_campaign_count(cat) == 0) {
         char *birthday = birthday_doc(db);
         int64_t win = insert(db, demo_campaign, err);
         int64_t news = insert(db, newsletter, err);
@@ -306,28 +311,15 @@ static int seed(const char *path, struct sw_error *err)
         json_t *doc = json_loads(newsletter, 0, NULL);
         struct sw_schedule *s = NULL;
         if (sw_schedule_parse(json_object_get(doc, "schedule"), "Europe/Paris", &s, err) == 0) {
-            struct sw_params p = SW_PARAMS_INIT;
-            sw_params_add_int(&p, sw_schedule_next(s, sw_clock_now_ms()));
-            sw_params_add_int(&p, news);
-            sw_db_exec_params(db, "UPDATE sw_campaigns SET status = 'running', next_run_at = ?1 "
-                                  "WHERE id = ?2",
-                              &p, NULL, NULL);
-            sw_params_release(&p);
+            sw_catalog_campaign_set_next(cat, news, sw_schedule_next(s, sw_clock_now_ms()), NULL);
+            sw_catalog_campaign_set_status(cat, news, SW_CAMPAIGN_STATUS_RUNNING, NULL);
         }
         sw_schedule_free(s);
         json_decref(doc);
-        sw_db_exec(db,
-                   "INSERT INTO sw_templates(name, description, document, created_at, updated_at) "
-                   "SELECT 'Win-back (template)', description, document, created_at, updated_at "
-                   "FROM sw_campaigns WHERE name = 'Spring win-back';"
-                   "INSERT INTO sw_templates(name, description, document, created_at, updated_at) "
-                   "SELECT 'Newsletter (template)', description, document, created_at, updated_at "
-                   "FROM sw_campaigns WHERE name = 'Weekly newsletter';",
-                   NULL);
+        template_of(cat, win, "Win-back (template)");
+        template_of(cat, news, "Newsletter (template)");
     }
-    n = 0;
-    sw_db_query_int(db, "SELECT count(*) FROM sw_users WHERE name = 'demo'", NULL, &n, NULL);
-    if (!n) {
+    if (!sw_catalog_user_exists(cat, "demo")) {
         rc = sw_auth_user_add(db, "demo", SW_ROLE_ADMIN, "stepwise-demo", err);
     }
 out:

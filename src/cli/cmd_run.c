@@ -4,10 +4,14 @@
  * one JSON object with --json). The run is recorded in the catalog under the campaign of
  * the same name (created if absent), so incremental targeting sees earlier runs.
  */
+#include "catalog/campaigns.h"
 #include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "catalog/ledger.h"
+#include "catalog/logs.h"
+#include "catalog/runs.h"
 #include "channels/token.h"
+#include "cli/cli.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "db/db.h"
@@ -489,8 +493,8 @@ int sw_cmd_run(int argc, char **argv)
         goto fail;
     }
     if (session_open(&ses, data, &err) < 0 ||
-        sw_campaign_load(text, len, &sw_engine_activities, ses.schema, sw_clock_now_ms(),
-                         &ses.camp, &err) < 0) {
+        sw_campaign_load(text, len, &sw_engine_activities, ses.schema, sw_clock_now_ms(), &ses.camp,
+                         &err) < 0) {
         goto fail;
     }
     for (size_t i = 0; i < args.nvars; i++) {
@@ -538,70 +542,31 @@ static const char resume_text[] =
     "Exit status: 0 the run completed, 1 it failed or cannot continue, 2 usage error.\n";
 
 /* Load what a run needs to continue: its campaign, document snapshot and variables. */
-static int load_run(struct sw_db *db, int64_t run_id, int64_t *campaign_id, char **document,
-                    char **variables, char **status, struct sw_error *err)
+static int load_run(struct sw_catalog *cat, int64_t run_id, struct sw_run_row *run,
+                    struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(db,
-                           "SELECT r.campaign_id, coalesce(r.document, c.document), r.variables, "
-                           "r.status FROM sw_runs r JOIN sw_campaigns c ON c.id = r.campaign_id "
-                           "WHERE r.id = ?1",
-                           &st, err);
-    if (rc < 0) {
-        return rc;
-    }
-    sw_stmt_bind_int(st, 1, run_id);
-    rc = sw_stmt_step(st, err);
-    if (rc == SW_STEP_ROW) {
-        *campaign_id = sw_stmt_column_int(st, 0);
-        *document = sw_strdup(sw_stmt_column_text(st, 1) ? sw_stmt_column_text(st, 1) : "");
-        *variables = sw_stmt_column_text(st, 2) ? sw_strdup(sw_stmt_column_text(st, 2)) : NULL;
-        *status = sw_strdup(sw_stmt_column_text(st, 3) ? sw_stmt_column_text(st, 3) : "");
-        rc = 0;
-    } else if (rc == SW_STEP_DONE) {
+    int rc = sw_catalog_run_get(cat, run_id, true, run, err);
+    if (rc == SW_ENOTFOUND) {
         rc = sw_error_set(err, SW_ENOTFOUND, "no run %lld in this data source", (long long)run_id);
     }
-    sw_stmt_finalize(st);
     return rc;
 }
 
 /* --confirm on resume: held channel tasks named in the list wake now (they record the
  * confirmation themselves when they run). */
-static int release_held(struct sw_db *db, int64_t run_id, const char *list, struct sw_error *err)
+static int release_held(struct sw_catalog *cat, int64_t run_id, const char *list,
+                        struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    struct sw_params p = SW_PARAMS_INIT;
-    int rc = sw_db_prepare(db, "SELECT activity FROM sw_tasks WHERE run_id = ?1 AND wake_at = ?2",
-                           &st, err);
-    char **ids = NULL;
+    struct sw_task_row *tasks = NULL;
     size_t n = 0;
-    if (rc < 0) {
-        return rc;
-    }
-    sw_stmt_bind_int(st, 1, run_id);
-    sw_stmt_bind_int(st, 2, SW_WAKE_HELD);
-    while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-        const char *a = sw_stmt_column_text(st, 0);
-        if (a && sw_csv_has(list, a)) {
-            ids = sw_realloc(ids, (n + 1) * sizeof(*ids));
-            ids[n++] = sw_strdup(a);
+    int rc = sw_catalog_tasks(cat, run_id, &tasks, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (tasks[i].wake_at == SW_WAKE_HELD && tasks[i].activity &&
+            sw_csv_has(list, tasks[i].activity)) {
+            rc = sw_catalog_task_wake(cat, run_id, tasks[i].activity, 0, err);
         }
     }
-    sw_stmt_finalize(st);
-    for (size_t i = 0; i < n; i++) {
-        sw_params_truncate(&p, 0);
-        sw_params_add_int(&p, run_id);
-        sw_params_add_text(&p, ids[i]);
-        if (rc == 0) {
-            rc = sw_db_exec_params(db,
-                                   "UPDATE sw_tasks SET wake_at = NULL WHERE run_id = ?1 AND "
-                                   "activity = ?2",
-                                   &p, NULL, err);
-        }
-        free(ids[i]);
-    }
-    free(ids);
-    sw_params_release(&p);
+    sw_task_rows_free(tasks, n);
     return rc;
 }
 
@@ -609,12 +574,12 @@ int sw_cmd_resume(int argc, char **argv)
 {
     const char *data = getenv("STEPWISE_DATA");
     int json_out = 0, rc = 1;
-    int64_t run_id = 0, campaign_id = 0;
+    int64_t run_id = 0;
     struct session ses = {0};
     int env_ok = channel_defaults(&ses.config, "resume");
     struct channel_ctx ctx = {&ses.config, "resume"};
     struct sw_error err = SW_ERROR_INIT;
-    char *doc = NULL, *vars = NULL, *status = NULL;
+    struct sw_run_row run = {0};
     const struct sw_cli_flag flags[] = {
         SW_CLI_TEXT("data", &data),
         SW_CLI_SET("json", &json_out),
@@ -633,25 +598,26 @@ int sw_cmd_resume(int argc, char **argv)
     if (optind != argc - 1 || sw_parse_int64(argv[optind], &run_id) < 0 || !data) {
         return sw_cli_usage_error("resume", "expected a RUN_ID and --data URL");
     }
-    if (session_open(&ses, data, &err) < 0 ||
-        load_run(ses.db, run_id, &campaign_id, &doc, &vars, &status, &err) < 0) {
+    if (session_open(&ses, data, &err) < 0 || load_run(ses.cat, run_id, &run, &err) < 0) {
         goto fail;
     }
-    if (strcmp(status, "running")) {
-        sw_error_set(&err, SW_ECONFLICT, "run %lld is %s, not running", (long long)run_id, status);
+    if (run.status != SW_RUN_STATUS_RUNNING) {
+        sw_error_set(&err, SW_ECONFLICT, "run %lld is %s, not running", (long long)run_id,
+                     sw_run_status_text(run.status));
         goto fail;
     }
+    const char *doc = run.document ? run.document : "";
     if (sw_campaign_load(doc, strlen(doc), &sw_engine_activities, ses.schema, sw_clock_now_ms(),
                          &ses.camp, &err) < 0) {
         goto fail;
     }
-    ses.variables = vars ? json_loads(vars, 0, NULL) : json_object();
+    ses.variables = run.variables ? json_loads(run.variables, 0, NULL) : json_object();
     struct sw_run_opts ro = {0};
-    sw_catalog_log(ses.cat, "info", campaign_id, run_id, NULL, "run resumed");
-    if (ses.config.confirm && release_held(ses.db, run_id, ses.config.confirm, &err) < 0) {
+    sw_catalog_log(ses.cat, "info", run.campaign_id, run_id, NULL, "run resumed");
+    if (ses.config.confirm && release_held(ses.cat, run_id, ses.config.confirm, &err) < 0) {
         goto fail;
     }
-    if ((rc = drive(&ses, campaign_id, run_id, &ro, json_out, &err)) >= 0) {
+    if ((rc = drive(&ses, run.campaign_id, run_id, &ro, json_out, &err)) >= 0) {
         goto out;
     }
 fail:
@@ -659,9 +625,7 @@ fail:
     sw_cli_print_error(NULL, &err);
 out:
     session_close(&ses);
-    free(doc);
-    free(vars);
-    free(status);
+    sw_run_row_release(&run);
     sw_error_release(&err);
     return rc;
 }

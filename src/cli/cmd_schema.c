@@ -5,6 +5,7 @@
  * that are not dimensions, links that share a name, dates compared in UTC).
  */
 #include "catalog/catalog.h"
+#include "catalog/hints.h"
 #include "cli/cli.h"
 #include "core/util.h"
 #include "db/db.h"

@@ -15,6 +15,9 @@
  * input; SW_INPUTS_EVERY is skipped unless every input is active (join "or" and "and").
  */
 #include "engine/engine.h"
+#include "catalog/campaigns.h"
+#include "catalog/logs.h"
+#include "catalog/runs.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -27,7 +30,8 @@
 
 struct task_state {
     int64_t id;
-    char *status;
+    enum sw_task_status status;
+    bool known;      /* the run has a task row for this activity */
     json_t *outputs; /* {"port": {"table", "count", "emitted", "owned"}} */
     int64_t wake_at;
     int64_t started_at;
@@ -38,18 +42,16 @@ struct run_state {
     size_t n;
     uint64_t seed;
     int64_t started_at;
-    char *status;
-    int simulation;
+    enum sw_run_status status;
+    bool simulation;
 };
 
 static void run_state_release(struct run_state *rs)
 {
     for (size_t i = 0; i < rs->n; i++) {
-        free(rs->tasks[i].status);
         json_decref(rs->tasks[i].outputs);
     }
     free(rs->tasks);
-    free(rs->status);
     memset(rs, 0, sizeof(*rs));
 }
 
@@ -66,58 +68,45 @@ static size_t act_index(const struct sw_campaign *c, const char *id)
 static int load_state(struct sw_engine *eng, const struct sw_campaign *c, int64_t run_id,
                       struct run_state *rs, struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    int rc;
+    struct sw_run_row run;
+    struct sw_task_row *rows = NULL;
+    size_t nrows = 0;
     memset(rs, 0, sizeof(*rs));
     rs->n = c->nacts;
     rs->tasks = sw_calloc(c->nacts, sizeof(*rs->tasks));
-    rc = sw_db_prepare(eng->db, "SELECT seed, started_at, status, simulation FROM sw_runs WHERE id = ?1",
-                       &st, err);
+    int rc = sw_catalog_run_get(eng->cat, run_id, false, &run, err);
     if (rc < 0) {
         goto out;
     }
-    sw_stmt_bind_int(st, 1, run_id);
-    rc = sw_stmt_step(st, err);
-    if (rc != SW_STEP_ROW) {
-        rc = rc < 0 ? rc : sw_error_set(err, SW_ENOTFOUND, "run %lld not found", (long long)run_id);
+    rs->seed = (uint64_t)run.seed;
+    rs->started_at = run.started_at;
+    rs->status = run.status;
+    rs->simulation = run.simulation;
+    sw_run_row_release(&run);
+    if ((rc = sw_catalog_tasks(eng->cat, run_id, &rows, &nrows, err)) < 0) {
         goto out;
     }
-    rs->seed = (uint64_t)sw_stmt_column_int(st, 0);
-    rs->started_at = sw_stmt_column_int(st, 1);
-    rs->status = sw_strdup(sw_stmt_column_text(st, 2) ? sw_stmt_column_text(st, 2) : "");
-    rs->simulation = (int)sw_stmt_column_int(st, 3);
-    sw_stmt_finalize(st);
-    st = NULL;
-    rc = sw_db_prepare(eng->db,
-                       "SELECT id, activity, status, outputs, wake_at, started_at FROM sw_tasks "
-                       "WHERE run_id = ?1",
-                       &st, err);
-    if (rc < 0) {
-        goto out;
-    }
-    sw_stmt_bind_int(st, 1, run_id);
-    while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
-        size_t i = act_index(c, sw_stmt_column_text(st, 1));
+    for (size_t k = 0; k < nrows; k++) {
+        size_t i = act_index(c, rows[k].activity);
         if (i == SIZE_MAX) {
             continue;
         }
         struct task_state *t = &rs->tasks[i];
-        t->id = sw_stmt_column_int(st, 0);
-        t->status = sw_strdup(sw_stmt_column_text(st, 2));
-        const char *o = sw_stmt_column_text(st, 3);
-        t->outputs = o ? json_loads(o, 0, NULL) : NULL;
-        t->wake_at = sw_stmt_column_int(st, 4);
-        t->started_at = sw_stmt_column_int(st, 5);
+        t->id = rows[k].id;
+        t->status = rows[k].status;
+        t->known = true;
+        t->outputs = rows[k].outputs ? json_loads(rows[k].outputs, 0, NULL) : NULL;
+        t->wake_at = rows[k].wake_at;
+        t->started_at = rows[k].started_at;
     }
-    rc = rc < 0 ? rc : 0;
     for (size_t i = 0; rc == 0 && i < rs->n; i++) {
-        if (!rs->tasks[i].status) {
+        if (!rs->tasks[i].known) {
             rc = sw_error_set(err, SW_EINVAL, "run %lld has no task for activity \"%s\"",
                               (long long)run_id, c->acts[i].id);
         }
     }
 out:
-    sw_stmt_finalize(st);
+    sw_task_rows_free(rows, nrows);
     if (rc < 0) {
         run_state_release(rs);
     }
@@ -148,20 +137,23 @@ int sw_engine_create_run(struct sw_engine *eng, const struct sw_campaign *c, int
     char *vars = opts->variables ? json_dumps(opts->variables, JSON_COMPACT) : NULL;
     char *doc = sw_campaign_serialize(c);
     uint64_t seed = opts->seed ? opts->seed & 0x7fffffffffffffffULL : pick_seed();
-    rc = sw_catalog_run_create(eng->cat, campaign_id, opts->trigger ? opts->trigger : "manual",
-                               opts->dry_run, vars, seed, doc, sw_clock_now_ms(), run_id, err);
+    struct sw_run_new run = {
+        .campaign_id = campaign_id,
+        .trigger = opts->trigger ? opts->trigger : "manual",
+        .simulation = opts->dry_run,
+        .variables = vars,
+        .seed = seed,
+        .document = doc,
+        .now_ms = sw_clock_now_ms(),
+    };
+    rc = sw_catalog_run_create(eng->cat, &run, run_id, err);
     for (size_t i = 0; rc == 0 && i < c->nacts; i++) {
         int64_t tid;
         rc = sw_catalog_task_create(eng->cat, *run_id, c->acts[i].id, c->acts[i].type_name, &tid,
                                     err);
     }
     if (rc == 0 && !opts->dry_run) {
-        struct sw_params p = SW_PARAMS_INIT;
-        sw_params_add_int(&p, campaign_id);
-        rc = sw_db_exec_params(eng->db,
-                               "UPDATE sw_campaigns SET status = 'running' WHERE id = ?1", &p,
-                               NULL, err);
-        sw_params_release(&p);
+        rc = sw_catalog_campaign_set_status(eng->cat, campaign_id, SW_CAMPAIGN_STATUS_RUNNING, err);
     }
     if (rc == 0) {
         sw_catalog_log(eng->cat, "info", campaign_id, *run_id, NULL,
@@ -189,10 +181,10 @@ int sw_engine_start(struct sw_engine *eng, const struct sw_campaign *c, int64_t 
     return rc;
 }
 
-static bool is_done(const char *status)
+static bool is_done(enum sw_task_status status)
 {
-    return sw_streq(status, "completed") || sw_streq(status, "skipped") ||
-           sw_streq(status, "failed");
+    return status == SW_TASK_STATUS_COMPLETED || status == SW_TASK_STATUS_SKIPPED ||
+           status == SW_TASK_STATUS_FAILED;
 }
 
 /* Resolve activity i's inputs: returns -1 not ready, else the number of active inputs
@@ -218,7 +210,7 @@ static int resolve_inputs(const struct sw_campaign *c, const struct run_state *r
             (*unresolved)++;
             continue;
         }
-        if (!sw_streq(src->status, "completed")) {
+        if (src->status != SW_TASK_STATUS_COMPLETED) {
             continue;
         }
         json_t *p = json_object_get(src->outputs, tr->port);
@@ -283,8 +275,8 @@ static void exec_release(struct sw_exec *ex)
 /* Execute one ready task in its own transaction. Returns 0 (completed or waiting) or
  * a negative error after recording the failure. */
 static int run_task(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
-                    int64_t run_id, const struct sw_run_opts *opts, struct run_state *rs,
-                    size_t i, struct sw_input *ins, size_t nins, int64_t *wake_ms)
+                    int64_t run_id, const struct sw_run_opts *opts, struct run_state *rs, size_t i,
+                    struct sw_input *ins, size_t nins, int64_t *wake_ms)
 {
     const struct sw_activity *a = &c->acts[i];
     struct task_state *t = &rs->tasks[i];
@@ -316,11 +308,17 @@ static int run_task(struct sw_engine *eng, const struct sw_campaign *c, int64_t 
     };
     int64_t started_at = t->started_at ? t->started_at : start;
     if (!t->wake_at) {
-        emit(opts, a, "running", input_count, NULL, 0, NULL);
+        emit(opts, a, sw_task_status_text(SW_TASK_STATUS_RUNNING), input_count, NULL, 0, NULL);
     }
     /* Mark it running first, so that lists show it while it works. */
-    rc = sw_catalog_task_set(eng->cat, t->id, "running", started_at, 0, t->wake_at, input_count,
-                             NULL, NULL, &terr);
+    struct sw_task_state ts = {
+        .status = SW_TASK_STATUS_RUNNING,
+        .started_at = started_at,
+        .wake_at = t->wake_at,
+        .counted = true,
+        .input_count = input_count,
+    };
+    rc = sw_catalog_task_set(eng->cat, t->id, &ts, &terr);
     if (rc == 0) {
         rc = sw_db_begin(eng->db, &terr);
     }
@@ -329,8 +327,8 @@ static int run_task(struct sw_engine *eng, const struct sw_campaign *c, int64_t 
     }
     if (rc == 0 && ex.waiting) {
         /* A wait that is not over: record when to come back, keep nothing else. */
-        rc = sw_catalog_task_set(eng->cat, t->id, "running", started_at, 0, ex.wake_at_ms,
-                                 input_count, NULL, NULL, &terr);
+        ts.wake_at = ex.wake_at_ms;
+        rc = sw_catalog_task_set(eng->cat, t->id, &ts, &terr);
         if (rc == 0 && (rc = sw_db_commit(eng->db, &terr)) == 0) {
             if (!t->wake_at && ex.wake_at_ms != SW_WAKE_HELD) {
                 char when[32];
@@ -350,14 +348,18 @@ static int run_task(struct sw_engine *eng, const struct sw_campaign *c, int64_t 
         json_t *o = outputs_json(&ex);
         char *os = json_dumps(o, JSON_COMPACT);
         int64_t end = sw_clock_now_ms();
-        rc = sw_catalog_task_set(eng->cat, t->id, "completed", started_at, end, ex.wake_at_ms,
-                                 input_count, os, NULL, &terr);
+        ts.status = SW_TASK_STATUS_COMPLETED;
+        ts.ended_at = end;
+        ts.wake_at = ex.wake_at_ms;
+        ts.outputs = os;
+        rc = sw_catalog_task_set(eng->cat, t->id, &ts, &terr);
         if (rc == 0) {
             rc = sw_db_commit(eng->db, &terr);
         }
         if (rc == 0) {
             json_t *counts = counts_of(o);
-            emit(opts, a, "completed", input_count, counts, end - start, NULL);
+            emit(opts, a, sw_task_status_text(SW_TASK_STATUS_COMPLETED), input_count, counts,
+                 end - start, NULL);
             json_decref(counts);
         }
         free(os);
@@ -366,10 +368,18 @@ static int run_task(struct sw_engine *eng, const struct sw_campaign *c, int64_t 
     if (rc < 0) {
         sw_db_rollback(eng->db);
         char *msg = sw_error_format(&terr);
-        sw_catalog_task_set(eng->cat, t->id, "failed", started_at, sw_clock_now_ms(), 0,
-                            input_count, NULL, msg, NULL);
+        struct sw_task_state fs = {
+            .status = SW_TASK_STATUS_FAILED,
+            .started_at = started_at,
+            .ended_at = sw_clock_now_ms(),
+            .counted = true,
+            .input_count = input_count,
+            .error = msg,
+        };
+        sw_catalog_task_set(eng->cat, t->id, &fs, NULL);
         sw_catalog_log(eng->cat, "error", campaign_id, run_id, a->id, msg);
-        emit(opts, a, "failed", input_count, NULL, sw_clock_now_ms() - start, msg);
+        emit(opts, a, sw_task_status_text(SW_TASK_STATUS_FAILED), input_count, NULL,
+             sw_clock_now_ms() - start, msg);
         free(msg);
     }
 out:
@@ -379,13 +389,20 @@ out:
 }
 
 static int skip_task(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
-                     int64_t run_id, const struct sw_run_opts *opts, struct task_state *t,
-                     size_t i, const char *why)
+                     int64_t run_id, const struct sw_run_opts *opts, struct task_state *t, size_t i,
+                     const char *why)
 {
     int64_t now = sw_clock_now_ms();
-    int rc = sw_catalog_task_set(eng->cat, t->id, "skipped", now, now, 0, 0, NULL, NULL, NULL);
+    struct sw_task_state ts = {
+        .status = SW_TASK_STATUS_SKIPPED,
+        .started_at = now,
+        .ended_at = now,
+        .counted = true,
+        .input_count = 0,
+    };
+    int rc = sw_catalog_task_set(eng->cat, t->id, &ts, NULL);
     sw_catalog_log(eng->cat, "info", campaign_id, run_id, c->acts[i].id, why);
-    emit(opts, &c->acts[i], "skipped", 0, NULL, 0, NULL);
+    emit(opts, &c->acts[i], sw_task_status_text(SW_TASK_STATUS_SKIPPED), 0, NULL, 0, NULL);
     return rc;
 }
 
@@ -417,14 +434,14 @@ static void drop_work_tables(struct sw_engine *eng, const struct sw_campaign *c,
  * (its work tables go), or already finished. */
 static int halted(struct sw_engine *eng, const struct sw_campaign *c, const struct run_state *rs)
 {
-    if (sw_streq(rs->status, "paused")) {
+    if (rs->status == SW_RUN_STATUS_PAUSED) {
         return SW_RUN_PAUSED;
     }
-    if (sw_streq(rs->status, "stopped")) {
+    if (rs->status == SW_RUN_STATUS_STOPPED) {
         drop_work_tables(eng, c, rs);
         return SW_RUN_STOPPED;
     }
-    return sw_streq(rs->status, "failed") ? SW_RUN_FAILED : SW_RUN_COMPLETED;
+    return rs->status == SW_RUN_STATUS_FAILED ? SW_RUN_FAILED : SW_RUN_COMPLETED;
 }
 
 static int finish_run(struct sw_engine *eng, const struct sw_campaign *c, int64_t campaign_id,
@@ -434,7 +451,7 @@ static int finish_run(struct sw_engine *eng, const struct sw_campaign *c, int64_
     char *failed_msg = NULL;
     for (size_t k = 0; k < c->nacts; k++) {
         size_t i = c->order[k];
-        if (sw_streq(rs->tasks[i].status, "failed") && !failed_act) {
+        if (rs->tasks[i].status == SW_TASK_STATUS_FAILED && !failed_act) {
             failed_act = c->acts[i].id;
         }
     }
@@ -442,7 +459,7 @@ static int finish_run(struct sw_engine *eng, const struct sw_campaign *c, int64_
         failed_msg = sw_asprintf("activity \"%s\" failed", failed_act);
     }
     int64_t now = sw_clock_now_ms();
-    const char *status = failed_act ? "failed" : "completed";
+    enum sw_run_status status = failed_act ? SW_RUN_STATUS_FAILED : SW_RUN_STATUS_COMPLETED;
     int rc = sw_catalog_run_finish(eng->cat, run_id, status, failed_msg, now, err);
     if (rc == 0 && !rs->simulation) {
         rc = sw_catalog_campaign_after_run(eng->cat, campaign_id, status, rs->started_at,
@@ -468,7 +485,7 @@ int sw_engine_step(struct sw_engine *eng, const struct sw_campaign *c, int64_t c
         free(ins);
         return rc;
     }
-    if (!sw_streq(rs.status, "running")) {
+    if (rs.status != SW_RUN_STATUS_RUNNING) {
         rc = halted(eng, c, &rs);
         goto out;
     }
@@ -523,7 +540,7 @@ int sw_engine_step(struct sw_engine *eng, const struct sw_campaign *c, int64_t c
                 free(ins);
                 return rc;
             }
-            if (!sw_streq(rs.status, "running")) {
+            if (rs.status != SW_RUN_STATUS_RUNNING) {
                 rc = halted(eng, c, &rs);
                 goto out;
             }
@@ -540,8 +557,8 @@ int sw_engine_step(struct sw_engine *eng, const struct sw_campaign *c, int64_t c
             /* Tasks that can no longer run are skipped; the run has failed. */
             for (size_t i = 0; i < rs.n; i++) {
                 if (!is_done(rs.tasks[i].status)) {
-                    sw_catalog_task_set(eng->cat, rs.tasks[i].id, "skipped", 0, 0, 0, -1, NULL,
-                                        NULL, NULL);
+                    struct sw_task_state skipped = {.status = SW_TASK_STATUS_SKIPPED};
+                    sw_catalog_task_set(eng->cat, rs.tasks[i].id, &skipped, NULL);
                 }
             }
         }
@@ -594,20 +611,19 @@ int sw_engine_run(struct sw_engine *eng, const struct sw_campaign *c, int64_t ca
 json_t *sw_engine_counts(struct sw_engine *eng, int64_t run_id)
 {
     json_t *counts = json_object();
-    struct sw_stmt *st = NULL;
-    if (sw_db_prepare(eng->db,
-                      "SELECT activity, outputs FROM sw_tasks WHERE run_id = ?1 AND "
-                      "status = 'completed' ORDER BY id",
-                      &st, NULL) < 0) {
+    struct sw_task_row *rows = NULL;
+    size_t n = 0;
+    if (sw_catalog_tasks(eng->cat, run_id, &rows, &n, NULL) < 0) {
         return counts;
     }
-    sw_stmt_bind_int(st, 1, run_id);
-    while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-        const char *o = sw_stmt_column_text(st, 1);
-        json_t *outputs = o ? json_loads(o, 0, NULL) : json_object();
-        json_object_set_new(counts, sw_stmt_column_text(st, 0), counts_of(outputs));
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].status != SW_TASK_STATUS_COMPLETED) {
+            continue;
+        }
+        json_t *outputs = rows[i].outputs ? json_loads(rows[i].outputs, 0, NULL) : json_object();
+        json_object_set_new(counts, rows[i].activity, counts_of(outputs));
         json_decref(outputs);
     }
-    sw_stmt_finalize(st);
+    sw_task_rows_free(rows, n);
     return counts;
 }

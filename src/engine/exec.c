@@ -2,7 +2,9 @@
  * exec.c - the helpers activities use while executing (see activity.h): work-table
  * creation, port registration, SQL in the task's transaction, logging.
  */
+#include "catalog/audiences.h"
 #include "catalog/catalog.h"
+#include "catalog/logs.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"

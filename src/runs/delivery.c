@@ -13,6 +13,8 @@
  */
 #include "catalog/catalog.h"
 #include "catalog/ledger.h"
+#include "catalog/logs.h"
+#include "catalog/runs.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "engine/activity.h"
@@ -21,56 +23,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The run's status and the activity's type and task status; SW_ENOTFOUND when either is
- * unknown, SW_ECONFLICT when the activity is not a channel. */
-static int locate(struct sw_db *db, int64_t run_id, const char *aid, char **run_status,
-                  char **task_status, int64_t *campaign_id, struct sw_error *err)
+/* The run's status and the activity's task status; SW_ENOTFOUND when either is unknown,
+ * SW_ECONFLICT when the activity is not a channel. */
+static int locate(struct sw_catalog *cat, int64_t run_id, const char *aid,
+                  enum sw_run_status *run_status, enum sw_task_status *task_status,
+                  int64_t *campaign_id, struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(
-        db,
-        "SELECT r.status, t.status, t.type, r.campaign_id FROM sw_runs r LEFT JOIN sw_tasks t "
-        "ON t.run_id = r.id AND t.activity = ?2 WHERE r.id = ?1",
-        &st, err);
-    *run_status = *task_status = NULL;
+    struct sw_run_row run = {0};
+    struct sw_task_row *tasks = NULL;
+    size_t n = 0;
+    const struct sw_task_row *t = NULL;
+    int rc = sw_catalog_run_get(cat, run_id, false, &run, err);
+    if (rc == 0) {
+        rc = sw_catalog_tasks(cat, run_id, &tasks, &n, err);
+    }
     if (rc < 0) {
-        return rc;
+        goto out;
     }
-    sw_stmt_bind_int(st, 1, run_id);
-    sw_stmt_bind_text(st, 2, aid);
-    rc = sw_stmt_step(st, err);
-    if (rc == SW_STEP_ROW) {
-        const char *type = sw_stmt_column_text(st, 2);
-        *run_status = sw_strdup(sw_stmt_column_text(st, 0));
-        *campaign_id = sw_stmt_column_int(st, 3);
-        if (!type) {
-            rc = sw_error_set(err, SW_ENOTFOUND, "run %lld has no activity \"%s\"",
-                              (long long)run_id, aid);
-        } else if (strcmp(type, "email") && strcmp(type, "sms") && strcmp(type, "push")) {
-            rc = sw_error_set(err, SW_ECONFLICT,
-                              "activity \"%s\" is a %s activity, not a channel (email, sms, push)",
-                              aid, type);
-        } else {
-            *task_status = sw_strdup(sw_stmt_column_text(st, 1));
-            rc = 0;
-        }
-    } else if (rc == SW_STEP_DONE) {
-        rc = sw_error_set(err, SW_ENOTFOUND, "no run %lld", (long long)run_id);
+    *run_status = run.status;
+    *campaign_id = run.campaign_id;
+    for (size_t i = 0; i < n && !t; i++) {
+        t = sw_streq(tasks[i].activity, aid) ? &tasks[i] : NULL;
     }
-    sw_stmt_finalize(st);
-    return rc < 0 ? rc : 0;
-}
-
-/* sql with ?1 = run_id, ?2 = aid, ?3 = now (a statement may use the first ones only). */
-static int exec_run_act(struct sw_db *db, const char *sql, int64_t run_id, const char *aid,
-                        int64_t now, struct sw_error *err)
-{
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, run_id);
-    sw_params_add_text(&p, aid);
-    sw_params_add_int(&p, now);
-    int rc = sw_db_exec_params(db, sql, &p, NULL, err);
-    sw_params_release(&p);
+    if (!t || !t->type) {
+        rc = sw_error_set(err, SW_ENOTFOUND, "run %lld has no activity \"%s\"",
+                          (long long)run_id, aid);
+    } else if (strcmp(t->type, "email") && strcmp(t->type, "sms") && strcmp(t->type, "push")) {
+        rc = sw_error_set(err, SW_ECONFLICT,
+                          "activity \"%s\" is a %s activity, not a channel (email, sms, push)",
+                          aid, t->type);
+    } else {
+        *task_status = t->status;
+    }
+out:
+    sw_task_rows_free(tasks, n);
+    sw_run_row_release(&run);
     return rc;
 }
 
@@ -100,21 +87,23 @@ static int end_action(struct sw_svc *svc, struct sw_db *db, int rc, int64_t camp
 int sw_svc_confirm(struct sw_svc *svc, struct sw_db *db, int64_t run_id, const char *aid,
                    json_t **out, struct sw_error *err)
 {
-    char *run_status = NULL, *task_status = NULL;
+    enum sw_run_status run_status = SW_RUN_STATUS_RUNNING;
+    enum sw_task_status task_status = SW_TASK_STATUS_PENDING;
+    struct sw_catalog cat = {db};
     int64_t campaign_id = 0;
     int64_t now = sw_clock_now_ms(), at = now;
     bool kick = false;
     *out = NULL;
     int rc = sw_db_begin(db, err);
     if (rc == 0) {
-        rc = locate(db, run_id, aid, &run_status, &task_status, &campaign_id, err);
+        rc = locate(&cat, run_id, aid, &run_status, &task_status, &campaign_id, err);
     }
-    if (rc == 0 && strcmp(run_status, "running") && strcmp(run_status, "paused")) {
+    if (rc == 0 && run_status != SW_RUN_STATUS_RUNNING && run_status != SW_RUN_STATUS_PAUSED) {
         rc = sw_error_set(err, SW_ECONFLICT, "run %lld is %s: there is nothing to confirm",
-                          (long long)run_id, run_status);
-        sw_error_add(err, "status", "%s", run_status);
+                          (long long)run_id, sw_run_status_text(run_status));
+        sw_error_add(err, "status", "%s", sw_run_status_text(run_status));
     }
-    if (rc == 0 && !strcmp(task_status, "completed")) {
+    if (rc == 0 && task_status == SW_TASK_STATUS_COMPLETED) {
         rc = sw_error_set(err, SW_ECONFLICT, "activity \"%s\" has already completed", aid);
     }
     if (rc == 0) {
@@ -122,21 +111,7 @@ int sw_svc_confirm(struct sw_svc *svc, struct sw_db *db, int64_t run_id, const c
     }
     if (rc == 0) {
         /* A held task wakes now; so does its run (a paused run stays paused). */
-        struct sw_params p = SW_PARAMS_INIT;
-        sw_params_add_int(&p, run_id);
-        sw_params_add_text(&p, aid);
-        sw_params_add_int(&p, now);
-        sw_params_add_int(&p, SW_WAKE_HELD);
-        rc = sw_db_exec_params(db,
-                               "UPDATE sw_tasks SET wake_at = ?3 WHERE run_id = ?1 AND activity = "
-                               "?2 AND wake_at = ?4",
-                               &p, NULL, err);
-        kick = rc == 0 && sw_db_changes(db) > 0;
-        if (rc == 0 && kick) {
-            rc = sw_db_exec_params(db, "UPDATE sw_runs SET wake_at = ?3 WHERE id = ?1", &p, NULL,
-                                   err);
-        }
-        sw_params_release(&p);
+        rc = sw_catalog_task_release(&cat, run_id, aid, SW_WAKE_HELD, now, &kick, err);
     }
     if (rc == 0) {
         struct sw_ledger_counts counts;
@@ -152,58 +127,42 @@ int sw_svc_confirm(struct sw_svc *svc, struct sw_db *db, int64_t run_id, const c
     rc = end_action(svc, db, rc, campaign_id, run_id, aid,
                     rc == 0 ? sw_asprintf("sending confirmed for activity \"%s\"", aid) : NULL,
                     kick, out, err);
-    free(run_status);
-    free(task_status);
     return rc;
 }
 
 int sw_svc_retry_failed(struct sw_svc *svc, struct sw_db *db, int64_t run_id, const char *aid,
                         bool include_unknown, json_t **out, struct sw_error *err)
 {
-    char *run_status = NULL, *task_status = NULL;
+    enum sw_run_status run_status = SW_RUN_STATUS_RUNNING;
+    enum sw_task_status task_status = SW_TASK_STATUS_PENDING;
+    struct sw_catalog cat = {db};
     int64_t campaign_id = 0;
     int64_t now = sw_clock_now_ms(), n = 0;
     *out = NULL;
     int rc = sw_db_begin(db, err);
     if (rc == 0) {
-        rc = locate(db, run_id, aid, &run_status, &task_status, &campaign_id, err);
+        rc = locate(&cat, run_id, aid, &run_status, &task_status, &campaign_id, err);
     }
-    if (rc == 0 && (!strcmp(run_status, "paused") || !strcmp(run_status, "stopped"))) {
+    if (rc == 0 && (run_status == SW_RUN_STATUS_PAUSED || run_status == SW_RUN_STATUS_STOPPED)) {
         rc = sw_error_set(err, SW_ECONFLICT,
                           "run %lld is %s: resume the campaign before resending (a stopped run "
                           "sends nothing more)",
-                          (long long)run_id, run_status);
-        sw_error_add(err, "status", "%s", run_status);
+                          (long long)run_id, sw_run_status_text(run_status));
+        sw_error_add(err, "status", "%s", sw_run_status_text(run_status));
     }
-    if (rc == 0 && strcmp(task_status, "completed")) {
+    if (rc == 0 && task_status != SW_TASK_STATUS_COMPLETED) {
         rc = sw_error_set(err, SW_ECONFLICT,
                           "activity \"%s\" is %s: failed recipients can be resent once it has "
                           "completed",
-                          aid, task_status);
-        sw_error_add(err, "status", "%s", task_status);
+                          aid, sw_task_status_text(task_status));
+        sw_error_add(err, "status", "%s", sw_task_status_text(task_status));
     }
     if (rc == 0) {
         rc = sw_ledger_requeue(db, run_id, aid, include_unknown, now, &n, err);
     }
     if (rc == 0 && n > 0) {
         /* The task runs again (sending only pending rows); the run is active until it ends. */
-        rc = exec_run_act(db,
-                          "UPDATE sw_tasks SET status = 'running', ended_at = NULL, error = NULL, "
-                          "wake_at = ?3 WHERE run_id = ?1 AND activity = ?2",
-                          run_id, aid, now, err);
-        if (rc == 0) {
-            rc = exec_run_act(db,
-                              "UPDATE sw_runs SET status = 'running', ended_at = NULL, wake_at = "
-                              "?3 WHERE id = ?1",
-                              run_id, aid, now, err);
-        }
-        if (rc == 0) {
-            rc = exec_run_act(db,
-                              "UPDATE sw_campaigns SET status = 'running' WHERE id = (SELECT "
-                              "campaign_id FROM sw_runs WHERE id = ?1) AND status IN "
-                              "('completed', 'failed')",
-                              run_id, aid, now, err);
-        }
+        rc = sw_catalog_task_reopen(&cat, run_id, aid, now, err);
     }
     if (rc == 0) {
         *out = json_pack("{s:I, s:s, s:I, s:b}", "run_id", (json_int_t)run_id, "activity", aid,
@@ -215,7 +174,5 @@ int sw_svc_retry_failed(struct sw_svc *svc, struct sw_db *db, int64_t run_id, co
                                           include_unknown ? " (failed and unknown)" : " (failed)")
                             : NULL,
                     n > 0, out, err);
-    free(run_status);
-    free(task_status);
     return rc;
 }

@@ -3,7 +3,10 @@
  */
 #include "runs/service.h"
 #include "catalog/catalog.h"
+#include "catalog/campaigns.h"
 #include "catalog/ledger.h"
+#include "catalog/logs.h"
+#include "catalog/runs.h"
 #include "catalog/status.h"
 #include "core/clock.h"
 #include "core/util.h"
@@ -88,66 +91,14 @@ int sw_svc_load(struct sw_svc *svc, const char *document, struct sw_campaign **o
     return rc;
 }
 
-static json_t *ms_json(struct sw_stmt *st, int col)
-{
-    char iso[32];
-    if (sw_stmt_column_type(st, col) == SW_V_NULL) {
-        return json_null();
-    }
-    sw_clock_format_iso(sw_stmt_column_int(st, col), iso, sizeof(iso));
-    return json_string(iso);
-}
-
-static json_t *text_json(struct sw_stmt *st, int col)
-{
-    const char *t = sw_stmt_column_text(st, col);
-    return t ? json_string(t) : json_null();
-}
-
-json_t *sw_svc_campaign_row(struct sw_stmt *st, int c0, bool with_document)
-{
-    const char *tags = sw_stmt_column_text(st, c0 + 6);
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(sw_stmt_column_int(st, c0)));
-    json_object_set_new(o, "name", text_json(st, c0 + 1));
-    json_object_set_new(o, "description", text_json(st, c0 + 2));
-    json_object_set_new(o, "status", text_json(st, c0 + 3));
-    json_object_set_new(o, "campaign", text_json(st, c0 + 4));
-    json_object_set_new(o, "targeting_dimension", text_json(st, c0 + 5));
-    json_t *t = tags ? json_loads(tags, 0, NULL) : NULL;
-    json_object_set_new(o, "tags", t ? t : json_array());
-    json_object_set_new(o, "created_at", ms_json(st, c0 + 7));
-    json_object_set_new(o, "updated_at", ms_json(st, c0 + 8));
-    json_object_set_new(o, "last_run_at", ms_json(st, c0 + 9));
-    json_object_set_new(o, "next_run_at", ms_json(st, c0 + 10));
-    json_object_set_new(o, "last_error_activity", text_json(st, c0 + 11));
-    if (with_document) {
-        const char *d = sw_stmt_column_text(st, c0 + 12);
-        json_t *doc = d ? json_loads(d, 0, NULL) : NULL;
-        json_object_set_new(o, "document", doc ? doc : json_null());
-    }
-    return o;
-}
-
 int sw_svc_campaign_json(struct sw_db *db, int64_t id, bool with_document, json_t **out,
                          struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(db, "SELECT " SW_CAMPAIGN_COLS ", document FROM sw_campaigns WHERE id = ?1",
-                           &st, err);
-    *out = NULL;
-    if (rc < 0) {
-        return rc;
-    }
-    sw_stmt_bind_int(st, 1, id);
-    rc = sw_stmt_step(st, err);
-    if (rc == SW_STEP_ROW) {
-        *out = sw_svc_campaign_row(st, 0, with_document);
-        rc = 0;
-    } else if (rc == SW_STEP_DONE) {
-        rc = sw_error_set(err, SW_ENOTFOUND, "no campaign with id %lld", (long long)id);
-    }
-    sw_stmt_finalize(st);
+    struct sw_catalog cat = {db};
+    struct sw_campaign_row row;
+    int rc = sw_catalog_campaign_get(&cat, id, with_document, &row, err);
+    *out = rc < 0 ? NULL : sw_campaign_row_json(&row);
+    sw_campaign_row_release(&row);
     return rc;
 }
 
@@ -155,46 +106,20 @@ int sw_svc_campaign_json(struct sw_db *db, int64_t id, bool with_document, json_
 static int campaign_state(struct sw_db *db, int64_t id, char **status, char **document,
                           struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(db, "SELECT status, document FROM sw_campaigns WHERE id = ?1", &st, err);
-    *status = *document = NULL;
-    if (rc < 0) {
-        return rc;
-    }
-    sw_stmt_bind_int(st, 1, id);
-    rc = sw_stmt_step(st, err);
-    if (rc == SW_STEP_ROW) {
-        *status = sw_strdup(sw_stmt_column_text(st, 0));
-        *document = sw_strdup(sw_stmt_column_text(st, 1));
-        rc = 0;
-    } else if (rc == SW_STEP_DONE) {
-        rc = sw_error_set(err, SW_ENOTFOUND, "no campaign with id %lld", (long long)id);
-    }
-    sw_stmt_finalize(st);
+    struct sw_catalog cat = {db};
+    struct sw_campaign_row row;
+    int rc = sw_catalog_campaign_get(&cat, id, true, &row, err);
+    *status = rc < 0 ? NULL : sw_strdup(sw_campaign_status_text(row.status));
+    *document = row.document;
+    row.document = NULL;
+    sw_campaign_row_release(&row);
     return rc;
 }
 
 static int64_t active_runs(struct sw_db *db, int64_t campaign_id)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    int64_t n = 0;
-    sw_params_add_int(&p, campaign_id);
-    sw_db_query_int(db,
-                    "SELECT count(*) FROM sw_runs WHERE campaign_id = ?1 AND simulation = 0 AND "
-                    "status IN ('running', 'paused')",
-                    &p, &n, NULL);
-    sw_params_release(&p);
-    return n;
-}
-
-static int exec1(struct sw_db *db, const char *sql, int64_t a, int64_t b, struct sw_error *err)
-{
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, a);
-    sw_params_add_int(&p, b);
-    int rc = sw_db_exec_params(db, sql, &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    struct sw_catalog cat = {db};
+    return sw_catalog_active_runs(&cat, campaign_id);
 }
 
 /* Create a run inside the caller's transaction. */
@@ -323,25 +248,10 @@ out:
 
 void sw_svc_drop_run_tables(struct sw_db *db, int64_t run_id)
 {
-    struct sw_stmt *st = NULL;
+    struct sw_catalog cat = {db};
     char **tables = NULL;
     size_t n = 0;
-    /* Work tables are named after the run: list them from the tasks' outputs. */
-    if (sw_db_prepare(db,
-                      "SELECT DISTINCT json_extract(o.value, '$.table') FROM sw_tasks t, "
-                      "json_each(t.outputs) o WHERE t.run_id = ?1 AND json_valid(t.outputs) AND "
-                      "json_extract(o.value, '$.owned') = 1",
-                      &st, NULL) == 0) {
-        sw_stmt_bind_int(st, 1, run_id);
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            const char *t = sw_stmt_column_text(st, 0);
-            if (t && !strncmp(t, "wt_", 3)) {
-                tables = sw_realloc(tables, (n + 1) * sizeof(char *));
-                tables[n++] = sw_strdup(t);
-            }
-        }
-    }
-    sw_stmt_finalize(st);
+    sw_catalog_run_work_tables(&cat, run_id, &tables, &n, NULL);
     for (size_t i = 0; i < n; i++) {
         struct sw_buf sql = SW_BUF_INIT;
         sw_buf_puts(&sql, "DROP TABLE IF EXISTS ");
@@ -353,35 +263,18 @@ void sw_svc_drop_run_tables(struct sw_db *db, int64_t run_id)
     free(tables);
 }
 
-void sw_svc_drop_campaign_tables(struct sw_db *db, int64_t campaign_id, const char *cond,
-                                 int64_t value)
+void sw_svc_drop_campaign_tables(struct sw_db *db, int64_t campaign_id, int64_t stopped_at)
 {
-    struct sw_stmt *st = NULL;
-    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_catalog cat = {db};
     int64_t *ids = NULL;
     size_t n = 0;
     /* Collect first: a table cannot be dropped while a statement on the same connection is
      * still reading. */
-    sw_buf_puts(&sql, "SELECT id FROM sw_runs WHERE campaign_id = ?1");
-    if (cond) {
-        sw_buf_printf(&sql, " AND %s?2", cond);
-    }
-    if (sw_db_prepare(db, sql.data, &st, NULL) == 0) {
-        sw_stmt_bind_int(st, 1, campaign_id);
-        if (cond) {
-            sw_stmt_bind_int(st, 2, value);
-        }
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            ids = sw_realloc(ids, (n + 1) * sizeof(*ids));
-            ids[n++] = sw_stmt_column_int(st, 0);
-        }
-    }
-    sw_stmt_finalize(st);
+    sw_catalog_run_ids(&cat, campaign_id, stopped_at, &ids, &n, NULL);
     for (size_t i = 0; i < n; i++) {
         sw_svc_drop_run_tables(db, ids[i]);
     }
     free(ids);
-    sw_buf_release(&sql);
 }
 
 /* Arm a campaign's schedule: next_run_at = the first tick after now. *scheduled says whether
@@ -401,14 +294,10 @@ static int arm_schedule(struct sw_db *db, int64_t id, const json_t *doc, bool *s
     enum sw_schedule_kind k = sw_schedule_kind(s);
     *signal = k == SW_SCHED_SIGNAL;
     if (k == SW_SCHED_AT || k == SW_SCHED_RRULE || k == SW_SCHED_CRON) {
+        struct sw_catalog cat = {db};
         *scheduled = true;
         *next = sw_schedule_next(s, sw_clock_now_ms());
-        struct sw_params p = SW_PARAMS_INIT;
-        sw_params_add_int_or_null(&p, *next);
-        sw_params_add_int(&p, id);
-        rc = sw_db_exec_params(db, "UPDATE sw_campaigns SET next_run_at = ?1 WHERE id = ?2", &p,
-                               NULL, err);
-        sw_params_release(&p);
+        rc = sw_catalog_campaign_set_next(&cat, id, *next, err);
     }
     sw_schedule_free(s);
     return rc;
@@ -419,6 +308,7 @@ static int arm_schedule(struct sw_db *db, int64_t id, const json_t *doc, bool *s
 struct sw_svc_action_ctx {
     struct sw_svc *svc;
     struct sw_db *db;
+    struct sw_catalog cat; /* on db */
     int64_t id;           /* the campaign */
     const char *document; /* its document, as text and parsed */
     const json_t *doc;
@@ -440,9 +330,7 @@ static int act_start(struct sw_svc_action_ctx *x, struct sw_error *err)
         return sw_error_set(err, SW_EVALIDATION, "the schedule has no execution after now");
     }
     if (signal || scheduled) {
-        return exec1(x->db, "UPDATE sw_campaigns SET status = 'running', last_error_activity = "
-                            "NULL WHERE id = ?1",
-                     x->id, x->now, err);
+        return sw_catalog_campaign_rerun(&x->cat, x->id, err);
     }
     x->kick = true;
     return create_run(x->svc, x->db, x->id, x->document, "manual", NULL, false, &x->run_id, err);
@@ -459,66 +347,52 @@ static int act_run_now(struct sw_svc_action_ctx *x, struct sw_error *err)
 
 static int act_pause(struct sw_svc_action_ctx *x, struct sw_error *err)
 {
-    int rc = exec1(x->db, "UPDATE sw_runs SET status = 'paused' WHERE campaign_id = ?1 AND "
-                          "status = 'running' AND simulation = 0",
-                   x->id, 0, err);
+    int rc = sw_catalog_campaign_runs_move(&x->cat, x->id, SW_RUN_STATUS_RUNNING,
+                                           SW_RUN_STATUS_PAUSED, err);
     if (rc == 0) {
-        rc = exec1(x->db, "UPDATE sw_campaigns SET status = 'paused' WHERE id = ?1", x->id, 0,
-                   err);
+        rc = sw_catalog_campaign_set_status(&x->cat, x->id, SW_CAMPAIGN_STATUS_PAUSED, err);
     }
     return rc;
 }
 
 static int act_resume(struct sw_svc_action_ctx *x, struct sw_error *err)
 {
-    int rc = exec1(x->db, "UPDATE sw_runs SET status = 'running' WHERE campaign_id = ?1 AND "
-                          "status = 'paused'",
-                   x->id, 0, err);
+    struct sw_campaign_row row = {0};
+    int rc = sw_catalog_campaign_runs_move(&x->cat, x->id, SW_RUN_STATUS_PAUSED,
+                                           SW_RUN_STATUS_RUNNING, err);
     if (rc == 0) {
-        rc = exec1(x->db, "UPDATE sw_campaigns SET status = 'running' WHERE id = ?1", x->id, 0,
-                   err);
+        rc = sw_catalog_campaign_set_status(&x->cat, x->id, SW_CAMPAIGN_STATUS_RUNNING, err);
     }
     /* An edit while paused disarmed the schedule: arm the edited one. Nothing left to do
      * (no tick, no run) completes the campaign. */
-    int64_t armed = 0;
-    struct sw_params ap = SW_PARAMS_INIT;
-    sw_params_add_int(&ap, x->id);
-    sw_db_query_int(x->db, "SELECT next_run_at IS NOT NULL FROM sw_campaigns WHERE id = ?1", &ap,
-                    &armed, NULL);
-    sw_params_release(&ap);
-    if (rc == 0 && !armed) {
+    if (rc == 0 && (rc = sw_catalog_campaign_get(&x->cat, x->id, false, &row, err)) == 0 &&
+        !row.next_run_at) {
         bool scheduled, signal;
         int64_t next;
         rc = arm_schedule(x->db, x->id, x->doc, &scheduled, &signal, &next, err);
         if (rc == 0 && scheduled && !next && active_runs(x->db, x->id) == 0) {
-            rc = exec1(x->db, "UPDATE sw_campaigns SET status = 'completed' WHERE id = ?1", x->id,
-                       0, err);
+            rc = sw_catalog_campaign_set_status(&x->cat, x->id, SW_CAMPAIGN_STATUS_COMPLETED,
+                                                err);
         }
     }
+    sw_campaign_row_release(&row);
     x->kick = true;
     return rc;
 }
 
 static int act_stop(struct sw_svc_action_ctx *x, struct sw_error *err)
 {
-    int rc = exec1(x->db, "UPDATE sw_tasks SET status = 'skipped', ended_at = ?2 WHERE status IN "
-                          "('pending', 'running') AND run_id IN (SELECT id FROM sw_runs WHERE "
-                          "campaign_id = ?1 AND status IN ('running', 'paused'))",
-                   x->id, x->now, err);
+    /* Messages that will never go now: the ledger says so (a worker still sending finishes
+     * the rows it has marked sending). Before the runs stop: it reads which runs are active. */
+    int rc = sw_ledger_skip_stopped_campaign(x->db, x->id, x->now, err);
     if (rc == 0) {
-        /* Messages that will never go now: the ledger says so (a worker still sending
-         * finishes the rows it has marked sending). */
-        rc = sw_ledger_skip_stopped_campaign(x->db, x->id, x->now, err);
+        rc = sw_catalog_campaign_runs_stop(&x->cat, x->id, x->now, err);
     }
     if (rc == 0) {
-        rc = exec1(x->db, "UPDATE sw_runs SET status = 'stopped', ended_at = ?2 WHERE "
-                          "campaign_id = ?1 AND status IN ('running', 'paused')",
-                   x->id, x->now, err);
+        rc = sw_catalog_campaign_set_next(&x->cat, x->id, 0, err);
     }
     if (rc == 0) {
-        rc = exec1(x->db, "UPDATE sw_campaigns SET status = 'completed', next_run_at = NULL "
-                          "WHERE id = ?1",
-                   x->id, 0, err);
+        rc = sw_catalog_campaign_set_status(&x->cat, x->id, SW_CAMPAIGN_STATUS_COMPLETED, err);
     }
     return rc;
 }
@@ -527,36 +401,20 @@ static int act_stop(struct sw_svc_action_ctx *x, struct sw_error *err)
  * drops its own when it sees the run stopped. */
 static void after_stop(struct sw_svc_action_ctx *x)
 {
-    sw_svc_drop_campaign_tables(x->db, x->id, "status = 'stopped' AND ended_at = ", x->now);
+    sw_svc_drop_campaign_tables(x->db, x->id, x->now);
 }
 
 static int act_retry(struct sw_svc_action_ctx *x, struct sw_error *err)
 {
-    int64_t failed_run = 0;
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, x->id);
-    sw_db_query_int(x->db, "SELECT coalesce(max(id), 0) FROM sw_runs WHERE campaign_id = ?1 AND "
-                           "simulation = 0 AND status = 'failed'",
-                    &p, &failed_run, NULL);
-    sw_params_release(&p);
+    int64_t failed_run = sw_catalog_last_failed_run(&x->cat, x->id);
     if (!failed_run) {
         return sw_error_set(err, SW_ECONFLICT, "this campaign has no failed run to retry");
     }
     /* The failed task and everything the failure skipped run again; completed tasks
      * and their work tables are kept. */
-    int rc = exec1(x->db, "UPDATE sw_tasks SET status = 'pending', error = NULL, started_at = "
-                          "NULL, ended_at = NULL, wake_at = NULL WHERE run_id = ?1 AND status IN "
-                          "('failed', 'skipped')",
-                   failed_run, 0, err);
+    int rc = sw_catalog_run_retry(&x->cat, failed_run, err);
     if (rc == 0) {
-        rc = exec1(x->db, "UPDATE sw_runs SET status = 'running', error = NULL, ended_at = NULL "
-                          "WHERE id = ?1",
-                   failed_run, 0, err);
-    }
-    if (rc == 0) {
-        rc = exec1(x->db, "UPDATE sw_campaigns SET status = 'running', last_error_activity = "
-                          "NULL WHERE id = ?1",
-                   x->id, 0, err);
+        rc = sw_catalog_campaign_rerun(&x->cat, x->id, err);
     }
     x->kick = true;
     return rc;
@@ -596,7 +454,7 @@ int sw_svc_action(struct sw_svc *svc, struct sw_db *db, int64_t id, const char *
     char *status = NULL, *document = NULL;
     json_t *doc = NULL;
     const struct sw_svc_action_def *a = NULL;
-    struct sw_svc_action_ctx x = {svc, db, id, NULL, NULL, sw_clock_now_ms(), 0, false};
+    struct sw_svc_action_ctx x = {svc, db, {db}, id, NULL, NULL, sw_clock_now_ms(), 0, false};
     int rc = sw_db_begin(db, err);
     *out = NULL;
     if (rc < 0) {
@@ -647,35 +505,32 @@ out:
     return rc;
 }
 
-void sw_svc_campaign_params(struct sw_params *p, const struct sw_campaign *c)
+void sw_svc_campaign_fields(const struct sw_campaign *c, struct sw_campaign_fields *f,
+                            char **tags, char **document)
 {
     const json_t *d = c->doc;
-    json_t *tags = json_object_get(d, "tags");
-    char *tj = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : sw_strdup("[]");
-    char *doc = sw_campaign_serialize(c);
-    sw_params_add_text(p, c->name);
-    sw_params_add_text_or_null(p, json_string_value(json_object_get(d, "description")));
-    sw_params_add_text_or_null(p, json_string_value(json_object_get(d, "campaign")));
-    sw_params_add_text(p, c->dimension);
-    sw_params_add_text(p, tj);
-    sw_params_add_text(p, doc);
-    free(tj);
-    free(doc);
+    json_t *t = json_object_get(d, "tags");
+    *tags = json_is_array(t) ? json_dumps(t, JSON_COMPACT) : sw_strdup("[]");
+    *document = sw_campaign_serialize(c);
+    f->name = c->name;
+    f->description = json_string_value(json_object_get(d, "description"));
+    f->campaign = json_string_value(json_object_get(d, "campaign"));
+    f->dimension = c->dimension;
+    f->tags = *tags;
+    f->document = *document;
 }
 
 int64_t sw_svc_campaign_insert(struct sw_db *db, const struct sw_campaign *c, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
+    struct sw_catalog cat = {db};
+    struct sw_campaign_fields f;
+    char *tags = NULL, *document = NULL;
     int64_t id = 0;
-    sw_svc_campaign_params(&p, c);
-    sw_params_add_int(&p, sw_clock_now_ms());
-    if (sw_db_exec_params(db,
-                          "INSERT INTO sw_campaigns(name, description, campaign, dimension, tags, "
-                          "document, status, created_at, updated_at) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7, ?7)",
-                          &p, NULL, err) == 0) {
-        sw_db_query_int(db, "SELECT last_insert_rowid()", NULL, &id, err);
+    sw_svc_campaign_fields(c, &f, &tags, &document);
+    if (sw_catalog_campaign_insert(&cat, &f, sw_clock_now_ms(), &id, err) < 0) {
+        id = 0;
     }
-    sw_params_release(&p);
+    free(tags);
+    free(document);
     return id;
 }

@@ -12,6 +12,7 @@
 #ifndef SW_RUNS_SERVICE_H
 #define SW_RUNS_SERVICE_H
 
+#include "catalog/campaigns.h"
 #include "core/error.h"
 #include "db/db.h"
 #include "engine/activity.h"
@@ -85,29 +86,23 @@ bool sw_svc_action_allowed(const struct sw_svc_action_def *a, const char *status
 int sw_svc_action(struct sw_svc *svc, struct sw_db *db, int64_t campaign_id,
                   const char *action, json_t **out, struct sw_error *err);
 
-/* The columns of a campaign as the API shows it, in the order sw_svc_campaign_row reads
- * them (the document follows when with_document). */
-#define SW_CAMPAIGN_COLS                                                                           \
-    "id, name, description, status, campaign, dimension, tags, created_at, updated_at, "          \
-    "last_run_at, next_run_at, last_error_activity"
-json_t *sw_svc_campaign_row(struct sw_stmt *st, int first_col, bool with_document);
 /* The campaign as the API shows it (with its document when with_document). */
 int sw_svc_campaign_json(struct sw_db *db, int64_t id, bool with_document, json_t **out,
                          struct sw_error *err);
 
 /* A new draft campaign row from a validated document; its id, or 0 with err set. */
 int64_t sw_svc_campaign_insert(struct sw_db *db, const struct sw_campaign *c, struct sw_error *err);
-/* ?1..?6: name, description, campaign, dimension, tags (JSON), document, from a document. */
-void sw_svc_campaign_params(struct sw_params *p, const struct sw_campaign *c);
+/* The catalog columns of a validated document; *tags and *document are the caller's to free. */
+void sw_svc_campaign_fields(const struct sw_campaign *c, struct sw_campaign_fields *f,
+                            char **tags, char **document);
 
 /* Load a campaign document (text) against the current schema. */
 int sw_svc_load(struct sw_svc *svc, const char *document, struct sw_campaign **out,
                 struct sw_error *err);
 
-/* Drop the work tables of a campaign's runs; cond (a trusted SQL fragment ending in an
- * operator, e.g. "ended_at = ") and value narrow the runs, cond NULL means all of them. */
-void sw_svc_drop_campaign_tables(struct sw_db *db, int64_t campaign_id, const char *cond,
-                                 int64_t value);
+/* Drop the work tables of a campaign's runs: all of them, or (stopped_at > 0) those of the
+ * runs stopped at that time. */
+void sw_svc_drop_campaign_tables(struct sw_db *db, int64_t campaign_id, int64_t stopped_at);
 /* Drop the work tables of a run (those its tasks created). */
 void sw_svc_drop_run_tables(struct sw_db *db, int64_t run_id);
 

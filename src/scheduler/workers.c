@@ -4,7 +4,10 @@
  * transaction each) and lets it go: a run that waits records when to come back and holds no
  * worker meanwhile. Each worker has its own database connection.
  */
+#include "catalog/campaigns.h"
 #include "catalog/catalog.h"
+#include "catalog/logs.h"
+#include "catalog/runs.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -45,20 +48,24 @@ static void release(struct sw_scheduler *s, int64_t run_id)
     sw_svc_wake(s->svc);
 }
 
+/* How many running runs a claim looks at. */
+#define CLAIM_WINDOW 64
+
 /* A due run nobody holds, or 0; *next_ms gets the earliest wake-up of a waiting run. */
 static int64_t claim(struct sw_scheduler *s, struct sw_db *db, int64_t *next_ms)
 {
-    struct sw_stmt *st = NULL;
+    struct sw_catalog cat = {db};
+    struct sw_run_wake *runs = NULL;
+    size_t n = 0;
     int64_t now = sw_clock_now_ms(), found = 0;
     *next_ms = 0;
-    if (sw_db_prepare(db, "SELECT id, coalesce(wake_at, 0) FROM sw_runs WHERE status = 'running' "
-                          "AND simulation = 0 ORDER BY coalesce(wake_at, 0), id LIMIT 64",
-                      &st, NULL) < 0) {
+    if (sw_catalog_runs_running(&cat, CLAIM_WINDOW, &runs, &n, NULL) < 0) {
+        free(runs);
         return 0;
     }
     pthread_mutex_lock(&s->lock);
-    while (!found && sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-        int64_t id = sw_stmt_column_int(st, 0), wake = sw_stmt_column_int(st, 1);
+    for (size_t i = 0; !found && i < n; i++) {
+        int64_t id = runs[i].id, wake = runs[i].wake_at;
         if (busy(s, id)) {
             continue;
         }
@@ -73,48 +80,32 @@ static int64_t claim(struct sw_scheduler *s, struct sw_db *db, int64_t *next_ms)
         found = id;
     }
     pthread_mutex_unlock(&s->lock);
-    sw_stmt_finalize(st);
+    free(runs);
     return found;
-}
-
-static void set_wake(struct sw_db *db, int64_t run_id, int64_t wake)
-{
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int_or_null(&p, wake);
-    sw_params_add_int(&p, run_id);
-    sw_db_exec_params(db, "UPDATE sw_runs SET wake_at = ?1 WHERE id = ?2", &p, NULL, NULL);
-    sw_params_release(&p);
 }
 
 static void fail_run(struct sw_db *db, int64_t run_id, int64_t campaign_id, const char *msg)
 {
     struct sw_catalog cat = {db};
-    sw_catalog_run_finish(&cat, run_id, "failed", msg, sw_clock_now_ms(), NULL);
-    sw_catalog_campaign_after_run(&cat, campaign_id, "failed", sw_clock_now_ms(), NULL, NULL);
+    sw_catalog_run_finish(&cat, run_id, SW_RUN_STATUS_FAILED, msg, sw_clock_now_ms(), NULL);
+    sw_catalog_campaign_after_run(&cat, campaign_id, SW_RUN_STATUS_FAILED, sw_clock_now_ms(), NULL,
+                                  NULL);
     sw_catalog_log(&cat, "error", campaign_id, run_id, NULL, msg);
 }
 
 static void work(struct sw_scheduler *s, struct sw_db *db, int64_t run_id)
 {
-    struct sw_stmt *st = NULL;
     struct sw_error err = SW_ERROR_INIT;
     struct sw_campaign *c = NULL;
-    char *doc = NULL, *vars = NULL;
-    int64_t campaign_id = 0, wake = 0;
+    struct sw_catalog cat = {db};
+    struct sw_run_row run = {0};
+    int64_t wake = 0;
     json_t *variables = NULL;
-    if (sw_db_prepare(db, "SELECT campaign_id, document, variables FROM sw_runs WHERE id = ?1",
-                      &st, NULL) == 0) {
-        sw_stmt_bind_int(st, 1, run_id);
-        if (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            campaign_id = sw_stmt_column_int(st, 0);
-            doc = sw_stmt_column_text(st, 1) ? sw_strdup(sw_stmt_column_text(st, 1)) : NULL;
-            vars = sw_stmt_column_text(st, 2) ? sw_strdup(sw_stmt_column_text(st, 2)) : NULL;
-        }
-    }
-    sw_stmt_finalize(st);
-    if (!doc) {
+    if (sw_catalog_run_get(&cat, run_id, true, &run, NULL) < 0 || !run.document) {
         goto out;
     }
+    int64_t campaign_id = run.campaign_id;
+    const char *doc = run.document;
     /* A schema changed under the daemon is discovered again before the run goes on: a field
      * that has gone fails the run with its path in the document, never an SQL error. */
     sw_svc_refresh(s->svc, db);
@@ -128,13 +119,12 @@ static void work(struct sw_scheduler *s, struct sw_db *db, int64_t run_id)
         free(msg);
         goto out;
     }
-    variables = vars ? json_loads(vars, 0, NULL) : json_object();
-    struct sw_catalog cat = {db};
+    variables = run.variables ? json_loads(run.variables, 0, NULL) : json_object();
     struct sw_engine eng = {db, &cat, c->schema, s->svc->config};
     struct sw_run_opts opts = {.trigger = "worker", .variables = variables};
     int state = sw_engine_step(&eng, c, campaign_id, run_id, &opts, &wake, &err);
     if (state == SW_RUN_WAITING) {
-        set_wake(db, run_id, wake);
+        sw_catalog_run_set_wake(&cat, run_id, wake, NULL);
     } else if (state == SW_RUN_ACTIVE) {
         fail_run(db, run_id, campaign_id, "the run cannot progress (no task is ready)");
     } else if (state < 0) {
@@ -142,14 +132,13 @@ static void work(struct sw_scheduler *s, struct sw_db *db, int64_t run_id)
         char *msg = sw_error_format(&err);
         sw_warn("run %lld: %s", (long long)run_id, msg);
         free(msg);
-        set_wake(db, run_id, sw_clock_now_ms() + 1000);
+        sw_catalog_run_set_wake(&cat, run_id, sw_clock_now_ms() + 1000, NULL);
     }
     atomic_fetch_add(&s->svc->tasks_executed, 1);
 out:
     json_decref(variables);
     sw_campaign_free(c);
-    free(doc);
-    free(vars);
+    sw_run_row_release(&run);
     sw_error_release(&err);
 }
 

@@ -5,6 +5,7 @@
  */
 #include "server/api.h"
 #include "catalog/ledger.h"
+#include "catalog/audiences.h"
 #include "server/ui.h"
 #include "server/events.h"
 #include "core/clock.h"
@@ -365,6 +366,13 @@ void sw_api_page_answer(struct sw_api *a, const struct sw_page *pg, struct sw_st
     sw_error_release(&err);
 }
 
+void sw_api_page_reply(struct sw_api *a, const struct sw_page *pg, json_t *items, bool more,
+                       const json_t *last_v, int64_t last_id)
+{
+    json_t *next = more ? sw_api_page_next(pg, last_v, last_id) : NULL;
+    sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
+}
+
 json_t *sw_api_page_next(const struct sw_page *pg, const json_t *v, int64_t id)
 {
     json_t *o = json_pack("{s:s, s:O, s:I}", "h", pg->hash, "v", v ? v : json_null(), "id",
@@ -416,34 +424,29 @@ void sw_api_metrics(struct sw_api *a)
     struct sw_buf b = SW_BUF_INIT;
     struct sw_metrics *m = &a->srv->metrics;
     struct sw_svc *svc = &a->srv->svc;
-    struct sw_stmt *st = NULL;
-    sw_buf_puts(&b, "# HELP stepwise_runs Runs by status.\n# TYPE stepwise_runs gauge\n");
-    if (sw_db_prepare(a->db, "SELECT status, count(*) FROM sw_runs GROUP BY status", &st, NULL) == 0) {
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            sw_buf_printf(&b, "stepwise_runs{status=\"%s\"} %lld\n", sw_stmt_column_text(st, 0),
-                          (long long)sw_stmt_column_int(st, 1));
+    static const struct {
+        enum sw_catalog_counted what;
+        const char *head, *metric;
+    } by_status[] = {
+        {SW_COUNT_RUNS, "# HELP stepwise_runs Runs by status.\n# TYPE stepwise_runs gauge\n",
+         "stepwise_runs"},
+        {SW_COUNT_TASKS, "# HELP stepwise_tasks Tasks by status.\n# TYPE stepwise_tasks gauge\n",
+         "stepwise_tasks"},
+        {SW_COUNT_CAMPAIGNS,
+         "# HELP stepwise_campaigns Campaigns by status.\n# TYPE stepwise_campaigns gauge\n",
+         "stepwise_campaigns"},
+    };
+    for (size_t k = 0; k < sizeof(by_status) / sizeof(by_status[0]); k++) {
+        struct sw_status_count *counts = NULL;
+        size_t n = 0;
+        sw_buf_puts(&b, by_status[k].head);
+        sw_catalog_status_counts(&a->cat, by_status[k].what, &counts, &n, NULL);
+        for (size_t i = 0; i < n; i++) {
+            sw_buf_printf(&b, "%s{status=\"%s\"} %lld\n", by_status[k].metric, counts[i].status,
+                          (long long)counts[i].n);
         }
+        sw_status_counts_free(counts, n);
     }
-    sw_stmt_finalize(st);
-    st = NULL;
-    sw_buf_puts(&b, "# HELP stepwise_tasks Tasks by status.\n# TYPE stepwise_tasks gauge\n");
-    if (sw_db_prepare(a->db, "SELECT status, count(*) FROM sw_tasks GROUP BY status", &st, NULL) == 0) {
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            sw_buf_printf(&b, "stepwise_tasks{status=\"%s\"} %lld\n", sw_stmt_column_text(st, 0),
-                          (long long)sw_stmt_column_int(st, 1));
-        }
-    }
-    sw_stmt_finalize(st);
-    st = NULL;
-    sw_buf_puts(&b, "# HELP stepwise_campaigns Campaigns by status.\n# TYPE stepwise_campaigns gauge\n");
-    if (sw_db_prepare(a->db, "SELECT status, n FROM sw_campaign_counts ORDER BY status", &st, NULL) == 0) {
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            sw_buf_printf(&b, "stepwise_campaigns{status=\"%s\"} %lld\n", sw_stmt_column_text(st, 0),
-                          (long long)sw_stmt_column_int(st, 1));
-        }
-    }
-    sw_stmt_finalize(st);
-    st = NULL;
     /* The ledger: messages by channel and state (skipped ones by reason), across runs. */
     sw_buf_puts(&b, "# HELP stepwise_deliveries Ledger rows by channel, state and skip reason.\n"
                     "# TYPE stepwise_deliveries gauge\n");
@@ -511,39 +514,39 @@ void sw_api_dimensions_refresh(struct sw_api *a)
     sw_error_release(&err);
 }
 
-static json_t *audience_json(struct sw_stmt *st)
+static json_t *audience_json(const struct sw_audience_row *r)
 {
-    return json_pack("{s:I, s:s, s:s, s:I, s:o}", "id", (json_int_t)sw_stmt_column_int(st, 0),
-                     "name", sw_stmt_column_text(st, 1), "dimension", sw_stmt_column_text(st, 2),
-                     "count", (json_int_t)sw_stmt_column_int(st, 3), "updated_at",
-                     sw_api_ms(sw_stmt_column_int(st, 4)));
+    return json_pack("{s:I, s:s, s:s, s:I, s:o}", "id", (json_int_t)r->id, "name", r->name,
+                     "dimension", r->dimension, "count", (json_int_t)r->count, "updated_at",
+                     sw_api_ms(r->updated_at));
 }
 
 void sw_api_audiences(struct sw_api *a)
 {
     struct sw_page pg;
-    struct sw_params p = SW_PARAMS_INIT;
-    struct sw_stmt *st = NULL;
+    struct sw_audience_row *rows = NULL;
+    size_t n = 0;
     struct sw_error err = SW_ERROR_INIT;
     if (sw_api_page_begin(a, NULL, 100, 500, &pg) < 0) {
         goto out;
     }
-    const json_t *v = sw_api_page_value(&pg);
-    sw_params_add_text_or_null(&p, json_string_value(v));
-    sw_params_add_int(&p, sw_api_page_id(&pg));
-    sw_params_add_int(&p, pg.limit + 1);
-    if (sw_db_prepare(a->db,
-                      "SELECT id, name, dimension, count, updated_at FROM sw_audiences WHERE ?1 "
-                      "IS NULL OR (name, id) > (?1, ?2) ORDER BY name, id LIMIT ?3",
-                      &st, &err) < 0 ||
-        sw_stmt_bind_params(st, &p, &err) < 0) {
+    if (sw_catalog_audiences(&a->cat, json_string_value(sw_api_page_value(&pg)),
+                             sw_api_page_id(&pg), pg.limit + 1, &rows, &n, &err) < 0) {
         sw_api_error(a, &err);
         goto out;
     }
-    sw_api_page_answer(a, &pg, st, 1, audience_json);
+    json_t *items = json_array(), *last = NULL;
+    size_t shown = n > (size_t)pg.limit ? (size_t)pg.limit : n;
+    for (size_t i = 0; i < shown; i++) {
+        json_array_append_new(items, audience_json(&rows[i]));
+    }
+    if (shown) {
+        last = json_string(rows[shown - 1].name);
+    }
+    sw_api_page_reply(a, &pg, items, n > shown, last, shown ? rows[shown - 1].id : 0);
+    json_decref(last);
 out:
-    sw_stmt_finalize(st);
-    sw_params_release(&p);
+    sw_audience_rows_free(rows, n);
     sw_api_page_release(&pg);
     sw_error_release(&err);
 }

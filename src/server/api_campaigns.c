@@ -2,8 +2,9 @@
  * api_campaigns.c - /campaigns: the list (filters, sort, keyset cursor), CRUD, duplicate,
  * lifecycle actions, simulate, trigger, schedule preview, run history and logs.
  */
-#include "catalog/catalog.h"
-#include "catalog/status.h"
+#include "catalog/campaigns.h"
+#include "catalog/logs.h"
+#include "catalog/templates.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "engine/activity.h"
@@ -17,48 +18,12 @@
 
 /* ---- list ---- */
 
-/* The item columns with the list's table alias. */
-#define SW_CAMPAIGN_COLS_C                                                                         \
-    "c.id, c.name, c.description, c.status, c.campaign, c.dimension, c.tags, c.created_at, "     \
-    "c.updated_at, c.last_run_at, c.next_run_at, c.last_error_activity"
-
-struct sort_key {
-    const char *name;
-    const char *expr; /* the indexed expression */
-    bool is_time;
-};
-
-static const struct sort_key sorts[] = {
-    {"updated_at", "c.updated_at", true},
-    {"created_at", "c.created_at", true},
-    {"name", "c.name", false},
-    {"status", "c.status", false},
-    {"last_run_at", "coalesce(c.last_run_at, 0)", true},
-    {"next_run_at", "coalesce(c.next_run_at, 0)", true},
-};
-
-/* Comma-separated values as "IN (?, ?)" with bound parameters. */
-static void in_list(struct sw_buf *sql, struct sw_params *p, const char *expr, const char *csv)
-{
-    char *copy = sw_strdup(csv);
-    int n = 0;
-    sw_buf_printf(sql, " AND %s IN (", expr);
-    for (char *s = copy, *e; s; s = e) {
-        e = strchr(s, ',');
-        if (e) {
-            *e++ = '\0';
-        }
-        if (!*s) {
-            continue;
-        }
-        sw_buf_printf(sql, "%s?%d", n++ ? ", " : "", sw_params_add_text(p, s));
-    }
-    if (!n) {
-        sw_buf_puts(sql, "NULL");
-    }
-    sw_buf_putc(sql, ')');
-    free(copy);
-}
+/* The list's page size: default and maximum; offset's maximum (deeper pages take the cursor);
+ * the longest search. */
+#define LIST_LIMIT_DEFAULT 50
+#define LIST_LIMIT_MAX     500
+#define LIST_OFFSET_MAX    100000
+#define LIST_Q_MAX         200
 
 static int bad_param(struct sw_api *a, const char *name, const char *msg)
 {
@@ -76,233 +41,111 @@ static int time_param(struct sw_api *a, const char *name, int64_t *ms)
     return 0;
 }
 
-void sw_api_campaigns_list(struct sw_api *a)
+/* The query parameters of GET /campaigns as a catalog query: 0, or -1 with a 400 set. */
+static int list_params(struct sw_api *a, struct sw_page *pg, struct sw_campaign_query *q)
 {
-    const char *q = sw_req_query(a->req, "q");
-    const char *status = sw_req_query(a->req, "status");
-    const char *parent = sw_req_query(a->req, "campaign");
-    const char *dim = sw_req_query(a->req, "dimension");
-    const char *tag = sw_req_query(a->req, "tag");
-    const char *sort = sw_req_query(a->req, "sort");
-    const char *order = sw_req_query(a->req, "order");
-    const char *offset_s = sw_req_query(a->req, "offset");
     static const char *const names[] = {"q",   "status",         "campaign",     "dimension",
                                         "tag", "processed_from", "processed_to", "sort",
                                         "order", NULL};
-    const struct sort_key *sk = &sorts[0];
-    int64_t limit = 50, offset = 0, from = 0, to = 0;
-    bool desc = true;
-    struct sw_page pg = {0};
-    const json_t *cursor = NULL;
-    struct sw_buf where = SW_BUF_INIT, sql = SW_BUF_INIT;
-    struct sw_params p = SW_PARAMS_INIT;
-    struct sw_stmt *st = NULL;
-    json_t *items = json_array();
-    struct sw_error err = SW_ERROR_INIT;
-    int fts_param = 0;
-
-    if (sort) {
-        sk = NULL;
-        for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++) {
-            if (!strcmp(sorts[i].name, sort)) {
-                sk = &sorts[i];
-            }
-        }
-        if (!sk) {
-            bad_param(a, "sort", "expected one of name, status, last_run_at, next_run_at, "
-                                 "updated_at, created_at");
-            goto out;
-        }
+    const char *sort = sw_req_query(a->req, "sort");
+    const char *order = sw_req_query(a->req, "order");
+    const char *offset = sw_req_query(a->req, "offset");
+    memset(q, 0, sizeof(*q));
+    q->q = sw_req_query(a->req, "q");
+    q->status = sw_req_query(a->req, "status");
+    q->campaign = sw_req_query(a->req, "campaign");
+    q->dimension = sw_req_query(a->req, "dimension");
+    q->tag = sw_req_query(a->req, "tag");
+    q->sort = SW_CAMPAIGN_SORT_UPDATED_AT;
+    if (sort && sw_campaign_sort_parse(sort, &q->sort) < 0) {
+        return bad_param(a, "sort", "expected one of name, status, last_run_at, next_run_at, "
+                                    "updated_at, created_at");
     }
-    desc = order ? !strcmp(order, "desc") : (sk->is_time ? true : false);
+    q->desc = order ? !strcmp(order, "desc") : sw_campaign_sort_is_time(q->sort);
     if (order && strcmp(order, "asc") && strcmp(order, "desc")) {
-        bad_param(a, "order", "expected asc or desc");
-        goto out;
+        return bad_param(a, "order", "expected asc or desc");
     }
-    if (sw_api_page_begin(a, names, 50, 500, &pg) < 0) {
-        goto out;
+    if (sw_api_page_begin(a, names, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, pg) < 0) {
+        return -1;
     }
-    limit = pg.limit;
-    cursor = pg.after;
-    if (cursor && !sw_api_page_value(&pg)) {
-        bad_param(a, "cursor", "not a cursor returned by this list");
-        goto out;
+    q->limit = pg->limit;
+    if (pg->after) {
+        const json_t *v = sw_api_page_value(pg);
+        if (!v) {
+            return bad_param(a, "cursor", "not a cursor returned by this list");
+        }
+        q->after = true;
+        q->after_text = json_string_value(v);
+        q->after_int = json_integer_value(v);
+        q->after_id = sw_api_page_id(pg);
     }
     if (sw_api_enum_param(a, "status", sw_campaign_status_texts, true) < 0) {
+        return -1;
+    }
+    if (offset && (sw_parse_int64(offset, &q->offset) < 0 || q->offset < 0 ||
+                   q->offset > LIST_OFFSET_MAX)) {
+        return bad_param(a, "offset",
+                         "expected an integer between 0 and 100000 (use cursor to go deeper)");
+    }
+    if (time_param(a, "processed_from", &q->processed_from) < 0 ||
+        time_param(a, "processed_to", &q->processed_to) < 0) {
+        return -1;
+    }
+    if (q->q && strlen(q->q) > LIST_Q_MAX) {
+        return bad_param(a, "q", "at most 200 characters");
+    }
+    return 0;
+}
+
+/* The cursor value of a row: its sort column (a never-run time is 0). */
+static json_t *sort_value(const struct sw_campaign_row *r, enum sw_campaign_sort s)
+{
+    switch (s) {
+    case SW_CAMPAIGN_SORT_NAME:
+        return json_string(r->name ? r->name : "");
+    case SW_CAMPAIGN_SORT_STATUS:
+        return json_string(sw_campaign_status_text(r->status));
+    case SW_CAMPAIGN_SORT_CREATED_AT:
+        return json_integer(r->created_at);
+    case SW_CAMPAIGN_SORT_LAST_RUN_AT:
+        return json_integer(r->last_run_at);
+    case SW_CAMPAIGN_SORT_NEXT_RUN_AT:
+        return json_integer(r->next_run_at);
+    case SW_CAMPAIGN_SORT_UPDATED_AT:
+        break;
+    }
+    return json_integer(r->updated_at);
+}
+
+void sw_api_campaigns_list(struct sw_api *a)
+{
+    struct sw_page pg = {0};
+    struct sw_campaign_query q;
+    struct sw_campaign_page page = {0};
+    struct sw_error err = SW_ERROR_INIT;
+    if (list_params(a, &pg, &q) < 0) {
         goto out;
     }
-    if (offset_s && (sw_parse_int64(offset_s, &offset) < 0 || offset < 0 || offset > 100000)) {
-        bad_param(a, "offset", "expected an integer between 0 and 100000 (use cursor to go deeper)");
-        goto out;
-    }
-    if (time_param(a, "processed_from", &from) < 0 || time_param(a, "processed_to", &to) < 0) {
-        goto out;
-    }
-    if (q && strlen(q) > 200) {
-        bad_param(a, "q", "at most 200 characters");
-        goto out;
-    }
-    /* Filters */
-    sw_buf_puts(&where, "1");
-    if (q && *q) {
-        size_t chars = 0; /* the trigram index needs 3 characters, not bytes */
-        for (const unsigned char *u = (const unsigned char *)q; *u; u++) {
-            chars += (*u & 0xC0) != 0x80;
-        }
-        if (chars >= 3) {
-            /* trigram index: the query is one quoted FTS5 string, quotes doubled */
-            struct sw_buf phrase = SW_BUF_INIT;
-            sw_buf_putc(&phrase, '"');
-            for (const char *s = q; *s; s++) {
-                if (*s == '"') {
-                    sw_buf_putc(&phrase, '"');
-                }
-                sw_buf_putc(&phrase, *s);
-            }
-            sw_buf_putc(&phrase, '"');
-            fts_param = sw_params_add_text(&p, phrase.data);
-            sw_buf_printf(&where, " AND c.id IN (SELECT rowid FROM sw_campaigns_fts WHERE "
-                                  "sw_campaigns_fts MATCH ?%d)",
-                          fts_param);
-            sw_buf_release(&phrase);
-        } else {
-            char ph[16];
-            snprintf(ph, sizeof(ph), "?%d", sw_params_add_text(&p, q));
-            sw_buf_puts(&where, " AND (instr(");
-            sw_db_fold(a->db, &where, "c.name");
-            sw_buf_puts(&where, ", ");
-            sw_db_fold(a->db, &where, ph);
-            sw_buf_puts(&where, ") > 0 OR instr(");
-            sw_db_fold(a->db, &where, "coalesce(c.description, '')");
-            sw_buf_puts(&where, ", ");
-            sw_db_fold(a->db, &where, ph);
-            sw_buf_puts(&where, ") > 0)");
-        }
-    }
-    if (status) {
-        in_list(&where, &p, "c.status", status);
-    }
-    if (parent) {
-        in_list(&where, &p, "c.campaign", parent);
-    }
-    if (dim) {
-        in_list(&where, &p, "c.dimension", dim);
-    }
-    /* Tag and run-range filters are subqueries of their own tables, which the total can use
-     * alone when they are the only filter. */
-    struct sw_buf tag_sql = SW_BUF_INIT, runs_sql = SW_BUF_INIT;
-    int64_t tag_rows = 0, all = 0;
-    sw_db_query_int(a->db, "SELECT coalesce(sum(n), 0) FROM sw_campaign_counts", NULL, &all, NULL);
-    if (tag) {
-        struct sw_buf t = SW_BUF_INIT;
-        in_list(&t, &p, "tg.tag", tag);
-        sw_buf_printf(&tag_sql, "SELECT tg.campaign_id FROM sw_campaign_tags tg WHERE 1%s", t.data);
-        sw_buf_release(&t);
-        struct sw_buf cs = SW_BUF_INIT;
-        sw_buf_printf(&cs, "SELECT count(*) FROM (%s)", tag_sql.data);
-        sw_db_query_int(a->db, cs.data, &p, &tag_rows, NULL);
-        sw_buf_release(&cs);
-        /* A common tag: walk the sort index and probe the tag table per campaign (stops after
-         * a page). A rare one: start from its few campaigns and sort them. */
-        if (tag_rows * 200 > all) {
-            sw_buf_printf(&where, " AND EXISTS (%s AND tg.campaign_id = c.id)", tag_sql.data);
-        } else {
-            sw_buf_printf(&where, " AND c.id IN (%s)", tag_sql.data);
-        }
-    }
-    if (from || to) {
-        /* a run within the range (index sw_runs_processed) */
-        sw_buf_puts(&runs_sql, "SELECT r.campaign_id FROM sw_runs r WHERE r.simulation = 0");
-        if (from) {
-            sw_buf_printf(&runs_sql, " AND coalesce(r.ended_at, r.started_at) >= ?%d",
-                          sw_params_add_int(&p, from));
-        }
-        if (to) {
-            sw_buf_printf(&runs_sql, " AND r.started_at <= ?%d", sw_params_add_int(&p, to));
-        }
-        sw_buf_printf(&where, " AND EXISTS (%s AND r.campaign_id = c.id)", runs_sql.data);
-    }
-    /* The total, from the cheapest source that answers it exactly. */
-    int64_t total = 0;
-    int only = (q && *q) + (status != NULL) + (parent != NULL) + (dim != NULL) + (tag != NULL) +
-               (from || to);
-    struct sw_buf cs = SW_BUF_INIT;
-    struct sw_params sp = SW_PARAMS_INIT;
-    const struct sw_params *cp = &p;
-    if (only == 0 || (only == 1 && status)) {
-        sw_buf_puts(&cs, "SELECT coalesce(sum(n), 0) FROM sw_campaign_counts c WHERE 1");
-        if (status) {
-            in_list(&cs, &sp, "c.status", status);
-        }
-        cp = &sp;
-    } else if (only == 1 && tag) {
-        sw_buf_printf(&cs, "SELECT count(DISTINCT campaign_id) FROM (%s)", tag_sql.data);
-    } else if (only == 1 && (from || to)) {
-        sw_buf_printf(&cs, "SELECT count(DISTINCT campaign_id) FROM (%s)", runs_sql.data);
-    } else if (only == 1 && fts_param) {
-        sw_buf_printf(&cs, "SELECT count(*) FROM sw_campaigns_fts WHERE sw_campaigns_fts MATCH ?%d",
-                      fts_param);
-    } else {
-        sw_buf_printf(&cs, "SELECT count(*) FROM sw_campaigns c WHERE %s", where.data);
-    }
-    sw_db_query_int(a->db, cs.data, cp, &total, &err);
-    sw_buf_release(&cs);
-    sw_params_release(&sp);
-    sw_buf_release(&tag_sql);
-    sw_buf_release(&runs_sql);
-    /* The page */
-    sw_buf_printf(&sql, "SELECT c.id, %s, " SW_CAMPAIGN_COLS_C " FROM sw_campaigns c WHERE %s",
-                  sk->expr, where.data);
-    if (cursor) {
-        const json_t *v = json_object_get(cursor, "v");
-        int vi = json_is_integer(v) ? sw_params_add_int(&p, json_integer_value(v))
-                                    : sw_params_add_text(&p, json_string_value(v));
-        int ii = sw_params_add_int(&p, json_integer_value(json_object_get(cursor, "id")));
-        sw_buf_printf(&sql, " AND (%s, c.id) %s (?%d, ?%d)", sk->expr, desc ? "<" : ">", vi, ii);
-    }
-    sw_buf_printf(&sql, " ORDER BY %s %s, c.id %s LIMIT ?%d", sk->expr, desc ? "DESC" : "ASC",
-                  desc ? "DESC" : "ASC", sw_params_add_int(&p, limit + 1));
-    if (offset && !cursor) {
-        sw_buf_printf(&sql, " OFFSET ?%d", sw_params_add_int(&p, offset));
-    }
-    if (sw_db_prepare(a->db, sql.data, &st, &err) < 0 || sw_stmt_bind_params(st, &p, &err) < 0) {
+    if (sw_catalog_campaign_list(&a->cat, &q, &page, &err) < 0) {
         sw_api_error(a, &err);
         goto out;
     }
-    int64_t n = 0, last_id = 0;
-    json_t *last_v = NULL;
-    int rc;
-    while ((rc = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
-        if (n == limit) {
-            break; /* one more row than the page: there is a next page */
-        }
-        last_id = sw_stmt_column_int(st, 0);
-        json_decref(last_v);
-        last_v = sw_stmt_column_type(st, 1) == SW_V_TEXT ? json_string(sw_stmt_column_text(st, 1))
-                                                        : json_integer(sw_stmt_column_int(st, 1));
-        json_array_append_new(items, sw_svc_campaign_row(st, 2, false));
-        n++;
+    json_t *items = json_array(), *next = json_null();
+    for (size_t i = 0; i < page.n; i++) {
+        json_array_append_new(items, sw_campaign_row_json(&page.rows[i]));
     }
-    if (rc < 0) {
-        json_decref(last_v);
-        sw_api_error(a, &err);
-        goto out;
-    }
-    json_t *next = json_null();
-    if (rc == SW_STEP_ROW && last_v) {
+    if (page.more && page.n) {
+        const struct sw_campaign_row *last = &page.rows[page.n - 1];
+        json_t *v = sort_value(last, q.sort);
         json_decref(next);
-        next = sw_api_page_next(&pg, last_v, last_id);
+        next = sw_api_page_next(&pg, v, last->id);
+        json_decref(v);
     }
-    json_decref(last_v);
-    sw_resp_json(a->resp, 200, json_pack("{s:O, s:I, s:o}", "items", items, "total",
-                                         (json_int_t)total, "next_cursor", next));
+    sw_resp_json(a->resp, 200, json_pack("{s:o, s:I, s:o}", "items", items, "total",
+                                         (json_int_t)page.total, "next_cursor", next));
 out:
-    sw_stmt_finalize(st);
-    json_decref(items);
+    sw_campaign_page_release(&page);
     sw_api_page_release(&pg);
-    sw_buf_release(&where);
-    sw_buf_release(&sql);
-    sw_params_release(&p);
     sw_error_release(&err);
 }
 
@@ -361,28 +204,25 @@ void sw_api_campaigns_get(struct sw_api *a)
     }
 }
 
-/* The campaign's status, or NULL with a 404 set. */
-static char *status_of(struct sw_api *a, int64_t id)
+/* The campaign's row (without its document): 0, or -1 with the response set (404). */
+static int row_of(struct sw_api *a, int64_t id, bool with_document, struct sw_campaign_row *row)
 {
-    struct sw_stmt *st = NULL;
-    char *status = NULL;
-    if (sw_db_prepare(a->db, "SELECT status FROM sw_campaigns WHERE id = ?1", &st, NULL) == 0) {
-        sw_stmt_bind_int(st, 1, id);
-        if (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            status = sw_strdup(sw_stmt_column_text(st, 0));
-        }
-    }
-    sw_stmt_finalize(st);
-    if (!status) {
+    struct sw_error err = SW_ERROR_INIT;
+    int rc = sw_catalog_campaign_get(&a->cat, id, with_document, row, &err);
+    if (rc == SW_ENOTFOUND) {
         sw_api_not_found(a, "campaign", id);
+    } else if (rc < 0) {
+        sw_api_error(a, &err);
     }
-    return status;
+    sw_error_release(&err);
+    return rc < 0 ? -1 : 0;
 }
 
-static void conflict(struct sw_api *a, const char *what, const char *status)
+static void conflict(struct sw_api *a, const char *what, enum sw_campaign_status status)
 {
-    char *m = sw_asprintf("cannot %s a campaign that is %s", what, status);
-    json_t *d = json_pack("[{s:s, s:s}]", "path", "status", "message", status);
+    const char *text = sw_campaign_status_text(status);
+    char *m = sw_asprintf("cannot %s a campaign that is %s", what, text);
+    json_t *d = json_pack("[{s:s, s:s}]", "path", "status", "message", text);
     sw_resp_fail(a->resp, SW_ECONFLICT, m, d);
     free(m);
 }
@@ -391,39 +231,35 @@ void sw_api_campaigns_put(struct sw_api *a)
 {
     struct sw_error err = SW_ERROR_INIT;
     int64_t id = sw_api_id(a, 0);
-    char *status = id ? status_of(a, id) : NULL;
+    struct sw_campaign_row row = {0};
+    struct sw_campaign_fields f = {0};
+    char *tags = NULL, *document = NULL;
     json_t *body = NULL;
     struct sw_campaign *c = NULL;
-    if (!status) {
+    bool changed = false;
+    if (!id || row_of(a, id, false, &row) < 0) {
         goto out;
     }
-    if (!strcmp(status, "running")) {
-        conflict(a, "edit", status);
+    if (row.status == SW_CAMPAIGN_STATUS_RUNNING) {
+        conflict(a, "edit", row.status);
         goto out;
     }
     if (!(body = sw_req_json(a->req, a->resp)) || !(c = validated(a, body))) {
         goto out;
     }
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_svc_campaign_params(&p, c);
-    sw_params_add_int(&p, sw_clock_now_ms());
-    sw_params_add_int(&p, id);
+    sw_svc_campaign_fields(c, &f, &tags, &document);
     /* A schedule is armed by start/resume: an edit disarms a stale next_run_at. */
-    int rc = sw_db_exec_params(a->db,
-                               "UPDATE sw_campaigns SET name = ?1, description = ?2, campaign = ?3, "
-                               "dimension = ?4, tags = ?5, document = ?6, updated_at = ?7, "
-                               "next_run_at = NULL WHERE id = ?8 AND status <> 'running'",
-                               &p, NULL, &err);
-    sw_params_release(&p);
-    if (rc < 0) {
+    if (sw_catalog_campaign_update(&a->cat, id, &f, sw_clock_now_ms(), &changed, &err) < 0) {
         sw_api_error(a, &err);
     } else {
         respond_campaign(a, 200, id);
     }
 out:
+    sw_campaign_row_release(&row);
     sw_campaign_free(c);
     json_decref(body);
-    free(status);
+    free(tags);
+    free(document);
     sw_error_release(&err);
 }
 
@@ -431,34 +267,23 @@ void sw_api_campaigns_delete(struct sw_api *a)
 {
     struct sw_error err = SW_ERROR_INIT;
     int64_t id = sw_api_id(a, 0);
-    char *status = id ? status_of(a, id) : NULL;
-    struct sw_stmt *st = NULL;
-    if (!status) {
+    struct sw_campaign_row row = {0};
+    if (!id || row_of(a, id, false, &row) < 0) {
         goto out;
     }
-    if (!strcmp(status, "running")) {
-        conflict(a, "delete", status);
+    if (row.status == SW_CAMPAIGN_STATUS_RUNNING) {
+        conflict(a, "delete", row.status);
         goto out;
     }
     /* Work tables of its runs first (kept ones too), then the rows, in one transaction. */
-    sw_svc_drop_campaign_tables(a->db, id, NULL, 0);
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, id);
+    sw_svc_drop_campaign_tables(a->db, id, 0);
     int rc = sw_db_begin(a->db, &err);
-    static const char *const deletes[] = {
-        "DELETE FROM sw_tasks WHERE run_id IN (SELECT id FROM sw_runs WHERE campaign_id = ?1)",
-        "DELETE FROM sw_runs WHERE campaign_id = ?1",
-        "DELETE FROM sw_logs WHERE campaign_id = ?1",
-        "DELETE FROM sw_incremental WHERE campaign_id = ?1",
-        "DELETE FROM sw_campaigns WHERE id = ?1 AND status <> 'running'",
-    };
-    for (size_t i = 0; rc == 0 && i < sizeof(deletes) / sizeof(deletes[0]); i++) {
-        rc = sw_db_exec_params(a->db, deletes[i], &p, NULL, &err);
+    if (rc == 0) {
+        rc = sw_catalog_campaign_delete(&a->cat, id, &err);
     }
     if (rc == 0) {
         rc = sw_db_commit(a->db, &err);
     }
-    sw_params_release(&p);
     if (rc < 0) {
         sw_db_rollback(a->db);
         sw_api_error(a, &err);
@@ -466,25 +291,16 @@ void sw_api_campaigns_delete(struct sw_api *a)
         a->resp->status = 204;
     }
 out:
-    sw_stmt_finalize(st);
-    free(status);
+    sw_campaign_row_release(&row);
     sw_error_release(&err);
 }
 
 /* "<name> (copy)", then "(copy 2)", ...: the first free one. */
-static char *copy_name(struct sw_db *db, const char *table, const char *name)
+static char *copy_name(struct sw_api *a, const char *name)
 {
     for (int n = 1; n < 10000; n++) {
         char *cand = n == 1 ? sw_asprintf("%s (copy)", name) : sw_asprintf("%s (copy %d)", name, n);
-        struct sw_params p = SW_PARAMS_INIT;
-        struct sw_buf sql = SW_BUF_INIT;
-        int64_t used = 0;
-        sw_params_add_text(&p, cand);
-        sw_buf_printf(&sql, "SELECT count(*) FROM %s WHERE name = ?1", table);
-        sw_db_query_int(db, sql.data, &p, &used, NULL);
-        sw_buf_release(&sql);
-        sw_params_release(&p);
-        if (!used) {
+        if (!sw_catalog_campaign_name_used(&a->cat, cand)) {
             return cand;
         }
         free(cand);
@@ -504,59 +320,22 @@ static json_t *renamed(const char *document, const char *name)
     return doc;
 }
 
-static char *document_of(struct sw_db *db, const char *table, int64_t id, char **name)
-{
-    struct sw_stmt *st = NULL;
-    struct sw_buf sql = SW_BUF_INIT;
-    char *doc = NULL;
-    sw_buf_printf(&sql, "SELECT document, name FROM %s WHERE id = ?1", table);
-    if (sw_db_prepare(db, sql.data, &st, NULL) == 0) {
-        sw_stmt_bind_int(st, 1, id);
-        if (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            doc = sw_strdup(sw_stmt_column_text(st, 0));
-            *name = sw_strdup(sw_stmt_column_text(st, 1));
-        }
-    }
-    sw_stmt_finalize(st);
-    sw_buf_release(&sql);
-    return doc;
-}
-
 void sw_api_campaigns_duplicate(struct sw_api *a)
 {
     struct sw_error err = SW_ERROR_INIT;
-    int64_t id = sw_api_id(a, 0);
-    char *name = NULL, *copy = NULL;
-    char *document = id ? document_of(a->db, "sw_campaigns", id, &name) : NULL;
+    int64_t id = sw_api_id(a, 0), nid = 0;
+    struct sw_campaign_row row = {0};
+    char *copy = NULL, *text = NULL;
     json_t *doc = NULL;
-    if (!document) {
-        if (id) {
-            sw_api_not_found(a, "campaign", id);
-        }
+    if (!id || row_of(a, id, true, &row) < 0) {
         goto out;
     }
-    copy = copy_name(a->db, "sw_campaigns", name);
-    doc = renamed(document, copy);
+    copy = copy_name(a, row.name);
+    doc = renamed(row.document, copy);
+    text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     /* The copy is a draft of the same definition: stored as it is, even if the data source
      * changed since (it is validated again when it is started). */
-    struct sw_params p = SW_PARAMS_INIT;
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    int64_t now = sw_clock_now_ms(), nid = 0;
-    sw_params_add_text(&p, copy);
-    sw_params_add_text(&p, text);
-    sw_params_add_int(&p, id);
-    sw_params_add_int(&p, now);
-    int rc = sw_db_exec_params(a->db,
-                               "INSERT INTO sw_campaigns(name, description, campaign, dimension, "
-                               "tags, document, status, created_at, updated_at) "
-                               "SELECT ?1, description, campaign, dimension, tags, ?2, 'draft', "
-                               "?4, ?4 FROM sw_campaigns WHERE id = ?3",
-                               &p, NULL, &err);
-    if (rc == 0) {
-        sw_db_query_int(a->db, "SELECT last_insert_rowid()", NULL, &nid, &err);
-    }
-    sw_params_release(&p);
-    free(text);
+    int rc = sw_catalog_campaign_copy(&a->cat, id, copy, text, sw_clock_now_ms(), &nid, &err);
     if (rc < 0 || !nid) {
         sw_api_error(a, &err);
     } else {
@@ -564,8 +343,8 @@ void sw_api_campaigns_duplicate(struct sw_api *a)
     }
 out:
     json_decref(doc);
-    free(document);
-    free(name);
+    sw_campaign_row_release(&row);
+    free(text);
     free(copy);
     sw_error_release(&err);
 }
@@ -677,14 +456,14 @@ void sw_api_campaigns_preview(struct sw_api *a)
 {
     struct sw_error err = SW_ERROR_INIT;
     int64_t id = sw_api_id(a, 0);
-    char *name = NULL;
-    char *document = id ? document_of(a->db, "sw_campaigns", id, &name) : NULL;
-    json_t *doc = document ? json_loads(document, 0, NULL) : NULL;
+    struct sw_campaign_row row = {0};
+    json_t *doc = NULL;
     struct sw_schedule *s = NULL;
-    if (!doc) {
-        if (id) {
-            sw_api_not_found(a, "campaign", id);
-        }
+    if (!id || row_of(a, id, true, &row) < 0) {
+        goto out;
+    }
+    if (!(doc = json_loads(row.document, 0, NULL))) {
+        sw_api_not_found(a, "campaign", id);
         goto out;
     }
     const char *tz = json_string_value(json_object_get(doc, "timezone"));
@@ -704,106 +483,57 @@ void sw_api_campaigns_preview(struct sw_api *a)
 out:
     sw_schedule_free(s);
     json_decref(doc);
-    free(document);
-    free(name);
+    sw_campaign_row_release(&row);
     sw_error_release(&err);
 }
 
 /* ---- history ---- */
 
-json_t *sw_api_run_json(struct sw_stmt *st)
-{
-    const char *vars = sw_stmt_column_text(st, 7);
-    json_t *v = vars ? json_loads(vars, 0, NULL) : NULL;
-    /* The seed is a 63-bit integer: a string, so that a JavaScript client reads it exactly. */
-    char seed[24];
-    snprintf(seed, sizeof(seed), "%lld", (long long)sw_stmt_column_int(st, 9));
-    return json_pack("{s:I, s:I, s:s, s:s, s:b, s:o, s:o, s:s?, s:o, s:s}", "id",
-                     (json_int_t)sw_stmt_column_int(st, 0), "campaign_id",
-                     (json_int_t)sw_stmt_column_int(st, 1), "status", sw_stmt_column_text(st, 2),
-                     "trigger", sw_stmt_column_text(st, 3), "simulation",
-                     (int)sw_stmt_column_int(st, 4), "started_at",
-                     sw_api_ms(sw_stmt_column_int(st, 5)), "ended_at",
-                     sw_api_ms(sw_stmt_column_int(st, 6)), "error", sw_stmt_column_text(st, 8),
-                     "variables", v ? v : json_object(), "seed", seed);
-}
-
-#define RUN_COLS "id, campaign_id, status, trigger, simulation, started_at, ended_at, variables, error, seed"
-
-/* Rows of a statement newest first by id (column 0), one page: the items made by row() and
- * the next cursor. The response is set (200, or the error). */
-static void id_page(struct sw_api *a, struct sw_stmt *st, const struct sw_page *pg,
-                    json_t *(*row)(struct sw_stmt *st))
-{
-    struct sw_error err = SW_ERROR_INIT;
-    json_t *items = json_array(), *next = NULL;
-    int64_t n = 0, last = 0;
-    int rc;
-    while ((rc = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
-        if (n == pg->limit) {
-            next = sw_api_page_next(pg, NULL, last);
-            break;
-        }
-        last = sw_stmt_column_int(st, 0);
-        json_array_append_new(items, row(st));
-        n++;
-    }
-    if (rc < 0) {
-        json_decref(items);
-        sw_api_error(a, &err);
-    } else {
-        sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
-    }
-    sw_error_release(&err);
-}
+/* The list's page sizes: default and maximum. */
+#define RUNS_LIMIT_DEFAULT 50
+#define RUNS_LIMIT_MAX     500
+#define LOGS_LIMIT_DEFAULT 200
+#define LOGS_LIMIT_MAX     1000
 
 void sw_api_campaigns_runs(struct sw_api *a)
 {
     static const char *const names[] = {"status", NULL};
     struct sw_error err = SW_ERROR_INIT;
     int64_t id = sw_api_id(a, 0);
-    struct sw_stmt *st = NULL;
-    struct sw_buf sql = SW_BUF_INIT;
-    struct sw_params p = SW_PARAMS_INIT;
+    struct sw_campaign_row row = {0};
+    struct sw_run_row *runs = NULL;
+    size_t n = 0;
     struct sw_page pg = {0};
-    const char *status_q = sw_req_query(a->req, "status");
-    char *status = id ? status_of(a, id) : NULL;
-    if (!status || sw_api_enum_param(a, "status", sw_run_status_texts, true) < 0 ||
-        sw_api_page_begin(a, names, 50, 500, &pg) < 0) {
+    if (!id || row_of(a, id, false, &row) < 0 ||
+        sw_api_enum_param(a, "status", sw_run_status_texts, true) < 0 ||
+        sw_api_page_begin(a, names, RUNS_LIMIT_DEFAULT, RUNS_LIMIT_MAX, &pg) < 0) {
         goto out;
     }
-    sw_buf_printf(&sql, "SELECT " RUN_COLS " FROM sw_runs WHERE campaign_id = ?%d",
-                  sw_params_add_int(&p, id));
-    if (pg.after) {
-        sw_buf_printf(&sql, " AND id < ?%d", sw_params_add_int(&p, sw_api_page_id(&pg)));
-    }
-    if (status_q) {
-        in_list(&sql, &p, "status", status_q);
-    }
-    sw_buf_printf(&sql, " ORDER BY id DESC LIMIT ?%d", sw_params_add_int(&p, pg.limit + 1));
-    if (sw_db_prepare(a->db, sql.data, &st, &err) < 0 || sw_stmt_bind_params(st, &p, &err) < 0) {
+    if (sw_catalog_runs_of_campaign(&a->cat, id, sw_req_query(a->req, "status"),
+                                    pg.after ? sw_api_page_id(&pg) : 0, pg.limit + 1, &runs, &n,
+                                    &err) < 0) {
         sw_api_error(a, &err);
         goto out;
     }
-    id_page(a, st, &pg, sw_api_run_json);
+    json_t *items = json_array();
+    size_t shown = n > (size_t)pg.limit ? (size_t)pg.limit : n;
+    for (size_t i = 0; i < shown; i++) {
+        json_array_append_new(items, sw_api_run_json(&runs[i]));
+    }
+    sw_api_page_reply(a, &pg, items, n > shown, NULL, shown ? runs[shown - 1].id : 0);
 out:
-    sw_stmt_finalize(st);
-    sw_buf_release(&sql);
-    sw_params_release(&p);
+    sw_run_rows_free(runs, n);
+    sw_campaign_row_release(&row);
     sw_api_page_release(&pg);
     sw_error_release(&err);
-    free(status);
 }
 
-static json_t *log_json(struct sw_stmt *st)
+static json_t *log_json(const struct sw_log_row *r)
 {
-    return json_pack("{s:I, s:o, s:s, s:o, s:s?, s:s}", "id", (json_int_t)sw_stmt_column_int(st, 0),
-                     "time", sw_api_ms(sw_stmt_column_int(st, 1)), "level",
-                     sw_stmt_column_text(st, 2), "run_id",
-                     sw_stmt_column_type(st, 3) == SW_V_NULL
-                         ? json_null()
-                         : json_integer(sw_stmt_column_int(st, 3)),
-                     "activity", sw_stmt_column_text(st, 4), "message", sw_stmt_column_text(st, 5));
+    return json_pack("{s:I, s:o, s:s, s:o, s:s?, s:s}", "id", (json_int_t)r->id, "time",
+                     sw_api_ms(r->ts), "level", r->level, "run_id",
+                     r->run_id ? json_integer(r->run_id) : json_null(), "activity", r->activity,
+                     "message", r->message);
 }
 
 void sw_api_campaigns_logs(struct sw_api *a)
@@ -811,58 +541,49 @@ void sw_api_campaigns_logs(struct sw_api *a)
     static const char *const names[] = {"run", "level", "activity", NULL};
     static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
     struct sw_error err = SW_ERROR_INIT;
-    int64_t id = sw_api_id(a, 0), run = 0;
+    int64_t id = sw_api_id(a, 0);
     const char *run_s = sw_req_query(a->req, "run");
-    const char *level = sw_req_query(a->req, "level");
-    const char *activity = sw_req_query(a->req, "activity");
-    struct sw_buf sql = SW_BUF_INIT;
-    struct sw_params p = SW_PARAMS_INIT;
-    struct sw_stmt *st = NULL;
+    struct sw_log_query q = {
+        .campaign_id = id,
+        .levels = sw_req_query(a->req, "level"),
+        .activity = sw_req_query(a->req, "activity"),
+    };
+    struct sw_log_row *logs = NULL;
+    size_t n = 0;
     struct sw_page pg = {0};
-    char *status = id ? status_of(a, id) : NULL;
-    if (!status) {
+    struct sw_campaign_row row = {0};
+    if (!id || row_of(a, id, false, &row) < 0) {
         goto out;
     }
-    if (run_s && (sw_parse_int64(run_s, &run) < 0 || run <= 0)) {
+    if (run_s && (sw_parse_int64(run_s, &q.run_id) < 0 || q.run_id <= 0)) {
         bad_param(a, "run", "expected a run id");
         goto out;
     }
-    if (activity && !sw_valid_id(activity)) {
+    if (q.activity && !sw_valid_id(q.activity)) {
         bad_param(a, "activity", "expected an activity id ([A-Za-z0-9_-]{1,64})");
         goto out;
     }
     if (sw_api_enum_param(a, "level", levels, true) < 0 ||
-        sw_api_page_begin(a, names, 200, 1000, &pg) < 0) {
+        sw_api_page_begin(a, names, LOGS_LIMIT_DEFAULT, LOGS_LIMIT_MAX, &pg) < 0) {
         goto out;
     }
-    sw_buf_printf(&sql, "SELECT id, ts, level, run_id, activity, message FROM sw_logs "
-                        "WHERE campaign_id = ?%d",
-                  sw_params_add_int(&p, id));
-    if (pg.after) {
-        sw_buf_printf(&sql, " AND id < ?%d", sw_params_add_int(&p, sw_api_page_id(&pg)));
-    }
-    if (run) {
-        sw_buf_printf(&sql, " AND run_id = ?%d", sw_params_add_int(&p, run));
-    }
-    if (level) {
-        in_list(&sql, &p, "level", level);
-    }
-    if (activity) {
-        sw_buf_printf(&sql, " AND activity = ?%d", sw_params_add_text(&p, activity));
-    }
-    sw_buf_printf(&sql, " ORDER BY id DESC LIMIT ?%d", sw_params_add_int(&p, pg.limit + 1));
-    if (sw_db_prepare(a->db, sql.data, &st, &err) < 0 || sw_stmt_bind_params(st, &p, &err) < 0) {
+    q.before_id = pg.after ? sw_api_page_id(&pg) : 0;
+    q.limit = pg.limit + 1;
+    if (sw_catalog_logs(&a->cat, &q, &logs, &n, &err) < 0) {
         sw_api_error(a, &err);
         goto out;
     }
-    id_page(a, st, &pg, log_json);
+    json_t *items = json_array();
+    size_t shown = n > (size_t)pg.limit ? (size_t)pg.limit : n;
+    for (size_t i = 0; i < shown; i++) {
+        json_array_append_new(items, log_json(&logs[i]));
+    }
+    sw_api_page_reply(a, &pg, items, n > shown, NULL, shown ? logs[shown - 1].id : 0);
 out:
-    sw_stmt_finalize(st);
-    sw_buf_release(&sql);
-    sw_params_release(&p);
+    sw_log_rows_free(logs, n);
+    sw_campaign_row_release(&row);
     sw_api_page_release(&pg);
     sw_error_release(&err);
-    free(status);
 }
 
 /* ---- templates from campaigns ---- */
@@ -871,47 +592,31 @@ void sw_api_campaigns_save_template(struct sw_api *a)
 {
     struct sw_error err = SW_ERROR_INIT;
     int64_t id = sw_api_id(a, 0), tid = 0;
-    char *name = NULL;
-    char *document = id ? document_of(a->db, "sw_campaigns", id, &name) : NULL;
+    struct sw_campaign_row row = {0};
     json_t *body = NULL, *doc = NULL;
-    if (!document) {
-        if (id) {
-            sw_api_not_found(a, "campaign", id);
-        }
+    char *text = NULL;
+    if (!id || row_of(a, id, true, &row) < 0) {
         goto out;
     }
     if (a->req->body.len && !(body = sw_req_json(a->req, a->resp))) {
         goto out;
     }
     const char *tname = json_string_value(json_object_get(body, "name"));
-    doc = renamed(document, tname ? tname : name);
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    struct sw_params p = SW_PARAMS_INIT;
-    int64_t now = sw_clock_now_ms();
-    sw_params_add_text(&p, tname ? tname : name);
-    const char *desc = json_string_value(json_object_get(doc, "description"));
-    sw_params_add_text_or_null(&p, desc);
-    sw_params_add_text(&p, text);
-    sw_params_add_int(&p, now);
-    int rc = sw_db_exec_params(a->db,
-                               "INSERT INTO sw_templates(name, description, document, created_at, "
-                               "updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                               &p, NULL, &err);
-    if (rc == 0) {
-        sw_db_query_int(a->db, "SELECT last_insert_rowid()", NULL, &tid, &err);
-    }
-    sw_params_release(&p);
-    free(text);
-    if (rc < 0) {
+    const char *name = tname ? tname : row.name;
+    doc = renamed(row.document, name);
+    text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (sw_catalog_template_save(&a->cat, &tid, name,
+                                 json_string_value(json_object_get(doc, "description")), text,
+                                 sw_clock_now_ms(), &err) < 0) {
         sw_api_error(a, &err);
     } else {
         sw_resp_json(a->resp, 201, json_pack("{s:I, s:s, s:O}", "id", (json_int_t)tid, "name",
-                                             tname ? tname : name, "document", doc));
+                                             name, "document", doc));
     }
 out:
+    free(text);
     json_decref(doc);
     json_decref(body);
-    free(document);
-    free(name);
+    sw_campaign_row_release(&row);
     sw_error_release(&err);
 }

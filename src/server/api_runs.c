@@ -4,6 +4,7 @@
  * failed (or unknown) recipients (runs/delivery.c).
  */
 #include "catalog/ledger.h"
+#include "catalog/runs.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "model/campaign.h"
@@ -13,20 +14,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RUN_COLS "id, campaign_id, status, trigger, simulation, started_at, ended_at, variables, error, seed"
+json_t *sw_api_run_json(const struct sw_run_row *r)
+{
+    json_t *v = r->variables ? json_loads(r->variables, 0, NULL) : NULL;
+    /* The seed is a 63-bit integer: a string, so that a JavaScript client reads it exactly. */
+    char seed[24];
+    snprintf(seed, sizeof(seed), "%lld", (long long)r->seed);
+    return json_pack("{s:I, s:I, s:s, s:s, s:b, s:o, s:o, s:s?, s:o, s:s}", "id",
+                     (json_int_t)r->id, "campaign_id", (json_int_t)r->campaign_id, "status",
+                     sw_run_status_text(r->status), "trigger", r->trigger, "simulation",
+                     (int)r->simulation, "started_at", sw_api_ms(r->started_at), "ended_at",
+                     sw_api_ms(r->ended_at), "error", r->error, "variables",
+                     v ? v : json_object(), "seed", seed);
+}
 
 /* The run row as JSON, or NULL with a 404 set. */
 static json_t *load_run(struct sw_api *a, int64_t id)
 {
-    struct sw_stmt *st = NULL;
+    struct sw_run_row r;
     json_t *run = NULL;
-    if (sw_db_prepare(a->db, "SELECT " RUN_COLS " FROM sw_runs WHERE id = ?1", &st, NULL) == 0) {
-        sw_stmt_bind_int(st, 1, id);
-        if (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            run = sw_api_run_json(st);
-        }
+    if (sw_catalog_run_get(&a->cat, id, false, &r, NULL) == 0) {
+        run = sw_api_run_json(&r);
     }
-    sw_stmt_finalize(st);
+    sw_run_row_release(&r);
     if (!run) {
         sw_api_not_found(a, "run", id);
     }
@@ -36,8 +46,7 @@ static json_t *load_run(struct sw_api *a, int64_t id)
 /* Tasks with ISO times. */
 static json_t *tasks_json(struct sw_api *a, int64_t run_id)
 {
-    struct sw_catalog cat = {a->db};
-    json_t *tasks = sw_catalog_tasks_json(&cat, run_id);
+    json_t *tasks = sw_catalog_tasks_json(&a->cat, run_id);
     size_t i;
     json_t *t;
     json_array_foreach(tasks, i, t)
@@ -58,14 +67,14 @@ void sw_api_runs_get(struct sw_api *a)
     if (!run) {
         return;
     }
-    struct sw_catalog cat = {a->db};
     json_t *counts = json_object();
-    json_t *tasks = sw_catalog_tasks_json(&cat, id);
+    json_t *tasks = sw_catalog_tasks_json(&a->cat, id);
     size_t i;
     json_t *t;
     json_array_foreach(tasks, i, t)
     {
-        if (sw_streq(json_string_value(json_object_get(t, "status")), "completed")) {
+        if (sw_streq(json_string_value(json_object_get(t, "status")),
+                     sw_task_status_text(SW_TASK_STATUS_COMPLETED))) {
             json_object_set(counts, json_string_value(json_object_get(t, "activity")),
                             json_object_get(t, "counts"));
         }
@@ -150,20 +159,26 @@ void sw_api_runs_sample(struct sw_api *a)
     if (!run) {
         goto out;
     }
-    if (sw_db_prepare(a->db, "SELECT r.document, t.outputs FROM sw_runs r JOIN sw_tasks t ON "
-                             "t.run_id = r.id WHERE r.id = ?1 AND t.activity = ?2",
-                      &st, &err) < 0) {
+    struct sw_run_row r;
+    struct sw_task_row *tasks = NULL;
+    size_t ntasks = 0;
+    if (sw_catalog_run_get(&a->cat, id, true, &r, &err) < 0 ||
+        sw_catalog_tasks(&a->cat, id, &tasks, &ntasks, &err) < 0) {
+        sw_run_row_release(&r);
         sw_api_error(a, &err);
         goto out;
     }
-    sw_stmt_bind_int(st, 1, id);
-    sw_stmt_bind_text(st, 2, from);
-    if (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-        doc = sw_stmt_column_text(st, 0) ? sw_strdup(sw_stmt_column_text(st, 0)) : NULL;
-        outputs = sw_stmt_column_text(st, 1) ? sw_strdup(sw_stmt_column_text(st, 1)) : NULL;
+    for (size_t i = 0; i < ntasks; i++) {
+        if (sw_streq(tasks[i].activity, from)) {
+            doc = r.document;
+            r.document = NULL;
+            outputs = tasks[i].outputs;
+            tasks[i].outputs = NULL;
+            break;
+        }
     }
-    sw_stmt_finalize(st);
-    st = NULL;
+    sw_run_row_release(&r);
+    sw_task_rows_free(tasks, ntasks);
     json_t *o = outputs ? json_loads(outputs, 0, NULL) : NULL;
     const char *table = json_string_value(json_object_get(json_object_get(o, port), "table"));
     if (!doc || !table || !sw_db_table_exists(a->db, table)) {

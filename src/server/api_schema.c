@@ -4,6 +4,7 @@
  * the data source's schema as it is now (422 with every problem at its JSON path, nothing
  * stored); once stored, the schema is discovered again with it. DELETE goes back to the file.
  */
+#include "catalog/hints.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "server/api.h"

@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "core/util.h"
 #include "server/api.h"
+#include "catalog/prefs.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -295,37 +296,28 @@ void sw_api_session_get(struct sw_api *a)
 
 /* ---- preferences ---- */
 
-/* "user_id" or "token_id", and the id: whose preferences these are. */
-static const char *owner(const struct sw_api *a, int64_t *id)
+/* Whose preferences these are: the signed-in user's, else the token's. */
+static enum sw_prefs_owner owner(const struct sw_api *a, int64_t *id)
 {
     *id = a->who.user_id ? a->who.user_id : a->who.token_id;
-    return a->who.user_id ? "user_id" : "token_id";
+    return a->who.user_id ? SW_PREFS_USER : SW_PREFS_TOKEN;
 }
 
 void sw_api_preferences_get(struct sw_api *a)
 {
     int64_t id;
-    const char *col = owner(a, &id);
-    struct sw_stmt *st = NULL;
+    enum sw_prefs_owner who = owner(a, &id);
+    char *text = NULL;
     json_t *v = NULL;
-    char *sql = sw_asprintf("SELECT value FROM sw_preferences WHERE %s = ?1", col);
     struct sw_error err = SW_ERROR_INIT;
-    int rc = sw_db_prepare(a->db, sql, &st, &err);
-    if (rc == 0) {
-        sw_stmt_bind_int(st, 1, id);
-        rc = sw_stmt_step(st, &err);
-        if (rc == SW_STEP_ROW && sw_stmt_column_text(st, 0)) {
-            v = json_loads(sw_stmt_column_text(st, 0), 0, NULL);
-        }
-    }
-    sw_stmt_finalize(st);
-    free(sql);
-    if (rc < 0) {
+    if (sw_catalog_prefs_get(&a->cat, who, id, &text, &err) < 0) {
         sw_api_error(a, &err);
     } else {
+        v = text ? json_loads(text, 0, NULL) : NULL;
         sw_resp_json(a->resp, 200, json_is_object(v) ? json_incref(v) : json_object());
     }
     json_decref(v);
+    free(text);
     sw_error_release(&err);
 }
 
@@ -344,25 +336,15 @@ void sw_api_preferences_put(struct sw_api *a)
         return;
     }
     int64_t id;
-    const char *col = owner(a, &id);
+    enum sw_prefs_owner who = owner(a, &id);
     char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    char *sql = sw_asprintf("INSERT INTO sw_preferences(%s, value, updated_at) VALUES (?1, ?2, ?3) "
-                            "ON CONFLICT(%s) DO UPDATE SET value = excluded.value, "
-                            "updated_at = excluded.updated_at",
-                            col, col);
-    struct sw_params p = SW_PARAMS_INIT;
     struct sw_error err = SW_ERROR_INIT;
-    sw_params_add_int(&p, id);
-    sw_params_add_text(&p, text ? text : "{}");
-    sw_params_add_int(&p, sw_clock_now_ms());
-    if (sw_db_exec_params(a->db, sql, &p, NULL, &err) < 0) {
+    if (sw_catalog_prefs_put(&a->cat, who, id, text ? text : "{}", sw_clock_now_ms(), &err) < 0) {
         sw_api_error(a, &err);
     } else {
         sw_resp_json(a->resp, 200, json_incref(body));
     }
-    sw_params_release(&p);
     sw_error_release(&err);
-    free(sql);
     free(text);
     json_decref(body);
 }

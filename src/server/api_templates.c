@@ -3,6 +3,7 @@
  * Templates are checked for structure when saved (they may be meant for another data
  * source); a campaign made from one is validated against this data source.
  */
+#include "catalog/templates.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "engine/activity.h"
@@ -13,16 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *template_json(struct sw_stmt *st, bool with_document)
+/* The list's page size: default and maximum. */
+#define TEMPLATES_LIMIT_DEFAULT 50
+#define TEMPLATES_LIMIT_MAX     500
+
+static json_t *template_json(const struct sw_template_row *t)
 {
-    json_t *o = json_pack("{s:I, s:s, s:s?, s:o, s:o}", "id", (json_int_t)sw_stmt_column_int(st, 0),
-                          "name", sw_stmt_column_text(st, 1), "description",
-                          sw_stmt_column_text(st, 2), "created_at",
-                          sw_api_ms(sw_stmt_column_int(st, 4)), "updated_at",
-                          sw_api_ms(sw_stmt_column_int(st, 5)));
-    if (with_document) {
-        const char *d = sw_stmt_column_text(st, 3);
-        json_t *doc = d ? json_loads(d, 0, NULL) : NULL;
+    json_t *o = json_pack("{s:I, s:s, s:s?, s:o, s:o}", "id", (json_int_t)t->id, "name", t->name,
+                          "description", t->description, "created_at", sw_api_ms(t->created_at),
+                          "updated_at", sw_api_ms(t->updated_at));
+    if (t->document) {
+        json_t *doc = json_loads(t->document, 0, NULL);
         json_object_set_new(o, "document", doc ? doc : json_null());
     }
     return o;
@@ -30,53 +32,44 @@ static json_t *template_json(struct sw_stmt *st, bool with_document)
 
 static json_t *load_template(struct sw_api *a, int64_t id)
 {
-    struct sw_stmt *st = NULL;
-    json_t *t = NULL;
-    if (sw_db_prepare(a->db, "SELECT id, name, description, document, created_at, updated_at "
-                             "FROM sw_templates WHERE id = ?1",
-                      &st, NULL) == 0) {
-        sw_stmt_bind_int(st, 1, id);
-        if (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            t = template_json(st, true);
-        }
+    struct sw_template_row t;
+    json_t *o = NULL;
+    if (sw_catalog_template_get(&a->cat, id, &t, NULL) == 0) {
+        o = template_json(&t);
     }
-    sw_stmt_finalize(st);
-    if (!t) {
+    sw_template_row_release(&t);
+    if (!o) {
         sw_api_not_found(a, "template", id);
     }
-    return t;
-}
-
-static json_t *template_item(struct sw_stmt *st)
-{
-    return template_json(st, false);
+    return o;
 }
 
 void sw_api_templates_list(struct sw_api *a)
 {
     struct sw_error err = SW_ERROR_INIT;
-    struct sw_params p = SW_PARAMS_INIT;
-    struct sw_stmt *st = NULL;
+    struct sw_template_row *rows = NULL;
+    size_t n = 0;
     struct sw_page pg = {0};
-    if (sw_api_page_begin(a, NULL, 50, 500, &pg) < 0) {
+    if (sw_api_page_begin(a, NULL, TEMPLATES_LIMIT_DEFAULT, TEMPLATES_LIMIT_MAX, &pg) < 0) {
         goto out;
     }
-    /* By name, then id (names need not be unique). */
-    sw_params_add_text_or_null(&p, json_string_value(sw_api_page_value(&pg)));
-    sw_params_add_int(&p, sw_api_page_id(&pg));
-    sw_params_add_int(&p, pg.limit + 1);
-    if (sw_db_prepare(a->db, "SELECT id, name, description, document, created_at, updated_at "
-                             "FROM sw_templates WHERE ?1 IS NULL OR (name, id) > (?1, ?2) "
-                             "ORDER BY name, id LIMIT ?3",
-                      &st, &err) < 0 ||
-        sw_stmt_bind_params(st, &p, &err) < 0) {
+    if (sw_catalog_templates(&a->cat, json_string_value(sw_api_page_value(&pg)),
+                             sw_api_page_id(&pg), pg.limit + 1, &rows, &n, &err) < 0) {
         sw_api_error(a, &err);
         goto out;
     }
-    sw_api_page_answer(a, &pg, st, 1, template_item);
+    json_t *items = json_array(), *last = NULL;
+    size_t shown = n > (size_t)pg.limit ? (size_t)pg.limit : n;
+    for (size_t i = 0; i < shown; i++) {
+        json_array_append_new(items, template_json(&rows[i]));
+    }
+    if (shown) {
+        last = json_string(rows[shown - 1].name);
+    }
+    sw_api_page_reply(a, &pg, items, n > shown, last, shown ? rows[shown - 1].id : 0);
+    json_decref(last);
 out:
-    sw_stmt_finalize(st);
-    sw_params_release(&p);
+    sw_template_rows_free(rows, n);
     sw_api_page_release(&pg);
     sw_error_release(&err);
 }
@@ -102,29 +95,12 @@ static json_t *template_body(struct sw_api *a)
 
 static int64_t save(struct sw_api *a, int64_t id, const json_t *doc, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
     char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    const char *desc = json_string_value(json_object_get(doc, "description"));
-    int64_t out = id;
-    sw_params_add_text(&p, json_string_value(json_object_get(doc, "name")));
-    sw_params_add_text_or_null(&p, desc);
-    sw_params_add_text(&p, text);
-    sw_params_add_int(&p, sw_clock_now_ms());
-    sw_params_add_int(&p, id);
-    int rc = id ? sw_db_exec_params(a->db,
-                                    "UPDATE sw_templates SET name = ?1, description = ?2, "
-                                    "document = ?3, updated_at = ?4 WHERE id = ?5",
-                                    &p, NULL, err)
-                : sw_db_exec_params(a->db,
-                                    "INSERT INTO sw_templates(name, description, document, "
-                                    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                                    &p, NULL, err);
-    if (rc == 0 && !id) {
-        sw_db_query_int(a->db, "SELECT last_insert_rowid()", NULL, &out, err);
-    }
-    sw_params_release(&p);
+    int rc = sw_catalog_template_save(&a->cat, &id, json_string_value(json_object_get(doc, "name")),
+                                      json_string_value(json_object_get(doc, "description")), text,
+                                      sw_clock_now_ms(), err);
     free(text);
-    return rc < 0 ? 0 : out;
+    return rc < 0 ? 0 : id;
 }
 
 void sw_api_templates_create(struct sw_api *a)
@@ -180,14 +156,11 @@ void sw_api_templates_delete(struct sw_api *a)
     int64_t id = sw_api_id(a, 0);
     json_t *t = id ? load_template(a, id) : NULL;
     if (t) {
-        struct sw_params p = SW_PARAMS_INIT;
-        sw_params_add_int(&p, id);
-        if (sw_db_exec_params(a->db, "DELETE FROM sw_templates WHERE id = ?1", &p, NULL, &err) < 0) {
+        if (sw_catalog_template_delete(&a->cat, id, &err) < 0) {
             sw_api_error(a, &err);
         } else {
             a->resp->status = 204;
         }
-        sw_params_release(&p);
     }
     json_decref(t);
     sw_error_release(&err);

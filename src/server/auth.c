@@ -10,6 +10,7 @@
  * The SQL here is plain and portable (numbered "?N" placeholders, as in the catalog).
  */
 #include "server/auth.h"
+#include "catalog/auth.h"
 
 #include "core/clock.h"
 #include "core/util.h"
@@ -172,7 +173,7 @@ int sw_auth_token_create(struct sw_db *db, enum sw_role role, const char *name, 
     int rc;
     char hex[HASH_HEX_LEN];
     char *t = NULL;
-    struct sw_params p = SW_PARAMS_INIT;
+    struct sw_catalog cat = {db};
     *token = NULL;
     if ((rc = ensure_sodium(err)) < 0) {
         goto out;
@@ -187,18 +188,7 @@ int sw_auth_token_create(struct sw_db *db, enum sw_role role, const char *name, 
     }
     t = new_secret(TOKEN_PREFIX);
     secret_hash(t, hex);
-    if (name && *name) {
-        sw_params_add_text(&p, name);
-    } else {
-        sw_params_add_null(&p);
-    }
-    sw_params_add_text(&p, sw_role_name(role));
-    sw_params_add_text(&p, hex);
-    sw_params_add_int(&p, sw_clock_now_ms());
-    rc = sw_db_exec_params(db,
-                           "INSERT INTO sw_tokens(name, role, hash, created_at) "
-                           "VALUES (?1, ?2, ?3, ?4)",
-                           &p, NULL, err);
+    rc = sw_catalog_token_add(&cat, name, sw_role_name(role), hex, sw_clock_now_ms(), err);
     if (rc < 0) {
         goto out;
     }
@@ -206,7 +196,6 @@ int sw_auth_token_create(struct sw_db *db, enum sw_role role, const char *name, 
     t = NULL; /* the caller owns it now */
 out:
     sw_auth_secret_free(t);
-    sw_params_release(&p);
     return rc;
 }
 
@@ -224,66 +213,38 @@ int sw_auth_token_lookup(struct sw_db *db, const char *token, struct sw_principa
 {
     int rc;
     char hex[HASH_HEX_LEN];
-    struct sw_params p = SW_PARAMS_INIT;
-    struct sw_stmt *st = NULL;
-    int64_t id = 0, last_used = 0;
-    int has_last = 0;
+    struct sw_catalog cat = {db};
+    struct sw_token_row t = {0};
+    bool found = false;
     memset(who, 0, sizeof(*who));
     if ((rc = ensure_sodium(err)) < 0 || !plausible_secret(token)) {
         goto out;
     }
     secret_hash(token, hex);
-    sw_params_add_text(&p, hex);
-    if ((rc = sw_db_prepare(db, "SELECT id, role, last_used_at, name FROM sw_tokens WHERE hash = ?1",
-                            &st, err)) < 0 ||
-        (rc = sw_stmt_bind_params(st, &p, err)) < 0 || (rc = sw_stmt_step(st, err)) < 0) {
+    if ((rc = sw_catalog_token_by_hash(&cat, hex, &t, &found, err)) < 0) {
         goto out;
     }
-    if (rc == SW_STEP_ROW) {
-        enum sw_role r = SW_ROLE_NONE;
-        id = sw_stmt_column_int(st, 0);
-        if (sw_role_parse(sw_stmt_column_text(st, 1), &r) == 0) {
-            const char *name = sw_stmt_column_text(st, 3);
-            who->role = r;
-            who->token_id = id;
-            snprintf(who->token_name, sizeof(who->token_name), "%s", name ? name : "");
-        }
-        has_last = sw_stmt_column_type(st, 2) != SW_V_NULL;
-        last_used = sw_stmt_column_int(st, 2);
+    enum sw_role r = SW_ROLE_NONE;
+    if (found && sw_role_parse(t.role, &r) == 0) {
+        who->role = r;
+        who->token_id = t.id;
+        snprintf(who->token_name, sizeof(who->token_name), "%s", t.name ? t.name : "");
     }
-    rc = 0;
-    sw_stmt_finalize(st);
-    st = NULL;
     int64_t now = sw_clock_now_ms();
-    if (who->role != SW_ROLE_NONE && (!has_last || now - last_used >= LAST_USED_STEP_MS)) {
+    if (who->role != SW_ROLE_NONE && (!t.last_used_at || now - t.last_used_at >= LAST_USED_STEP_MS)) {
         /* Bookkeeping, not access control: a failed write (a busy database) must not turn
-         * a valid token away, so its error is dropped. The WHERE keeps concurrent checks
-         * from moving the value backwards. */
-        sw_params_release(&p);
-        sw_params_add_int(&p, now);
-        sw_params_add_int(&p, id);
-        (void)sw_db_exec_params(db,
-                                "UPDATE sw_tokens SET last_used_at = ?1 WHERE id = ?2 "
-                                "AND (last_used_at IS NULL OR last_used_at < ?1)",
-                                &p, NULL, NULL);
+         * a valid token away, so its error is dropped. */
+        (void)sw_catalog_token_used(&cat, t.id, now, NULL);
     }
 out:
-    sw_stmt_finalize(st);
-    sw_params_release(&p);
+    sw_token_row_release(&t);
     return rc;
 }
 
 int sw_auth_token_revoke(struct sw_db *db, int64_t id, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    int64_t changes = 0;
-    sw_params_add_int(&p, id);
-    int rc = sw_db_exec_params(db, "DELETE FROM sw_tokens WHERE id = ?1", &p, &changes, err);
-    sw_params_release(&p);
-    if (rc == 0 && changes == 0) {
-        rc = sw_error_set(err, SW_ENOTFOUND, "no token with id %lld", (long long)id);
-    }
-    return rc;
+    struct sw_catalog cat = {db};
+    return sw_catalog_token_delete(&cat, id, err);
 }
 
 /* ---- users and sessions --------------------------------------------------------------- */
@@ -315,12 +276,11 @@ int sw_auth_user_add(struct sw_db *db, const char *name, enum sw_role role, cons
 {
     int rc;
     size_t pwlen;
-    int64_t n = 0;
     unsigned long long ops;
     size_t mem;
+    bool added = false;
     char hash[crypto_pwhash_STRBYTES];
-    struct sw_params p = SW_PARAMS_INIT;
-    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_catalog cat = {db};
     if ((rc = ensure_sodium(err)) < 0) {
         goto out;
     }
@@ -340,14 +300,9 @@ int sw_auth_user_add(struct sw_db *db, const char *name, enum sw_role role, cons
                           SW_AUTH_PASSWORD_MAX);
         goto out;
     }
-    sw_params_add_text(&p, name);
     /* Checked first so that a duplicate costs no Argon2 run; the insert below still settles
      * a race between two adds of the same name. */
-    if ((rc = sw_db_query_int(db, "SELECT count(*) FROM sw_users WHERE name = ?1", &p, &n, err)) <
-        0) {
-        goto out;
-    }
-    if (n > 0) {
+    if (sw_catalog_user_exists(&cat, name)) {
         rc = sw_error_set(err, SW_ECONFLICT, "user \"%s\" already exists", name);
         goto out;
     }
@@ -356,25 +311,14 @@ int sw_auth_user_add(struct sw_db *db, const char *name, enum sw_role role, cons
         rc = sw_error_set(err, SW_ENOMEM, "cannot hash the password: out of memory");
         goto out;
     }
-    sw_params_add_text(&p, sw_role_name(role));
-    sw_params_add_text(&p, hash);
-    sw_params_add_int(&p, sw_clock_now_ms());
-    sw_db_insert_ignore_head(db, &sql);
-    sw_buf_puts(&sql, "sw_users(name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)");
-    sw_db_insert_ignore_tail(db, &sql);
-    if ((rc = sw_buf_error(&sql)) < 0) {
-        sw_error_set(err, rc, "out of memory");
+    if ((rc = sw_catalog_user_add(&cat, name, sw_role_name(role), hash, sw_clock_now_ms(), &added,
+                                  err)) < 0) {
         goto out;
     }
-    if ((rc = sw_db_exec_params(db, sql.data, &p, &n, err)) < 0) {
-        goto out;
-    }
-    if (n == 0) {
+    if (!added) {
         rc = sw_error_set(err, SW_ECONFLICT, "user \"%s\" already exists", name);
     }
 out:
-    sw_buf_release(&sql);
-    sw_params_release(&p);
     return rc;
 }
 
@@ -389,8 +333,7 @@ int sw_auth_login(struct sw_db *db, const char *name, const char *password, char
     char hash[crypto_pwhash_STRBYTES];
     char hex[HASH_HEX_LEN];
     char *sid = NULL;
-    struct sw_params p = SW_PARAMS_INIT;
-    struct sw_stmt *st = NULL;
+    struct sw_catalog cat = {db};
     *session = NULL;
     if (role) {
         *role = SW_ROLE_NONE;
@@ -400,21 +343,21 @@ int sw_auth_login(struct sw_db *db, const char *name, const char *password, char
     }
     memset(hash, 0, sizeof(hash));
     if (valid_user_name(name) && password_length_ok(password, &pwlen)) {
-        sw_params_add_text(&p, name);
-        if ((rc = sw_db_prepare(db, "SELECT id, role, password_hash FROM sw_users WHERE name = ?1",
-                                &st, err)) < 0 ||
-            (rc = sw_stmt_bind_params(st, &p, err)) < 0 || (rc = sw_stmt_step(st, err)) < 0) {
+        struct sw_user_row u;
+        bool exists = false;
+        if ((rc = sw_catalog_user_by_name(&cat, name, &u, &exists, err)) < 0) {
             goto out;
         }
-        const char *stored = rc == SW_STEP_ROW ? sw_stmt_column_text(st, 2) : NULL;
-        if (stored && strlen(stored) < sizeof(hash) &&
-            sw_role_parse(sw_stmt_column_text(st, 1), &r) == 0) {
+        const char *stored = exists ? u.password_hash : NULL;
+        if (stored && strlen(stored) < sizeof(hash) && sw_role_parse(u.role, &r) == 0) {
             found = 1;
-            user_id = sw_stmt_column_int(st, 0);
+            user_id = u.id;
             memcpy(hash, stored, strlen(stored));
         }
-        sw_stmt_finalize(st);
-        st = NULL;
+        if (u.password_hash) {
+            sodium_memzero(u.password_hash, strlen(u.password_hash));
+        }
+        sw_user_row_release(&u);
     }
     if (found) {
         ok = crypto_pwhash_str_verify(hash, password, pwlen) == 0;
@@ -426,23 +369,13 @@ int sw_auth_login(struct sw_db *db, const char *name, const char *password, char
         goto out;
     }
     int64_t now = sw_clock_now_ms();
-    sw_params_release(&p);
-    sw_params_add_int(&p, now);
-    if ((rc = sw_db_exec_params(db, "DELETE FROM sw_sessions WHERE expires_at <= ?1", &p, NULL,
-                                err)) < 0) {
+    if ((rc = sw_catalog_sessions_expire(&cat, now, err)) < 0) {
         goto out;
     }
     sid = new_secret(SESSION_PREFIX);
     secret_hash(sid, hex);
-    sw_params_release(&p);
-    sw_params_add_text(&p, hex);
-    sw_params_add_int(&p, user_id);
-    sw_params_add_int(&p, now);
-    sw_params_add_int(&p, now + SW_AUTH_SESSION_TTL_MS);
-    if ((rc = sw_db_exec_params(db,
-                                "INSERT INTO sw_sessions(hash, user_id, created_at, expires_at) "
-                                "VALUES (?1, ?2, ?3, ?4)",
-                                &p, NULL, err)) < 0) {
+    if ((rc = sw_catalog_session_add(&cat, hex, user_id, now, now + SW_AUTH_SESSION_TTL_MS, err)) <
+        0) {
         goto out;
     }
     *session = sid;
@@ -452,8 +385,6 @@ int sw_auth_login(struct sw_db *db, const char *name, const char *password, char
     }
 out:
     sw_auth_secret_free(sid);
-    sw_stmt_finalize(st);
-    sw_params_release(&p);
     return rc;
 }
 
@@ -474,43 +405,29 @@ int sw_auth_session_lookup(struct sw_db *db, const char *session, struct sw_prin
 {
     int rc;
     char hex[HASH_HEX_LEN];
-    struct sw_params p = SW_PARAMS_INIT;
-    struct sw_stmt *st = NULL;
-    int expired = 0;
+    struct sw_catalog cat = {db};
+    struct sw_session_row s = {0};
+    bool found = false;
     memset(who, 0, sizeof(*who));
     if ((rc = ensure_sodium(err)) < 0 || !plausible_secret(session)) {
         goto out;
     }
     secret_hash(session, hex);
-    sw_params_add_text(&p, hex);
-    if ((rc = sw_db_prepare(db,
-                            "SELECT s.expires_at, u.role, u.name, u.id FROM sw_sessions s "
-                            "JOIN sw_users u ON u.id = s.user_id WHERE s.hash = ?1",
-                            &st, err)) < 0 ||
-        (rc = sw_stmt_bind_params(st, &p, err)) < 0 || (rc = sw_stmt_step(st, err)) < 0) {
+    if ((rc = sw_catalog_session_by_hash(&cat, hex, &s, &found, err)) < 0 || !found) {
         goto out;
     }
-    if (rc == SW_STEP_ROW) {
-        enum sw_role r = SW_ROLE_NONE;
-        if (sw_stmt_column_int(st, 0) <= sw_clock_now_ms()) {
-            expired = 1;
-        } else if (sw_role_parse(sw_stmt_column_text(st, 1), &r) == 0) {
-            who->role = r;
-            snprintf(who->user, sizeof(who->user), "%s", sw_stmt_column_text(st, 2));
-            who->user_id = sw_stmt_column_int(st, 3);
-            who->expires_at = sw_stmt_column_int(st, 0);
-        }
-    }
-    rc = 0;
-    sw_stmt_finalize(st);
-    st = NULL;
-    if (expired) {
+    enum sw_role r = SW_ROLE_NONE;
+    if (s.expires_at <= sw_clock_now_ms()) {
         /* Best effort, like the sweep at sign-in: the answer is "not signed in" either way. */
-        (void)sw_db_exec_params(db, "DELETE FROM sw_sessions WHERE hash = ?1", &p, NULL, NULL);
+        (void)sw_catalog_session_delete(&cat, hex, NULL);
+    } else if (sw_role_parse(s.user.role, &r) == 0) {
+        who->role = r;
+        snprintf(who->user, sizeof(who->user), "%s", s.user.name ? s.user.name : "");
+        who->user_id = s.user.id;
+        who->expires_at = s.expires_at;
     }
 out:
-    sw_stmt_finalize(st);
-    sw_params_release(&p);
+    sw_user_row_release(&s.user);
     return rc;
 }
 
@@ -518,15 +435,12 @@ int sw_auth_logout(struct sw_db *db, const char *session, struct sw_error *err)
 {
     int rc;
     char hex[HASH_HEX_LEN];
-    struct sw_params p = SW_PARAMS_INIT;
+    struct sw_catalog cat = {db};
     if ((rc = ensure_sodium(err)) < 0 || !plausible_secret(session)) {
         return rc;
     }
     secret_hash(session, hex);
-    sw_params_add_text(&p, hex);
-    rc = sw_db_exec_params(db, "DELETE FROM sw_sessions WHERE hash = ?1", &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_catalog_session_delete(&cat, hex, err);
 }
 
 /* ---- sign-in throttling -------------------------------------------------------------- */

@@ -9,6 +9,7 @@
  */
 #include "server/events.h"
 #include "catalog/ledger.h"
+#include "catalog/events.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -52,6 +53,7 @@ struct watched {
 struct sw_events {
     struct sw_server *srv;
     struct sw_db *db;
+    struct sw_catalog cat; /* on db */
     pthread_t thread;
     bool started;
     pthread_mutex_t mu;
@@ -148,37 +150,26 @@ static void batch_release(struct batch *b)
 static int read_rows(struct sw_events *ev, int64_t after, int64_t upto, int64_t campaign,
                      int64_t run, struct batch *b)
 {
-    struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(ev->db,
-                           "SELECT id, ts, type, coalesce(campaign_id, 0), coalesce(run_id, 0), "
-                           "payload FROM sw_events WHERE id > ?1 AND (?2 = 0 OR id <= ?2) AND "
-                           "(?3 = 0 OR campaign_id = ?3) AND (?4 = 0 OR run_id = ?4) "
-                           "ORDER BY id LIMIT ?5",
-                           &st, NULL);
-    if (rc < 0) {
-        return rc;
-    }
-    sw_stmt_bind_int(st, 1, after);
-    sw_stmt_bind_int(st, 2, upto);
-    sw_stmt_bind_int(st, 3, campaign);
-    sw_stmt_bind_int(st, 4, run);
-    sw_stmt_bind_int(st, 5, BATCH);
-    while ((rc = sw_stmt_step(st, NULL)) == SW_STEP_ROW) {
+    struct sw_event_query q = {after, upto, campaign, run, BATCH};
+    struct sw_event_row *rows = NULL;
+    size_t n = 0;
+    int rc = sw_catalog_events(&ev->cat, &q, &rows, &n, NULL);
+    for (size_t i = 0; i < n; i++) {
         if (b->n == b->cap) {
             b->cap = b->cap ? b->cap * 2 : 64;
             b->rows = sw_realloc(b->rows, b->cap * sizeof(*b->rows));
         }
         struct row *r = &b->rows[b->n++];
-        r->id = sw_stmt_column_int(st, 0);
-        r->campaign_id = sw_stmt_column_int(st, 3);
-        r->run_id = sw_stmt_column_int(st, 4);
+        r->id = rows[i].id;
+        r->campaign_id = rows[i].campaign_id;
+        r->run_id = rows[i].run_id;
         r->off = b->text.len;
-        format_event(&b->text, r->id, sw_stmt_column_int(st, 1), sw_stmt_column_text(st, 2),
-                     r->campaign_id, r->run_id, sw_stmt_column_text(st, 5));
+        format_event(&b->text, r->id, rows[i].ts, rows[i].type, r->campaign_id, r->run_id,
+                     rows[i].payload);
         r->len = b->text.len - r->off;
     }
-    sw_stmt_finalize(st);
-    return rc < 0 ? rc : 0;
+    sw_event_rows_free(rows, n);
+    return rc;
 }
 
 /* ---- feeds ---- */
@@ -426,19 +417,7 @@ static struct watched *watch_add(struct sw_events *ev, int64_t task_id, int64_t 
     w->campaign_id = campaign_id;
     w->activity = sw_strdup(activity);
     /* The last counts written for it (by this daemon before a restart, or another one). */
-    struct sw_stmt *st = NULL;
-    if (sw_db_prepare(ev->db,
-                      "SELECT json_extract(payload, '$.delivery') FROM sw_events WHERE "
-                      "run_id = ?1 AND type = 'delivery' AND json_extract(payload, "
-                      "'$.task_id') = ?2 ORDER BY id DESC LIMIT 1",
-                      &st, NULL) == 0) {
-        sw_stmt_bind_int(st, 1, run_id);
-        sw_stmt_bind_int(st, 2, task_id);
-        if (sw_stmt_step(st, NULL) == SW_STEP_ROW && sw_stmt_column_text(st, 0)) {
-            w->last = sw_strdup(sw_stmt_column_text(st, 0));
-        }
-    }
-    sw_stmt_finalize(st);
+    w->last = sw_catalog_event_last_delivery(&ev->cat, run_id, task_id);
     return w;
 }
 
@@ -453,20 +432,12 @@ static void watch_count(struct sw_events *ev, struct watched *w)
                           w->activity);
     json_object_set_new(p, "delivery", json_loads(counts, 0, NULL));
     char *ps = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    struct sw_params pr = SW_PARAMS_INIT;
-    sw_params_add_int(&pr, wall_ms());
-    sw_params_add_int_or_null(&pr, w->campaign_id);
-    sw_params_add_int(&pr, w->run_id);
-    sw_params_add_text(&pr, ps);
-    if (sw_db_exec_params(ev->db,
-                          "INSERT INTO sw_events(ts, type, campaign_id, run_id, payload) "
-                          "VALUES (?1, 'delivery', ?2, ?3, ?4)",
-                          &pr, NULL, NULL) == 0) {
+    if (sw_catalog_event_add(&ev->cat, wall_ms(), "delivery", w->campaign_id, w->run_id, ps,
+                             NULL) == 0) {
         free(w->last);
         w->last = counts;
         counts = NULL;
     }
-    sw_params_release(&pr);
     free(ps);
     json_decref(p);
     free(counts);
@@ -476,23 +447,17 @@ static void watch_count(struct sw_events *ev, struct watched *w)
  * last look), writing an event where the counts changed. */
 static void hub_deliveries(struct sw_events *ev)
 {
-    struct sw_stmt *st = NULL;
+    struct sw_channel_task *tasks = NULL;
+    size_t n = 0;
     for (size_t i = 0; i < ev->nwatch; i++) {
         ev->watch[i].seen = false;
     }
-    if (sw_db_prepare(ev->db,
-                      "SELECT t.id, t.run_id, r.campaign_id, t.activity FROM sw_runs r "
-                      "JOIN sw_tasks t ON t.run_id = r.id WHERE r.status IN ('running', "
-                      "'paused') AND r.simulation = 0 AND t.status = 'running' AND t.type IN "
-                      "('email', 'sms', 'push')",
-                      &st, NULL) == 0) {
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            struct watched *w = watch_add(ev, sw_stmt_column_int(st, 0), sw_stmt_column_int(st, 1),
-                                          sw_stmt_column_int(st, 2), sw_stmt_column_text(st, 3));
-            w->seen = true;
-        }
+    sw_catalog_channel_tasks_running(&ev->cat, &tasks, &n, NULL);
+    for (size_t i = 0; i < n; i++) {
+        watch_add(ev, tasks[i].task_id, tasks[i].run_id, tasks[i].campaign_id, tasks[i].activity)
+            ->seen = true;
     }
-    sw_stmt_finalize(st);
+    sw_channel_tasks_free(tasks, n);
     for (size_t i = 0; i < ev->nwatch;) {
         struct watched *w = &ev->watch[i];
         watch_count(ev, w);
@@ -509,35 +474,19 @@ static void hub_deliveries(struct sw_events *ev)
 /* Channel tasks named by task events of a batch: watched until their next count. */
 static void watch_from_events(struct sw_events *ev, int64_t after)
 {
-    struct sw_stmt *st = NULL;
-    if (sw_db_prepare(ev->db,
-                      "SELECT json_extract(payload, '$.task_id'), run_id, coalesce(campaign_id, "
-                      "0), json_extract(payload, '$.activity') FROM sw_events WHERE id > ?1 AND "
-                      "type = 'task' AND json_extract(payload, '$.activity_type') IN ('email', "
-                      "'sms', 'push') AND json_extract(payload, '$.previous_status') = "
-                      "'running'",
-                      &st, NULL) == 0) {
-        sw_stmt_bind_int(st, 1, after);
-        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
-            if (sw_stmt_column_text(st, 3)) {
-                watch_add(ev, sw_stmt_column_int(st, 0), sw_stmt_column_int(st, 1),
-                          sw_stmt_column_int(st, 2), sw_stmt_column_text(st, 3));
-            }
-        }
+    struct sw_channel_task *tasks = NULL;
+    size_t n = 0;
+    sw_catalog_channel_tasks_stopped(&ev->cat, after, &tasks, &n, NULL);
+    for (size_t i = 0; i < n; i++) {
+        watch_add(ev, tasks[i].task_id, tasks[i].run_id, tasks[i].campaign_id, tasks[i].activity);
     }
-    sw_stmt_finalize(st);
+    sw_channel_tasks_free(tasks, n);
 }
 
 static void hub_purge(struct sw_events *ev)
 {
     int days = ev->srv->set->history_days > 0 ? ev->srv->set->history_days : 30;
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, wall_ms() - (int64_t)days * 86400 * 1000);
-    (void)sw_db_exec_params(ev->db,
-                            "DELETE FROM sw_events WHERE ts < ?1 AND id < (SELECT max(id) FROM "
-                            "sw_events)",
-                            &p, NULL, NULL);
-    sw_params_release(&p);
+    (void)sw_catalog_events_purge(&ev->cat, wall_ms() - (int64_t)days * 86400 * 1000, NULL);
 }
 
 static void *hub_main(void *ud)
@@ -602,10 +551,11 @@ int sw_events_start(struct sw_server *srv, struct sw_events **out, struct sw_err
     pthread_cond_init(&ev->cv, NULL);
     pthread_cond_init(&ev->gone, NULL);
     ev->next_serial = 1;
+    int64_t oldest = 0;
     int rc = sw_db_open(srv->set->data, &ev->db, err);
+    ev->cat.db = ev->db;
     if (rc == 0) {
-        rc = sw_db_query_int(ev->db, "SELECT coalesce(max(id), 0) FROM sw_events", NULL,
-                             &ev->head, err);
+        rc = sw_catalog_events_bounds(&ev->cat, &oldest, &ev->head, err);
     }
     if (rc == 0 && pthread_create(&ev->thread, NULL, hub_main, ev) != 0) {
         rc = sw_error_set(err, SW_EIO, "cannot start the events thread");
@@ -706,8 +656,7 @@ void sw_api_events(struct sw_api *a)
                           lei);
         return;
     }
-    sw_db_query_int(a->db, "SELECT coalesce(min(id), 0) FROM sw_events", NULL, &min_id, NULL);
-    sw_db_query_int(a->db, "SELECT coalesce(max(id), 0) FROM sw_events", NULL, &max_id, NULL);
+    sw_catalog_events_bounds(&a->cat, &min_id, &max_id, NULL);
     struct feed *f = sw_calloc(1, sizeof(*f));
     sw_buf_init(&f->out);
     f->ev = ev;

@@ -6,6 +6,8 @@
 #include "server/server.h"
 #include "catalog/catalog.h"
 #include "catalog/ledger.h"
+#include "catalog/hints.h"
+#include "catalog/runs.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -316,10 +318,8 @@ int sw_server_start(struct sw_settings *set, const struct sw_server_jobs *jobs,
     srv->schema_cookie = sw_db_schema_cookie(srv->pool.conns[0]);
     /* A simulation runs inside the request that asked for it: one that a crash cut short
      * has nobody left to report to. */
-    sw_db_exec(srv->pool.conns[0],
-               "UPDATE sw_runs SET status = 'failed', error = 'interrupted by a restart', "
-               "ended_at = started_at WHERE simulation = 1 AND status = 'running'",
-               NULL);
+    struct sw_catalog boot = {srv->pool.conns[0]};
+    sw_catalog_runs_fail_interrupted_simulations(&boot, NULL);
     if ((rc = sw_events_start(srv, &srv->events, err)) < 0) {
         goto fail;
     }

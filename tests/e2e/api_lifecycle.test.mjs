@@ -97,13 +97,13 @@ test('start without a schedule runs now; a running campaign refuses delete/edit/
   assert.equal(run.campaign_id, c.id);
 
   // Refused while running, and nothing changes.
-  const before = q(d.db, `SELECT document || updated_at || status FROM sw_campaigns WHERE id = ${c.id}`);
+  const before = q(d.db, `SELECT d.document || c.updated_at || c.status FROM sw_campaigns c JOIN sw_campaign_documents d ON d.campaign_id = c.id WHERE c.id = ${c.id}`);
   await refused('DELETE', `/campaigns/${c.id}`, 'running');
   await refused('PUT', `/campaigns/${c.id}`, 'running', waiting('Renamed while running'));
   await refused('POST', `/campaigns/${c.id}/start`, 'running');
   await refused('POST', `/campaigns/${c.id}/resume`, 'running');
   await refused('POST', `/campaigns/${c.id}/retry`, 'running');
-  assert.equal(q(d.db, `SELECT document || updated_at || status FROM sw_campaigns WHERE id = ${c.id}`), before);
+  assert.equal(q(d.db, `SELECT d.document || c.updated_at || c.status FROM sw_campaigns c JOIN sw_campaign_documents d ON d.campaign_id = c.id WHERE c.id = ${c.id}`), before);
   assert.equal(qInt(d.db, `SELECT count(*) FROM sw_campaigns WHERE id = ${c.id}`), 1);
   // run-now while a run is active: 409 (one active run at a time).
   const rn = await d.api('POST', `/campaigns/${c.id}/run-now`, null, A);

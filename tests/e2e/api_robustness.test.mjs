@@ -38,7 +38,7 @@ function stored(dd) {
   // One sqlite3 call (several statements): the rows a bad request could touch.
   return q(
     dd.db,
-    "SELECT group_concat(id || '|' || name || '|' || status || '|' || updated_at || '|' || length(document), ',') FROM (SELECT * FROM sw_campaigns ORDER BY id);" +
+    "SELECT group_concat(id || '|' || name || '|' || status || '|' || updated_at || '|' || length(document), ',') FROM (SELECT c.*, d.document FROM sw_campaigns c LEFT JOIN sw_campaign_documents d ON d.campaign_id = c.id ORDER BY c.id);" +
       "SELECT group_concat(id || '|' || name || '|' || updated_at, ',') FROM (SELECT * FROM sw_templates ORDER BY id);" +
       'SELECT count(*) FROM sw_runs; SELECT count(*) FROM sw_tasks; SELECT count(*) FROM sw_audiences;' +
       "SELECT group_concat(status || '=' || n) FROM sw_campaign_counts;",

@@ -8,6 +8,7 @@
 #include "testutil.h"
 
 #include "catalog/catalog.h"
+#include "catalog/audiences.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "model/campaign.h"
+#include "catalog/audiences.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,8 +4,10 @@
  */
 #include "testutil.h"
 
+#include "catalog/campaigns.h"
 #include "catalog/catalog.h"
 #include "catalog/ledger.h"
+#include "catalog/runs.h"
 #include "core/error.h"
 
 #include <pthread.h>
@@ -457,9 +459,8 @@ static void test_outcomes_and_repairs(void **state)
     assert_int_equal(sw_catalog_open(db, &cat, &err), 0);
     assert_int_equal(sw_catalog_campaign_upsert(cat, "c", "{}", "profiles", 1000, &campaign, &err),
                      0);
-    assert_int_equal(sw_catalog_run_create(cat, campaign, "manual", 0, NULL, 1, "{}", 1000, &run,
-                                           &err),
-                     0);
+    struct sw_run_new rn = {campaign, "manual", false, NULL, 1, "{}", 1000};
+    assert_int_equal(sw_catalog_run_create(cat, &rn, &run, &err), 0);
     assert_true(sw_ledger_run_sending(db, run));
     assert_int_equal(sw_ledger_filled(db, run, "mail", &yes, &err), 0);
     assert_false(yes);

@@ -9,6 +9,8 @@
 #include "core/util.h"
 #include "model/campaign.h"
 #include "schema/schema.h"
+#include "catalog/campaigns.h"
+#include "catalog/runs.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,6 +4,7 @@
  * (date_field) or keys no earlier run of this activity produced (exclude_previous, kept in
  * sw_incremental).
  */
+#include "catalog/scheduling.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "engine/activities/common.h"
@@ -96,33 +97,18 @@ static int execute(struct sw_exec *ex)
         }
     }
     if (exclude_prev) {
-        int c = sw_params_add_int(&params, ex->campaign_id);
-        int a = sw_params_add_text(&params, ex->act->id);
-        sw_buf_printf(&sql,
-                      " AND NOT EXISTS (SELECT 1 FROM sw_incremental i WHERE i.campaign_id = ");
-        sw_buf_printf(&sql, "?%d", c);
-        sw_buf_puts(&sql, " AND i.activity = ");
-        sw_buf_printf(&sql, "?%d", a);
-        sw_buf_puts(&sql, " AND i.key = d.");
-        sw_db_ident(&sql, shape->dim->pk);
-        sw_buf_puts(&sql, ")");
+        struct sw_buf key = SW_BUF_INIT;
+        sw_buf_puts(&key, "d.");
+        sw_db_ident(&key, shape->dim->pk);
+        sw_catalog_incremental_exclude(&sql, &params, ex->campaign_id, ex->act->id, key.data);
+        sw_buf_release(&key);
     }
     if ((rc = sw_exec_sql(ex, sql.data, &params, &n)) < 0) {
         goto out;
     }
     sw_exec_set_count(ex, "out", n);
     if (exclude_prev && !ex->dry_run) {
-        sw_buf_reset(&sql);
-        sw_params_release(&params);
-        sw_db_insert_ignore_head(ex->db, &sql);
-        sw_buf_puts(&sql, "sw_incremental (campaign_id, activity, key) SELECT ");
-        sw_buf_printf(&sql, "?%d", sw_params_add_int(&params, ex->campaign_id));
-        sw_buf_puts(&sql, ", ");
-        sw_buf_printf(&sql, "?%d", sw_params_add_text(&params, ex->act->id));
-        sw_buf_puts(&sql, ", _key FROM ");
-        sw_db_ident(&sql, out);
-        sw_db_insert_ignore_tail(ex->db, &sql);
-        rc = sw_exec_sql(ex, sql.data, &params, NULL);
+        rc = sw_catalog_incremental_remember(ex->cat, ex->campaign_id, ex->act->id, out, ex->err);
     }
 out:
     json_decref(since);

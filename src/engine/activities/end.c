@@ -2,6 +2,7 @@
  * end.c - the end of a branch. With `signal`, it queues a trigger of another campaign in
  * the catalog (sw_signals); the daemon's scheduler starts that campaign with the variables.
  */
+#include "catalog/scheduling.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "engine/activities/common.h"
@@ -42,19 +43,10 @@ static int execute(struct sw_exec *ex)
                                       : sw_strdup(json_string_value(c));
     const json_t *vars = json_object_get(sig, "variables");
     char *vs = vars ? json_dumps(vars, JSON_COMPACT) : NULL;
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, target);
-    sw_params_add_text_or_null(&p, vs);
-    sw_params_add_int(&p, ex->run_id);
-    sw_params_add_int(&p, sw_clock_now_ms());
-    int rc = sw_exec_sql(ex,
-                         "INSERT INTO sw_signals(target, variables, source_run_id, created_at) "
-                         "VALUES (?1, ?2, ?3, ?4)",
-                         &p, NULL);
+    int rc = sw_catalog_signal_add(ex->cat, target, vs, ex->run_id, sw_clock_now_ms(), ex->err);
     if (rc == 0) {
         sw_exec_log(ex, "info", "signal queued for campaign %s", target);
     }
-    sw_params_release(&p);
     free(vs);
     free(target);
     return rc;

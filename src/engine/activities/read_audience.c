@@ -2,6 +2,7 @@
  * read_audience.c - a population from an audience saved by save_audience, optionally
  * filtered. The audience is looked up when the run executes (another campaign may save it).
  */
+#include "catalog/audiences.h"
 #include "catalog/catalog.h"
 #include "core/util.h"
 #include "engine/activities/common.h"

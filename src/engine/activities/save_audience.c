@@ -3,6 +3,7 @@
  * replacing or appending; the population passes through unchanged. In a simulation
  * nothing is saved.
  */
+#include "catalog/audiences.h"
 #include "catalog/catalog.h"
 #include "core/clock.h"
 #include "core/util.h"

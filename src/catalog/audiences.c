@@ -1,0 +1,109 @@
+/*
+ * audiences.c - see audiences.h.
+ */
+#include "catalog/audiences.h"
+#include "catalog/rows.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *audience_text(struct sw_catalog *cat, const char *sql, const char *name)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    char *v = NULL;
+    sw_params_add_text(&p, name);
+    sw_rows_one(cat->db, sql, &p, sizeof(v), sw_rows_read_text, &v, NULL, NULL);
+    sw_params_release(&p);
+    return v;
+}
+
+char *sw_catalog_audience_table(struct sw_catalog *cat, const char *name)
+{
+    return audience_text(cat, "SELECT table_name FROM sw_audiences WHERE name = ?1", name);
+}
+
+char *sw_catalog_audience_dimension(struct sw_catalog *cat, const char *name)
+{
+    return audience_text(cat, "SELECT dimension FROM sw_audiences WHERE name = ?1", name);
+}
+
+int sw_catalog_audience_ensure(struct sw_catalog *cat, const char *name, const char *dimension,
+                               char **table, int *created, struct sw_error *err)
+{
+    int rc = 0;
+    *created = 0;
+    *table = sw_catalog_audience_table(cat, name);
+    if (*table) {
+        return 0;
+    }
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t id = 0;
+    sw_params_add_text(&p, name);
+    sw_params_add_text(&p, dimension);
+    /* The table is named after the row id, never after the user's audience name. */
+    rc = sw_db_insert_id(cat->db,
+                         "INSERT INTO sw_audiences(name, dimension, table_name) "
+                         "VALUES (?1, ?2, 'swa_' || (SELECT coalesce(max(id), 0) + 1 FROM "
+                         "sw_audiences))",
+                         &p, &id, err);
+    sw_params_release(&p);
+    if (rc < 0) {
+        return rc;
+    }
+    *table = sw_catalog_audience_table(cat, name);
+    *created = 1;
+    return *table ? 0 : sw_error_set(err, SW_EDB, "audience \"%s\" could not be created", name);
+}
+
+int sw_catalog_audience_set_count(struct sw_catalog *cat, const char *name, int64_t count,
+                                  int64_t now_ms, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, count);
+    sw_params_add_int(&p, now_ms);
+    sw_params_add_text(&p, name);
+    int rc = sw_db_exec_params(
+        cat->db, "UPDATE sw_audiences SET count = ?1, updated_at = ?2 WHERE name = ?3", &p, NULL,
+        err);
+    sw_params_release(&p);
+    return rc;
+}
+
+static void audience_release(void *elem)
+{
+    struct sw_audience_row *r = elem;
+    free(r->name);
+    free(r->dimension);
+}
+
+void sw_audience_rows_free(struct sw_audience_row *rows, size_t n)
+{
+    sw_rows_free(rows, sizeof(*rows), n, audience_release);
+}
+
+static void audience_read(struct sw_stmt *st, void *elem)
+{
+    struct sw_audience_row *r = elem;
+    r->id = sw_stmt_column_int(st, 0);
+    r->name = sw_rows_text(st, 1);
+    r->dimension = sw_rows_text(st, 2);
+    r->count = sw_stmt_column_int(st, 3);
+    r->updated_at = sw_rows_int(st, 4);
+}
+
+int sw_catalog_audiences(struct sw_catalog *cat, const char *after_name, int64_t after_id,
+                         int64_t limit, struct sw_audience_row **rows, size_t *n,
+                         struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_text_or_null(&p, after_name);
+    sw_params_add_int(&p, after_id);
+    sw_params_add_int(&p, limit);
+    int rc = sw_rows_all(cat->db,
+                         "SELECT id, name, dimension, count, updated_at FROM sw_audiences "
+                         "WHERE ?1 IS NULL OR (name, id) > (?1, ?2) ORDER BY name, id LIMIT ?3",
+                         &p, sizeof(**rows), audience_read, audience_release, rows, n, err);
+    sw_params_release(&p);
+    return rc;
+}

@@ -1,0 +1,216 @@
+/*
+ * auth.c - see auth.h.
+ */
+#include "catalog/auth.h"
+#include "catalog/rows.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sw_token_row_release(struct sw_token_row *t)
+{
+    if (!t) {
+        return;
+    }
+    free(t->name);
+    free(t->role);
+    memset(t, 0, sizeof(*t));
+}
+
+static void token_release(void *elem) { sw_token_row_release(elem); }
+
+void sw_token_rows_free(struct sw_token_row *rows, size_t n)
+{
+    sw_rows_free(rows, sizeof(*rows), n, token_release);
+}
+
+void sw_user_row_release(struct sw_user_row *u)
+{
+    if (!u) {
+        return;
+    }
+    free(u->name);
+    free(u->role);
+    free(u->password_hash);
+    memset(u, 0, sizeof(*u));
+}
+
+/* The first row of sql with the one text parameter key; *found says whether there was one. */
+static int one_row(struct sw_catalog *cat, const char *sql, const char *key, size_t size,
+                   sw_rows_read_fn read, void *out, bool *found, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_text(&p, key);
+    int rc = sw_rows_one(cat->db, sql, &p, size, read, out, found, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+/* id, name, role, created_at, last_used_at */
+static void token_read(struct sw_stmt *st, void *out)
+{
+    struct sw_token_row *t = out;
+    t->id = sw_stmt_column_int(st, 0);
+    t->name = sw_rows_text(st, 1);
+    t->role = sw_rows_text(st, 2);
+    t->created_at = sw_rows_int(st, 3);
+    t->last_used_at = sw_rows_int(st, 4);
+}
+
+int sw_catalog_token_add(struct sw_catalog *cat, const char *name, const char *role,
+                         const char *hash, int64_t now_ms, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_text_or_null(&p, name && *name ? name : NULL);
+    sw_params_add_text(&p, role);
+    sw_params_add_text(&p, hash);
+    sw_params_add_int(&p, now_ms);
+    int rc = sw_db_exec_params(cat->db,
+                               "INSERT INTO sw_tokens(name, role, hash, created_at) "
+                               "VALUES (?1, ?2, ?3, ?4)",
+                               &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_token_by_hash(struct sw_catalog *cat, const char *hash, struct sw_token_row *out,
+                             bool *found, struct sw_error *err)
+{
+    return one_row(cat,
+                   "SELECT id, name, role, created_at, last_used_at FROM sw_tokens "
+                   "WHERE hash = ?1",
+                   hash, sizeof(*out), token_read, out, found, err);
+}
+
+int sw_catalog_token_used(struct sw_catalog *cat, int64_t id, int64_t now_ms, struct sw_error *err)
+{
+    /* The WHERE keeps concurrent checks from moving the value backwards. */
+    return sw_rows_exec2(cat->db,
+                         "UPDATE sw_tokens SET last_used_at = ?2 WHERE id = ?1 "
+                         "AND (last_used_at IS NULL OR last_used_at < ?2)",
+                         id, now_ms, err);
+}
+
+int sw_catalog_token_delete(struct sw_catalog *cat, int64_t id, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t changes = 0;
+    sw_params_add_int(&p, id);
+    int rc = sw_db_exec_params(cat->db, "DELETE FROM sw_tokens WHERE id = ?1", &p, &changes, err);
+    sw_params_release(&p);
+    if (rc == 0 && changes == 0) {
+        rc = sw_error_set(err, SW_ENOTFOUND, "no token with id %lld", (long long)id);
+    }
+    return rc;
+}
+
+int sw_catalog_tokens(struct sw_catalog *cat, struct sw_token_row **rows, size_t *n,
+                      struct sw_error *err)
+{
+    return sw_rows_all(cat->db,
+                       "SELECT id, name, role, created_at, last_used_at FROM sw_tokens ORDER BY id",
+                       NULL, sizeof(**rows), token_read, token_release, rows, n, err);
+}
+
+bool sw_catalog_user_exists(struct sw_catalog *cat, const char *name)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t n = 0;
+    sw_params_add_text(&p, name);
+    sw_db_query_int(cat->db, "SELECT count(*) FROM sw_users WHERE name = ?1", &p, &n, NULL);
+    sw_params_release(&p);
+    return n > 0;
+}
+
+int sw_catalog_user_add(struct sw_catalog *cat, const char *name, const char *role,
+                        const char *password_hash, int64_t now_ms, bool *added,
+                        struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    struct sw_buf sql = SW_BUF_INIT;
+    int64_t n = 0;
+    int rc;
+    *added = false;
+    sw_params_add_text(&p, name);
+    sw_params_add_text(&p, role);
+    sw_params_add_text(&p, password_hash);
+    sw_params_add_int(&p, now_ms);
+    sw_db_insert_ignore_head(cat->db, &sql);
+    sw_buf_puts(&sql, "sw_users(name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)");
+    sw_db_insert_ignore_tail(cat->db, &sql);
+    if ((rc = sw_buf_error(&sql)) < 0) {
+        rc = sw_error_set(err, rc, "out of memory");
+    } else if ((rc = sw_db_exec_params(cat->db, sql.data, &p, &n, err)) == 0) {
+        *added = n > 0;
+    }
+    sw_buf_release(&sql);
+    sw_params_release(&p);
+    return rc;
+}
+
+/* id, name, role, password_hash */
+static void user_read(struct sw_stmt *st, void *out)
+{
+    struct sw_user_row *u = out;
+    u->id = sw_stmt_column_int(st, 0);
+    u->name = sw_rows_text(st, 1);
+    u->role = sw_rows_text(st, 2);
+    u->password_hash = sw_rows_text(st, 3);
+}
+
+int sw_catalog_user_by_name(struct sw_catalog *cat, const char *name, struct sw_user_row *out,
+                            bool *found, struct sw_error *err)
+{
+    return one_row(cat, "SELECT id, name, role, password_hash FROM sw_users WHERE name = ?1", name,
+                   sizeof(*out), user_read, out, found, err);
+}
+
+int sw_catalog_sessions_expire(struct sw_catalog *cat, int64_t now_ms, struct sw_error *err)
+{
+    return sw_rows_exec2(cat->db, "DELETE FROM sw_sessions WHERE expires_at <= ?1", now_ms, 0, err);
+}
+
+int sw_catalog_session_add(struct sw_catalog *cat, const char *hash, int64_t user_id,
+                           int64_t now_ms, int64_t expires_at, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_text(&p, hash);
+    sw_params_add_int(&p, user_id);
+    sw_params_add_int(&p, now_ms);
+    sw_params_add_int(&p, expires_at);
+    int rc = sw_db_exec_params(cat->db,
+                               "INSERT INTO sw_sessions(hash, user_id, created_at, expires_at) "
+                               "VALUES (?1, ?2, ?3, ?4)",
+                               &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+/* s.expires_at, then the user: id, name, role */
+static void session_read(struct sw_stmt *st, void *out)
+{
+    struct sw_session_row *s = out;
+    s->expires_at = sw_stmt_column_int(st, 0);
+    s->user.id = sw_stmt_column_int(st, 1);
+    s->user.name = sw_rows_text(st, 2);
+    s->user.role = sw_rows_text(st, 3);
+}
+
+int sw_catalog_session_by_hash(struct sw_catalog *cat, const char *hash, struct sw_session_row *out,
+                               bool *found, struct sw_error *err)
+{
+    return one_row(cat,
+                   "SELECT s.expires_at, u.id, u.name, u.role FROM sw_sessions s "
+                   "JOIN sw_users u ON u.id = s.user_id WHERE s.hash = ?1",
+                   hash, sizeof(*out), session_read, out, found, err);
+}
+
+int sw_catalog_session_delete(struct sw_catalog *cat, const char *hash, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_text(&p, hash);
+    int rc = sw_db_exec_params(cat->db, "DELETE FROM sw_sessions WHERE hash = ?1", &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}

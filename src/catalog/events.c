@@ -1,0 +1,162 @@
+/*
+ * events.c - see events.h.
+ */
+#include "catalog/events.h"
+#include "catalog/rows.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void event_release(void *elem)
+{
+    struct sw_event_row *r = elem;
+    free(r->type);
+    free(r->payload);
+}
+
+void sw_event_rows_free(struct sw_event_row *rows, size_t n)
+{
+    sw_rows_free(rows, sizeof(*rows), n, event_release);
+}
+
+static void event_read(struct sw_stmt *st, void *elem)
+{
+    struct sw_event_row *r = elem;
+    r->id = sw_stmt_column_int(st, 0);
+    r->ts = sw_stmt_column_int(st, 1);
+    r->type = sw_rows_text(st, 2);
+    r->campaign_id = sw_stmt_column_int(st, 3);
+    r->run_id = sw_stmt_column_int(st, 4);
+    r->payload = sw_rows_text(st, 5);
+}
+
+int sw_catalog_events(struct sw_catalog *cat, const struct sw_event_query *q,
+                      struct sw_event_row **rows, size_t *n, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, q->after);
+    sw_params_add_int(&p, q->upto);
+    sw_params_add_int(&p, q->campaign_id);
+    sw_params_add_int(&p, q->run_id);
+    sw_params_add_int(&p, q->limit);
+    int rc = sw_rows_all(cat->db,
+                         "SELECT id, ts, type, coalesce(campaign_id, 0), coalesce(run_id, 0), "
+                         "payload FROM sw_events WHERE id > ?1 AND (?2 = 0 OR id <= ?2) AND "
+                         "(?3 = 0 OR campaign_id = ?3) AND (?4 = 0 OR run_id = ?4) "
+                         "ORDER BY id LIMIT ?5",
+                         &p, sizeof(**rows), event_read, event_release, rows, n, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_events_bounds(struct sw_catalog *cat, int64_t *min_id, int64_t *max_id,
+                             struct sw_error *err)
+{
+    *min_id = *max_id = 0;
+    int rc =
+        sw_db_query_int(cat->db, "SELECT coalesce(min(id), 0) FROM sw_events", NULL, min_id, err);
+    if (rc == 0) {
+        rc = sw_db_query_int(cat->db, "SELECT coalesce(max(id), 0) FROM sw_events", NULL, max_id,
+                             err);
+    }
+    return rc;
+}
+
+int sw_catalog_event_add(struct sw_catalog *cat, int64_t ts, const char *type, int64_t campaign_id,
+                         int64_t run_id, const char *payload, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, ts);
+    sw_params_add_text(&p, type);
+    sw_params_add_int_or_null(&p, campaign_id);
+    sw_params_add_int_or_null(&p, run_id);
+    sw_params_add_text(&p, payload);
+    int rc = sw_db_exec_params(cat->db,
+                               "INSERT INTO sw_events(ts, type, campaign_id, run_id, payload) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5)",
+                               &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_events_purge(struct sw_catalog *cat, int64_t before_ts, struct sw_error *err)
+{
+    return sw_rows_exec2(cat->db,
+                         "DELETE FROM sw_events WHERE ts < ?1 AND id < (SELECT max(id) FROM "
+                         "sw_events)",
+                         before_ts, 0, err);
+}
+
+static void channel_task_release(void *elem) { free(((struct sw_channel_task *)elem)->activity); }
+
+void sw_channel_tasks_free(struct sw_channel_task *rows, size_t n)
+{
+    sw_rows_free(rows, sizeof(*rows), n, channel_task_release);
+}
+
+static void channel_task_read(struct sw_stmt *st, void *elem)
+{
+    struct sw_channel_task *t = elem;
+    t->task_id = sw_stmt_column_int(st, 0);
+    t->run_id = sw_stmt_column_int(st, 1);
+    t->campaign_id = sw_stmt_column_int(st, 2);
+    t->activity = sw_rows_text(st, 3);
+}
+
+/* Rows of (task_id, run_id, campaign_id, activity); rows without an activity are left out. */
+static int channel_tasks(struct sw_catalog *cat, const char *sql, int64_t param,
+                         struct sw_channel_task **rows, size_t *n, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    size_t kept = 0;
+    sw_params_add_int(&p, param); /* ?1 where the statement has it */
+    int rc = sw_rows_all(cat->db, sql, &p, sizeof(**rows), channel_task_read, channel_task_release,
+                         rows, n, err);
+    sw_params_release(&p);
+    for (size_t i = 0; i < *n; i++) {
+        if ((*rows)[i].activity) {
+            (*rows)[kept++] = (*rows)[i];
+        }
+    }
+    *n = kept;
+    return rc;
+}
+
+int sw_catalog_channel_tasks_running(struct sw_catalog *cat, struct sw_channel_task **rows,
+                                     size_t *n, struct sw_error *err)
+{
+    return channel_tasks(cat,
+                         "SELECT t.id, t.run_id, r.campaign_id, t.activity FROM sw_runs r "
+                         "JOIN sw_tasks t ON t.run_id = r.id WHERE r.status IN ('running', "
+                         "'paused') AND r.simulation = 0 AND t.status = 'running' AND t.type IN "
+                         "('email', 'sms', 'push')",
+                         0, rows, n, err);
+}
+
+int sw_catalog_channel_tasks_stopped(struct sw_catalog *cat, int64_t after,
+                                     struct sw_channel_task **rows, size_t *n, struct sw_error *err)
+{
+    return channel_tasks(cat,
+                         "SELECT json_extract(payload, '$.task_id'), run_id, coalesce(campaign_id, "
+                         "0), json_extract(payload, '$.activity') FROM sw_events WHERE id > ?1 AND "
+                         "type = 'task' AND json_extract(payload, '$.activity_type') IN ('email', "
+                         "'sms', 'push') AND json_extract(payload, '$.previous_status') = "
+                         "'running'",
+                         after, rows, n, err);
+}
+
+char *sw_catalog_event_last_delivery(struct sw_catalog *cat, int64_t run_id, int64_t task_id)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    char *last = NULL;
+    sw_params_add_int(&p, run_id);
+    sw_params_add_int(&p, task_id);
+    sw_rows_one(cat->db,
+                "SELECT json_extract(payload, '$.delivery') FROM sw_events WHERE run_id = ?1 AND "
+                "type = 'delivery' AND json_extract(payload, '$.task_id') = ?2 ORDER BY id DESC "
+                "LIMIT 1",
+                &p, sizeof(last), sw_rows_read_text, &last, NULL, NULL);
+    sw_params_release(&p);
+    return last;
+}

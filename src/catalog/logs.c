@@ -1,0 +1,81 @@
+/*
+ * logs.c - see logs.h.
+ */
+#include "catalog/logs.h"
+#include "catalog/rows.h"
+#include "core/clock.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int sw_catalog_log(struct sw_catalog *cat, const char *level, int64_t campaign_id, int64_t run_id,
+                   const char *activity, const char *message)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, sw_clock_now_ms());
+    sw_params_add_text(&p, level);
+    sw_params_add_int_or_null(&p, campaign_id);
+    sw_params_add_int_or_null(&p, run_id);
+    sw_params_add_text_or_null(&p, activity);
+    sw_params_add_text(&p, message);
+    int rc = sw_db_exec_params(cat->db,
+                               "INSERT INTO sw_logs(ts, level, campaign_id, run_id, activity, "
+                               "message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                               &p, NULL, NULL);
+    sw_params_release(&p);
+    return rc;
+}
+
+static void log_release(void *elem)
+{
+    struct sw_log_row *r = elem;
+    free(r->level);
+    free(r->activity);
+    free(r->message);
+}
+
+void sw_log_rows_free(struct sw_log_row *rows, size_t n)
+{
+    sw_rows_free(rows, sizeof(*rows), n, log_release);
+}
+
+static void log_read(struct sw_stmt *st, void *elem)
+{
+    struct sw_log_row *r = elem;
+    r->id = sw_stmt_column_int(st, 0);
+    r->ts = sw_stmt_column_int(st, 1);
+    r->level = sw_rows_text(st, 2);
+    r->run_id = sw_rows_int(st, 3);
+    r->activity = sw_rows_text(st, 4);
+    r->message = sw_rows_text(st, 5);
+}
+
+int sw_catalog_logs(struct sw_catalog *cat, const struct sw_log_query *q, struct sw_log_row **rows,
+                    size_t *n, struct sw_error *err)
+{
+    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_buf_printf(&sql,
+                  "SELECT id, ts, level, run_id, activity, message FROM sw_logs "
+                  "WHERE campaign_id = ?%d",
+                  sw_params_add_int(&p, q->campaign_id));
+    if (q->before_id) {
+        sw_buf_printf(&sql, " AND id < ?%d", sw_params_add_int(&p, q->before_id));
+    }
+    if (q->run_id) {
+        sw_buf_printf(&sql, " AND run_id = ?%d", sw_params_add_int(&p, q->run_id));
+    }
+    if (q->levels) {
+        sw_rows_in_csv(&sql, &p, "level", q->levels);
+    }
+    if (q->activity) {
+        sw_buf_printf(&sql, " AND activity = ?%d", sw_params_add_text(&p, q->activity));
+    }
+    sw_buf_printf(&sql, " ORDER BY id DESC LIMIT ?%d", sw_params_add_int(&p, q->limit));
+    int rc =
+        sw_rows_all(cat->db, sql.data, &p, sizeof(**rows), log_read, log_release, rows, n, err);
+    sw_buf_release(&sql);
+    sw_params_release(&p);
+    return rc;
+}

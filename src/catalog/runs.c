@@ -1,0 +1,527 @@
+/*
+ * runs.c - see runs.h.
+ */
+#include "catalog/runs.h"
+#include "catalog/ledger.h"
+#include "catalog/rows.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The run's columns in the order run_read() takes them. */
+#define RUN_COLS                                                                                   \
+    "r.id, r.campaign_id, r.status, r.trigger, r.simulation, r.variables, r.seed, "                \
+    "r.started_at, r.ended_at, r.wake_at, r.error"
+
+static void run_read(struct sw_stmt *st, void *elem)
+{
+    struct sw_run_row *r = elem;
+    r->id = sw_stmt_column_int(st, 0);
+    r->campaign_id = sw_stmt_column_int(st, 1);
+    if (sw_run_status_parse(sw_stmt_column_text(st, 2), &r->status) < 0) {
+        r->status = SW_RUN_STATUS_FAILED;
+    }
+    r->trigger = sw_rows_text(st, 3);
+    r->simulation = sw_stmt_column_int(st, 4) != 0;
+    r->variables = sw_rows_text(st, 5);
+    r->seed = sw_stmt_column_int(st, 6);
+    r->started_at = sw_rows_int(st, 7);
+    r->ended_at = sw_rows_int(st, 8);
+    r->wake_at = sw_rows_int(st, 9);
+    r->error = sw_rows_text(st, 10);
+}
+
+/* The run's columns, then its document. */
+static void run_read_document(struct sw_stmt *st, void *elem)
+{
+    run_read(st, elem);
+    ((struct sw_run_row *)elem)->document = sw_rows_text(st, 11);
+}
+
+void sw_run_row_release(struct sw_run_row *r)
+{
+    if (!r) {
+        return;
+    }
+    free(r->trigger);
+    free(r->variables);
+    free(r->error);
+    free(r->document);
+    memset(r, 0, sizeof(*r));
+}
+
+static void run_release(void *elem) { sw_run_row_release(elem); }
+
+void sw_run_rows_free(struct sw_run_row *rows, size_t n)
+{
+    sw_rows_free(rows, sizeof(*rows), n, run_release);
+}
+
+int sw_catalog_run_create(struct sw_catalog *cat, const struct sw_run_new *r, int64_t *run_id,
+                          struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, r->campaign_id);
+    sw_params_add_text(&p, r->trigger);
+    sw_params_add_int(&p, r->simulation);
+    sw_params_add_text_or_null(&p, r->variables);
+    sw_params_add_int(&p, (int64_t)(r->seed & 0x7fffffffffffffffULL));
+    sw_params_add_int(&p, r->now_ms);
+    sw_params_add_text_or_null(&p, r->document);
+    int rc = sw_db_insert_id(cat->db,
+                             "INSERT INTO sw_runs(campaign_id, status, trigger, simulation, "
+                             "variables, seed, started_at, document) "
+                             "VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7)",
+                             &p, run_id, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_run_get(struct sw_catalog *cat, int64_t id, bool with_document,
+                       struct sw_run_row *out, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    bool found = false;
+    sw_params_add_int(&p, id);
+    int rc = sw_rows_one(
+        cat->db,
+        with_document ? "SELECT " RUN_COLS ", coalesce(r.document, d.document) FROM "
+                        "sw_runs r LEFT JOIN sw_campaign_documents d ON "
+                        "d.campaign_id = r.campaign_id WHERE r.id = ?1"
+                      : "SELECT " RUN_COLS " FROM sw_runs r WHERE r.id = ?1",
+        &p, sizeof(*out), with_document ? run_read_document : run_read, out, &found, err);
+    sw_params_release(&p);
+    if (rc == 0 && !found) {
+        rc = sw_error_set(err, SW_ENOTFOUND, "no run %lld", (long long)id);
+    }
+    return rc;
+}
+
+int sw_catalog_runs_of_campaign(struct sw_catalog *cat, int64_t campaign_id, const char *statuses,
+                                int64_t before_id, int64_t limit, struct sw_run_row **rows,
+                                size_t *n, struct sw_error *err)
+{
+    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_buf_printf(&sql, "SELECT " RUN_COLS " FROM sw_runs r WHERE r.campaign_id = ?%d",
+                  sw_params_add_int(&p, campaign_id));
+    if (before_id) {
+        sw_buf_printf(&sql, " AND r.id < ?%d", sw_params_add_int(&p, before_id));
+    }
+    if (statuses) {
+        sw_rows_in_csv(&sql, &p, "r.status", statuses);
+    }
+    sw_buf_printf(&sql, " ORDER BY r.id DESC LIMIT ?%d", sw_params_add_int(&p, limit));
+    int rc =
+        sw_rows_all(cat->db, sql.data, &p, sizeof(**rows), run_read, run_release, rows, n, err);
+    sw_buf_release(&sql);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_run_set_status(struct sw_catalog *cat, int64_t run_id, enum sw_run_status status,
+                              struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_text(&p, sw_run_status_text(status));
+    sw_params_add_int(&p, run_id);
+    int rc =
+        sw_db_exec_params(cat->db, "UPDATE sw_runs SET status = ?1 WHERE id = ?2", &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_run_finish(struct sw_catalog *cat, int64_t run_id, enum sw_run_status status,
+                          const char *error, int64_t now_ms, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_text(&p, sw_run_status_text(status));
+    sw_params_add_text_or_null(&p, error);
+    sw_params_add_int(&p, now_ms);
+    sw_params_add_int(&p, run_id);
+    int rc = sw_db_exec_params(cat->db,
+                               "UPDATE sw_runs SET status = ?1, error = ?2, ended_at = ?3 "
+                               "WHERE id = ?4",
+                               &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_runs_fail_interrupted_simulations(struct sw_catalog *cat, struct sw_error *err)
+{
+    return sw_db_exec(cat->db,
+                      "UPDATE sw_runs SET status = 'failed', error = 'interrupted by a restart', "
+                      "ended_at = started_at WHERE simulation = 1 AND status = 'running'",
+                      err);
+}
+
+static void wake_read(struct sw_stmt *st, void *elem)
+{
+    struct sw_run_wake *w = elem;
+    w->id = sw_stmt_column_int(st, 0);
+    w->wake_at = sw_stmt_column_int(st, 1);
+}
+
+int sw_catalog_runs_running(struct sw_catalog *cat, int64_t limit, struct sw_run_wake **rows,
+                            size_t *n, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, limit);
+    int rc = sw_rows_all(cat->db,
+                         "SELECT id, coalesce(wake_at, 0) FROM sw_runs WHERE status = 'running' "
+                         "AND simulation = 0 ORDER BY coalesce(wake_at, 0), id LIMIT ?1",
+                         &p, sizeof(**rows), wake_read, NULL, rows, n, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_run_set_wake(struct sw_catalog *cat, int64_t run_id, int64_t wake_at,
+                            struct sw_error *err)
+{
+    return sw_rows_exec2(cat->db, "UPDATE sw_runs SET wake_at = nullif(?2, 0) WHERE id = ?1",
+                         run_id, wake_at, err);
+}
+
+int64_t sw_catalog_active_runs(struct sw_catalog *cat, int64_t campaign_id)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t n = 0;
+    sw_params_add_int(&p, campaign_id);
+    sw_db_query_int(cat->db,
+                    "SELECT count(*) FROM sw_runs WHERE campaign_id = ?1 AND simulation = 0 AND "
+                    "status IN ('running', 'paused')",
+                    &p, &n, NULL);
+    sw_params_release(&p);
+    return n;
+}
+
+int64_t sw_catalog_prev_run_started(struct sw_catalog *cat, int64_t campaign_id, int64_t run_id)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t v = 0;
+    sw_params_add_int(&p, campaign_id);
+    sw_params_add_int(&p, run_id);
+    sw_db_query_int(cat->db,
+                    "SELECT coalesce(max(started_at), 0) FROM sw_runs WHERE campaign_id = ?1 "
+                    "AND id < ?2 AND simulation = 0 AND status = 'completed'",
+                    &p, &v, NULL);
+    sw_params_release(&p);
+    return v;
+}
+
+int sw_catalog_task_create(struct sw_catalog *cat, int64_t run_id, const char *activity,
+                           const char *type, int64_t *task_id, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, run_id);
+    sw_params_add_text(&p, activity);
+    sw_params_add_text(&p, type);
+    int rc =
+        sw_db_insert_id(cat->db, "INSERT INTO sw_tasks(run_id, activity, type) VALUES (?1, ?2, ?3)",
+                        &p, task_id, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_task_set(struct sw_catalog *cat, int64_t task_id, const struct sw_task_state *s,
+                        struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_text(&p, sw_task_status_text(s->status));
+    sw_params_add_int_or_null(&p, s->started_at);
+    sw_params_add_int_or_null(&p, s->ended_at);
+    sw_params_add_int_or_null(&p, s->wake_at);
+    if (s->counted) {
+        sw_params_add_int(&p, s->input_count);
+    } else {
+        sw_params_add_null(&p);
+    }
+    sw_params_add_text_or_null(&p, s->outputs);
+    sw_params_add_text_or_null(&p, s->error);
+    sw_params_add_int(&p, task_id);
+    int rc = sw_db_exec_params(cat->db,
+                               "UPDATE sw_tasks SET status = ?1, started_at = ?2, ended_at = ?3, "
+                               "wake_at = ?4, input_count = ?5, outputs = ?6, error = ?7 "
+                               "WHERE id = ?8",
+                               &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+static void task_release(void *elem)
+{
+    struct sw_task_row *t = elem;
+    free(t->activity);
+    free(t->type);
+    free(t->outputs);
+    free(t->error);
+}
+
+void sw_task_rows_free(struct sw_task_row *rows, size_t n)
+{
+    sw_rows_free(rows, sizeof(*rows), n, task_release);
+}
+
+static void task_read(struct sw_stmt *st, void *elem)
+{
+    struct sw_task_row *t = elem;
+    t->id = sw_stmt_column_int(st, 0);
+    t->activity = sw_rows_text(st, 1);
+    t->type = sw_rows_text(st, 2);
+    if (sw_task_status_parse(sw_stmt_column_text(st, 3), &t->status) < 0) {
+        t->status = SW_TASK_STATUS_PENDING;
+    }
+    t->started_at = sw_rows_int(st, 4);
+    t->ended_at = sw_rows_int(st, 5);
+    t->wake_at = sw_rows_int(st, 6);
+    t->counted = sw_stmt_column_type(st, 7) != SW_V_NULL;
+    t->input_count = sw_rows_int(st, 7);
+    t->outputs = sw_rows_text(st, 8);
+    t->error = sw_rows_text(st, 9);
+}
+
+int sw_catalog_tasks(struct sw_catalog *cat, int64_t run_id, struct sw_task_row **rows, size_t *n,
+                     struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, run_id);
+    int rc = sw_rows_all(cat->db,
+                         "SELECT id, activity, type, status, started_at, ended_at, wake_at, "
+                         "input_count, outputs, error FROM sw_tasks WHERE run_id = ?1 ORDER BY id",
+                         &p, sizeof(**rows), task_read, task_release, rows, n, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_task_wake(struct sw_catalog *cat, int64_t run_id, const char *activity,
+                         int64_t wake_at, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, run_id);
+    sw_params_add_text(&p, activity);
+    sw_params_add_int_or_null(&p, wake_at);
+    int rc = sw_db_exec_params(cat->db,
+                               "UPDATE sw_tasks SET wake_at = ?3 WHERE run_id = ?1 AND "
+                               "activity = ?2",
+                               &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+/* Channel tasks get "delivery": {targeted, pending, sending, sent, failed, unknown, skipped:
+ * {reason: n}} from the ledger (issue 4: counts on the run's tasks). */
+static void delivery_counts(struct sw_catalog *cat, int64_t run_id, json_t *tasks)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(tasks, i, t)
+    {
+        const char *type = json_string_value(json_object_get(t, "type"));
+        struct sw_ledger_counts counts;
+        if (!sw_streq(type, "email") && !sw_streq(type, "sms") && !sw_streq(type, "push")) {
+            continue;
+        }
+        if (sw_ledger_counts(cat->db, run_id, json_string_value(json_object_get(t, "activity")),
+                             &counts, NULL) < 0) {
+            memset(&counts, 0, sizeof(counts));
+        }
+        json_object_set_new(t, "delivery", sw_ledger_counts_json(&counts));
+    }
+}
+
+json_t *sw_catalog_tasks_json(struct sw_catalog *cat, int64_t run_id)
+{
+    json_t *arr = json_array();
+    struct sw_stmt *st = NULL;
+    if (sw_db_prepare(cat->db,
+                      "SELECT id, activity, type, status, started_at, ended_at, input_count, "
+                      "outputs, error FROM sw_tasks WHERE run_id = ?1 ORDER BY id",
+                      &st, NULL) < 0) {
+        return arr;
+    }
+    sw_stmt_bind_int(st, 1, run_id);
+    while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+        json_t *t = json_object();
+        json_object_set_new(t, "id", json_integer(sw_stmt_column_int(st, 0)));
+        json_object_set_new(t, "activity", json_string(sw_stmt_column_text(st, 1)));
+        json_object_set_new(t, "type", json_string(sw_stmt_column_text(st, 2)));
+        json_object_set_new(t, "status", json_string(sw_stmt_column_text(st, 3)));
+        json_object_set_new(t, "started_at",
+                            sw_stmt_column_type(st, 4) == SW_V_NULL
+                                ? json_null()
+                                : json_integer(sw_stmt_column_int(st, 4)));
+        json_object_set_new(t, "ended_at",
+                            sw_stmt_column_type(st, 5) == SW_V_NULL
+                                ? json_null()
+                                : json_integer(sw_stmt_column_int(st, 5)));
+        json_object_set_new(t, "input_count",
+                            sw_stmt_column_type(st, 6) == SW_V_NULL
+                                ? json_null()
+                                : json_integer(sw_stmt_column_int(st, 6)));
+        json_t *counts = json_object();
+        const char *outputs = sw_stmt_column_text(st, 7);
+        json_t *o = outputs ? json_loads(outputs, 0, NULL) : NULL;
+        const char *port;
+        json_t *v;
+        json_object_foreach(o, port, v)
+        {
+            json_object_set(counts, port, json_object_get(v, "count"));
+        }
+        json_decref(o);
+        json_object_set_new(t, "counts", counts);
+        const char *e = sw_stmt_column_text(st, 8);
+        json_object_set_new(t, "error", e ? json_string(e) : json_null());
+        json_array_append_new(arr, t);
+    }
+    sw_stmt_finalize(st);
+    delivery_counts(cat, run_id, arr);
+    return arr;
+}
+
+int sw_catalog_campaign_runs_move(struct sw_catalog *cat, int64_t campaign_id,
+                                  enum sw_run_status from, enum sw_run_status to,
+                                  struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, campaign_id);
+    sw_params_add_text(&p, sw_run_status_text(from));
+    sw_params_add_text(&p, sw_run_status_text(to));
+    int rc = sw_db_exec_params(cat->db,
+                               "UPDATE sw_runs SET status = ?3 WHERE campaign_id = ?1 AND "
+                               "status = ?2 AND simulation = 0",
+                               &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_campaign_runs_stop(struct sw_catalog *cat, int64_t campaign_id, int64_t now_ms,
+                                  struct sw_error *err)
+{
+    int rc = sw_rows_exec2(cat->db,
+                           "UPDATE sw_tasks SET status = 'skipped', ended_at = ?2 WHERE status IN "
+                           "('pending', 'running') AND run_id IN (SELECT id FROM sw_runs WHERE "
+                           "campaign_id = ?1 AND status IN ('running', 'paused'))",
+                           campaign_id, now_ms, err);
+    if (rc == 0) {
+        rc = sw_rows_exec2(cat->db,
+                           "UPDATE sw_runs SET status = 'stopped', ended_at = ?2 WHERE "
+                           "campaign_id = ?1 AND status IN ('running', 'paused')",
+                           campaign_id, now_ms, err);
+    }
+    return rc;
+}
+
+int64_t sw_catalog_last_failed_run(struct sw_catalog *cat, int64_t campaign_id)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t id = 0;
+    sw_params_add_int(&p, campaign_id);
+    sw_db_query_int(cat->db,
+                    "SELECT coalesce(max(id), 0) FROM sw_runs WHERE campaign_id = ?1 AND "
+                    "simulation = 0 AND status = 'failed'",
+                    &p, &id, NULL);
+    sw_params_release(&p);
+    return id;
+}
+
+int sw_catalog_run_retry(struct sw_catalog *cat, int64_t run_id, struct sw_error *err)
+{
+    int rc = sw_rows_exec2(cat->db,
+                           "UPDATE sw_tasks SET status = 'pending', error = NULL, started_at = "
+                           "NULL, ended_at = NULL, wake_at = NULL WHERE run_id = ?1 AND status IN "
+                           "('failed', 'skipped')",
+                           run_id, 0, err);
+    if (rc == 0) {
+        rc = sw_rows_exec2(cat->db,
+                           "UPDATE sw_runs SET status = 'running', error = NULL, ended_at = NULL "
+                           "WHERE id = ?1",
+                           run_id, 0, err);
+    }
+    return rc;
+}
+
+int sw_catalog_run_ids(struct sw_catalog *cat, int64_t campaign_id, int64_t stopped_at,
+                       int64_t **ids, size_t *n, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, campaign_id);
+    sw_params_add_int(&p, stopped_at);
+    int rc = sw_rows_all(cat->db,
+                         stopped_at ? "SELECT id FROM sw_runs WHERE campaign_id = ?1 AND "
+                                      "status = 'stopped' AND ended_at = ?2"
+                                    : "SELECT id FROM sw_runs WHERE campaign_id = ?1",
+                         &p, sizeof(**ids), sw_rows_read_int, NULL, ids, n, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_run_work_tables(struct sw_catalog *cat, int64_t run_id, char ***tables, size_t *n,
+                               struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    size_t kept = 0;
+    sw_params_add_int(&p, run_id);
+    /* Work tables are named after the run: listed from the tasks' outputs. */
+    int rc =
+        sw_rows_all(cat->db,
+                    "SELECT DISTINCT json_extract(o.value, '$.table') FROM sw_tasks t, "
+                    "json_each(t.outputs) o WHERE t.run_id = ?1 AND json_valid(t.outputs) "
+                    "AND json_extract(o.value, '$.owned') = 1",
+                    &p, sizeof(**tables), sw_rows_read_text, sw_rows_release_text, tables, n, err);
+    sw_params_release(&p);
+    for (size_t i = 0; i < *n; i++) {
+        char *t = (*tables)[i];
+        if (t && !strncmp(t, "wt_", 3)) {
+            (*tables)[kept++] = t;
+        } else {
+            free(t);
+        }
+    }
+    *n = kept;
+    return rc;
+}
+
+int sw_catalog_task_release(struct sw_catalog *cat, int64_t run_id, const char *activity,
+                            int64_t held, int64_t now_ms, bool *woke, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    int64_t changed = 0;
+    sw_params_add_int(&p, run_id);
+    sw_params_add_text(&p, activity);
+    sw_params_add_int(&p, now_ms);
+    sw_params_add_int(&p, held);
+    int rc = sw_db_exec_params(cat->db,
+                               "UPDATE sw_tasks SET wake_at = ?3 WHERE run_id = ?1 AND "
+                               "activity = ?2 AND wake_at = ?4",
+                               &p, &changed, err);
+    *woke = rc == 0 && changed > 0;
+    if (*woke) {
+        rc = sw_db_exec_params(cat->db, "UPDATE sw_runs SET wake_at = ?3 WHERE id = ?1", &p, NULL,
+                               err);
+    }
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_task_reopen(struct sw_catalog *cat, int64_t run_id, const char *activity,
+                           int64_t now_ms, struct sw_error *err)
+{
+    static const char *const reopen[] = {
+        "UPDATE sw_tasks SET status = 'running', ended_at = NULL, error = NULL, wake_at = ?3 "
+        "WHERE run_id = ?1 AND activity = ?2",
+        "UPDATE sw_runs SET status = 'running', ended_at = NULL, wake_at = ?3 WHERE id = ?1",
+        "UPDATE sw_campaigns SET status = 'running' WHERE id = (SELECT campaign_id FROM sw_runs "
+        "WHERE id = ?1) AND status IN ('completed', 'failed')",
+    };
+    struct sw_params p = SW_PARAMS_INIT;
+    int rc = 0;
+    sw_params_add_int(&p, run_id);
+    sw_params_add_text(&p, activity);
+    sw_params_add_int(&p, now_ms);
+    for (size_t i = 0; rc == 0 && i < sizeof(reopen) / sizeof(reopen[0]); i++) {
+        rc = sw_db_exec_params(cat->db, reopen[i], &p, NULL, err);
+    }
+    sw_params_release(&p);
+    return rc;
+}

@@ -1,0 +1,109 @@
+/*
+ * templates.c - see templates.h.
+ */
+#include "catalog/templates.h"
+#include "catalog/rows.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sw_template_row_release(struct sw_template_row *t)
+{
+    if (!t) {
+        return;
+    }
+    free(t->name);
+    free(t->description);
+    free(t->document);
+    memset(t, 0, sizeof(*t));
+}
+
+static void template_release(void *elem) { sw_template_row_release(elem); }
+
+void sw_template_rows_free(struct sw_template_row *rows, size_t n)
+{
+    sw_rows_free(rows, sizeof(*rows), n, template_release);
+}
+
+/* id, name, description, created_at, updated_at */
+static void template_read(struct sw_stmt *st, void *elem)
+{
+    struct sw_template_row *t = elem;
+    t->id = sw_stmt_column_int(st, 0);
+    t->name = sw_rows_text(st, 1);
+    t->description = sw_rows_text(st, 2);
+    t->created_at = sw_rows_int(st, 3);
+    t->updated_at = sw_rows_int(st, 4);
+}
+
+/* The template's columns, then its document. */
+static void template_read_document(struct sw_stmt *st, void *elem)
+{
+    template_read(st, elem);
+    ((struct sw_template_row *)elem)->document = sw_rows_text(st, 5);
+}
+
+int sw_catalog_template_get(struct sw_catalog *cat, int64_t id, struct sw_template_row *out,
+                            struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    bool found = false;
+    sw_params_add_int(&p, id);
+    int rc = sw_rows_one(cat->db,
+                         "SELECT id, name, description, created_at, updated_at, document "
+                         "FROM sw_templates WHERE id = ?1",
+                         &p, sizeof(*out), template_read_document, out, &found, err);
+    sw_params_release(&p);
+    if (rc == 0 && !found) {
+        rc = sw_error_set(err, SW_ENOTFOUND, "no template with id %lld", (long long)id);
+    }
+    return rc;
+}
+
+int sw_catalog_templates(struct sw_catalog *cat, const char *after_name, int64_t after_id,
+                         int64_t limit, struct sw_template_row **rows, size_t *n,
+                         struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_text_or_null(&p, after_name);
+    sw_params_add_int(&p, after_id);
+    sw_params_add_int(&p, limit);
+    int rc = sw_rows_all(cat->db,
+                         "SELECT id, name, description, created_at, updated_at FROM sw_templates "
+                         "WHERE ?1 IS NULL OR (name, id) > (?1, ?2) ORDER BY name, id LIMIT ?3",
+                         &p, sizeof(**rows), template_read, template_release, rows, n, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_template_save(struct sw_catalog *cat, int64_t *id, const char *name,
+                             const char *description, const char *document, int64_t now_ms,
+                             struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_text(&p, name);
+    sw_params_add_text_or_null(&p, description);
+    sw_params_add_text(&p, document);
+    sw_params_add_int(&p, now_ms);
+    sw_params_add_int(&p, *id);
+    int rc = *id ? sw_db_exec_params(cat->db,
+                                     "UPDATE sw_templates SET name = ?1, description = ?2, "
+                                     "document = ?3, updated_at = ?4 WHERE id = ?5",
+                                     &p, NULL, err)
+                 : sw_db_insert_id(cat->db,
+                                   "INSERT INTO sw_templates(name, description, document, "
+                                   "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                                   &p, id, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_catalog_template_delete(struct sw_catalog *cat, int64_t id, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, id);
+    int rc = sw_db_exec_params(cat->db, "DELETE FROM sw_templates WHERE id = ?1", &p, NULL, err);
+    sw_params_release(&p);
+    return rc;
+}
