@@ -137,26 +137,35 @@ int sw_catalog_channel_tasks_running(struct sw_catalog *cat, struct sw_channel_t
 int sw_catalog_channel_tasks_stopped(struct sw_catalog *cat, int64_t after,
                                      struct sw_channel_task **rows, size_t *n, struct sw_error *err)
 {
-    return channel_tasks(cat,
-                         "SELECT json_extract(payload, '$.task_id'), run_id, coalesce(campaign_id, "
-                         "0), json_extract(payload, '$.activity') FROM sw_events WHERE id > ?1 AND "
-                         "type = 'task' AND json_extract(payload, '$.activity_type') IN ('email', "
-                         "'sms', 'push') AND json_extract(payload, '$.previous_status') = "
-                         "'running'",
-                         after, rows, n, err);
+    struct sw_buf sql = SW_BUF_INIT;
+    sw_buf_puts(&sql, "SELECT ");
+    sw_db_json_get(cat->db, &sql, "payload", "task_id", SW_V_INT);
+    sw_buf_puts(&sql, ", run_id, coalesce(campaign_id, 0), ");
+    sw_db_json_get(cat->db, &sql, "payload", "activity", SW_V_TEXT);
+    sw_buf_puts(&sql, " FROM sw_events WHERE id > ?1 AND type = 'task' AND ");
+    sw_db_json_get(cat->db, &sql, "payload", "activity_type", SW_V_TEXT);
+    sw_buf_puts(&sql, " IN ('email', 'sms', 'push') AND ");
+    sw_db_json_get(cat->db, &sql, "payload", "previous_status", SW_V_TEXT);
+    sw_buf_puts(&sql, " = 'running'");
+    int rc = channel_tasks(cat, sql.data, after, rows, n, err);
+    sw_buf_release(&sql);
+    return rc;
 }
 
 char *sw_catalog_event_last_delivery(struct sw_catalog *cat, int64_t run_id, int64_t task_id)
 {
+    struct sw_buf sql = SW_BUF_INIT;
     struct sw_params p = SW_PARAMS_INIT;
     char *last = NULL;
     sw_params_add_int(&p, run_id);
     sw_params_add_int(&p, task_id);
-    sw_rows_one(cat->db,
-                "SELECT json_extract(payload, '$.delivery') FROM sw_events WHERE run_id = ?1 AND "
-                "type = 'delivery' AND json_extract(payload, '$.task_id') = ?2 ORDER BY id DESC "
-                "LIMIT 1",
-                &p, sizeof(last), sw_rows_read_text, &last, NULL, NULL);
+    sw_buf_puts(&sql, "SELECT ");
+    sw_db_json_get(cat->db, &sql, "payload", "delivery", SW_V_TEXT);
+    sw_buf_puts(&sql, " FROM sw_events WHERE run_id = ?1 AND type = 'delivery' AND ");
+    sw_db_json_get(cat->db, &sql, "payload", "task_id", SW_V_INT);
+    sw_buf_puts(&sql, " = ?2 ORDER BY id DESC LIMIT 1");
+    sw_rows_one(cat->db, sql.data, &p, sizeof(last), sw_rows_read_text, &last, NULL, NULL);
+    sw_buf_release(&sql);
     sw_params_release(&p);
     return last;
 }

@@ -1,10 +1,12 @@
 /*
- * migrations.h - the catalog's migrations after the first, each an SQL script in a file of its
- * own (catalog/migrate_<N>_<what>.c), applied in order by catalog.c.
+ * migrations.h - the catalog's migrations, each an SQL script in a file of its own
+ * (catalog/migrate_<N>_<what>.c), applied in order by catalog.c.
  */
 #ifndef SW_CATALOG_MIGRATIONS_H
 #define SW_CATALOG_MIGRATIONS_H
 
+/* catalog/migrate_1_core.c: the first tables */
+extern const char sw_migration_1[];
 /* catalog/migrate_2_daemon.c: runs, auth */
 extern const char sw_migration_2[];
 /* catalog/migrate_3_list.c: the campaign list */

@@ -459,16 +459,21 @@ int sw_catalog_run_ids(struct sw_catalog *cat, int64_t campaign_id, int64_t stop
 int sw_catalog_run_work_tables(struct sw_catalog *cat, int64_t run_id, char ***tables, size_t *n,
                                struct sw_error *err)
 {
+    struct sw_buf sql = SW_BUF_INIT;
     struct sw_params p = SW_PARAMS_INIT;
     size_t kept = 0;
     sw_params_add_int(&p, run_id);
     /* Work tables are named after the run: listed from the tasks' outputs. */
-    int rc =
-        sw_rows_all(cat->db,
-                    "SELECT DISTINCT json_extract(o.value, '$.table') FROM sw_tasks t, "
-                    "json_each(t.outputs) o WHERE t.run_id = ?1 AND json_valid(t.outputs) "
-                    "AND json_extract(o.value, '$.owned') = 1",
-                    &p, sizeof(**tables), sw_rows_read_text, sw_rows_release_text, tables, n, err);
+    sw_buf_puts(&sql, "SELECT DISTINCT ");
+    sw_db_json_get(cat->db, &sql, "o.value", "table", SW_V_TEXT);
+    sw_buf_puts(&sql, " FROM sw_tasks t, ");
+    sw_db_json_each(cat->db, &sql, "t.outputs", "o");
+    sw_buf_puts(&sql, " WHERE t.run_id = ?1 AND ");
+    sw_db_json_get(cat->db, &sql, "o.value", "owned", SW_V_INT);
+    sw_buf_puts(&sql, " = 1");
+    int rc = sw_rows_all(cat->db, sql.data, &p, sizeof(**tables), sw_rows_read_text,
+                         sw_rows_release_text, tables, n, err);
+    sw_buf_release(&sql);
     sw_params_release(&p);
     for (size_t i = 0; i < *n; i++) {
         char *t = (*tables)[i];

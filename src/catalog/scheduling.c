@@ -141,17 +141,18 @@ int sw_catalog_incremental_remember(struct sw_catalog *cat, int64_t campaign_id,
 int sw_catalog_runs_expired(struct sw_catalog *cat, int64_t now_ms, int64_t default_days,
                             int64_t limit, int64_t **ids, size_t *n, struct sw_error *err)
 {
+    struct sw_buf sql = SW_BUF_INIT;
     struct sw_params p = SW_PARAMS_INIT;
     sw_params_add_int(&p, now_ms);
     sw_params_add_int(&p, default_days);
     sw_params_add_int(&p, limit);
-    int rc = sw_rows_all(cat->db,
-                         "SELECT r.id FROM sw_runs r LEFT JOIN sw_campaign_documents c ON "
-                         "c.campaign_id = r.campaign_id WHERE r.status NOT IN ('running', "
-                         "'paused') AND coalesce(r.ended_at, r.started_at) < ?1 - 86400000 * "
-                         "coalesce(json_extract(c.document, '$.options.history_days'), ?2) "
-                         "LIMIT ?3",
-                         &p, sizeof(**ids), sw_rows_read_int, NULL, ids, n, err);
+    sw_buf_puts(&sql, "SELECT r.id FROM sw_runs r LEFT JOIN sw_campaign_documents c ON "
+                      "c.campaign_id = r.campaign_id WHERE r.status NOT IN ('running', 'paused') "
+                      "AND coalesce(r.ended_at, r.started_at) < ?1 - 86400000 * coalesce(");
+    sw_db_json_get(cat->db, &sql, "c.document", "options.history_days", SW_V_INT);
+    sw_buf_puts(&sql, ", ?2) LIMIT ?3");
+    int rc = sw_rows_all(cat->db, sql.data, &p, sizeof(**ids), sw_rows_read_int, NULL, ids, n, err);
+    sw_buf_release(&sql);
     sw_params_release(&p);
     return rc;
 }
