@@ -221,11 +221,8 @@ int sw_catalog_campaign_delete(struct sw_catalog *cat, int64_t id, struct sw_err
         "DELETE FROM sw_campaigns WHERE id = ?1 AND status <> 'running'",
     };
     struct sw_params p = SW_PARAMS_INIT;
-    int rc = 0;
     sw_params_add_int(&p, id);
-    for (size_t i = 0; rc == 0 && i < sizeof(deletes) / sizeof(deletes[0]); i++) {
-        rc = sw_db_exec_params(cat->db, deletes[i], &p, NULL, err);
-    }
+    int rc = sw_rows_exec_each(cat->db, deletes, sizeof(deletes) / sizeof(deletes[0]), &p, err);
     sw_params_release(&p);
     return rc;
 }

@@ -140,3 +140,30 @@ void sw_rows_free(void *rows, size_t size, size_t n, sw_rows_release_fn release)
     }
     free(rows);
 }
+
+int sw_rows_exec_each(struct sw_db *db, const char *const *sql, size_t n, const struct sw_params *p,
+                      struct sw_error *err)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = sw_db_exec_params(db, sql[i], p, NULL, err);
+    }
+    return rc;
+}
+
+int sw_rows_by_name(struct sw_db *db, const char *select, const char *after_name, int64_t after_id,
+                    int64_t limit, size_t size, sw_rows_read_fn read, sw_rows_release_fn release,
+                    void *rows, size_t *n, struct sw_error *err)
+{
+    struct sw_buf sql = SW_BUF_INIT;
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_text_or_null(&p, after_name);
+    sw_params_add_int(&p, after_id);
+    sw_params_add_int(&p, limit);
+    sw_buf_printf(&sql, "%s WHERE ?1 IS NULL OR (name, id) > (?1, ?2) ORDER BY name, id LIMIT ?3",
+                  select);
+    int rc = sw_rows_all(db, sql.data, &p, size, read, release, rows, n, err);
+    sw_buf_release(&sql);
+    sw_params_release(&p);
+    return rc;
+}

@@ -46,6 +46,14 @@ void sw_rows_in_csv(struct sw_buf *sql, struct sw_params *p, const char *expr, c
  * UPDATE SET `set` (which may name excluded.col). */
 int sw_rows_upsert(struct sw_db *db, const char *insert, const char *conflict, const char *set,
                    const struct sw_params *p, struct sw_error *err);
+/* Run n statements in order with the same parameters (each uses those it names). */
+int sw_rows_exec_each(struct sw_db *db, const char *const *sql, size_t n, const struct sw_params *p,
+                      struct sw_error *err);
+/* A keyset page by (name, id): `select` ("SELECT cols FROM table") after (after_name,
+ * after_id) (after_name NULL: from the first), at most limit rows, as sw_rows_all reads them. */
+int sw_rows_by_name(struct sw_db *db, const char *select, const char *after_name, int64_t after_id,
+                    int64_t limit, size_t size, sw_rows_read_fn read, sw_rows_release_fn release,
+                    void *rows, size_t *n, struct sw_error *err);
 /* Run sql with the one integer parameter ?1 = a (and ?2 = b when the SQL names it). */
 int sw_rows_exec2(struct sw_db *db, const char *sql, int64_t a, int64_t b, struct sw_error *err);
 

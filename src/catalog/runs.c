@@ -520,13 +520,10 @@ int sw_catalog_task_reopen(struct sw_catalog *cat, int64_t run_id, const char *a
         "WHERE id = ?1) AND status IN ('completed', 'failed')",
     };
     struct sw_params p = SW_PARAMS_INIT;
-    int rc = 0;
     sw_params_add_int(&p, run_id);
     sw_params_add_text(&p, activity);
     sw_params_add_int(&p, now_ms);
-    for (size_t i = 0; rc == 0 && i < sizeof(reopen) / sizeof(reopen[0]); i++) {
-        rc = sw_db_exec_params(cat->db, reopen[i], &p, NULL, err);
-    }
+    int rc = sw_rows_exec_each(cat->db, reopen, sizeof(reopen) / sizeof(reopen[0]), &p, err);
     sw_params_release(&p);
     return rc;
 }

@@ -164,9 +164,9 @@ int sw_catalog_run_delete(struct sw_catalog *cat, int64_t run_id, struct sw_erro
         "DELETE FROM sw_logs WHERE run_id = ?1",
         "DELETE FROM sw_runs WHERE id = ?1",
     };
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < sizeof(deletes) / sizeof(deletes[0]); i++) {
-        rc = sw_rows_exec2(cat->db, deletes[i], run_id, 0, err);
-    }
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_add_int(&p, run_id);
+    int rc = sw_rows_exec_each(cat->db, deletes, sizeof(deletes) / sizeof(deletes[0]), &p, err);
+    sw_params_release(&p);
     return rc;
 }

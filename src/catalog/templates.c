@@ -65,16 +65,9 @@ int sw_catalog_templates(struct sw_catalog *cat, const char *after_name, int64_t
                          int64_t limit, struct sw_template_row **rows, size_t *n,
                          struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text_or_null(&p, after_name);
-    sw_params_add_int(&p, after_id);
-    sw_params_add_int(&p, limit);
-    int rc = sw_rows_all(cat->db,
-                         "SELECT id, name, description, created_at, updated_at FROM sw_templates "
-                         "WHERE ?1 IS NULL OR (name, id) > (?1, ?2) ORDER BY name, id LIMIT ?3",
-                         &p, sizeof(**rows), template_read, template_release, rows, n, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_by_name(
+        cat->db, "SELECT id, name, description, created_at, updated_at FROM sw_templates",
+        after_name, after_id, limit, sizeof(**rows), template_read, template_release, rows, n, err);
 }
 
 int sw_catalog_template_save(struct sw_catalog *cat, int64_t *id, const char *name,

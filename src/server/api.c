@@ -337,42 +337,22 @@ int64_t sw_api_page_id(const struct sw_page *pg)
     return pg->after ? json_integer_value(json_object_get(pg->after, "id")) : 0;
 }
 
-void sw_api_page_answer(struct sw_api *a, const struct sw_page *pg, struct sw_stmt *st,
-                        int sort_col, json_t *(*row)(struct sw_stmt *st))
-{
-    struct sw_error err = SW_ERROR_INIT;
-    json_t *items = json_array(), *next = NULL, *last_v = NULL;
-    int64_t n = 0, last_id = 0;
-    int rc;
-    while ((rc = sw_stmt_step(st, &err)) == SW_STEP_ROW) {
-        if (n == pg->limit) {
-            next = sw_api_page_next(pg, last_v, last_id);
-            break;
-        }
-        last_id = sw_stmt_column_int(st, 0);
-        json_decref(last_v);
-        last_v = json_string(sw_stmt_column_text(st, sort_col));
-        json_array_append_new(items, row(st));
-        n++;
-    }
-    if (rc < 0) {
-        sw_api_error(a, &err);
-        json_decref(items);
-        json_decref(next);
-    } else {
-        sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
-    }
-    json_decref(last_v);
-    sw_error_release(&err);
-}
 
-void sw_api_page_reply(struct sw_api *a, const struct sw_page *pg, json_t *items, bool more,
-                       const json_t *last_v, int64_t last_id)
+void sw_api_page_rows(struct sw_api *a, const struct sw_page *pg, const struct sw_api_rows *r)
 {
-    json_t *next = more ? sw_api_page_next(pg, last_v, last_id) : NULL;
+    json_t *items = json_array(), *next = NULL;
+    size_t shown = r->n > (size_t)pg->limit ? (size_t)pg->limit : r->n;
+    for (size_t i = 0; i < shown; i++) {
+        json_array_append_new(items, r->item((const char *)r->rows + i * r->size));
+    }
+    if (r->n > shown && shown) {
+        const void *last = (const char *)r->rows + (shown - 1) * r->size;
+        json_t *v = r->value ? r->value(last) : NULL;
+        next = sw_api_page_next(pg, v, r->id(last));
+        json_decref(v);
+    }
     sw_resp_json(a->resp, 200, sw_api_page_json(items, next));
 }
-
 json_t *sw_api_page_next(const struct sw_page *pg, const json_t *v, int64_t id)
 {
     json_t *o = json_pack("{s:s, s:O, s:I}", "h", pg->hash, "v", v ? v : json_null(), "id",
@@ -514,11 +494,22 @@ void sw_api_dimensions_refresh(struct sw_api *a)
     sw_error_release(&err);
 }
 
-static json_t *audience_json(const struct sw_audience_row *r)
+static json_t *audience_json(const void *row)
 {
+    const struct sw_audience_row *r = row;
     return json_pack("{s:I, s:s, s:s, s:I, s:o}", "id", (json_int_t)r->id, "name", r->name,
                      "dimension", r->dimension, "count", (json_int_t)r->count, "updated_at",
                      sw_api_ms(r->updated_at));
+}
+
+static int64_t audience_id(const void *row)
+{
+    return ((const struct sw_audience_row *)row)->id;
+}
+
+static json_t *audience_name(const void *row)
+{
+    return json_string(((const struct sw_audience_row *)row)->name);
 }
 
 void sw_api_audiences(struct sw_api *a)
@@ -535,16 +526,8 @@ void sw_api_audiences(struct sw_api *a)
         sw_api_error(a, &err);
         goto out;
     }
-    json_t *items = json_array(), *last = NULL;
-    size_t shown = n > (size_t)pg.limit ? (size_t)pg.limit : n;
-    for (size_t i = 0; i < shown; i++) {
-        json_array_append_new(items, audience_json(&rows[i]));
-    }
-    if (shown) {
-        last = json_string(rows[shown - 1].name);
-    }
-    sw_api_page_reply(a, &pg, items, n > shown, last, shown ? rows[shown - 1].id : 0);
-    json_decref(last);
+    struct sw_api_rows r = {rows, sizeof(*rows), n, audience_json, audience_id, audience_name};
+    sw_api_page_rows(a, &pg, &r);
 out:
     sw_audience_rows_free(rows, n);
     sw_api_page_release(&pg);

@@ -75,16 +75,17 @@ json_t *sw_api_page_next(const struct sw_page *pg, const json_t *v, int64_t id);
 void sw_api_page_release(struct sw_page *pg);
 /* {"items": items, "next_cursor": next or null} (both stolen). */
 json_t *sw_api_page_json(json_t *items, json_t *next);
-/* Answer one page whose items (stolen) the caller made from rows read with LIMIT pg->limit + 1:
- * more when a row followed them, next_cursor then from the last item's sort value (NULL for
- * none) and id. */
-void sw_api_page_reply(struct sw_api *a, const struct sw_page *pg, json_t *items, bool more,
-                       const json_t *last_v, int64_t last_id);
-/* Answer one page of a collection ordered by (text, id): st (prepared with LIMIT pg->limit + 1)
- * has the id in column 0 and the text sort value in sort_col; row() makes each item. 200 with
- * the page (next_cursor from one row past the limit), or the error. */
-void sw_api_page_answer(struct sw_api *a, const struct sw_page *pg, struct sw_stmt *st,
-                        int sort_col, json_t *(*row)(struct sw_stmt *st));
+/* One page of a collection from its rows, read with LIMIT pg->limit + 1 (n elements of `size`
+ * bytes): item() makes each item shown; when a row follows them, next_cursor is the last shown
+ * row's id() and, for a collection ordered by something else first, its value(). 200. */
+struct sw_api_rows {
+    const void *rows;
+    size_t size, n;
+    json_t *(*item)(const void *row);
+    int64_t (*id)(const void *row);
+    json_t *(*value)(const void *row); /* NULL: ordered by id alone */
+};
+void sw_api_page_rows(struct sw_api *a, const struct sw_page *pg, const struct sw_api_rows *r);
 /* A run as the API shows it (api_runs.c). */
 json_t *sw_api_run_json(const struct sw_run_row *r);
 

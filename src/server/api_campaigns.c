@@ -495,6 +495,16 @@ out:
 #define LOGS_LIMIT_DEFAULT 200
 #define LOGS_LIMIT_MAX     1000
 
+static json_t *run_item(const void *row)
+{
+    return sw_api_run_json(row);
+}
+
+static int64_t run_id(const void *row)
+{
+    return ((const struct sw_run_row *)row)->id;
+}
+
 void sw_api_campaigns_runs(struct sw_api *a)
 {
     static const char *const names[] = {"status", NULL};
@@ -515,12 +525,8 @@ void sw_api_campaigns_runs(struct sw_api *a)
         sw_api_error(a, &err);
         goto out;
     }
-    json_t *items = json_array();
-    size_t shown = n > (size_t)pg.limit ? (size_t)pg.limit : n;
-    for (size_t i = 0; i < shown; i++) {
-        json_array_append_new(items, sw_api_run_json(&runs[i]));
-    }
-    sw_api_page_reply(a, &pg, items, n > shown, NULL, shown ? runs[shown - 1].id : 0);
+    struct sw_api_rows r = {runs, sizeof(*runs), n, run_item, run_id, NULL};
+    sw_api_page_rows(a, &pg, &r);
 out:
     sw_run_rows_free(runs, n);
     sw_campaign_row_release(&row);
@@ -528,8 +534,14 @@ out:
     sw_error_release(&err);
 }
 
-static json_t *log_json(const struct sw_log_row *r)
+static int64_t log_id(const void *row)
 {
+    return ((const struct sw_log_row *)row)->id;
+}
+
+static json_t *log_json(const void *row)
+{
+    const struct sw_log_row *r = row;
     return json_pack("{s:I, s:o, s:s, s:o, s:s?, s:s}", "id", (json_int_t)r->id, "time",
                      sw_api_ms(r->ts), "level", r->level, "run_id",
                      r->run_id ? json_integer(r->run_id) : json_null(), "activity", r->activity,
@@ -573,12 +585,8 @@ void sw_api_campaigns_logs(struct sw_api *a)
         sw_api_error(a, &err);
         goto out;
     }
-    json_t *items = json_array();
-    size_t shown = n > (size_t)pg.limit ? (size_t)pg.limit : n;
-    for (size_t i = 0; i < shown; i++) {
-        json_array_append_new(items, log_json(&logs[i]));
-    }
-    sw_api_page_reply(a, &pg, items, n > shown, NULL, shown ? logs[shown - 1].id : 0);
+    struct sw_api_rows r = {logs, sizeof(*logs), n, log_json, log_id, NULL};
+    sw_api_page_rows(a, &pg, &r);
 out:
     sw_log_rows_free(logs, n);
     sw_campaign_row_release(&row);

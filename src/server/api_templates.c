@@ -18,8 +18,9 @@
 #define TEMPLATES_LIMIT_DEFAULT 50
 #define TEMPLATES_LIMIT_MAX     500
 
-static json_t *template_json(const struct sw_template_row *t)
+static json_t *template_json(const void *row)
 {
+    const struct sw_template_row *t = row;
     json_t *o = json_pack("{s:I, s:s, s:s?, s:o, s:o}", "id", (json_int_t)t->id, "name", t->name,
                           "description", t->description, "created_at", sw_api_ms(t->created_at),
                           "updated_at", sw_api_ms(t->updated_at));
@@ -28,6 +29,13 @@ static json_t *template_json(const struct sw_template_row *t)
         json_object_set_new(o, "document", doc ? doc : json_null());
     }
     return o;
+}
+
+static int64_t template_id(const void *row) { return ((const struct sw_template_row *)row)->id; }
+
+static json_t *template_name(const void *row)
+{
+    return json_string(((const struct sw_template_row *)row)->name);
 }
 
 static json_t *load_template(struct sw_api *a, int64_t id)
@@ -58,16 +66,8 @@ void sw_api_templates_list(struct sw_api *a)
         sw_api_error(a, &err);
         goto out;
     }
-    json_t *items = json_array(), *last = NULL;
-    size_t shown = n > (size_t)pg.limit ? (size_t)pg.limit : n;
-    for (size_t i = 0; i < shown; i++) {
-        json_array_append_new(items, template_json(&rows[i]));
-    }
-    if (shown) {
-        last = json_string(rows[shown - 1].name);
-    }
-    sw_api_page_reply(a, &pg, items, n > shown, last, shown ? rows[shown - 1].id : 0);
-    json_decref(last);
+    struct sw_api_rows r = {rows, sizeof(*rows), n, template_json, template_id, template_name};
+    sw_api_page_rows(a, &pg, &r);
 out:
     sw_template_rows_free(rows, n);
     sw_api_page_release(&pg);
