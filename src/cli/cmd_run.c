@@ -226,11 +226,12 @@ static void on_progress(void *ud, const struct sw_task_event *ev)
     if (!p->tty) {
         return;
     }
-    if (!strcmp(ev->status, "running")) {
+    if (!strcmp(ev->status, sw_task_status_text(SW_TASK_STATUS_RUNNING))) {
         fprintf(stderr, "  ... %-24s %-16s\r", ev->activity, ev->type);
         return;
     }
-    fprintf(stderr, "  %s %-24s %-16s", !strcmp(ev->status, "completed") ? "ok " : ev->status,
+    fprintf(stderr, "  %s %-24s %-16s",
+            !strcmp(ev->status, sw_task_status_text(SW_TASK_STATUS_COMPLETED)) ? "ok " : ev->status,
             ev->activity, ev->type);
     const char *port;
     json_t *v;
@@ -329,9 +330,9 @@ static void print_table(const struct sw_campaign *c, json_t *counts, json_t *tas
 static void report(struct sw_engine *eng, const struct sw_campaign *camp, int64_t run_id, int state,
                    int json_out, int dry)
 {
-    const char *status = state == SW_RUN_COMPLETED ? "completed"
-                         : state == SW_RUN_HELD    ? "running"
-                                                   : "failed";
+    const char *status = sw_run_status_text(state == SW_RUN_COMPLETED ? SW_RUN_STATUS_COMPLETED
+                                            : state == SW_RUN_HELD    ? SW_RUN_STATUS_RUNNING
+                                                                      : SW_RUN_STATUS_FAILED);
     json_t *counts = sw_engine_counts(eng, run_id);
     json_t *tasks = sw_catalog_tasks_json(eng->cat, run_id);
     if (json_out) {
@@ -350,7 +351,8 @@ static void report(struct sw_engine *eng, const struct sw_campaign *camp, int64_
         json_t *t;
         json_array_foreach(tasks, i, t)
         {
-            if (sw_streq(json_string_value(json_object_get(t, "status")), "failed")) {
+            if (sw_streq(json_string_value(json_object_get(t, "status")),
+                         sw_task_status_text(SW_TASK_STATUS_FAILED))) {
                 fprintf(stderr, "stepwise: run %lld failed at activity \"%s\": %s\n",
                         (long long)run_id, json_string_value(json_object_get(t, "activity")),
                         json_string_value(json_object_get(t, "error")));

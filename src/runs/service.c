@@ -170,7 +170,7 @@ int sw_svc_start_run(struct sw_svc *svc, struct sw_db *db, int64_t campaign_id,
         return rc;
     }
     rc = campaign_state(db, campaign_id, &status, &document, err);
-    if (rc == 0 && !strcmp(status, "paused")) {
+    if (rc == 0 && !strcmp(status, sw_campaign_status_text(SW_CAMPAIGN_STATUS_PAUSED))) {
         rc = conflict(err, "trigger", status);
     } else if (rc == 0 && active_runs(db, campaign_id) > 0) {
         rc = sw_error_set(err, SW_ECONFLICT, "a run of this campaign is already active");
@@ -234,7 +234,9 @@ int sw_svc_simulate(struct sw_svc *svc, struct sw_db *db, int64_t campaign_id,
         }
     }
     *result = json_pack("{s:{s:I, s:s, s:b}, s:o, s:o}", "run", "id", (json_int_t)run_id,
-                        "status", state == SW_RUN_COMPLETED ? "completed" : "failed",
+                        "status",
+                        sw_run_status_text(state == SW_RUN_COMPLETED ? SW_RUN_STATUS_COMPLETED
+                                                                     : SW_RUN_STATUS_FAILED),
                         "simulation", 1, "counts", sw_engine_counts(&eng, run_id), "tasks",
                         tasks);
     rc = 0;

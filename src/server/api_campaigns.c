@@ -445,7 +445,8 @@ void sw_api_campaigns_trigger(struct sw_api *a)
             sw_api_error(a, &err);
         } else {
             sw_resp_json(a->resp, 202, json_pack("{s:I, s:s}", "run_id", (json_int_t)run_id,
-                                                 "status", "running"));
+                                                 "status",
+                                                 sw_run_status_text(SW_RUN_STATUS_RUNNING)));
         }
     }
     json_decref(body);
