@@ -59,17 +59,21 @@ static void token_read(struct sw_stmt *st, void *out)
 }
 
 int sw_catalog_token_add(struct sw_catalog *cat, const char *name, const char *role,
-                         const char *hash, int64_t now_ms, struct sw_error *err)
+                         const char *hash, int64_t now_ms, int64_t *id, struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
+    int64_t new_id = 0;
     sw_params_add_text_or_null(&p, name && *name ? name : NULL);
     sw_params_add_text(&p, role);
     sw_params_add_text(&p, hash);
     sw_params_add_int(&p, now_ms);
-    int rc = sw_db_exec_params(cat->db,
-                               "INSERT INTO sw_tokens(name, role, hash, created_at) "
-                               "VALUES (?1, ?2, ?3, ?4)",
-                               &p, NULL, err);
+    int rc = sw_db_insert_id(cat->db,
+                             "INSERT INTO sw_tokens(name, role, hash, created_at) "
+                             "VALUES (?1, ?2, ?3, ?4)",
+                             &p, &new_id, err);
+    if (id) {
+        *id = new_id;
+    }
     sw_params_release(&p);
     return rc;
 }

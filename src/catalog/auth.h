@@ -21,8 +21,9 @@ struct sw_token_row {
 void sw_token_row_release(struct sw_token_row *t); /* accepts a zeroed row */
 void sw_token_rows_free(struct sw_token_row *rows, size_t n);
 
+/* *id (may be NULL) gets the new token's id. */
 int sw_catalog_token_add(struct sw_catalog *cat, const char *name, const char *role,
-                         const char *hash, int64_t now_ms, struct sw_error *err);
+                         const char *hash, int64_t now_ms, int64_t *id, struct sw_error *err);
 /* The token with this hash: *found says whether there is one. */
 int sw_catalog_token_by_hash(struct sw_catalog *cat, const char *hash, struct sw_token_row *out,
                              bool *found, struct sw_error *err);

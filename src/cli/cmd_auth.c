@@ -121,8 +121,7 @@ static int token_create(const struct auth_args *a)
     }
     rc = 1;
     if (sw_cli_open_catalog(a->data, &db, NULL, &err) < 0 ||
-        sw_auth_token_create(db, role, a->name, &token, &err) < 0 ||
-        sw_db_query_int(db, "SELECT last_insert_rowid()", NULL, &id, &err) < 0) {
+        sw_auth_token_create(db, role, a->name, &token, &id, &err) < 0) {
         sw_cli_print_error("token create", &err);
         goto out;
     }

@@ -168,7 +168,7 @@ static int plausible_secret(const char *s)
 /* ---- tokens --------------------------------------------------------------------------- */
 
 int sw_auth_token_create(struct sw_db *db, enum sw_role role, const char *name, char **token,
-                         struct sw_error *err)
+                         int64_t *id, struct sw_error *err)
 {
     int rc;
     char hex[HASH_HEX_LEN];
@@ -188,7 +188,7 @@ int sw_auth_token_create(struct sw_db *db, enum sw_role role, const char *name, 
     }
     t = new_secret(TOKEN_PREFIX);
     secret_hash(t, hex);
-    rc = sw_catalog_token_add(&cat, name, sw_role_name(role), hex, sw_clock_now_ms(), err);
+    rc = sw_catalog_token_add(&cat, name, sw_role_name(role), hex, sw_clock_now_ms(), id, err);
     if (rc < 0) {
         goto out;
     }

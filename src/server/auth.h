@@ -48,10 +48,10 @@ int sw_role_parse(const char *s, enum sw_role *out);
 void sw_auth_secret_free(char *secret);
 
 /* A new API token: returns the clear token once (malloc'd, "swt_" + 43 base64url characters
- * of 32 random bytes); only its hash is stored. name may be NULL. The caller frees it with
- * sw_auth_secret_free. */
+ * of 32 random bytes); only its hash is stored. name may be NULL; *id (may be NULL) gets the
+ * token's id. The caller frees the token with sw_auth_secret_free. */
 int sw_auth_token_create(struct sw_db *db, enum sw_role role, const char *name, char **token,
-                         struct sw_error *err);
+                         int64_t *id, struct sw_error *err);
 /* Check a bearer token: *role = its role, or SW_ROLE_NONE when unknown (that is not an error;
  * errors are database failures). Updates last_used_at at most once a minute. */
 int sw_auth_token_check(struct sw_db *db, const char *token, enum sw_role *role,

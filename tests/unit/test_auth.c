@@ -67,7 +67,7 @@ static char *make_token(struct sw_db *db, enum sw_role role, const char *name)
 {
     char *t = NULL;
     struct sw_error err = SW_ERROR_INIT;
-    assert_int_equal(sw_auth_token_create(db, role, name, &t, &err), 0);
+    assert_int_equal(sw_auth_token_create(db, role, name, &t, NULL, &err), 0);
     assert_non_null(t);
     sw_error_release(&err);
     return t;
@@ -219,10 +219,10 @@ static void test_token_bad_role(void **state)
     struct sw_db *db = *state;
     char *t = (char *)"sentinel";
     struct sw_error err = SW_ERROR_INIT;
-    assert_int_equal(sw_auth_token_create(db, SW_ROLE_NONE, NULL, &t, &err), SW_EINVAL);
+    assert_int_equal(sw_auth_token_create(db, SW_ROLE_NONE, NULL, &t, NULL, &err), SW_EINVAL);
     assert_null(t);
     sw_error_release(&err);
-    assert_int_equal(sw_auth_token_create(db, (enum sw_role)7, NULL, &t, NULL), SW_EINVAL);
+    assert_int_equal(sw_auth_token_create(db, (enum sw_role)7, NULL, &t, NULL, NULL), SW_EINVAL);
     assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_tokens"), 0);
 }
 

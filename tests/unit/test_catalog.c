@@ -671,8 +671,10 @@ static void test_auth(void **state)
     (void)state;
     struct sw_token_row t;
     bool found = false, added = false;
-    assert_int_equal(sw_catalog_token_add(cat, "", "viewer", "h1", 100, NULL), 0);
-    assert_int_equal(sw_catalog_token_add(cat, "ci", "admin", "h2", 200, NULL), 0);
+    assert_int_equal(sw_catalog_token_add(cat, "", "viewer", "h1", 100, NULL, NULL), 0);
+    int64_t id2 = 0;
+    assert_int_equal(sw_catalog_token_add(cat, "ci", "admin", "h2", 200, &id2, NULL), 0);
+    assert_int_equal(id2, tu_int(db, "SELECT id FROM sw_tokens WHERE hash = 'h2'"));
     assert_int_equal(sw_catalog_token_by_hash(cat, "h1", &t, &found, NULL), 0);
     assert_true(found);
     assert_null(t.name); /* an empty name is stored as none */
