@@ -20,8 +20,6 @@
     "c.id, c.name, c.description, c.status, c.campaign, c.dimension, c.tags, c.created_at, "       \
     "c.updated_at, c.last_run_at, c.next_run_at, c.last_error_activity"
 
-/* A search shorter than this many characters cannot use the trigram index. */
-#define TRIGRAM_CHARS 3
 /* A tag on more than 1/TAG_COMMON_RATIO of the campaigns is common: walk the sort index and
  * probe the tag table per campaign (stops after a page); a rarer one starts from its few
  * campaigns and sorts them. */
@@ -389,71 +387,28 @@ void sw_campaign_page_release(struct sw_campaign_page *pg)
     }
 }
 
-/* The search as one quoted FTS5 string (quotes doubled): never FTS syntax. */
-static char *fts_phrase(const char *q)
-{
-    struct sw_buf phrase = SW_BUF_INIT;
-    sw_buf_putc(&phrase, '"');
-    for (const char *s = q; *s; s++) {
-        if (*s == '"') {
-            sw_buf_putc(&phrase, '"');
-        }
-        sw_buf_putc(&phrase, *s);
-    }
-    sw_buf_putc(&phrase, '"');
-    return sw_buf_detach(&phrase);
-}
-
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
-        n += (*u & 0xC0) != 0x80;
-    }
-    return n;
-}
+/* q searches the names and descriptions (db/: a trigram index on SQLite). */
+static const char *const search_cols[] = {"name", "description", NULL};
+static const struct sw_text_search campaign_search = {"sw_campaigns", "c", search_cols};
 
 /* The pieces of one list query: WHERE, and the filters the total can answer alone. */
 struct list_sql {
     struct sw_buf where, tags, runs;
     struct sw_params p;
-    int fts_param;
+    struct sw_buf search_count; /* the search's count from its index alone, or empty */
     int nfilters;
     int64_t tagged; /* campaigns carrying the tags (a sum over them) */
     bool one_tag;
 };
-
-static void search_filter(struct sw_catalog *cat, struct list_sql *l, const char *q)
-{
-    if (utf8_chars(q) >= TRIGRAM_CHARS) {
-        char *phrase = fts_phrase(q);
-        l->fts_param = sw_params_add_text(&l->p, phrase);
-        sw_buf_printf(&l->where,
-                      " AND c.id IN (SELECT rowid FROM sw_campaigns_fts WHERE "
-                      "sw_campaigns_fts MATCH ?%d)",
-                      l->fts_param);
-        free(phrase);
-        return;
-    }
-    char ph[16];
-    snprintf(ph, sizeof(ph), "?%d", sw_params_add_text(&l->p, q));
-    sw_buf_puts(&l->where, " AND (instr(");
-    sw_db_fold(cat->db, &l->where, "c.name");
-    sw_buf_puts(&l->where, ", ");
-    sw_db_fold(cat->db, &l->where, ph);
-    sw_buf_puts(&l->where, ") > 0 OR instr(");
-    sw_db_fold(cat->db, &l->where, "coalesce(c.description, '')");
-    sw_buf_puts(&l->where, ", ");
-    sw_db_fold(cat->db, &l->where, ph);
-    sw_buf_puts(&l->where, ") > 0)");
-}
 
 static void list_build(struct sw_catalog *cat, const struct sw_campaign_query *q,
                        struct list_sql *l)
 {
     sw_buf_puts(&l->where, "1");
     if (q->q && *q->q) {
-        search_filter(cat, l, q->q);
+        sw_buf_puts(&l->where, " AND ");
+        sw_dialect_text_search(sw_db_dialect(cat->db), &campaign_search, q->q, &l->where,
+                               &l->search_count, &l->p);
         l->nfilters++;
     }
     static const struct {
@@ -537,9 +492,8 @@ static int list_total(struct sw_catalog *cat, const struct sw_campaign_query *q,
         sw_buf_printf(&cs, "SELECT count(DISTINCT campaign_id) FROM (%s)", l->tags.data);
     } else if (l->nfilters == 1 && l->runs.len) {
         sw_buf_printf(&cs, "SELECT count(DISTINCT campaign_id) FROM (%s)", l->runs.data);
-    } else if (l->nfilters == 1 && l->fts_param) {
-        sw_buf_printf(&cs, "SELECT count(*) FROM sw_campaigns_fts WHERE sw_campaigns_fts MATCH ?%d",
-                      l->fts_param);
+    } else if (l->nfilters == 1 && l->search_count.len) {
+        sw_buf_puts(&cs, l->search_count.data);
     } else {
         sw_buf_printf(&cs, "SELECT count(*) FROM sw_campaigns c WHERE %s", l->where.data);
     }
@@ -552,7 +506,8 @@ static int list_total(struct sw_catalog *cat, const struct sw_campaign_query *q,
 int sw_catalog_campaign_list(struct sw_catalog *cat, const struct sw_campaign_query *q,
                              struct sw_campaign_page *out, struct sw_error *err)
 {
-    struct list_sql l = {SW_BUF_INIT, SW_BUF_INIT, SW_BUF_INIT, SW_PARAMS_INIT, 0, 0, 0, false};
+    struct list_sql l = {.where = SW_BUF_INIT, .tags = SW_BUF_INIT, .runs = SW_BUF_INIT,
+                         .p = SW_PARAMS_INIT, .search_count = SW_BUF_INIT};
     struct sw_buf sql = SW_BUF_INIT;
     struct sw_stmt *st = NULL;
     const char *expr = sort_cols[(size_t)q->sort < NSORTS ? q->sort : 0].expr;
@@ -598,6 +553,7 @@ out:
     sw_buf_release(&l.where);
     sw_buf_release(&l.tags);
     sw_buf_release(&l.runs);
+    sw_buf_release(&l.search_count);
     sw_params_release(&l.p);
     return rc;
 }
