@@ -58,6 +58,10 @@ const json_t *sw_vctx_array(struct sw_vctx *v, const json_t *obj, const char *ke
                             const char *suffix, bool required);
 const json_t *sw_vctx_object(struct sw_vctx *v, const json_t *obj, const char *key,
                              const char *suffix, bool required);
+/* Element i of the activity's array option `key`: its path suffix ".key[i]" into suffix (n
+ * bytes), and false (with an error there) when it is not an object. */
+bool sw_vctx_element(struct sw_vctx *v, const char *key, size_t i, const json_t *e, char *suffix,
+                     size_t n);
 bool sw_vctx_bool(struct sw_vctx *v, const json_t *obj, const char *key, const char *suffix,
                   bool dflt);
 /* Integer in [min, max]; *present says whether the key was there. */

@@ -103,6 +103,17 @@ const json_t *sw_vctx_array(struct sw_vctx *v, const json_t *obj, const char *ke
     return x;
 }
 
+bool sw_vctx_element(struct sw_vctx *v, const char *key, size_t i, const json_t *e, char *suffix,
+                     size_t n)
+{
+    (void)snprintf(suffix, n, ".%s[%zu]", key, i);
+    if (!json_is_object(e)) {
+        sw_vctx_error(v, suffix, "must be an object");
+        return false;
+    }
+    return true;
+}
+
 const json_t *sw_vctx_object(struct sw_vctx *v, const json_t *obj, const char *key,
                              const char *suffix, bool required)
 {

@@ -36,9 +36,7 @@ static void validate(struct sw_vctx *v)
     json_array_foreach(segs, i, s)
     {
         char suffix[64];
-        snprintf(suffix, sizeof(suffix), ".segments[%zu]", i);
-        if (!json_is_object(s)) {
-            sw_vctx_error(v, suffix, "must be an object");
+        if (!sw_vctx_element(v, "segments", i, s, suffix, sizeof(suffix))) {
             continue;
         }
         sw_vctx_check_keys(v, s, suffix, skeys);

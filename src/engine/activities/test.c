@@ -33,9 +33,7 @@ static void validate(struct sw_vctx *v)
     json_array_foreach(conds, i, c)
     {
         char suffix[64], sub[96];
-        snprintf(suffix, sizeof(suffix), ".conditions[%zu]", i);
-        if (!json_is_object(c)) {
-            sw_vctx_error(v, suffix, "must be an object");
+        if (!sw_vctx_element(v, "conditions", i, c, suffix, sizeof(suffix))) {
             continue;
         }
         sw_vctx_check_keys(v, c, suffix, ckeys);
