@@ -214,7 +214,6 @@ const char *sw_db_lookup_join(const struct sw_db *db);
 /* An expression folding the case of a text expression (Unicode-aware where the database
  * is; at least Latin letters on SQLite), for case-insensitive search. */
 void sw_dialect_fold(enum sw_dialect d, struct sw_buf *sql, const char *expr);
-void sw_db_fold(const struct sw_db *db, struct sw_buf *sql, const char *expr);
 /* Column type names for work tables. */
 const char *sw_dialect_type_name(enum sw_dialect d, enum sw_type t);
 const char *sw_db_type_name(const struct sw_db *db, enum sw_type t);

@@ -6,6 +6,7 @@
  */
 #include "db/db.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Copy sql[i..] up to and including the character `close` (a doubled close, as in 'it''s',
@@ -229,12 +230,16 @@ void sw_dialect_text_search(enum sw_dialect d, const struct sw_text_search *ts, 
                           ts->table, n);
         }
     } else if (d == SW_DIALECT_SQLITE) {
-        n = sw_params_add_text(params, q);
+        char ph[16];
+        (void)snprintf(ph, sizeof(ph), "?%d", sw_params_add_text(params, q));
         sw_buf_putc(cond, '(');
         for (size_t i = 0; ts->columns[i]; i++) {
             sw_buf_printf(&arg, "coalesce(%s.%s, '')", ts->alias, ts->columns[i]);
-            sw_buf_printf(cond, "%sinstr(sw_fold(%s), sw_fold(?%d)) > 0", i ? " OR " : "",
-                          arg.data, n);
+            sw_buf_printf(cond, "%sinstr(", i ? " OR " : "");
+            sw_dialect_fold(d, cond, arg.data);
+            sw_buf_puts(cond, ", ");
+            sw_dialect_fold(d, cond, ph);
+            sw_buf_puts(cond, ") > 0");
             sw_buf_reset(&arg);
         }
         sw_buf_putc(cond, ')');
@@ -320,11 +325,6 @@ const char *sw_db_lookup_join(const struct sw_db *db)
 void sw_dialect_fold(enum sw_dialect d, struct sw_buf *sql, const char *expr)
 {
     sw_buf_printf(sql, d == SW_DIALECT_POSTGRES ? "lower(%s)" : "sw_fold(%s)", expr);
-}
-
-void sw_db_fold(const struct sw_db *db, struct sw_buf *sql, const char *expr)
-{
-    sw_dialect_fold(sw_db_dialect(db), sql, expr);
 }
 
 const char *sw_dialect_type_name(enum sw_dialect d, enum sw_type t)

@@ -581,7 +581,7 @@ static void test_scalar_helpers(void **state)
     sw_buf_reset(&lite);
     sw_buf_reset(&pg);
     sw_buf_puts(&lite, "SELECT ");
-    sw_db_fold(db, &lite, "'ÀÉŁ Ab'");
+    sw_dialect_fold(SW_DIALECT_SQLITE, &lite, "'ÀÉŁ Ab'");
     assert_query_text(lite.data, NULL, "àéł ab");
     sw_dialect_fold(SW_DIALECT_POSTGRES, &pg, "c.name");
     assert_string_equal(pg.data, "lower(c.name)");
