@@ -579,6 +579,16 @@ int sw_mime_build(const struct sw_mime_msg *m, struct sw_buf *out, struct sw_err
             goto out;
         }
     }
+    if (m->list_unsubscribe_mailto) {
+        if ((rc = check_token("list_unsubscribe", m->list_unsubscribe_mailto, err)) < 0) {
+            goto out;
+        }
+        if (strpbrk(m->list_unsubscribe_mailto, "<>") ||
+            strncasecmp(m->list_unsubscribe_mailto, "mailto:", 7) != 0) {
+            rc = sw_error_set(err, SW_EINVAL, "list_unsubscribe must be a mailto: without < >");
+            goto out;
+        }
+    }
     if (m->headers) {
         const char *k;
         json_t *v;
@@ -635,7 +645,11 @@ int sw_mime_build(const struct sw_mime_msg *m, struct sw_buf *out, struct sw_err
     h_atom(&h, m->message_id, idn);
     h_end(&h);
     if (m->list_unsubscribe) {
-        sw_buf_printf(out, "List-Unsubscribe: <%s>\r\n", m->list_unsubscribe);
+        sw_buf_printf(out, "List-Unsubscribe: <%s>", m->list_unsubscribe);
+        if (m->list_unsubscribe_mailto) {
+            sw_buf_printf(out, ",\r\n <%s>", m->list_unsubscribe_mailto);
+        }
+        sw_buf_puts(out, "\r\n");
         if (m->one_click || strncasecmp(m->list_unsubscribe, "https://", 8) == 0) {
             sw_buf_puts(out, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
         }

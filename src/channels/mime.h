@@ -57,6 +57,8 @@ struct sw_mime_msg {
                                      List-Unsubscribe=One-Click when it is https) */
     bool one_click;               /* List-Unsubscribe-Post whatever the scheme (the URL is the
                                      public listener's, which takes the RFC 8058 POST) */
+    const char *list_unsubscribe_mailto; /* may be NULL: a mailto: given beside the URL, as
+                                     List-Unsubscribe: <URL>, <mailto:...> (RFC 2369) */
     const json_t *headers;        /* may be NULL: extra headers {"X-Campaign": "..."}; names
                                      [A-Za-z0-9-]{1,76}, string values on one line (UTF-8
                                      allowed: encoded-words); names we generate or that would

@@ -653,6 +653,8 @@ static void test_display_names(void **state)
     }
 }
 
+static void expect_refused(const struct sw_mime_msg *m, const char *needle);
+
 static void test_list_unsubscribe_and_headers(void **state)
 {
     (void)state;
@@ -689,6 +691,22 @@ static void test_list_unsubscribe_and_headers(void **state)
     assert_null(hget(&h, "List-Unsubscribe-Post"));
     hdrs_release(&h);
     free(s);
+
+    /* The public listener's URL and a configured mailto: side by side (RFC 2369), one-click. */
+    m.list_unsubscribe = "https://t.example/u/TOKEN";
+    m.one_click = true;
+    m.list_unsubscribe_mailto = "mailto:unsub@example.com";
+    s = build_ok(&m, &n);
+    check_message(&m, s, n, &h);
+    assert_string_equal(hget(&h, "List-Unsubscribe"),
+                        "<https://t.example/u/TOKEN>, <mailto:unsub@example.com>");
+    assert_string_equal(hget(&h, "List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
+    hdrs_release(&h);
+    free(s);
+    m.list_unsubscribe_mailto = "https://not-a-mailto.example/";
+    expect_refused(&m, "mailto");
+    m.list_unsubscribe_mailto = "mailto:a@b.example\r\nBcc: x@y.example";
+    expect_refused(&m, "list_unsubscribe");
     json_decref(hdr);
 }
 
