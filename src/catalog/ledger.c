@@ -884,11 +884,19 @@ int sw_ledger_purge_run(struct sw_db *db, int64_t run_id, int64_t keep_from_ms,
 {
     struct sw_params p = SW_PARAMS_INIT;
     sw_params_add_int(&p, run_id);
-    sw_params_add_int(&p, keep_from_ms);
+    /* The run's open and click events go first, all of them (a row kept for the frequency cap
+     * keeps counting; what people did with it is history). */
     int rc = sw_db_exec_params(db,
+                               "DELETE FROM sw_tracking WHERE delivery_id IN (SELECT id FROM "
+                               "sw_deliveries WHERE run_id = ?1)",
+                               &p, NULL, err);
+    sw_params_add_int(&p, keep_from_ms);
+    if (rc == 0) {
+        rc = sw_db_exec_params(db,
                                "DELETE FROM sw_deliveries WHERE run_id = ?1 AND NOT "
                                "(" COUNTS_FOR_CAP "?2)",
                                &p, NULL, err);
+    }
     sw_params_truncate(&p, 1);
     if (rc == 0) {
         rc = sw_db_exec_params(db, "DELETE FROM sw_confirmations WHERE run_id = ?1", &p, NULL, err);
@@ -900,11 +908,17 @@ int sw_ledger_purge_run(struct sw_db *db, int64_t run_id, int64_t keep_from_ms,
 int sw_ledger_purge_orphans(struct sw_db *db, int64_t keep_from_ms, struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, keep_from_ms);
     int rc = sw_db_exec_params(db,
+                               "DELETE FROM sw_tracking WHERE delivery_id IN (SELECT id FROM "
+                               "sw_deliveries WHERE run_id NOT IN (SELECT id FROM sw_runs))",
+                               NULL, NULL, err);
+    sw_params_add_int(&p, keep_from_ms);
+    if (rc == 0) {
+        rc = sw_db_exec_params(db,
                                "DELETE FROM sw_deliveries WHERE run_id NOT IN (SELECT id FROM "
                                "sw_runs) AND NOT (" COUNTS_FOR_CAP "?1)",
                                &p, NULL, err);
+    }
     sw_params_release(&p);
     return rc;
 }

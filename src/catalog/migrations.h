@@ -29,5 +29,7 @@ extern const char sw_migration_10[];
 extern const char sw_migration_11[];
 /* catalog/migrate_12_documents.c: documents apart from the list's rows, tag counts, run spans */
 extern const char sw_migration_12[];
+/* catalog/migrate_13_tracking.c: open and click events */
+extern const char sw_migration_13[];
 
 #endif

@@ -61,6 +61,8 @@ static const struct setting settings[] = {
     {"public_url", NULL,
      "the base URL recipients reach the public listener by, e.g. https://mail.example.com; "
      "with it, every email carries a one-click List-Unsubscribe and {{unsubscribe_url}}"},
+    {"track_ip", "off",
+     "on: keep the client address of open and click events (off: no address is stored)"},
     {"soft_bounce_limit", "3",
      "soft bounces in a row (POST /api/v1/feedback) that suppress an address"},
     {"max_body", "1048576", "largest request body accepted, in bytes"},
@@ -381,6 +383,10 @@ int sw_serve_settings(int argc, char **argv, const char *cmd, const struct sw_cl
         goto out;
     }
     set->smtp_no_pipelining = !on;
+    if (sw_cli_parse_on_off(cmd, "--track-ip", vals[find("track_ip")], &on) < 0) {
+        goto out;
+    }
+    set->track_ip = on;
     if (rate_setting(cmd, "smtp_rate_per_second", vals[find("smtp_rate_per_second")],
                      &set->smtp_rate) < 0 ||
         rate_setting(cmd, "sms_rate_per_second", vals[find("sms_rate_per_second")],

@@ -56,6 +56,7 @@ const struct sw_route sw_routes[] = {
     {"GET", V1 "/runs/{id}/deliveries", SW_ROLE_VIEWER, sw_api_runs_deliveries, "Delivery ledger"},
     {"POST", V1 "/runs/{id}/activities/{aid}/retry-failed", SW_ROLE_EDITOR, sw_api_runs_retry_failed, "Resend failed"},
     {"POST", V1 "/runs/{id}/activities/{aid}/confirm", SW_ROLE_EDITOR, sw_api_runs_confirm, "Confirm a send"},
+    {"GET", V1 "/runs/{id}/activities/{aid}/report", SW_ROLE_VIEWER, sw_api_runs_report, "Delivery report"},
     {"GET", V1 "/templates", SW_ROLE_VIEWER, sw_api_templates_list, "List templates"},
     {"POST", V1 "/templates", SW_ROLE_EDITOR, sw_api_templates_create, "Create a template"},
     {"GET", V1 "/templates/{id}", SW_ROLE_VIEWER, sw_api_templates_get, "Read a template"},
@@ -71,6 +72,7 @@ const struct sw_route sw_routes[] = {
     {"GET", V1 "/suppressions", SW_ROLE_VIEWER, sw_api_suppressions_list, "The suppression list"},
     {"POST", V1 "/suppressions", SW_ROLE_EDITOR, sw_api_suppressions_add, "Suppress an address"},
     {"DELETE", V1 "/suppressions/{address}", SW_ROLE_ADMIN, sw_api_suppressions_delete, "Lift a suppression"},
+    {"DELETE", V1 "/tracking/{address}", SW_ROLE_ADMIN, sw_api_tracking_erase, "Erase a person's tracking events"},
     {"GET", V1 "/audiences", SW_ROLE_VIEWER, sw_api_audiences, "Saved audiences"},
 };
 
@@ -431,6 +433,7 @@ void sw_api_metrics(struct sw_api *a)
     sw_buf_puts(&b, "# HELP stepwise_deliveries Ledger rows by channel, state and skip reason.\n"
                     "# TYPE stepwise_deliveries gauge\n");
     sw_ledger_totals(a->db, delivery_metric, &b, NULL);
+    sw_api_metrics_tracking(a, &b);
     sw_buf_printf(&b,
                   "# HELP stepwise_runs_started_total Runs started by this process.\n"
                   "# TYPE stepwise_runs_started_total counter\nstepwise_runs_started_total %lld\n"

@@ -114,6 +114,10 @@ void sw_api_runs_sample(struct sw_api *a);
 void sw_api_runs_deliveries(struct sw_api *a);
 void sw_api_runs_retry_failed(struct sw_api *a);
 void sw_api_runs_confirm(struct sw_api *a);
+/* api_tracking.c */
+void sw_api_runs_report(struct sw_api *a);
+void sw_api_tracking_erase(struct sw_api *a);
+void sw_api_metrics_tracking(struct sw_api *a, struct sw_buf *b); /* appends to /metrics */
 void sw_api_templates_list(struct sw_api *a);
 void sw_api_templates_create(struct sw_api *a);
 void sw_api_templates_get(struct sw_api *a);

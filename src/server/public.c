@@ -5,6 +5,12 @@
  *   GET  /u/{token}   a small page in the recipient's language with a button that unsubscribes
  *   POST /u/{token}   one-click unsubscribe (RFC 8058: body List-Unsubscribe=One-Click; the
  *                     page's button posts the same)
+ *   GET  /o/{token}   the open pixel (a 1x1 transparent GIF)
+ *   GET  /c/{token}   a tracked link: 302 to the destination the token carries
+ *
+ * A genuine tracking link always answers, at once: its event goes to the recorder's queue
+ * (server/recorder.h) and the rate limits do not apply to it (a mailbox provider's image proxy
+ * fetches for many people from one address; a person's click must never meet a 429).
  *
  * Tokens are signed (channels/token.h): a forged or altered one is a 404, like any other path.
  * Requests are rate-limited per client address (a token bucket each, in a fixed table) and as
@@ -14,11 +20,13 @@
 #include "channels/limiter.h"
 #include "catalog/suppressions.h"
 #include "channels/token.h"
+#include "channels/track.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "server/api.h"
 #include "server/public.h"
+#include "server/recorder.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -158,9 +166,57 @@ static void not_found(struct sw_http_resp *resp, bool fr)
          fr ? "Ce lien n'est pas valide." : "This link is not valid.", NULL, false);
 }
 
+/* A transparent 1x1 GIF. */
+static const unsigned char PIXEL[] = {
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
+
+/* Answer a genuine open or click link and queue its event; false when the token does not
+ * verify (the caller answers as for any unknown path). */
+static bool tracked(struct sw_server *srv, struct sw_http_req *req, struct sw_http_resp *resp,
+                    const char *path)
+{
+    bool open = path[1] == 'o';
+    if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+        return false;
+    }
+    struct sw_track_event e = {.kind = open ? 'o' : 'c', .at_ms = sw_clock_now_ms()};
+    bool ok = open ? sw_track_open_verify(srv->config.keyring, path + 3, &e.delivery_id)
+                   : sw_track_click_verify(srv->config.keyring, path + 3, &e.delivery_id, &e.link, &e.url);
+    if (!ok) {
+        return false;
+    }
+    sw_track_is_machine(req->method, sw_req_header(req, "User-Agent"), open, &e.machine);
+    if (srv->set->track_ip) {
+        sw_req_client_addr(req, e.ip, sizeof(e.ip));
+    }
+    sw_resp_header(resp, "Cache-Control", "no-store, private");
+    sw_resp_header(resp, "Referrer-Policy", "no-referrer");
+    if (open) {
+        resp->status = 200;
+        resp->content_type = "image/gif";
+        sw_buf_reset(&resp->body);
+        sw_buf_add(&resp->body, PIXEL, sizeof(PIXEL));
+    } else {
+        sw_resp_header(resp, "Location", e.url);
+        sw_resp_text(resp, 302, "text/plain; charset=utf-8", "");
+    }
+    if (srv->recorder) {
+        sw_recorder_push(srv->recorder, &e);
+    }
+    free(e.url);
+    return true;
+}
+
 void sw_public_dispatch(void *ud, struct sw_http_req *req, struct sw_http_resp *resp)
 {
     struct sw_server *srv = ud;
+    const char *path = req->path ? req->path : "";
+    if ((!strncmp(path, "/o/", 3) || !strncmp(path, "/c/", 3)) && !strchr(path + 3, '/') &&
+        tracked(srv, req, resp, path)) {
+        return;
+    }
     bool fr = french(req);
     int retry = 1;
     if (!admit(req, &retry)) {
@@ -171,7 +227,6 @@ void sw_public_dispatch(void *ud, struct sw_http_req *req, struct sw_http_resp *
         sw_resp_header(resp, "Retry-After", s);
         return;
     }
-    const char *path = req->path ? req->path : "";
     if (strncmp(path, "/u/", 3) || strchr(path + 3, '/')) {
         not_found(resp, fr);
         return;

@@ -14,6 +14,7 @@
 #include "server/api.h"
 #include "server/events.h"
 #include "server/public.h"
+#include "server/recorder.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -358,7 +359,8 @@ int sw_server_start(struct sw_settings *set, const struct sw_server_jobs *jobs,
             .handler = sw_public_dispatch,
             .ud = srv,
         };
-        if ((rc = sw_http_start(&po, &srv->public_http, err)) < 0) {
+        if ((rc = sw_recorder_start(set->data, &srv->recorder, err)) < 0 ||
+            (rc = sw_http_start(&po, &srv->public_http, err)) < 0) {
             goto fail;
         }
     }
@@ -387,6 +389,7 @@ void sw_server_stop(struct sw_server *srv)
     sw_events_close_feeds(srv->events); /* no suspended connection may outlive the server */
     sw_http_stop(srv->http);
     sw_http_stop(srv->public_http);
+    sw_recorder_stop(srv->recorder); /* after the listener: it records what was queued */
     sw_svc_shutdown(&srv->svc);
     if (srv->jobs_started) {
         srv->jobs.stop(srv->jobs.ud);

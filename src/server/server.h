@@ -24,6 +24,7 @@
 
 /* Settings (SPEC §5.1): flag > STEPWISE_<NAME> > config file > default. */
 struct sw_events;
+struct sw_recorder;
 
 struct sw_settings {
     char *data;
@@ -47,6 +48,7 @@ struct sw_settings {
     int soft_bounce_limit; /* soft bounces in a row that suppress an address */
     char *public_listen;   /* HOST:PORT of the public listener, or NULL */
     char *public_url;      /* the base URL recipients reach it by, or NULL */
+    bool track_ip;         /* keep the client address of open and click events */
     size_t max_body;
 };
 
@@ -88,6 +90,7 @@ struct sw_server {
     struct sw_dbpool pool;
     struct sw_http *http;
     struct sw_http *public_http;  /* the public listener (server/public.c), or NULL */
+    struct sw_recorder *recorder; /* writes its open and click events, or NULL */
     struct sw_keyring keyring;    /* signs and checks the public listener's links */
     struct sw_events *events;     /* the live feed (server/events.c) */
     struct sw_metrics metrics;

@@ -5,6 +5,8 @@
  */
 #include "testutil.h"
 
+#include "catalog/catalog.h"
+#include "catalog/tracking.h"
 #include "channels/track.h"
 
 #include <sodium.h>
@@ -239,6 +241,72 @@ static void test_machines(void **state)
     assert_true(sw_track_is_machine("GET", "Mozilla/5.0 (compatible; bingbot/2.0)", false, NULL));
 }
 
+/* The catalog's side: events recorded per (ledger row, kind, link), events of a purged row
+ * dropped, the report's counts, erasing one address. */
+static void test_record_and_report(void **state)
+{
+    (void)state;
+    struct sw_db *db = tu_db(NULL);
+    struct sw_catalog *cat = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    assert_int_equal(sw_catalog_open(db, &cat, &err), 0);
+    assert_int_equal(sw_db_exec(db,
+        "INSERT INTO sw_deliveries (id, run_id, activity, channel, recipient, address, address_key,"
+        " state, created_at, updated_at) VALUES"
+        " (1, 7, 'mail', 'email', '1', 'A@x.example', 'a@x.example', 'sent', 0, 0),"
+        " (2, 7, 'mail', 'email', '2', 'b@x.example', 'b@x.example', 'sent', 0, 0),"
+        " (3, 7, 'mail', 'email', '3', 'c@x.example', 'c@x.example', 'sent', 0, 0),"
+        " (4, 7, 'mail', 'email', '4', NULL, NULL, 'skipped', 0, 0),"
+        " (5, 8, 'mail', 'email', '1', 'a@x.example', 'a@x.example', 'sent', 0, 0)", &err), 0);
+    struct sw_track_event ev[] = {
+        {.delivery_id = 1, .kind = 'o', .at_ms = 100},
+        {.delivery_id = 1, .kind = 'o', .at_ms = 300},
+        {.delivery_id = 1, .kind = 'c', .link = 1, .url = "https://a.example/", .at_ms = 200},
+        {.delivery_id = 1, .kind = 'c', .link = 2, .url = "https://b.example/", .at_ms = 250},
+        {.delivery_id = 2, .kind = 'c', .link = 1, .url = "https://a.example/", .at_ms = 400},
+        {.delivery_id = 3, .kind = 'o', .at_ms = 50, .machine = "HEAD request"},
+        {.delivery_id = 3, .kind = 'c', .link = 2, .url = "https://b.example/", .at_ms = 60,
+         .machine = "bot"},
+        {.delivery_id = 99, .kind = 'o', .at_ms = 1},  /* a purged row: dropped */
+        {.delivery_id = 5, .kind = 'o', .at_ms = 500}, /* another run */
+    };
+    assert_int_equal(sw_catalog_tracking_record(db, ev, sizeof(ev) / sizeof(ev[0]), &err), 0);
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_tracking"), 7);
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_tracking WHERE delivery_id = 99"), 0);
+    assert_int_equal(tu_int(db, "SELECT count * 10000 + human_count * 1000 + first_at * 0 + last_at"
+                                " FROM sw_tracking WHERE delivery_id = 1 AND kind = 'o'"), 22300);
+    assert_int_equal(tu_int(db, "SELECT first_at FROM sw_tracking WHERE delivery_id = 1 AND kind = 'o'"), 100);
+
+    struct sw_delivery_report r;
+    assert_int_equal(sw_catalog_delivery_report(db, 7, "mail", &r, &err), 0);
+    assert_int_equal(r.targeted, 4);
+    assert_int_equal(r.sent, 3);
+    assert_int_equal(r.skipped, 1);
+    assert_int_equal(r.delivered, 3);
+    assert_int_equal(r.unique_opens, 2);  /* row 1 (pixel), row 2 (a click counts as an open) */
+    assert_int_equal(r.machine_opens, 1); /* row 3 */
+    assert_int_equal(r.unique_clicks, 2);
+    assert_int_equal(r.clicks, 3);
+    assert_int_equal(r.machine_clicks, 1);
+    assert_int_equal(r.nlinks, 2);
+    assert_int_equal(r.links[0].link, 1);
+    assert_int_equal(r.links[0].unique, 2);
+    assert_int_equal(r.links[1].unique, 1);
+    assert_string_equal(r.links[1].url, "https://b.example/");
+    sw_delivery_report_release(&r);
+
+    /* erase a@x.example: both runs' events go, the others stay */
+    int64_t erased = 0;
+    assert_int_equal(sw_catalog_tracking_erase(db, "  A@X.example ", "email", &erased, &err), 0);
+    assert_int_equal(erased, 4);
+    assert_int_equal(tu_int(db, "SELECT count(*) FROM sw_tracking"), 3);
+    assert_int_equal(sw_catalog_tracking_erase(db, "b@x.example", "sms", &erased, &err), 0);
+    assert_int_equal(erased, 0);
+    sw_catalog_free(cat);
+    sw_db_close(db);
+    sw_error_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_click_token),
         cmocka_unit_test(test_rewrite),
         cmocka_unit_test(test_machines),
+        cmocka_unit_test(test_record_and_report),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,9 +73,16 @@ static void email_validate(struct sw_vctx *v)
 {
     static const char *const keys[] = {"to_field", "from", "reply_to", "subject", "html", "text",
                                        "headers", "rate_per_second", "send_window",
-                                       "confirm_before_send", "provider", NULL};
+                                       "confirm_before_send", "provider", "tracking", NULL};
     sw_vctx_check_keys(v, v->act->def, "", keys);
     check_common(v);
+    const json_t *tr = sw_vctx_object(v, v->act->def, "tracking", "", false);
+    if (tr) {
+        static const char *const tkeys[] = {"opens", "clicks", NULL};
+        sw_vctx_check_keys(v, tr, ".tracking", tkeys);
+        sw_vctx_bool(v, tr, "opens", ".tracking", false);
+        sw_vctx_bool(v, tr, "clicks", ".tracking", false);
+    }
     sw_vctx_string(v, v->act->def, "from", "", true);
     sw_vctx_string(v, v->act->def, "reply_to", "", false);
     sw_vctx_string(v, v->act->def, "subject", "", true);

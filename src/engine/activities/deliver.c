@@ -20,6 +20,7 @@
 #include "channels/mime.h"
 #include "channels/render.h"
 #include "channels/token.h"
+#include "channels/track.h"
 #include "core/clock.h"
 #include "core/util.h"
 #include "engine/activities/common.h"
@@ -45,6 +46,7 @@ struct dl {
     struct tpl tpls[4]; /* email: subject html text; sms: text; push: title body */
     size_t ntpls;
     struct sw_template *unsub;
+    bool track_opens, track_clicks; /* email: "tracking" (channels/track.h) */
     char *env_from;               /* the envelope sender: the bare address of `from` */
     int window_from, window_to;   /* the send window, minutes; -1 = none */
     struct sw_frequency_cap fcap; /* the channel's frequency cap (count 0: none) */
@@ -139,13 +141,14 @@ static void build(void *ud, struct sw_send_item *it)
     char *token = d->ch == CH_EMAIL && ex->config->public_url && ex->config->keyring
                       ? sw_token_sign(ex->config->keyring, SW_TOKEN_UNSUBSCRIBE, it->id)
                       : NULL;
+    size_t base_len = 0; /* public_url without its trailing slashes; 0: no public listener */
     if (token) {
         const char *base = ex->config->public_url;
-        size_t n = strlen(base);
-        while (n && base[n - 1] == '/') {
-            n--;
+        base_len = strlen(base);
+        while (base_len && base[base_len - 1] == '/') {
+            base_len--;
         }
-        char *url = sw_asprintf("%.*s/u/%s", (int)n, base, token);
+        char *url = sw_asprintf("%.*s/u/%s", (int)base_len, base, token);
         json_object_set_new(links, "unsubscribe_url", json_string(url));
         free(url);
         free(token);
@@ -164,8 +167,19 @@ static void build(void *ud, struct sw_send_item *it)
         render_opt(tpl_get(d, "html"), ctx, true, &h);
         render_opt(tpl_get(d, "text"), ctx, false, &t);
         const char *ours = json_string_value(json_object_get(links, "unsubscribe_url"));
-        if (!ours) {
-            render_opt(d->unsub, ctx, false, &u);
+        render_opt(d->unsub, ctx, false, &u);
+        /* With our own link, a configured mailto: still goes beside it (RFC 2369 allows both);
+         * a configured URL gives way to ours. */
+        const char *mailto = ours && u.len && !strncasecmp(u.data, "mailto:", 7) ? u.data : NULL;
+        if (h.data && base_len && (d->track_opens || d->track_clicks)) {
+            char *base = sw_strndup(ex->config->public_url, base_len);
+            struct sw_track_opts o = {ex->config->keyring, base, it->id, d->track_opens,
+                                      d->track_clicks};
+            struct sw_buf tracked = SW_BUF_INIT;
+            sw_track_rewrite_html(h.data, &o, &tracked, NULL);
+            sw_buf_release(&h);
+            h = tracked;
+            free(base);
         }
         struct sw_mime_msg mm = {
             .from = json_string_value(json_object_get(def, "from")),
@@ -179,6 +193,7 @@ static void build(void *ud, struct sw_send_item *it)
                                 : u.len ? u.data
                                         : NULL,
             .one_click = ours != NULL, /* RFC 8058: the public listener takes the POST */
+            .list_unsubscribe_mailto = mailto,
             .headers = json_object_get(def, "headers"),
             .date_ms = sw_clock_now_ms(),
         };
@@ -356,6 +371,13 @@ static int compile(struct dl *d)
             free(msg);
             return rc;
         }
+    }
+    const json_t *tracking = json_object_get(d->ex->act->def, "tracking");
+    d->track_opens = d->ch == CH_EMAIL && json_is_true(json_object_get(tracking, "opens"));
+    d->track_clicks = d->ch == CH_EMAIL && json_is_true(json_object_get(tracking, "clicks"));
+    if ((d->track_opens || d->track_clicks) && !d->ex->config->public_url) {
+        sw_exec_log(d->ex, "warn",
+                    "tracking is on but public_url is not set: opens and clicks are not tracked");
     }
     const char *unsub = d->ex->config->list_unsubscribe;
     if (d->ch == CH_EMAIL && unsub && *unsub && sw_template_compile(unsub, &d->unsub, &msg) < 0) {
