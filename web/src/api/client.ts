@@ -13,6 +13,7 @@ export type CampaignList = Schemas['CampaignPage'];
 export type Template = Schemas['TemplateSummary'];
 export type Run = Schemas['Run'];
 export type Task = Schemas['Task'];
+export type DeliveryReport = Schemas['DeliveryReport'];
 export type Log = Schemas['Log'];
 export type Session = Schemas['Session'];
 export type CampaignDocument = Schemas['CampaignDocument'];

@@ -14,6 +14,7 @@ import { useNotices } from '../ui/Notices';
 import { StatusBadge } from '../ui/StatusBadge';
 import { RowMenu, useCampaignActions } from '../campaigns/CampaignActions';
 import { Deliveries } from './Deliveries';
+import { Engagement } from './Engagement';
 import { Logs } from './Logs';
 import { SampleDialog } from './SampleDialog';
 import { docToGraph, NODE_H, NODE_W, type DocActivity, type DocTransition } from './graph';
@@ -306,6 +307,7 @@ export default function CampaignPage({ id }: { id: number }) {
       </section>
 
       <Deliveries runId={shown?.id ?? null} tasks={tasks} readOnly={!!shown?.simulation} onChanged={() => setReload((n) => n + 1)} />
+      {!shown?.simulation && <Engagement runId={shown?.id ?? null} tasks={tasks} />}
 
       <div className="columns">
         <section aria-labelledby="tasks-title" className="panel">
