@@ -36,7 +36,10 @@
 # with --smtp-pipelining off (libcurl); SMTP_PATHS="pipelined" runs only the first. The path
 # "capped" is the pipelined one under --frequency-cap 1/7d: every address is admitted (one row
 # each in a fresh ledger), so it measures what deciding the cap at every claim costs
-# (SMTP_PATHS="pipelined capped" puts the two side by side).
+# (SMTP_PATHS="pipelined capped" puts the two side by side). The path "tracked" is the pipelined
+# one with open and click tracking on (campaign.json with "tracking": {"opens": true, "clicks":
+# true} and --public-url): every HTML body is rewritten (two links signed, a pixel added), so it
+# measures what tracking costs (SMTP_PATHS="pipelined tracked").
 # Environment: STEPWISE_BIN (default build-rel/stepwise; an ASan build is refused),
 # STEPWISE_BENCH_NOW (the clock demo-data generates with; default 2026-11-01T00:00:00Z — the
 # runs themselves use the real clock, their task times are the measure), STEPWISE_BENCH_SEED
@@ -368,6 +371,14 @@ for c in "${conn_list[@]}"; do
         path_args=()
         [ "$path" = libcurl ] && path_args=(--smtp-pipelining off)
         [ "$path" = capped ] && path_args=(--frequency-cap 1/7d)
+        path_doc=$doc
+        if [ "$path" = tracked ]; then
+            path_doc="$work/campaign-tracked.json"
+            node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+                d.activities.find((a) => a.type === "email").tracking = { opens: true, clicks: true };
+                process.stdout.write(JSON.stringify(d));' "$doc" >"$path_doc"
+            path_args=(--public-url https://t.example.com)
+        fi
         note="$src_note"
         run_db="$work/run-$c.db"
         rm -f "$run_db" "$run_db-wal" "$run_db-shm"
@@ -377,7 +388,7 @@ for c in "${conn_list[@]}"; do
         echo "== stepwise ($path SMTP), $c connection(s), $expected messages"
         start_sink "$work/sink-sw-$path-$c.out" -c
         if ! timed "$work/sw-$path-$c.time" "$work/sw-$path-$c.json" "$work/sw-$path-$c.err" env "${run_env[@]}" \
-            "$bin" run "$doc" --data "$run_db" --smtp-url "smtp://127.0.0.1:$sink_port" \
+            "$bin" run "$path_doc" --data "$run_db" --smtp-url "smtp://127.0.0.1:$sink_port" \
             --smtp-connections "$c" ${path_args[@]+"${path_args[@]}"} --json; then
             echo "!!!!! the stepwise run failed or timed out ($c connections):" >&2
             tail -20 "$work/sw-$path-$c.err" >&2
@@ -448,7 +459,7 @@ header=$(printf '%5s  %9s  %8s  %8s  %10s  %8s  %10s  %8s  %10s  %7s  %7s  %9s' 
         "rev=$(git -C "$root" describe --always --dirty 2>/dev/null || echo none)" \
         "build=$build_type cpus=$(nproc) bin=$bin"
     echo "# run/email: stepwise run wall time / its email task alone; smtp: pipelined (default," \
-        "smtp_pipe.c), capped (pipelined under --frequency-cap 1/7d) or libcurl (--smtp-pipelining off); source: smtp-source into" \
+        "smtp_pipe.c), capped (pipelined under --frequency-cap 1/7d), tracked (pipelined with opens and clicks tracked) or libcurl (--smtp-pipelining off); source: smtp-source into" \
         "smtp-sink; x/src = x msg/s / source msg/s (the target is >= 0.8); RSS: stepwise peak"
     echo "$header"
     printf '%s\n' "${rows[@]}"
