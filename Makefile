@@ -93,8 +93,8 @@ bench: build
 fuzz: deps
 	@command -v clang >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq clang libclang-rt-14-dev; }
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON -DSW_FUZZ=ON >/dev/null
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_campaign fuzz_feedback fuzz_token
-	for t in campaign feedback token; do \
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_campaign fuzz_feedback fuzz_token fuzz_track
+	for t in campaign feedback token track; do \
 	  mkdir -p build-fuzz/corpus-$$t && cp -n tests/fuzz/corpus/$$t/* build-fuzz/corpus-$$t/ && \
 	  ./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 \
 	    build-fuzz/corpus-$$t || exit 1; \
