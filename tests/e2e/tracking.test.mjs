@@ -202,11 +202,11 @@ test('the campaign page shows the report under "After the send", in English and 
       return x.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id);
     });
     assert.deepEqual(violations, []);
+    if (process.env.STEPWISE_SCREENSHOT_DIR) await page.locator('#engagement').screenshot({ path: `${process.env.STEPWISE_SCREENSHOT_DIR}/engagement.png` });
     await page.getByRole('button', { name: /Language/ }).click();
     await page.getByRole('option', { name: 'Français' }).click();
     const fr = page.getByRole('grid', { name: 'Après l\'envoi' }).locator('[data-activity="mail"] [data-k="opens"]');
     assert.match(await fr.innerText(), /\+1 par des robots/);
-    if (process.env.STEPWISE_SCREENSHOT_DIR) await page.locator('#engagement').screenshot({ path: `${process.env.STEPWISE_SCREENSHOT_DIR}/engagement.png` });
   } finally {
     await close();
   }
