@@ -72,6 +72,8 @@ check: build build-asan tsan
 	tools/check-layers.sh
 	@# Dialect-specific SQL only under src/db/ (docs/ARCHITECTURE.md, "Dialects in one place").
 	tools/check-dialect.sh
+	@# SQL on Stepwise's own tables (sw_*) only in src/catalog/ (docs/ARCHITECTURE.md, "Modules").
+	tools/check-catalog.sh
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 	@# Every API response of the e2e tests is checked against api/openapi.json; each test
