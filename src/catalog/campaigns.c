@@ -25,6 +25,10 @@
  * campaigns and sorts them. */
 #define TAG_COMMON_RATIO 200
 
+/* A search whose rarest trigram is in at most this many campaigns drives the list: its
+ * candidates are checked once, and that one pass gives the total and the page. */
+#define SEARCH_FEW 20000
+
 static void row_read(struct sw_stmt *st, int c0, struct sw_campaign_row *r)
 {
     r->id = sw_stmt_column_int(st, c0);
@@ -399,6 +403,7 @@ struct list_sql {
     int nfilters;
     int64_t tagged; /* campaigns carrying the tags (a sum over them) */
     bool one_tag;
+    bool search_drives; /* the search bounds the campaigns read (sw_db_text_search) */
 };
 
 static void list_build(struct sw_catalog *cat, const struct sw_campaign_query *q,
@@ -407,8 +412,8 @@ static void list_build(struct sw_catalog *cat, const struct sw_campaign_query *q
     sw_buf_puts(&l->where, "1");
     if (q->q && *q->q) {
         sw_buf_puts(&l->where, " AND ");
-        sw_dialect_text_search(sw_db_dialect(cat->db), &campaign_search, q->q, &l->where,
-                               &l->search_count, &l->p);
+        l->search_drives = sw_db_text_search(cat->db, &campaign_search, q->q, SEARCH_FEW,
+                                             &l->where, &l->search_count, &l->p);
         l->nfilters++;
     }
     static const struct {
@@ -503,6 +508,25 @@ static int list_total(struct sw_catalog *cat, const struct sw_campaign_query *q,
     return rc;
 }
 
+/* The page's bounds on a query over (sort value `k`, id `id`): after the cursor, in order,
+ * limit + 1 rows (the one past tells that a next page exists), or the offset. */
+static void page_bounds(const struct sw_campaign_query *q, const char *k, const char *id,
+                        struct sw_buf *sql, struct sw_params *p)
+{
+    const char *dir = q->desc ? "DESC" : "ASC";
+    if (q->after) {
+        int vi = q->after_text ? sw_params_add_text(p, q->after_text)
+                               : sw_params_add_int(p, q->after_int);
+        int ii = sw_params_add_int(p, q->after_id);
+        sw_buf_printf(sql, " AND (%s, %s) %s (?%d, ?%d)", k, id, q->desc ? "<" : ">", vi, ii);
+    }
+    sw_buf_printf(sql, " ORDER BY %s %s, %s %s LIMIT ?%d", k, dir, id, dir,
+                  sw_params_add_int(p, q->limit + 1));
+    if (q->offset && !q->after) {
+        sw_buf_printf(sql, " OFFSET ?%d", sw_params_add_int(p, q->offset));
+    }
+}
+
 int sw_catalog_campaign_list(struct sw_catalog *cat, const struct sw_campaign_query *q,
                              struct sw_campaign_page *out, struct sw_error *err)
 {
@@ -515,20 +539,22 @@ int sw_catalog_campaign_list(struct sw_catalog *cat, const struct sw_campaign_qu
     int rc = 0;
     memset(out, 0, sizeof(*out));
     list_build(cat, q, &l);
-    if ((rc = list_total(cat, q, &l, &out->total, err)) < 0) {
+    if (l.search_drives) {
+        /* One pass over the search's few candidates, kept with their sort value: their
+         * count is the total, the page is sorted from them; a row with the total and no
+         * campaign when the page is empty. */
+        sw_buf_printf(&sql,
+                      "WITH m AS MATERIALIZED (SELECT c.id AS id, %s AS k FROM sw_campaigns c "
+                      "WHERE %s) SELECT " ROW_COLS ", t.n FROM (SELECT count(*) AS n FROM m) t "
+                      "LEFT JOIN sw_campaigns c ON c.id IN (SELECT id FROM m WHERE 1",
+                      expr, l.where.data);
+        page_bounds(q, "k", "id", &sql, &l.p);
+        sw_buf_printf(&sql, ") ORDER BY %s %s, c.id %s", expr, dir, dir);
+    } else if ((rc = list_total(cat, q, &l, &out->total, err)) < 0) {
         goto out;
-    }
-    sw_buf_printf(&sql, "SELECT " ROW_COLS " FROM sw_campaigns c WHERE %s", l.where.data);
-    if (q->after) {
-        int vi = q->after_text ? sw_params_add_text(&l.p, q->after_text)
-                               : sw_params_add_int(&l.p, q->after_int);
-        int ii = sw_params_add_int(&l.p, q->after_id);
-        sw_buf_printf(&sql, " AND (%s, c.id) %s (?%d, ?%d)", expr, q->desc ? "<" : ">", vi, ii);
-    }
-    sw_buf_printf(&sql, " ORDER BY %s %s, c.id %s LIMIT ?%d", expr, dir, dir,
-                  sw_params_add_int(&l.p, q->limit + 1));
-    if (q->offset && !q->after) {
-        sw_buf_printf(&sql, " OFFSET ?%d", sw_params_add_int(&l.p, q->offset));
+    } else {
+        sw_buf_printf(&sql, "SELECT " ROW_COLS " FROM sw_campaigns c WHERE %s", l.where.data);
+        page_bounds(q, expr, "c.id", &sql, &l.p);
     }
     if ((rc = sw_db_prepare(cat->db, sql.data, &st, err)) < 0 ||
         (rc = sw_stmt_bind_params(st, &l.p, err)) < 0) {
@@ -536,6 +562,12 @@ int sw_catalog_campaign_list(struct sw_catalog *cat, const struct sw_campaign_qu
     }
     out->rows = sw_calloc((size_t)q->limit + 1, sizeof(*out->rows));
     while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+        if (l.search_drives) {
+            out->total = sw_stmt_column_int(st, 12);
+            if (sw_stmt_column_type(st, 0) == SW_V_NULL) {
+                continue;
+            }
+        }
         if ((int64_t)out->n == q->limit) {
             out->more = true; /* one row past the page: there is a next one */
             break;

@@ -194,6 +194,15 @@ struct sw_text_search {
  * answers that (count stays empty otherwise; it uses the same parameters as cond). */
 void sw_dialect_text_search(enum sw_dialect d, const struct sw_text_search *ts, const char *q,
                             struct sw_buf *cond, struct sw_buf *count, struct sw_params *params);
+/* The same condition, for a connection: on SQLite, when one of q's trigrams is rare (the
+ * rowid span of its first rows in the index says it is in about `few` rows or fewer), the
+ * rows holding it are the candidates, each checked exactly by the driver's
+ * sw_trigram_has(q, columns...) (the trigram tokenizer's own folding, so the rows are those
+ * the phrase matches), and the answer is true: the search bounds the rows a query reads to
+ * about `few` (count stays empty). Otherwise as sw_dialect_text_search, and false. */
+bool sw_db_text_search(struct sw_db *db, const struct sw_text_search *ts, const char *q,
+                       int64_t few, struct sw_buf *cond, struct sw_buf *count,
+                       struct sw_params *params);
 /* A deterministic pseudo-random 63-bit number from (seed, key expression): the ORDER BY
  * of seeded sampling. seed_param is the placeholder index holding the seed. */
 void sw_dialect_seeded_random(enum sw_dialect d, struct sw_buf *sql, int seed_param,

@@ -207,6 +207,31 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
+/* The bytes of the first `chars` UTF-8 characters of s (fewer when s ends first). */
+static size_t utf8_span(const char *s, size_t chars)
+{
+    size_t len = 0;
+    for (size_t c = 0; s[len] && c < chars; c++) {
+        do {
+            len++;
+        } while ((s[len] & 0xC0) == 0x80);
+    }
+    return len;
+}
+
+/* s (len bytes) as one quoted FTS5 string: a phrase of its trigrams. */
+static void fts_string(struct sw_buf *out, const char *s, size_t len)
+{
+    sw_buf_putc(out, '"');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"') {
+            sw_buf_putc(out, '"');
+        }
+        sw_buf_putc(out, s[i]);
+    }
+    sw_buf_putc(out, '"');
+}
+
 void sw_dialect_text_search(enum sw_dialect d, const struct sw_text_search *ts, const char *q,
                             struct sw_buf *cond, struct sw_buf *count, struct sw_params *params)
 {
@@ -214,14 +239,7 @@ void sw_dialect_text_search(enum sw_dialect d, const struct sw_text_search *ts, 
     int n;
     if (d == SW_DIALECT_SQLITE && utf8_chars(q) >= 3) {
         /* The trigram index needs 3 characters; the query is one quoted FTS5 string. */
-        sw_buf_putc(&arg, '"');
-        for (const char *s = q; *s; s++) {
-            if (*s == '"') {
-                sw_buf_putc(&arg, '"');
-            }
-            sw_buf_putc(&arg, *s);
-        }
-        sw_buf_putc(&arg, '"');
+        fts_string(&arg, q, strlen(q));
         n = sw_params_add_text(params, arg.data);
         sw_buf_printf(cond, "%s.id IN (SELECT rowid FROM %s_fts WHERE %s_fts MATCH ?%d)",
                       ts->alias, ts->table, ts->table, n);
@@ -262,6 +280,81 @@ void sw_dialect_text_search(enum sw_dialect d, const struct sw_text_search *ts, 
         sw_buf_putc(cond, ')');
     }
     sw_buf_release(&arg);
+}
+
+/* The probe of one trigram reads at most this many of its rows (their rowids). */
+#define TRIGRAM_PROBE 64
+/* At most this many of q's trigrams are probed. */
+#define TRIGRAM_PROBES 12
+
+/* About how many rows hold the trigram starting at s (its 3 characters), from the rowid
+ * span of its first TRIGRAM_PROBE rows (exact when it has fewer). */
+static int64_t trigram_rows(struct sw_db *db, const struct sw_text_search *ts, const char *s,
+                            int64_t max_id)
+{
+    struct sw_buf sql = SW_BUF_INIT, arg = SW_BUF_INIT;
+    struct sw_stmt *st = NULL;
+    int64_t n = 0, first = 0, last = 0, est = INT64_MAX;
+    fts_string(&arg, s, utf8_span(s, 3));
+    sw_buf_printf(&sql, "SELECT rowid FROM %s_fts WHERE %s_fts MATCH ?1 LIMIT %d", ts->table,
+                  ts->table, TRIGRAM_PROBE);
+    if (sw_db_prepare(db, sql.data, &st, NULL) == 0 &&
+        sw_stmt_bind_text(st, 1, arg.data) == 0) {
+        while (sw_stmt_step(st, NULL) == SW_STEP_ROW) {
+            last = sw_stmt_column_int(st, 0);
+            first = n++ ? first : last;
+        }
+        est = n < TRIGRAM_PROBE ? n : n * max_id / (last > first ? last - first + 1 : 1);
+    }
+    sw_stmt_finalize(st);
+    sw_buf_release(&sql);
+    sw_buf_release(&arg);
+    return est;
+}
+
+bool sw_db_text_search(struct sw_db *db, const struct sw_text_search *ts, const char *q,
+                       int64_t few, struct sw_buf *cond, struct sw_buf *count,
+                       struct sw_params *params)
+{
+    struct sw_buf sql = SW_BUF_INIT;
+    const char *rare = NULL;
+    int64_t max_id = 0, best = INT64_MAX;
+    size_t chars = utf8_chars(q);
+    if (sw_db_dialect(db) != SW_DIALECT_SQLITE || chars < 3) {
+        sw_dialect_text_search(sw_db_dialect(db), ts, q, cond, count, params);
+        return false;
+    }
+    /* The rarest of q's trigrams: a row holding q holds each of them. */
+    sw_buf_printf(&sql, "SELECT coalesce(max(id), 0) FROM %s", ts->table);
+    sw_db_query_int(db, sql.data, NULL, &max_id, NULL);
+    const char *s = q;
+    for (size_t i = 0; i + 3 <= chars && i < TRIGRAM_PROBES; i++) {
+        int64_t n = trigram_rows(db, ts, s, max_id);
+        if (n < best) {
+            best = n;
+            rare = s;
+        }
+        s += utf8_span(s, 1);
+    }
+    sw_buf_release(&sql);
+    if (!rare || best > few) {
+        sw_dialect_text_search(sw_db_dialect(db), ts, q, cond, count, params);
+        return false;
+    }
+    /* The rare trigram's rows are the candidates, each checked exactly (sqlite.c). */
+    struct sw_buf tri = SW_BUF_INIT;
+    fts_string(&tri, rare, utf8_span(rare, 3));
+    int nt = sw_params_add_text(params, tri.data);
+    int nq = sw_params_add_text(params, q);
+    sw_buf_printf(cond, "(%s.id IN (SELECT rowid FROM %s_fts WHERE %s_fts MATCH ?%d) AND "
+                        "sw_trigram_has(?%d",
+                  ts->alias, ts->table, ts->table, nt, nq);
+    for (size_t i = 0; ts->columns[i]; i++) {
+        sw_buf_printf(cond, ", %s.%s", ts->alias, ts->columns[i]);
+    }
+    sw_buf_puts(cond, "))");
+    sw_buf_release(&tri);
+    return true;
 }
 
 void sw_dialect_seeded_random(enum sw_dialect d, struct sw_buf *sql, int seed_param,

@@ -9,6 +9,7 @@
 #include "core/util.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,6 +105,149 @@ static void fn_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text(ctx, (const char *)o, n, sqlite3_free);
 }
 
+/* sw_trigram_has(q, text, ...): 1 when one of the texts contains q as the FTS5 trigram
+ * tokenizer sees them, that is exactly when the phrase "q" matches that text in a trigram
+ * index: both are folded by the tokenizer itself (its own case folding, whatever the
+ * SQLite version), the text rebuilt from its trigrams. An ASCII text folds as the
+ * tokenizer folds ASCII (A-Z to a-z), without the tokenizer. The folded q is kept as the
+ * call's auxiliary data, so a statement folds it once. */
+struct trigram {
+    fts5_tokenizer tk;
+    Fts5Tokenizer *tok;
+};
+
+struct folded {
+    struct sw_buf text;
+    char last[16]; /* the last trigram seen (the tokenizer's buffer is its own), its length */
+    int nlast;
+};
+
+static int utf8_len(unsigned char c)
+{
+    return c < 0xC0 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+static int fold_token(void *ctx, int flags, const char *tok, int n, int start, int end)
+{
+    struct folded *f = ctx;
+    int first = utf8_len((unsigned char)tok[0]);
+    (void)flags, (void)start, (void)end;
+    sw_buf_add(&f->text, tok, (size_t)(first < n ? first : n));
+    f->nlast = n < (int)sizeof(f->last) ? n : (int)sizeof(f->last);
+    memcpy(f->last, tok, (size_t)f->nlast);
+    return SQLITE_OK;
+}
+
+/* The folded text of t (n bytes) into out; false when it has fewer than 3 characters. */
+static bool trigram_fold(struct trigram *tg, const char *t, int n, struct sw_buf *out)
+{
+    struct folded f = {.text = SW_BUF_INIT};
+    bool ok = false;
+    if (tg->tk.xTokenize(tg->tok, &f, FTS5_TOKENIZE_DOCUMENT, t, n, fold_token) == SQLITE_OK &&
+        f.nlast) {
+        int first = utf8_len((unsigned char)f.last[0]);
+        if (first < f.nlast) {
+            sw_buf_add(&f.text, f.last + first, (size_t)(f.nlast - first));
+        }
+        ok = !f.text.err;
+        sw_buf_add(out, f.text.data, f.text.len);
+    }
+    sw_buf_release(&f.text);
+    return ok;
+}
+
+/* Whether t (n bytes) contains the folded q, folding t's ASCII letters on the way (a text
+ * the tokenizer folded has none left to fold). */
+static bool ascii_has(const unsigned char *t, size_t n, const struct sw_buf *q)
+{
+    for (size_t i = 0; i + q->len <= n; i++) {
+        size_t j = 0;
+        while (j < q->len && (t[i + j] >= 'A' && t[i + j] <= 'Z' ? t[i + j] + 32 : t[i + j]) ==
+                                 (unsigned char)q->data[j]) {
+            j++;
+        }
+        if (j == q->len) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void folded_free(void *p)
+{
+    sw_buf_release(p);
+    free(p);
+}
+
+static void fn_trigram_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct trigram *tg = sqlite3_user_data(ctx);
+    struct sw_buf *q = sqlite3_get_auxdata(ctx, 0);
+    struct sw_buf text = SW_BUF_INIT;
+    int found = 0;
+    if (!q) {
+        const char *qt = (const char *)sqlite3_value_text(argv[0]);
+        q = sw_calloc(1, sizeof(*q));
+        if (!qt || !trigram_fold(tg, qt, sqlite3_value_bytes(argv[0]), q)) {
+            sw_buf_reset(q); /* no trigram: nothing matches */
+        }
+        sqlite3_set_auxdata(ctx, 0, q, folded_free);
+        if (!(q = sqlite3_get_auxdata(ctx, 0))) {
+            sqlite3_result_error_nomem(ctx);
+            return;
+        }
+    }
+    for (int i = 1; i < argc && q->len && !found; i++) {
+        const unsigned char *t = sqlite3_value_text(argv[i]);
+        size_t n = (size_t)sqlite3_value_bytes(argv[i]);
+        bool ascii = true;
+        for (size_t k = 0; t && k < n && ascii; k++) {
+            ascii = t[k] < 0x80;
+        }
+        if (!t) {
+            continue;
+        }
+        if (ascii) {
+            found = ascii_has(t, n, q);
+        } else {
+            sw_buf_reset(&text);
+            found = trigram_fold(tg, (const char *)t, (int)n, &text) &&
+                    ascii_has((const unsigned char *)text.data, text.len, q);
+        }
+    }
+    sw_buf_release(&text);
+    sqlite3_result_int(ctx, found);
+}
+
+static void trigram_free(void *p)
+{
+    struct trigram *tg = p;
+    if (tg) {
+        tg->tk.xDelete(tg->tok);
+        free(tg);
+    }
+}
+
+/* The trigram tokenizer of the connection's FTS5, or NULL. */
+static struct trigram *trigram_new(sqlite3 *h)
+{
+    fts5_api *api = NULL;
+    sqlite3_stmt *st = NULL;
+    void *ud = NULL;
+    struct trigram *tg = sw_calloc(1, sizeof(*tg));
+    if (sqlite3_prepare_v2(h, "SELECT fts5(?1)", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL) == SQLITE_OK) {
+        (void)sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (!api || api->xFindTokenizer(api, "trigram", &ud, &tg->tk) != SQLITE_OK ||
+        tg->tk.xCreate(ud, NULL, 0, &tg->tok) != SQLITE_OK) {
+        free(tg);
+        return NULL;
+    }
+    return tg;
+}
+
 static const char *strip_url(const char *url)
 {
     if (strncmp(url, "sqlite://", 9) == 0) {
@@ -149,6 +293,13 @@ int sw_db_open(const char *url, struct sw_db **out, struct sw_error *err)
         sqlite3_create_function(db->h, "sw_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                 fn_fold, NULL, NULL) != SQLITE_OK) {
         rc = db_error(db, err, "sw_rand");
+        goto out;
+    }
+    struct trigram *tg = trigram_new(db->h);
+    if (!tg || sqlite3_create_function_v2(db->h, "sw_trigram_has", -1,
+                                          SQLITE_UTF8 | SQLITE_DETERMINISTIC, tg, fn_trigram_has,
+                                          NULL, NULL, trigram_free) != SQLITE_OK) {
+        rc = db_error(db, err, "sw_trigram_has");
         goto out;
     }
     /* Fail early with a clear message when the file is not a database. The page cache is

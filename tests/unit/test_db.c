@@ -524,6 +524,64 @@ static void test_text_search(void **state)
     sw_params_release(&p);
 }
 
+/* The ids a search condition selects from items, as text ("" for none). */
+static char *search_ids(const struct sw_text_search *ts, const char *q, int64_t few,
+                        bool *drives)
+{
+    struct sw_buf sql = SW_BUF_INIT, count = SW_BUF_INIT;
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_buf_puts(&sql, "SELECT coalesce(group_concat(id), '') FROM "
+                      "(SELECT c.id FROM items c WHERE ");
+    *drives = sw_db_text_search(db, ts, q, few, &sql, &count, &p);
+    sw_buf_puts(&sql, " ORDER BY c.id)");
+    char *ids = query_text(sql.data, &p);
+    sw_buf_release(&sql);
+    sw_buf_release(&count);
+    sw_params_release(&p);
+    return ids;
+}
+
+/* A search driven by its rarest trigram selects exactly the rows the phrase matches: the
+ * exact check folds as the trigram tokenizer does, non-ASCII letters included. */
+static void test_text_search_candidates(void **state)
+{
+    (void)state;
+    static const char *const cols[] = {"name", "description", NULL};
+    const struct sw_text_search ts = {.table = "items", .alias = "c", .columns = cols};
+    exec_ok("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, description TEXT);"
+            "CREATE VIRTUAL TABLE items_fts USING fts5(name, description, content='items',"
+            " content_rowid='id', tokenize='trigram');"
+            "INSERT INTO items VALUES (1, 'Spring Sale', NULL), (2, 'Winter', 'big \"SALE\" now'),"
+            " (3, 'Éclair', 'pastry'), (4, '100% off', NULL), (5, 'ÉTÉ SOLDES', 'été'),"
+            " (6, 'Ωmega ΣΟΦΙΑ', 'Straße'), (7, 'КНИГИ и книги', NULL), (8, 'sa', 'le'),"
+            " (9, 'SALESALE', 'sales sale'), (10, 'İstanbul', 'ǅemal'), (11, 'ab', 'Ab ab')");
+    exec_ok("INSERT INTO items_fts(rowid, name, description) "
+            "SELECT id, name, coalesce(description, '') FROM items");
+    static const char *const queries[] = {
+        "sale", "SALE", "\"SALE\"", "éclair", "ÉCLAIR", "été", "ÉTÉ sol", "σοφια", "ΩMEGA",
+        "книги", "КНИ", "STRASSE", "straße", "salesa", "e s", "istanbul", "i̇st", "ǆem",
+        "ab ab", "nothing", "% o", "ale",
+    };
+    for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+        bool drives = false, phrase_drives = true;
+        char *got = search_ids(&ts, queries[i], 1000, &drives);
+        char *want = search_ids(&ts, queries[i], -1, &phrase_drives);
+        assert_true(drives);
+        assert_false(phrase_drives);
+        if (strcmp(got, want)) {
+            fail_msg("q=%s: candidates give [%s], the phrase [%s]", queries[i], got, want);
+        }
+        free(got);
+        free(want);
+    }
+    /* shorter than a trigram: the scan, never the candidates */
+    bool drives = true;
+    char *ids = search_ids(&ts, "éc", 1000, &drives);
+    assert_false(drives);
+    assert_string_equal(ids, "3");
+    free(ids);
+}
+
 static void test_scalar_helpers(void **state)
 {
     (void)state;
@@ -648,6 +706,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upsert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_search_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scalar_helpers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_types_and_dates, setup, teardown),
     };
