@@ -6,6 +6,8 @@
  * because the document is in its own table (migration 12). The total comes from the cheapest
  * source that answers it exactly: the per-status counters when only statuses filter, the tag
  * or run table when it is the only filter, the FTS index for a search alone, else a count.
+ * A search whose rarest trigram is in few campaigns gives the total and the page from one
+ * pass over its checked candidates.
  */
 #include "catalog/campaigns.h"
 #include "catalog/rows.h"
@@ -495,8 +497,6 @@ static int list_total(struct sw_catalog *cat, const struct sw_campaign_query *q,
         return 0;
     } else if (l->nfilters == 1 && q->tag) {
         sw_buf_printf(&cs, "SELECT count(DISTINCT campaign_id) FROM (%s)", l->tags.data);
-    } else if (l->nfilters == 1 && l->runs.len) {
-        sw_buf_printf(&cs, "SELECT count(DISTINCT campaign_id) FROM (%s)", l->runs.data);
     } else if (l->nfilters == 1 && l->search_count.len) {
         sw_buf_puts(&cs, l->search_count.data);
     } else {
@@ -509,9 +509,10 @@ static int list_total(struct sw_catalog *cat, const struct sw_campaign_query *q,
 }
 
 /* The page's bounds on a query over (sort value `k`, id `id`): after the cursor, in order,
- * limit + 1 rows (the one past tells that a next page exists), or the offset. */
+ * and, when `limited`, limit + 1 rows (the one past tells that a next page exists) or the
+ * offset. */
 static void page_bounds(const struct sw_campaign_query *q, const char *k, const char *id,
-                        struct sw_buf *sql, struct sw_params *p)
+                        bool limited, struct sw_buf *sql, struct sw_params *p)
 {
     const char *dir = q->desc ? "DESC" : "ASC";
     if (q->after) {
@@ -520,11 +521,96 @@ static void page_bounds(const struct sw_campaign_query *q, const char *k, const 
         int ii = sw_params_add_int(p, q->after_id);
         sw_buf_printf(sql, " AND (%s, %s) %s (?%d, ?%d)", k, id, q->desc ? "<" : ">", vi, ii);
     }
-    sw_buf_printf(sql, " ORDER BY %s %s, %s %s LIMIT ?%d", k, dir, id, dir,
-                  sw_params_add_int(p, q->limit + 1));
+    sw_buf_printf(sql, " ORDER BY %s %s, %s %s", k, dir, id, dir);
+    if (!limited) {
+        return;
+    }
+    sw_buf_printf(sql, " LIMIT ?%d", sw_params_add_int(p, q->limit + 1));
     if (q->offset && !q->after) {
         sw_buf_printf(sql, " OFFSET ?%d", sw_params_add_int(p, q->offset));
     }
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The campaigns with a run in the range (l->runs, its parameters the only ones in l->p),
+ * sorted, each once. */
+static int runs_campaigns(struct sw_catalog *cat, const struct list_sql *l, int64_t **ids,
+                          size_t *n, struct sw_error *err)
+{
+    struct sw_stmt *st = NULL;
+    size_t cap = 0, m = 0;
+    int rc;
+    *ids = NULL;
+    *n = 0;
+    if ((rc = sw_db_prepare(cat->db, l->runs.data, &st, err)) < 0 ||
+        (rc = sw_stmt_bind_params(st, &l->p, err)) < 0) {
+        goto out;
+    }
+    while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+        if (m == cap) {
+            cap = cap ? cap * 2 : 1024;
+            *ids = sw_realloc(*ids, cap * sizeof(**ids));
+        }
+        (*ids)[m++] = sw_stmt_column_int(st, 0);
+    }
+    rc = rc < 0 ? rc : 0;
+    if (m) {
+        qsort(*ids, m, sizeof(**ids), id_cmp);
+        *n = 1;
+        for (size_t i = 1; i < m; i++) {
+            if ((*ids)[i] != (*ids)[*n - 1]) {
+                (*ids)[(*n)++] = (*ids)[i];
+            }
+        }
+    }
+out:
+    sw_stmt_finalize(st);
+    return rc;
+}
+
+/* The page when the run range is the only filter and common: walk the sort index (ids
+ * only), keep the campaigns in `ids`, stop one past the page; then sql reads those rows. */
+static int runs_page(struct sw_catalog *cat, const struct sw_campaign_query *q,
+                     const char *expr, const int64_t *ids, size_t n, struct sw_buf *sql,
+                     struct sw_params *p, struct sw_error *err)
+{
+    struct sw_buf walk = SW_BUF_INIT;
+    struct sw_params wp = SW_PARAMS_INIT;
+    struct sw_stmt *st = NULL;
+    int64_t skip = q->after ? 0 : q->offset, found = 0;
+    int rc;
+    sw_buf_puts(&walk, "SELECT c.id FROM sw_campaigns c WHERE 1");
+    page_bounds(q, expr, "c.id", false, &walk, &wp);
+    sw_buf_puts(sql, "SELECT " ROW_COLS " FROM sw_campaigns c WHERE c.id IN (NULL");
+    if ((rc = sw_db_prepare(cat->db, walk.data, &st, err)) < 0 ||
+        (rc = sw_stmt_bind_params(st, &wp, err)) < 0) {
+        goto out;
+    }
+    while (found <= q->limit && (rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
+        int64_t id = sw_stmt_column_int(st, 0);
+        if (!bsearch(&id, ids, n, sizeof(*ids), id_cmp)) {
+            continue;
+        }
+        if (skip) {
+            skip--;
+            continue;
+        }
+        sw_buf_printf(sql, ", ?%d", sw_params_add_int(p, id));
+        found++;
+    }
+    rc = rc < 0 ? rc : 0;
+    sw_buf_printf(sql, ") ORDER BY %s %s, c.id %s", expr, q->desc ? "DESC" : "ASC",
+                  q->desc ? "DESC" : "ASC");
+out:
+    sw_stmt_finalize(st);
+    sw_buf_release(&walk);
+    sw_params_release(&wp);
+    return rc;
 }
 
 int sw_catalog_campaign_list(struct sw_catalog *cat, const struct sw_campaign_query *q,
@@ -533,6 +619,10 @@ int sw_catalog_campaign_list(struct sw_catalog *cat, const struct sw_campaign_qu
     struct list_sql l = {.where = SW_BUF_INIT, .tags = SW_BUF_INIT, .runs = SW_BUF_INIT,
                          .p = SW_PARAMS_INIT, .search_count = SW_BUF_INIT};
     struct sw_buf sql = SW_BUF_INIT;
+    struct sw_params pp = SW_PARAMS_INIT;
+    const struct sw_params *page_p = &l.p;
+    int64_t *ids = NULL;
+    size_t nids = 0;
     struct sw_stmt *st = NULL;
     const char *expr = sort_cols[(size_t)q->sort < NSORTS ? q->sort : 0].expr;
     const char *dir = q->desc ? "DESC" : "ASC";
@@ -548,16 +638,35 @@ int sw_catalog_campaign_list(struct sw_catalog *cat, const struct sw_campaign_qu
                       "WHERE %s) SELECT " ROW_COLS ", t.n FROM (SELECT count(*) AS n FROM m) t "
                       "LEFT JOIN sw_campaigns c ON c.id IN (SELECT id FROM m WHERE 1",
                       expr, l.where.data);
-        page_bounds(q, "k", "id", &sql, &l.p);
+        page_bounds(q, "k", "id", true, &sql, &l.p);
         sw_buf_printf(&sql, ") ORDER BY %s %s, c.id %s", expr, dir, dir);
+    } else if (l.nfilters == 1 && l.runs.len) {
+        /* The run range alone: its campaigns, once each, are the total; when they are
+         * common, the page walks the sort index and keeps them (no probe of the runs per
+         * campaign). */
+        if ((rc = runs_campaigns(cat, &l, &ids, &nids, err)) < 0) {
+            goto out;
+        }
+        out->total = (int64_t)nids;
+        if (out->total * TAG_COMMON_RATIO > sw_catalog_campaign_count(cat)) {
+            rc = runs_page(cat, q, expr, ids, nids, &sql, &pp, err);
+            page_p = &pp;
+        } else {
+            sw_buf_printf(&sql, "SELECT " ROW_COLS " FROM sw_campaigns c WHERE %s",
+                          l.where.data);
+            page_bounds(q, expr, "c.id", true, &sql, &l.p);
+        }
+        if (rc < 0) {
+            goto out;
+        }
     } else if ((rc = list_total(cat, q, &l, &out->total, err)) < 0) {
         goto out;
     } else {
         sw_buf_printf(&sql, "SELECT " ROW_COLS " FROM sw_campaigns c WHERE %s", l.where.data);
-        page_bounds(q, expr, "c.id", &sql, &l.p);
+        page_bounds(q, expr, "c.id", true, &sql, &l.p);
     }
     if ((rc = sw_db_prepare(cat->db, sql.data, &st, err)) < 0 ||
-        (rc = sw_stmt_bind_params(st, &l.p, err)) < 0) {
+        (rc = sw_stmt_bind_params(st, page_p, err)) < 0) {
         goto out;
     }
     out->rows = sw_calloc((size_t)q->limit + 1, sizeof(*out->rows));
@@ -587,5 +696,7 @@ out:
     sw_buf_release(&l.runs);
     sw_buf_release(&l.search_count);
     sw_params_release(&l.p);
+    sw_params_release(&pp);
+    free(ids);
     return rc;
 }

@@ -293,6 +293,23 @@ static void list_is(const struct sw_campaign_query *q, const char *ids, int64_t 
     sw_campaign_page_release(&pg);
 }
 
+/* One row a page: the page at offset 1, the empty page past the end (the total stays), and
+ * the page after the cursor (after_int, after_id). */
+static void paged_is(struct sw_campaign_query q, const char *at1, int64_t total, bool more,
+                     int64_t after_int, int64_t after_id, const char *after)
+{
+    q.limit = 1;
+    q.offset = 1;
+    list_is(&q, at1, total, more);
+    q.offset = total;
+    list_is(&q, "", total, false);
+    q.offset = 0;
+    q.after = true;
+    q.after_int = after_int;
+    q.after_id = after_id;
+    list_is(&q, after, total, false);
+}
+
 static void test_list(void **state)
 {
     (void)state;
@@ -339,6 +356,7 @@ static void test_list(void **state)
     q.tag = NULL;
     q.q = "sneakers"; /* the trigram index: names and descriptions, any case */
     list_is(&q, "4,3,1", 3, false);
+    paged_is(q, "3", 3, true, 1030, 3, "1"); /* its one pass, paged */
     q.q = "ta"; /* too short for trigrams: a scan */
     list_is(&q, "6,4,2", 3, false);
     q.q = "\"quoted";
@@ -385,6 +403,16 @@ static void test_list(void **state)
     list_is(&q, "3", 1, false);
     q.processed_from = 950;
     list_is(&q, "", 0, false);
+    /* A second run of campaign 3 in the range counts it once; pages by cursor and offset. */
+    run_of(3, false);
+    assert_int_equal(
+        sw_db_exec(db, "UPDATE sw_runs SET started_at = 310, ended_at = 320 WHERE id = 4", NULL),
+        0);
+    q.processed_from = 150;
+    q.processed_to = 400;
+    list_is(&q, "3,2", 2, false);
+    paged_is(q, "2", 2, false, 1030, 3, "2");
+    q.processed_to = 0;
     q.processed_from = 0;
     /* Sort names and their kind. */
     enum sw_campaign_sort s;
