@@ -207,6 +207,19 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
+/* Whether every continuation byte of s follows a lead byte (or another continuation): then
+ * s splits into characters here as the trigram tokenizer splits it. */
+static bool utf8_split_alike(const char *s)
+{
+    unsigned char prev = 0;
+    for (const unsigned char *u = (const unsigned char *)s; *u; prev = *u++) {
+        if ((*u & 0xC0) == 0x80 && prev < 0x80) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The bytes of the first `chars` UTF-8 characters of s (fewer when s ends first). */
 static size_t utf8_span(const char *s, size_t chars)
 {
@@ -320,7 +333,7 @@ bool sw_db_text_search(struct sw_db *db, const struct sw_text_search *ts, const 
     const char *rare = NULL;
     int64_t max_id = 0, best = INT64_MAX;
     size_t chars = utf8_chars(q);
-    if (sw_db_dialect(db) != SW_DIALECT_SQLITE || chars < 3) {
+    if (sw_db_dialect(db) != SW_DIALECT_SQLITE || chars < 3 || !utf8_split_alike(q)) {
         sw_dialect_text_search(sw_db_dialect(db), ts, q, cond, count, params);
         return false;
     }

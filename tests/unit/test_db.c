@@ -580,6 +580,11 @@ static void test_text_search_candidates(void **state)
     assert_false(drives);
     assert_string_equal(ids, "3");
     free(ids);
+    /* a stray continuation byte: split otherwise by the tokenizer, so the phrase */
+    drives = true;
+    ids = search_ids(&ts, "sa\x80le", 1000, &drives);
+    assert_false(drives);
+    free(ids);
 }
 
 static void test_scalar_helpers(void **state)
