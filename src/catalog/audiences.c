@@ -13,7 +13,7 @@ static char *audience_text(struct sw_catalog *cat, const char *sql, const char *
     struct sw_params p = SW_PARAMS_INIT;
     char *v = NULL;
     sw_params_add_text(&p, name);
-    sw_rows_one(cat->db, sql, &p, sizeof(v), sw_rows_read_text, &v, NULL, NULL);
+    sw_rows_one(cat->db, sql, &p, &sw_row_text, &v, NULL, NULL);
     sw_params_release(&p);
     return v;
 }
@@ -70,33 +70,25 @@ int sw_catalog_audience_set_count(struct sw_catalog *cat, const char *name, int6
     return rc;
 }
 
-static void audience_release(void *elem)
-{
-    struct sw_audience_row *r = elem;
-    free(r->name);
-    free(r->dimension);
-}
+/* id, name, dimension, count, updated_at */
+static const struct sw_col audience_cols[] = {
+    SW_COL(INT, struct sw_audience_row, id),         SW_COL(TEXT, struct sw_audience_row, name),
+    SW_COL(TEXT, struct sw_audience_row, dimension), SW_COL(INT, struct sw_audience_row, count),
+    SW_COL(INT, struct sw_audience_row, updated_at),
+};
+static const struct sw_row_type audience_row =
+    SW_ROW_TYPE(struct sw_audience_row, audience_cols, NULL);
 
 void sw_audience_rows_free(struct sw_audience_row *rows, size_t n)
 {
-    sw_rows_free(rows, sizeof(*rows), n, audience_release);
-}
-
-static void audience_read(struct sw_stmt *st, void *elem)
-{
-    struct sw_audience_row *r = elem;
-    r->id = sw_stmt_column_int(st, 0);
-    r->name = sw_rows_text(st, 1);
-    r->dimension = sw_rows_text(st, 2);
-    r->count = sw_stmt_column_int(st, 3);
-    r->updated_at = sw_rows_int(st, 4);
+    sw_rows_free(&audience_row, rows, n);
 }
 
 int sw_catalog_audiences(struct sw_catalog *cat, const char *after_name, int64_t after_id,
                          int64_t limit, struct sw_audience_row **rows, size_t *n,
                          struct sw_error *err)
 {
-    return sw_rows_by_name(
-        cat->db, "SELECT id, name, dimension, count, updated_at FROM sw_audiences", after_name,
-        after_id, limit, sizeof(**rows), audience_read, audience_release, rows, n, err);
+    return sw_rows_by_name(cat->db,
+                           "SELECT id, name, dimension, count, updated_at FROM sw_audiences",
+                           after_name, after_id, limit, &audience_row, rows, n, err);
 }

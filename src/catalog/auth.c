@@ -8,54 +8,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sw_token_row_release(struct sw_token_row *t)
-{
-    if (!t) {
-        return;
-    }
-    free(t->name);
-    free(t->role);
-    memset(t, 0, sizeof(*t));
-}
+/* id, name, role, created_at, last_used_at */
+static const struct sw_col token_cols[] = {
+    SW_COL(INT, struct sw_token_row, id),           SW_COL(TEXT, struct sw_token_row, name),
+    SW_COL(TEXT, struct sw_token_row, role),        SW_COL(INT, struct sw_token_row, created_at),
+    SW_COL(INT, struct sw_token_row, last_used_at),
+};
+static const struct sw_row_type token_row = SW_ROW_TYPE(struct sw_token_row, token_cols, NULL);
 
-static void token_release(void *elem) { sw_token_row_release(elem); }
+/* id, name, role, password_hash */
+static const struct sw_col user_cols[] = {
+    SW_COL(INT, struct sw_user_row, id),
+    SW_COL(TEXT, struct sw_user_row, name),
+    SW_COL(TEXT, struct sw_user_row, role),
+    SW_COL(TEXT, struct sw_user_row, password_hash),
+};
+static const struct sw_row_type user_row = SW_ROW_TYPE(struct sw_user_row, user_cols, NULL);
 
-void sw_token_rows_free(struct sw_token_row *rows, size_t n)
-{
-    sw_rows_free(rows, sizeof(*rows), n, token_release);
-}
+/* s.expires_at, then the user: id, name, role */
+static const struct sw_col session_cols[] = {
+    SW_COL(INT, struct sw_session_row, expires_at),
+    SW_COL(INT, struct sw_session_row, user.id),
+    SW_COL(TEXT, struct sw_session_row, user.name),
+    SW_COL(TEXT, struct sw_session_row, user.role),
+};
+static const struct sw_row_type session_row =
+    SW_ROW_TYPE(struct sw_session_row, session_cols, NULL);
 
-void sw_user_row_release(struct sw_user_row *u)
-{
-    if (!u) {
-        return;
-    }
-    free(u->name);
-    free(u->role);
-    free(u->password_hash);
-    memset(u, 0, sizeof(*u));
-}
+void sw_token_row_release(struct sw_token_row *t) { sw_row_release(&token_row, t); }
+
+void sw_token_rows_free(struct sw_token_row *rows, size_t n) { sw_rows_free(&token_row, rows, n); }
+
+void sw_user_row_release(struct sw_user_row *u) { sw_row_release(&user_row, u); }
 
 /* The first row of sql with the one text parameter key; *found says whether there was one. */
-static int one_row(struct sw_catalog *cat, const char *sql, const char *key, size_t size,
-                   sw_rows_read_fn read, void *out, bool *found, struct sw_error *err)
+static int one_row(struct sw_catalog *cat, const char *sql, const char *key,
+                   const struct sw_row_type *t, void *out, bool *found, struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
     sw_params_add_text(&p, key);
-    int rc = sw_rows_one(cat->db, sql, &p, size, read, out, found, err);
+    int rc = sw_rows_one(cat->db, sql, &p, t, out, found, err);
     sw_params_release(&p);
     return rc;
-}
-
-/* id, name, role, created_at, last_used_at */
-static void token_read(struct sw_stmt *st, void *out)
-{
-    struct sw_token_row *t = out;
-    t->id = sw_stmt_column_int(st, 0);
-    t->name = sw_rows_text(st, 1);
-    t->role = sw_rows_text(st, 2);
-    t->created_at = sw_rows_int(st, 3);
-    t->last_used_at = sw_rows_int(st, 4);
 }
 
 int sw_catalog_token_add(struct sw_catalog *cat, const char *name, const char *role,
@@ -84,7 +78,7 @@ int sw_catalog_token_by_hash(struct sw_catalog *cat, const char *hash, struct sw
     return one_row(cat,
                    "SELECT id, name, role, created_at, last_used_at FROM sw_tokens "
                    "WHERE hash = ?1",
-                   hash, sizeof(*out), token_read, out, found, err);
+                   hash, &token_row, out, found, err);
 }
 
 int sw_catalog_token_used(struct sw_catalog *cat, int64_t id, int64_t now_ms, struct sw_error *err)
@@ -114,7 +108,7 @@ int sw_catalog_tokens(struct sw_catalog *cat, struct sw_token_row **rows, size_t
 {
     return sw_rows_all(cat->db,
                        "SELECT id, name, role, created_at, last_used_at FROM sw_tokens ORDER BY id",
-                       NULL, sizeof(**rows), token_read, token_release, rows, n, err);
+                       NULL, &token_row, rows, n, err);
 }
 
 bool sw_catalog_user_exists(struct sw_catalog *cat, const char *name)
@@ -153,21 +147,11 @@ int sw_catalog_user_add(struct sw_catalog *cat, const char *name, const char *ro
     return rc;
 }
 
-/* id, name, role, password_hash */
-static void user_read(struct sw_stmt *st, void *out)
-{
-    struct sw_user_row *u = out;
-    u->id = sw_stmt_column_int(st, 0);
-    u->name = sw_rows_text(st, 1);
-    u->role = sw_rows_text(st, 2);
-    u->password_hash = sw_rows_text(st, 3);
-}
-
 int sw_catalog_user_by_name(struct sw_catalog *cat, const char *name, struct sw_user_row *out,
                             bool *found, struct sw_error *err)
 {
     return one_row(cat, "SELECT id, name, role, password_hash FROM sw_users WHERE name = ?1", name,
-                   sizeof(*out), user_read, out, found, err);
+                   &user_row, out, found, err);
 }
 
 int sw_catalog_sessions_expire(struct sw_catalog *cat, int64_t now_ms, struct sw_error *err)
@@ -191,23 +175,13 @@ int sw_catalog_session_add(struct sw_catalog *cat, const char *hash, int64_t use
     return rc;
 }
 
-/* s.expires_at, then the user: id, name, role */
-static void session_read(struct sw_stmt *st, void *out)
-{
-    struct sw_session_row *s = out;
-    s->expires_at = sw_stmt_column_int(st, 0);
-    s->user.id = sw_stmt_column_int(st, 1);
-    s->user.name = sw_rows_text(st, 2);
-    s->user.role = sw_rows_text(st, 3);
-}
-
 int sw_catalog_session_by_hash(struct sw_catalog *cat, const char *hash, struct sw_session_row *out,
                                bool *found, struct sw_error *err)
 {
     return one_row(cat,
                    "SELECT s.expires_at, u.id, u.name, u.role FROM sw_sessions s "
                    "JOIN sw_users u ON u.id = s.user_id WHERE s.hash = ?1",
-                   hash, sizeof(*out), session_read, out, found, err);
+                   hash, &session_row, out, found, err);
 }
 
 int sw_catalog_session_delete(struct sw_catalog *cat, const char *hash, struct sw_error *err)

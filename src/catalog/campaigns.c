@@ -31,38 +31,51 @@
  * candidates are checked once, and that one pass gives the total and the page. */
 #define SEARCH_FEW 20000
 
-static void row_read(struct sw_stmt *st, int c0, struct sw_campaign_row *r)
+static void status_read(struct sw_stmt *st, int c0, void *elem)
 {
-    r->id = sw_stmt_column_int(st, c0);
-    r->name = sw_rows_text(st, c0 + 1);
-    r->description = sw_rows_text(st, c0 + 2);
+    struct sw_campaign_row *r = elem;
     if (sw_campaign_status_parse(sw_stmt_column_text(st, c0 + 3), &r->status) < 0) {
         r->status = SW_CAMPAIGN_STATUS_DRAFT;
     }
-    r->campaign = sw_rows_text(st, c0 + 4);
-    r->dimension = sw_rows_text(st, c0 + 5);
-    r->tags = sw_rows_text(st, c0 + 6);
-    r->created_at = sw_stmt_column_int(st, c0 + 7);
-    r->updated_at = sw_stmt_column_int(st, c0 + 8);
-    r->last_run_at = sw_stmt_column_int(st, c0 + 9);
-    r->next_run_at = sw_stmt_column_int(st, c0 + 10);
-    r->last_error_activity = sw_rows_text(st, c0 + 11);
 }
 
-void sw_campaign_row_release(struct sw_campaign_row *r)
+/* The status, and the document "null" when the campaign has none. */
+static void status_document_read(struct sw_stmt *st, int c0, void *elem)
 {
-    if (!r) {
-        return;
+    struct sw_campaign_row *r = elem;
+    status_read(st, c0, r);
+    if (!r->document) {
+        r->document = sw_strdup("null");
     }
-    free(r->name);
-    free(r->description);
-    free(r->campaign);
-    free(r->dimension);
-    free(r->tags);
-    free(r->last_error_activity);
-    free(r->document);
-    memset(r, 0, sizeof(*r));
 }
+
+/* ROW_COLS, then the document (only when asked). */
+static const struct sw_col row_cols[] = {
+    SW_COL(INT, struct sw_campaign_row, id),
+    SW_COL(TEXT, struct sw_campaign_row, name),
+    SW_COL(TEXT, struct sw_campaign_row, description),
+    SW_COL(OWN, struct sw_campaign_row, status),
+    SW_COL(TEXT, struct sw_campaign_row, campaign),
+    SW_COL(TEXT, struct sw_campaign_row, dimension),
+    SW_COL(TEXT, struct sw_campaign_row, tags),
+    SW_COL(INT, struct sw_campaign_row, created_at),
+    SW_COL(INT, struct sw_campaign_row, updated_at),
+    SW_COL(INT, struct sw_campaign_row, last_run_at),
+    SW_COL(INT, struct sw_campaign_row, next_run_at),
+    SW_COL(TEXT, struct sw_campaign_row, last_error_activity),
+    SW_COL(TEXT, struct sw_campaign_row, document),
+};
+static const struct sw_row_type row_doc =
+    SW_ROW_TYPE(struct sw_campaign_row, row_cols, status_document_read);
+static const struct sw_row_type row_type = {sizeof(struct sw_campaign_row), row_cols, 12,
+                                            status_read};
+
+static void row_read(struct sw_stmt *st, int c0, struct sw_campaign_row *r)
+{
+    sw_row_read(&row_type, st, c0, r);
+}
+
+void sw_campaign_row_release(struct sw_campaign_row *r) { sw_row_release(&row_doc, r); }
 
 static json_t *ms_json(int64_t ms)
 {
@@ -99,30 +112,19 @@ json_t *sw_campaign_row_json(const struct sw_campaign_row *r)
     return o;
 }
 
-static void row_read_one(struct sw_stmt *st, void *elem) { row_read(st, 0, elem); }
-
-/* The row's columns, then its document ("null" when it has none). */
-static void row_read_document(struct sw_stmt *st, void *elem)
-{
-    struct sw_campaign_row *r = elem;
-    const char *d = sw_stmt_column_text(st, 12);
-    row_read(st, 0, r);
-    r->document = sw_strdup(d ? d : "null");
-}
-
 int sw_catalog_campaign_get(struct sw_catalog *cat, int64_t id, bool with_document,
                             struct sw_campaign_row *out, struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
     bool found = false;
     sw_params_add_int(&p, id);
-    int rc = sw_rows_one(
-        cat->db,
-        with_document ? "SELECT " ROW_COLS ", d.document FROM sw_campaigns c "
-                        "LEFT JOIN sw_campaign_documents d ON d.campaign_id = c.id "
-                        "WHERE c.id = ?1"
-                      : "SELECT " ROW_COLS " FROM sw_campaigns c WHERE c.id = ?1",
-        &p, sizeof(*out), with_document ? row_read_document : row_read_one, out, &found, err);
+    int rc =
+        sw_rows_one(cat->db,
+                    with_document ? "SELECT " ROW_COLS ", d.document FROM sw_campaigns c "
+                                    "LEFT JOIN sw_campaign_documents d ON d.campaign_id = c.id "
+                                    "WHERE c.id = ?1"
+                                  : "SELECT " ROW_COLS " FROM sw_campaigns c WHERE c.id = ?1",
+                    &p, with_document ? &row_doc : &row_type, out, &found, err);
     sw_params_release(&p);
     if (rc == 0 && !found) {
         rc = sw_error_set(err, SW_ENOTFOUND, "no campaign with id %lld", (long long)id);

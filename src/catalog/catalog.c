@@ -11,10 +11,9 @@
 #include <string.h>
 
 static const char *const migrations[] = {
-    sw_migration_1, sw_migration_2,  sw_migration_3,  sw_migration_4,
-    sw_migration_5, sw_migration_6,  sw_migration_7,  sw_migration_8,
-    sw_migration_9, sw_migration_10, sw_migration_11, sw_migration_12,
-    sw_migration_13,
+    sw_migration_1,  sw_migration_2,  sw_migration_3,  sw_migration_4, sw_migration_5,
+    sw_migration_6,  sw_migration_7,  sw_migration_8,  sw_migration_9, sw_migration_10,
+    sw_migration_11, sw_migration_12, sw_migration_13,
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -73,15 +72,23 @@ fail:
 
 void sw_catalog_free(struct sw_catalog *cat) { free(cat); }
 
-static void count_read(struct sw_stmt *st, void *elem)
+/* A NULL status reads as "". */
+static void count_read(struct sw_stmt *st, int c0, void *elem)
 {
     struct sw_status_count *c = elem;
-    const char *status = sw_stmt_column_text(st, 0);
-    c->status = sw_strdup(status ? status : "");
-    c->n = sw_stmt_column_int(st, 1);
+    (void)st;
+    (void)c0;
+    if (!c->status) {
+        c->status = sw_strdup("");
+    }
 }
 
-static void count_release(void *elem) { free(((struct sw_status_count *)elem)->status); }
+static const struct sw_col count_cols[] = {
+    SW_COL(TEXT, struct sw_status_count, status),
+    SW_COL(INT, struct sw_status_count, n),
+};
+static const struct sw_row_type count_row =
+    SW_ROW_TYPE(struct sw_status_count, count_cols, count_read);
 
 int sw_catalog_status_counts(struct sw_catalog *cat, enum sw_catalog_counted what,
                              struct sw_status_count **rows, size_t *n, struct sw_error *err)
@@ -92,11 +99,10 @@ int sw_catalog_status_counts(struct sw_catalog *cat, enum sw_catalog_counted wha
         [SW_COUNT_RUNS] = "SELECT status, count(*) FROM sw_runs GROUP BY status",
         [SW_COUNT_TASKS] = "SELECT status, count(*) FROM sw_tasks GROUP BY status",
     };
-    return sw_rows_all(cat->db, sql[what], NULL, sizeof(**rows), count_read, count_release, rows, n,
-                       err);
+    return sw_rows_all(cat->db, sql[what], NULL, &count_row, rows, n, err);
 }
 
 void sw_status_counts_free(struct sw_status_count *rows, size_t n)
 {
-    sw_rows_free(rows, sizeof(*rows), n, count_release);
+    sw_rows_free(&count_row, rows, n);
 }

@@ -8,28 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void event_release(void *elem)
-{
-    struct sw_event_row *r = elem;
-    free(r->type);
-    free(r->payload);
-}
+/* id, ts, type, campaign_id, run_id, payload */
+static const struct sw_col event_cols[] = {
+    SW_COL(INT, struct sw_event_row, id),     SW_COL(INT, struct sw_event_row, ts),
+    SW_COL(TEXT, struct sw_event_row, type),  SW_COL(INT, struct sw_event_row, campaign_id),
+    SW_COL(INT, struct sw_event_row, run_id), SW_COL(TEXT, struct sw_event_row, payload),
+};
+static const struct sw_row_type event_row = SW_ROW_TYPE(struct sw_event_row, event_cols, NULL);
 
-void sw_event_rows_free(struct sw_event_row *rows, size_t n)
-{
-    sw_rows_free(rows, sizeof(*rows), n, event_release);
-}
-
-static void event_read(struct sw_stmt *st, void *elem)
-{
-    struct sw_event_row *r = elem;
-    r->id = sw_stmt_column_int(st, 0);
-    r->ts = sw_stmt_column_int(st, 1);
-    r->type = sw_rows_text(st, 2);
-    r->campaign_id = sw_stmt_column_int(st, 3);
-    r->run_id = sw_stmt_column_int(st, 4);
-    r->payload = sw_rows_text(st, 5);
-}
+void sw_event_rows_free(struct sw_event_row *rows, size_t n) { sw_rows_free(&event_row, rows, n); }
 
 int sw_catalog_events(struct sw_catalog *cat, const struct sw_event_query *q,
                       struct sw_event_row **rows, size_t *n, struct sw_error *err)
@@ -45,7 +32,7 @@ int sw_catalog_events(struct sw_catalog *cat, const struct sw_event_query *q,
                          "payload FROM sw_events WHERE id > ?1 AND (?2 = 0 OR id <= ?2) AND "
                          "(?3 = 0 OR campaign_id = ?3) AND (?4 = 0 OR run_id = ?4) "
                          "ORDER BY id LIMIT ?5",
-                         &p, sizeof(**rows), event_read, event_release, rows, n, err);
+                         &p, &event_row, rows, n, err);
     sw_params_release(&p);
     return rc;
 }
@@ -88,20 +75,18 @@ int sw_catalog_events_purge(struct sw_catalog *cat, int64_t before_ts, struct sw
                          before_ts, 0, err);
 }
 
-static void channel_task_release(void *elem) { free(((struct sw_channel_task *)elem)->activity); }
+static const struct sw_col channel_task_cols[] = {
+    SW_COL(INT, struct sw_channel_task, task_id),
+    SW_COL(INT, struct sw_channel_task, run_id),
+    SW_COL(INT, struct sw_channel_task, campaign_id),
+    SW_COL(TEXT, struct sw_channel_task, activity),
+};
+static const struct sw_row_type channel_task_row =
+    SW_ROW_TYPE(struct sw_channel_task, channel_task_cols, NULL);
 
 void sw_channel_tasks_free(struct sw_channel_task *rows, size_t n)
 {
-    sw_rows_free(rows, sizeof(*rows), n, channel_task_release);
-}
-
-static void channel_task_read(struct sw_stmt *st, void *elem)
-{
-    struct sw_channel_task *t = elem;
-    t->task_id = sw_stmt_column_int(st, 0);
-    t->run_id = sw_stmt_column_int(st, 1);
-    t->campaign_id = sw_stmt_column_int(st, 2);
-    t->activity = sw_rows_text(st, 3);
+    sw_rows_free(&channel_task_row, rows, n);
 }
 
 /* Rows of (task_id, run_id, campaign_id, activity); rows without an activity are left out. */
@@ -111,8 +96,7 @@ static int channel_tasks(struct sw_catalog *cat, const char *sql, int64_t param,
     struct sw_params p = SW_PARAMS_INIT;
     size_t kept = 0;
     sw_params_add_int(&p, param); /* ?1 where the statement has it */
-    int rc = sw_rows_all(cat->db, sql, &p, sizeof(**rows), channel_task_read, channel_task_release,
-                         rows, n, err);
+    int rc = sw_rows_all(cat->db, sql, &p, &channel_task_row, rows, n, err);
     sw_params_release(&p);
     for (size_t i = 0; i < *n; i++) {
         if ((*rows)[i].activity) {
@@ -164,7 +148,7 @@ char *sw_catalog_event_last_delivery(struct sw_catalog *cat, int64_t run_id, int
     sw_buf_puts(&sql, " FROM sw_events WHERE run_id = ?1 AND type = 'delivery' AND ");
     sw_db_json_get(cat->db, &sql, "payload", "task_id", SW_V_INT);
     sw_buf_puts(&sql, " = ?2 ORDER BY id DESC LIMIT 1");
-    sw_rows_one(cat->db, sql.data, &p, sizeof(last), sw_rows_read_text, &last, NULL, NULL);
+    sw_rows_one(cat->db, sql.data, &p, &sw_row_text, &last, NULL, NULL);
     sw_buf_release(&sql);
     sw_params_release(&p);
     return last;

@@ -27,29 +27,15 @@ int sw_catalog_log(struct sw_catalog *cat, const char *level, int64_t campaign_i
     return rc;
 }
 
-static void log_release(void *elem)
-{
-    struct sw_log_row *r = elem;
-    free(r->level);
-    free(r->activity);
-    free(r->message);
-}
+/* id, ts, level, run_id, activity, message */
+static const struct sw_col log_cols[] = {
+    SW_COL(INT, struct sw_log_row, id),        SW_COL(INT, struct sw_log_row, ts),
+    SW_COL(TEXT, struct sw_log_row, level),    SW_COL(INT, struct sw_log_row, run_id),
+    SW_COL(TEXT, struct sw_log_row, activity), SW_COL(TEXT, struct sw_log_row, message),
+};
+static const struct sw_row_type log_row = SW_ROW_TYPE(struct sw_log_row, log_cols, NULL);
 
-void sw_log_rows_free(struct sw_log_row *rows, size_t n)
-{
-    sw_rows_free(rows, sizeof(*rows), n, log_release);
-}
-
-static void log_read(struct sw_stmt *st, void *elem)
-{
-    struct sw_log_row *r = elem;
-    r->id = sw_stmt_column_int(st, 0);
-    r->ts = sw_stmt_column_int(st, 1);
-    r->level = sw_rows_text(st, 2);
-    r->run_id = sw_rows_int(st, 3);
-    r->activity = sw_rows_text(st, 4);
-    r->message = sw_rows_text(st, 5);
-}
+void sw_log_rows_free(struct sw_log_row *rows, size_t n) { sw_rows_free(&log_row, rows, n); }
 
 int sw_catalog_logs(struct sw_catalog *cat, const struct sw_log_query *q, struct sw_log_row **rows,
                     size_t *n, struct sw_error *err)
@@ -73,8 +59,7 @@ int sw_catalog_logs(struct sw_catalog *cat, const struct sw_log_query *q, struct
         sw_buf_printf(&sql, " AND activity = ?%d", sw_params_add_text(&p, q->activity));
     }
     sw_buf_printf(&sql, " ORDER BY id DESC LIMIT ?%d", sw_params_add_int(&p, q->limit));
-    int rc =
-        sw_rows_all(cat->db, sql.data, &p, sizeof(**rows), log_read, log_release, rows, n, err);
+    int rc = sw_rows_all(cat->db, sql.data, &p, &log_row, rows, n, err);
     sw_buf_release(&sql);
     sw_params_release(&p);
     return rc;

@@ -16,7 +16,7 @@ int sw_catalog_prefs_get(struct sw_catalog *cat, enum sw_prefs_owner owner, int6
         sw_rows_one(cat->db,
                     owner == SW_PREFS_USER ? "SELECT value FROM sw_preferences WHERE user_id = ?1"
                                            : "SELECT value FROM sw_preferences WHERE token_id = ?1",
-                    &p, sizeof(*value), sw_rows_read_text, value, NULL, err);
+                    &p, &sw_row_text, value, NULL, err);
     sw_params_release(&p);
     return rc;
 }

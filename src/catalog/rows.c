@@ -66,9 +66,50 @@ int sw_rows_upsert(struct sw_db *db, const char *insert, const char *conflict, c
     return rc;
 }
 
-int sw_rows_all(struct sw_db *db, const char *sql, const struct sw_params *p, size_t size,
-                sw_rows_read_fn read, sw_rows_release_fn release, void *rows, size_t *n,
-                struct sw_error *err)
+static const struct sw_col int_col[] = {{SW_COL_INT, 0}};
+static const struct sw_col text_col[] = {{SW_COL_TEXT, 0}};
+const struct sw_row_type sw_row_int = SW_ROW_TYPE(int64_t, int_col, NULL);
+const struct sw_row_type sw_row_text = SW_ROW_TYPE(char *, text_col, NULL);
+
+void sw_row_read(const struct sw_row_type *t, struct sw_stmt *st, int c0, void *row)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        void *f = (char *)row + t->cols[i].offset;
+        int col = c0 + (int)i;
+        switch (t->cols[i].kind) {
+        case SW_COL_INT:
+            *(int64_t *)f = sw_rows_int(st, col);
+            break;
+        case SW_COL_BOOL:
+            *(bool *)f = sw_stmt_column_int(st, col) != 0;
+            break;
+        case SW_COL_TEXT:
+            *(char **)f = sw_rows_text(st, col);
+            break;
+        case SW_COL_OWN:
+            break;
+        }
+    }
+    if (t->read) {
+        t->read(st, c0, row);
+    }
+}
+
+void sw_row_release(const struct sw_row_type *t, void *row)
+{
+    if (!row) {
+        return;
+    }
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (t->cols[i].kind == SW_COL_TEXT) {
+            free(*(char **)((char *)row + t->cols[i].offset));
+        }
+    }
+    memset(row, 0, t->size);
+}
+
+int sw_rows_all(struct sw_db *db, const char *sql, const struct sw_params *p,
+                const struct sw_row_type *t, void *rows, size_t *n, struct sw_error *err)
 {
     struct sw_stmt *st = NULL;
     char *arr = NULL;
@@ -81,17 +122,17 @@ int sw_rows_all(struct sw_db *db, const char *sql, const struct sw_params *p, si
     while (rc == 0 && (rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
-            arr = sw_realloc(arr, cap * size);
+            arr = sw_realloc(arr, cap * t->size);
         }
-        void *elem = arr + *n * size;
-        memset(elem, 0, size);
-        read(st, elem);
+        void *elem = arr + *n * t->size;
+        memset(elem, 0, t->size);
+        sw_row_read(t, st, 0, elem);
         (*n)++;
         rc = 0;
     }
     sw_stmt_finalize(st);
     if (rc < 0) {
-        sw_rows_free(arr, size, *n, release);
+        sw_rows_free(t, arr, *n);
         arr = NULL;
         *n = 0;
     }
@@ -99,11 +140,11 @@ int sw_rows_all(struct sw_db *db, const char *sql, const struct sw_params *p, si
     return rc < 0 ? rc : 0;
 }
 
-int sw_rows_one(struct sw_db *db, const char *sql, const struct sw_params *p, size_t size,
-                sw_rows_read_fn read, void *out, bool *found, struct sw_error *err)
+int sw_rows_one(struct sw_db *db, const char *sql, const struct sw_params *p,
+                const struct sw_row_type *t, void *out, bool *found, struct sw_error *err)
 {
     struct sw_stmt *st = NULL;
-    memset(out, 0, size);
+    memset(out, 0, t->size);
     if (found) {
         *found = false;
     }
@@ -115,7 +156,7 @@ int sw_rows_one(struct sw_db *db, const char *sql, const struct sw_params *p, si
         rc = sw_stmt_step(st, err);
     }
     if (rc == SW_STEP_ROW) {
-        read(st, out);
+        sw_row_read(t, st, 0, out);
         if (found) {
             *found = true;
         }
@@ -124,19 +165,10 @@ int sw_rows_one(struct sw_db *db, const char *sql, const struct sw_params *p, si
     return rc < 0 ? rc : 0;
 }
 
-void sw_rows_read_int(struct sw_stmt *st, void *elem)
+void sw_rows_free(const struct sw_row_type *t, void *rows, size_t n)
 {
-    *(int64_t *)elem = sw_stmt_column_int(st, 0);
-}
-
-void sw_rows_read_text(struct sw_stmt *st, void *elem) { *(char **)elem = sw_rows_text(st, 0); }
-
-void sw_rows_release_text(void *elem) { free(*(char **)elem); }
-
-void sw_rows_free(void *rows, size_t size, size_t n, sw_rows_release_fn release)
-{
-    for (size_t i = 0; release && i < n; i++) {
-        release((char *)rows + i * size);
+    for (size_t i = 0; rows && i < n; i++) {
+        sw_row_release(t, (char *)rows + i * t->size);
     }
     free(rows);
 }
@@ -152,8 +184,8 @@ int sw_rows_exec_each(struct sw_db *db, const char *const *sql, size_t n, const 
 }
 
 int sw_rows_by_name(struct sw_db *db, const char *select, const char *after_name, int64_t after_id,
-                    int64_t limit, size_t size, sw_rows_read_fn read, sw_rows_release_fn release,
-                    void *rows, size_t *n, struct sw_error *err)
+                    int64_t limit, const struct sw_row_type *t, void *rows, size_t *n,
+                    struct sw_error *err)
 {
     struct sw_buf sql = SW_BUF_INIT;
     struct sw_params p = SW_PARAMS_INIT;
@@ -162,7 +194,7 @@ int sw_rows_by_name(struct sw_db *db, const char *select, const char *after_name
     sw_params_add_int(&p, limit);
     sw_buf_printf(&sql, "%s WHERE ?1 IS NULL OR (name, id) > (?1, ?2) ORDER BY name, id LIMIT ?3",
                   select);
-    int rc = sw_rows_all(db, sql.data, &p, size, read, release, rows, n, err);
+    int rc = sw_rows_all(db, sql.data, &p, t, rows, n, err);
     sw_buf_release(&sql);
     sw_params_release(&p);
     return rc;

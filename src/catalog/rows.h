@@ -12,28 +12,56 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Fills one element from the statement's current row (the element is zeroed first). */
-typedef void (*sw_rows_read_fn)(struct sw_stmt *st, void *elem);
-/* Frees what an element holds (not the element). */
-typedef void (*sw_rows_release_fn)(void *elem);
+/* How one column of a typed row goes into its struct; a row type lists its columns in the
+ * order of the SELECT's. */
+enum sw_col_kind {
+    SW_COL_INT,  /* int64_t, 0 for SQL NULL (times: 0 = none) */
+    SW_COL_BOOL, /* bool: the integer is not 0 */
+    SW_COL_TEXT, /* char *, a malloc'd copy, NULL for SQL NULL; sw_row_release frees it */
+    SW_COL_OWN,  /* left to the type's read (a status parsed from its text) */
+};
+struct sw_col {
+    enum sw_col_kind kind;
+    size_t offset; /* of the field in the row struct */
+};
+#define SW_COL(kind, type, field)                                                                  \
+    {                                                                                              \
+        SW_COL_##kind, offsetof(type, field)                                                       \
+    }
 
-/* Every row of sql (with p, may be NULL) into a new array of elements of `size` bytes, stored
- * at *(T **)rows with their number in *n. On an error the elements read are released
- * (release may be NULL), *rows is NULL and *n 0. */
-int sw_rows_all(struct sw_db *db, const char *sql, const struct sw_params *p, size_t size,
-                sw_rows_read_fn read, sw_rows_release_fn release, void *rows, size_t *n,
-                struct sw_error *err);
-/* Release every element of an array made by sw_rows_all (release may be NULL), then the
- * array. */
-void sw_rows_free(void *rows, size_t size, size_t n, sw_rows_release_fn release);
+/* A typed row: its size, its columns, and what they cannot say (read after them, the row's
+ * columns starting at c0; may be NULL). */
+struct sw_row_type {
+    size_t size;
+    const struct sw_col *cols;
+    size_t ncols;
+    void (*read)(struct sw_stmt *st, int c0, void *row);
+};
+/* The type of struct `type` read by every column of the array `cols`. */
+#define SW_ROW_TYPE(type, cols, read)                                                              \
+    {                                                                                              \
+        sizeof(type), cols, sizeof(cols) / sizeof((cols)[0]), read                                 \
+    }
+
+/* One-column rows: an integer (int64_t), a text (char *, malloc'd). */
+extern const struct sw_row_type sw_row_int, sw_row_text;
+
+/* Fill row from the statement's current row, whose columns for it start at c0. */
+void sw_row_read(const struct sw_row_type *t, struct sw_stmt *st, int c0, void *row);
+/* Free the texts of a row (NULL or zeroed: nothing) and zero it. */
+void sw_row_release(const struct sw_row_type *t, void *row);
+
+/* Every row of sql (with p, may be NULL) into a new array of t's rows, stored at
+ * *(T **)rows with their number in *n. On an error the rows read are released, *rows is NULL
+ * and *n 0. */
+int sw_rows_all(struct sw_db *db, const char *sql, const struct sw_params *p,
+                const struct sw_row_type *t, void *rows, size_t *n, struct sw_error *err);
+/* Release every row of an array made by sw_rows_all, then the array. */
+void sw_rows_free(const struct sw_row_type *t, void *rows, size_t n);
 /* The first row of sql into out (zeroed first); *found (may be NULL) says whether there was
  * one. */
-int sw_rows_one(struct sw_db *db, const char *sql, const struct sw_params *p, size_t size,
-                sw_rows_read_fn read, void *out, bool *found, struct sw_error *err);
-/* Readers of one-column rows: an integer (int64_t), a text (char *, malloc'd). */
-void sw_rows_read_int(struct sw_stmt *st, void *elem);
-void sw_rows_read_text(struct sw_stmt *st, void *elem);
-void sw_rows_release_text(void *elem);
+int sw_rows_one(struct sw_db *db, const char *sql, const struct sw_params *p,
+                const struct sw_row_type *t, void *out, bool *found, struct sw_error *err);
 
 /* A text column as a malloc'd copy, NULL for SQL NULL. */
 char *sw_rows_text(struct sw_stmt *st, int col);
@@ -52,8 +80,8 @@ int sw_rows_exec_each(struct sw_db *db, const char *const *sql, size_t n, const 
 /* A keyset page by (name, id): `select` ("SELECT cols FROM table") after (after_name,
  * after_id) (after_name NULL: from the first), at most limit rows, as sw_rows_all reads them. */
 int sw_rows_by_name(struct sw_db *db, const char *select, const char *after_name, int64_t after_id,
-                    int64_t limit, size_t size, sw_rows_read_fn read, sw_rows_release_fn release,
-                    void *rows, size_t *n, struct sw_error *err);
+                    int64_t limit, const struct sw_row_type *t, void *rows, size_t *n,
+                    struct sw_error *err);
 /* Run sql with the one integer parameter ?1 = a (and ?2 = b when the SQL names it). */
 int sw_rows_exec2(struct sw_db *db, const char *sql, int64_t a, int64_t b, struct sw_error *err);
 

@@ -9,54 +9,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The run's columns in the order run_read() takes them. */
+/* The run's columns in the order run_cols lists them. */
 #define RUN_COLS                                                                                   \
     "r.id, r.campaign_id, r.status, r.trigger, r.simulation, r.variables, r.seed, "                \
     "r.started_at, r.ended_at, r.wake_at, r.error"
 
-static void run_read(struct sw_stmt *st, void *elem)
+static void run_status_read(struct sw_stmt *st, int c0, void *elem)
 {
     struct sw_run_row *r = elem;
-    r->id = sw_stmt_column_int(st, 0);
-    r->campaign_id = sw_stmt_column_int(st, 1);
-    if (sw_run_status_parse(sw_stmt_column_text(st, 2), &r->status) < 0) {
+    if (sw_run_status_parse(sw_stmt_column_text(st, c0 + 2), &r->status) < 0) {
         r->status = SW_RUN_STATUS_FAILED;
     }
-    r->trigger = sw_rows_text(st, 3);
-    r->simulation = sw_stmt_column_int(st, 4) != 0;
-    r->variables = sw_rows_text(st, 5);
-    r->seed = sw_stmt_column_int(st, 6);
-    r->started_at = sw_rows_int(st, 7);
-    r->ended_at = sw_rows_int(st, 8);
-    r->wake_at = sw_rows_int(st, 9);
-    r->error = sw_rows_text(st, 10);
 }
 
-/* The run's columns, then its document. */
-static void run_read_document(struct sw_stmt *st, void *elem)
-{
-    run_read(st, elem);
-    ((struct sw_run_row *)elem)->document = sw_rows_text(st, 11);
-}
+/* RUN_COLS, then the document (only when asked). */
+static const struct sw_col run_cols[] = {
+    SW_COL(INT, struct sw_run_row, id),          SW_COL(INT, struct sw_run_row, campaign_id),
+    SW_COL(OWN, struct sw_run_row, status),      SW_COL(TEXT, struct sw_run_row, trigger),
+    SW_COL(BOOL, struct sw_run_row, simulation), SW_COL(TEXT, struct sw_run_row, variables),
+    SW_COL(INT, struct sw_run_row, seed),        SW_COL(INT, struct sw_run_row, started_at),
+    SW_COL(INT, struct sw_run_row, ended_at),    SW_COL(INT, struct sw_run_row, wake_at),
+    SW_COL(TEXT, struct sw_run_row, error),      SW_COL(TEXT, struct sw_run_row, document),
+};
+static const struct sw_row_type run_doc = SW_ROW_TYPE(struct sw_run_row, run_cols, run_status_read);
+static const struct sw_row_type run_row = {sizeof(struct sw_run_row), run_cols, 11,
+                                           run_status_read};
 
-void sw_run_row_release(struct sw_run_row *r)
-{
-    if (!r) {
-        return;
-    }
-    free(r->trigger);
-    free(r->variables);
-    free(r->error);
-    free(r->document);
-    memset(r, 0, sizeof(*r));
-}
+void sw_run_row_release(struct sw_run_row *r) { sw_row_release(&run_doc, r); }
 
-static void run_release(void *elem) { sw_run_row_release(elem); }
-
-void sw_run_rows_free(struct sw_run_row *rows, size_t n)
-{
-    sw_rows_free(rows, sizeof(*rows), n, run_release);
-}
+void sw_run_rows_free(struct sw_run_row *rows, size_t n) { sw_rows_free(&run_doc, rows, n); }
 
 int sw_catalog_run_create(struct sw_catalog *cat, const struct sw_run_new *r, int64_t *run_id,
                           struct sw_error *err)
@@ -84,13 +65,13 @@ int sw_catalog_run_get(struct sw_catalog *cat, int64_t id, bool with_document,
     struct sw_params p = SW_PARAMS_INIT;
     bool found = false;
     sw_params_add_int(&p, id);
-    int rc = sw_rows_one(
-        cat->db,
-        with_document ? "SELECT " RUN_COLS ", coalesce(r.document, d.document) FROM "
-                        "sw_runs r LEFT JOIN sw_campaign_documents d ON "
-                        "d.campaign_id = r.campaign_id WHERE r.id = ?1"
-                      : "SELECT " RUN_COLS " FROM sw_runs r WHERE r.id = ?1",
-        &p, sizeof(*out), with_document ? run_read_document : run_read, out, &found, err);
+    int rc =
+        sw_rows_one(cat->db,
+                    with_document ? "SELECT " RUN_COLS ", coalesce(r.document, d.document) FROM "
+                                    "sw_runs r LEFT JOIN sw_campaign_documents d ON "
+                                    "d.campaign_id = r.campaign_id WHERE r.id = ?1"
+                                  : "SELECT " RUN_COLS " FROM sw_runs r WHERE r.id = ?1",
+                    &p, with_document ? &run_doc : &run_row, out, &found, err);
     sw_params_release(&p);
     if (rc == 0 && !found) {
         rc = sw_error_set(err, SW_ENOTFOUND, "no run %lld", (long long)id);
@@ -113,8 +94,7 @@ int sw_catalog_runs_of_campaign(struct sw_catalog *cat, int64_t campaign_id, con
         sw_rows_in_csv(&sql, &p, "r.status", statuses);
     }
     sw_buf_printf(&sql, " ORDER BY r.id DESC LIMIT ?%d", sw_params_add_int(&p, limit));
-    int rc =
-        sw_rows_all(cat->db, sql.data, &p, sizeof(**rows), run_read, run_release, rows, n, err);
+    int rc = sw_rows_all(cat->db, sql.data, &p, &run_row, rows, n, err);
     sw_buf_release(&sql);
     sw_params_release(&p);
     return rc;
@@ -156,12 +136,11 @@ int sw_catalog_runs_fail_interrupted_simulations(struct sw_catalog *cat, struct 
                       err);
 }
 
-static void wake_read(struct sw_stmt *st, void *elem)
-{
-    struct sw_run_wake *w = elem;
-    w->id = sw_stmt_column_int(st, 0);
-    w->wake_at = sw_stmt_column_int(st, 1);
-}
+static const struct sw_col wake_cols[] = {
+    SW_COL(INT, struct sw_run_wake, id),
+    SW_COL(INT, struct sw_run_wake, wake_at),
+};
+static const struct sw_row_type wake_row = SW_ROW_TYPE(struct sw_run_wake, wake_cols, NULL);
 
 int sw_catalog_runs_running(struct sw_catalog *cat, int64_t limit, struct sw_run_wake **rows,
                             size_t *n, struct sw_error *err)
@@ -171,7 +150,7 @@ int sw_catalog_runs_running(struct sw_catalog *cat, int64_t limit, struct sw_run
     int rc = sw_rows_all(cat->db,
                          "SELECT id, coalesce(wake_at, 0) FROM sw_runs WHERE status = 'running' "
                          "AND simulation = 0 ORDER BY coalesce(wake_at, 0), id LIMIT ?1",
-                         &p, sizeof(**rows), wake_read, NULL, rows, n, err);
+                         &p, &wake_row, rows, n, err);
     sw_params_release(&p);
     return rc;
 }
@@ -249,37 +228,27 @@ int sw_catalog_task_set(struct sw_catalog *cat, int64_t task_id, const struct sw
     return rc;
 }
 
-static void task_release(void *elem)
+/* The status from its text; counted when input_count is not NULL. */
+static void task_read(struct sw_stmt *st, int c0, void *elem)
 {
     struct sw_task_row *t = elem;
-    free(t->activity);
-    free(t->type);
-    free(t->outputs);
-    free(t->error);
-}
-
-void sw_task_rows_free(struct sw_task_row *rows, size_t n)
-{
-    sw_rows_free(rows, sizeof(*rows), n, task_release);
-}
-
-static void task_read(struct sw_stmt *st, void *elem)
-{
-    struct sw_task_row *t = elem;
-    t->id = sw_stmt_column_int(st, 0);
-    t->activity = sw_rows_text(st, 1);
-    t->type = sw_rows_text(st, 2);
-    if (sw_task_status_parse(sw_stmt_column_text(st, 3), &t->status) < 0) {
+    if (sw_task_status_parse(sw_stmt_column_text(st, c0 + 3), &t->status) < 0) {
         t->status = SW_TASK_STATUS_PENDING;
     }
-    t->started_at = sw_rows_int(st, 4);
-    t->ended_at = sw_rows_int(st, 5);
-    t->wake_at = sw_rows_int(st, 6);
-    t->counted = sw_stmt_column_type(st, 7) != SW_V_NULL;
-    t->input_count = sw_rows_int(st, 7);
-    t->outputs = sw_rows_text(st, 8);
-    t->error = sw_rows_text(st, 9);
+    t->counted = sw_stmt_column_type(st, c0 + 7) != SW_V_NULL;
 }
+
+/* id, activity, type, status, started_at, ended_at, wake_at, input_count, outputs, error */
+static const struct sw_col task_cols[] = {
+    SW_COL(INT, struct sw_task_row, id),         SW_COL(TEXT, struct sw_task_row, activity),
+    SW_COL(TEXT, struct sw_task_row, type),      SW_COL(OWN, struct sw_task_row, status),
+    SW_COL(INT, struct sw_task_row, started_at), SW_COL(INT, struct sw_task_row, ended_at),
+    SW_COL(INT, struct sw_task_row, wake_at),    SW_COL(INT, struct sw_task_row, input_count),
+    SW_COL(TEXT, struct sw_task_row, outputs),   SW_COL(TEXT, struct sw_task_row, error),
+};
+static const struct sw_row_type task_row = SW_ROW_TYPE(struct sw_task_row, task_cols, task_read);
+
+void sw_task_rows_free(struct sw_task_row *rows, size_t n) { sw_rows_free(&task_row, rows, n); }
 
 int sw_catalog_tasks(struct sw_catalog *cat, int64_t run_id, struct sw_task_row **rows, size_t *n,
                      struct sw_error *err)
@@ -289,7 +258,7 @@ int sw_catalog_tasks(struct sw_catalog *cat, int64_t run_id, struct sw_task_row 
     int rc = sw_rows_all(cat->db,
                          "SELECT id, activity, type, status, started_at, ended_at, wake_at, "
                          "input_count, outputs, error FROM sw_tasks WHERE run_id = ?1 ORDER BY id",
-                         &p, sizeof(**rows), task_read, task_release, rows, n, err);
+                         &p, &task_row, rows, n, err);
     sw_params_release(&p);
     return rc;
 }
@@ -451,7 +420,7 @@ int sw_catalog_run_ids(struct sw_catalog *cat, int64_t campaign_id, int64_t stop
                          stopped_at ? "SELECT id FROM sw_runs WHERE campaign_id = ?1 AND "
                                       "status = 'stopped' AND ended_at = ?2"
                                     : "SELECT id FROM sw_runs WHERE campaign_id = ?1",
-                         &p, sizeof(**ids), sw_rows_read_int, NULL, ids, n, err);
+                         &p, &sw_row_int, ids, n, err);
     sw_params_release(&p);
     return rc;
 }
@@ -471,8 +440,7 @@ int sw_catalog_run_work_tables(struct sw_catalog *cat, int64_t run_id, char ***t
     sw_buf_puts(&sql, " WHERE t.run_id = ?1 AND ");
     sw_db_json_get(cat->db, &sql, "o.value", "owned", SW_V_INT);
     sw_buf_puts(&sql, " = 1");
-    int rc = sw_rows_all(cat->db, sql.data, &p, sizeof(**tables), sw_rows_read_text,
-                         sw_rows_release_text, tables, n, err);
+    int rc = sw_rows_all(cat->db, sql.data, &p, &sw_row_text, tables, n, err);
     sw_buf_release(&sql);
     sw_params_release(&p);
     for (size_t i = 0; i < *n; i++) {

@@ -8,19 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void due_release(void *elem) { free(((struct sw_due_campaign *)elem)->document); }
+static const struct sw_col due_cols[] = {
+    SW_COL(INT, struct sw_due_campaign, id),
+    SW_COL(INT, struct sw_due_campaign, next_run_at),
+    SW_COL(TEXT, struct sw_due_campaign, document),
+};
+static const struct sw_row_type due_row = SW_ROW_TYPE(struct sw_due_campaign, due_cols, NULL);
 
 void sw_due_campaigns_free(struct sw_due_campaign *rows, size_t n)
 {
-    sw_rows_free(rows, sizeof(*rows), n, due_release);
-}
-
-static void due_read(struct sw_stmt *st, void *elem)
-{
-    struct sw_due_campaign *c = elem;
-    c->id = sw_stmt_column_int(st, 0);
-    c->next_run_at = sw_stmt_column_int(st, 1);
-    c->document = sw_rows_text(st, 2);
+    sw_rows_free(&due_row, rows, n);
 }
 
 int sw_catalog_due_campaigns(struct sw_catalog *cat, int64_t now_ms, int64_t limit,
@@ -34,7 +31,7 @@ int sw_catalog_due_campaigns(struct sw_catalog *cat, int64_t now_ms, int64_t lim
                          "sw_campaign_documents d ON d.campaign_id = c.id WHERE c.status = "
                          "'running' AND c.next_run_at IS NOT NULL AND c.next_run_at <= ?1 "
                          "ORDER BY c.next_run_at LIMIT ?2",
-                         &p, sizeof(**rows), due_read, due_release, rows, n, err);
+                         &p, &due_row, rows, n, err);
     sw_params_release(&p);
     return rc;
 }
@@ -55,24 +52,16 @@ int sw_catalog_campaign_tick_done(struct sw_catalog *cat, int64_t id, int64_t ne
     return rc;
 }
 
-static void signal_release(void *elem)
-{
-    struct sw_signal_row *s = elem;
-    free(s->target);
-    free(s->variables);
-}
+static const struct sw_col signal_cols[] = {
+    SW_COL(INT, struct sw_signal_row, id),
+    SW_COL(TEXT, struct sw_signal_row, target),
+    SW_COL(TEXT, struct sw_signal_row, variables),
+};
+static const struct sw_row_type signal_row = SW_ROW_TYPE(struct sw_signal_row, signal_cols, NULL);
 
 void sw_signal_rows_free(struct sw_signal_row *rows, size_t n)
 {
-    sw_rows_free(rows, sizeof(*rows), n, signal_release);
-}
-
-static void signal_read(struct sw_stmt *st, void *elem)
-{
-    struct sw_signal_row *s = elem;
-    s->id = sw_stmt_column_int(st, 0);
-    s->target = sw_rows_text(st, 1);
-    s->variables = sw_rows_text(st, 2);
+    sw_rows_free(&signal_row, rows, n);
 }
 
 int sw_catalog_signal_add(struct sw_catalog *cat, const char *target, const char *variables,
@@ -99,7 +88,7 @@ int sw_catalog_signals_pending(struct sw_catalog *cat, int64_t limit, struct sw_
     int rc = sw_rows_all(cat->db,
                          "SELECT id, target, variables FROM sw_signals WHERE consumed_at IS NULL "
                          "ORDER BY id LIMIT ?1",
-                         &p, sizeof(**rows), signal_read, signal_release, rows, n, err);
+                         &p, &signal_row, rows, n, err);
     sw_params_release(&p);
     return rc;
 }
@@ -151,7 +140,7 @@ int sw_catalog_runs_expired(struct sw_catalog *cat, int64_t now_ms, int64_t defa
                       "AND coalesce(r.ended_at, r.started_at) < ?1 - 86400000 * coalesce(");
     sw_db_json_get(cat->db, &sql, "c.document", "options.history_days", SW_V_INT);
     sw_buf_puts(&sql, ", ?2) LIMIT ?3");
-    int rc = sw_rows_all(cat->db, sql.data, &p, sizeof(**ids), sw_rows_read_int, NULL, ids, n, err);
+    int rc = sw_rows_all(cat->db, sql.data, &p, &sw_row_int, ids, n, err);
     sw_buf_release(&sql);
     sw_params_release(&p);
     return rc;

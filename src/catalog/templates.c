@@ -8,40 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sw_template_row_release(struct sw_template_row *t)
-{
-    if (!t) {
-        return;
-    }
-    free(t->name);
-    free(t->description);
-    free(t->document);
-    memset(t, 0, sizeof(*t));
-}
+#define TEMPLATE_COLS "id, name, description, created_at, updated_at"
 
-static void template_release(void *elem) { sw_template_row_release(elem); }
+/* TEMPLATE_COLS, then the document (the list leaves it out). */
+static const struct sw_col template_cols[] = {
+    SW_COL(INT, struct sw_template_row, id),
+    SW_COL(TEXT, struct sw_template_row, name),
+    SW_COL(TEXT, struct sw_template_row, description),
+    SW_COL(INT, struct sw_template_row, created_at),
+    SW_COL(INT, struct sw_template_row, updated_at),
+    SW_COL(TEXT, struct sw_template_row, document),
+};
+static const struct sw_row_type template_doc =
+    SW_ROW_TYPE(struct sw_template_row, template_cols, NULL);
+static const struct sw_row_type template_row = {sizeof(struct sw_template_row), template_cols, 5,
+                                                NULL};
+
+void sw_template_row_release(struct sw_template_row *t) { sw_row_release(&template_doc, t); }
 
 void sw_template_rows_free(struct sw_template_row *rows, size_t n)
 {
-    sw_rows_free(rows, sizeof(*rows), n, template_release);
-}
-
-/* id, name, description, created_at, updated_at */
-static void template_read(struct sw_stmt *st, void *elem)
-{
-    struct sw_template_row *t = elem;
-    t->id = sw_stmt_column_int(st, 0);
-    t->name = sw_rows_text(st, 1);
-    t->description = sw_rows_text(st, 2);
-    t->created_at = sw_rows_int(st, 3);
-    t->updated_at = sw_rows_int(st, 4);
-}
-
-/* The template's columns, then its document. */
-static void template_read_document(struct sw_stmt *st, void *elem)
-{
-    template_read(st, elem);
-    ((struct sw_template_row *)elem)->document = sw_rows_text(st, 5);
+    sw_rows_free(&template_doc, rows, n);
 }
 
 int sw_catalog_template_get(struct sw_catalog *cat, int64_t id, struct sw_template_row *out,
@@ -50,10 +37,9 @@ int sw_catalog_template_get(struct sw_catalog *cat, int64_t id, struct sw_templa
     struct sw_params p = SW_PARAMS_INIT;
     bool found = false;
     sw_params_add_int(&p, id);
-    int rc = sw_rows_one(cat->db,
-                         "SELECT id, name, description, created_at, updated_at, document "
-                         "FROM sw_templates WHERE id = ?1",
-                         &p, sizeof(*out), template_read_document, out, &found, err);
+    int rc =
+        sw_rows_one(cat->db, "SELECT " TEMPLATE_COLS ", document FROM sw_templates WHERE id = ?1",
+                    &p, &template_doc, out, &found, err);
     sw_params_release(&p);
     if (rc == 0 && !found) {
         rc = sw_error_set(err, SW_ENOTFOUND, "no template with id %lld", (long long)id);
@@ -65,9 +51,8 @@ int sw_catalog_templates(struct sw_catalog *cat, const char *after_name, int64_t
                          int64_t limit, struct sw_template_row **rows, size_t *n,
                          struct sw_error *err)
 {
-    return sw_rows_by_name(
-        cat->db, "SELECT id, name, description, created_at, updated_at FROM sw_templates",
-        after_name, after_id, limit, sizeof(**rows), template_read, template_release, rows, n, err);
+    return sw_rows_by_name(cat->db, "SELECT " TEMPLATE_COLS " FROM sw_templates", after_name,
+                           after_id, limit, &template_row, rows, n, err);
 }
 
 int sw_catalog_template_save(struct sw_catalog *cat, int64_t *id, const char *name,
