@@ -59,15 +59,9 @@ int sw_catalog_audience_ensure(struct sw_catalog *cat, const char *name, const c
 int sw_catalog_audience_set_count(struct sw_catalog *cat, const char *name, int64_t count,
                                   int64_t now_ms, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, count);
-    sw_params_add_int(&p, now_ms);
-    sw_params_add_text(&p, name);
-    int rc = sw_db_exec_params(
-        cat->db, "UPDATE sw_audiences SET count = ?1, updated_at = ?2 WHERE name = ?3", &p, NULL,
-        err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(cat->db,
+                        "UPDATE sw_audiences SET count = ?1, updated_at = ?2 WHERE name = ?3",
+                        SW_ARGS(SW_INT(count), SW_INT(now_ms), SW_TEXT(name)), NULL, err);
 }
 
 /* id, name, dimension, count, updated_at */

@@ -41,17 +41,6 @@ void sw_token_rows_free(struct sw_token_row *rows, size_t n) { sw_rows_free(&tok
 
 void sw_user_row_release(struct sw_user_row *u) { sw_row_release(&user_row, u); }
 
-/* The first row of sql with the one text parameter key; *found says whether there was one. */
-static int one_row(struct sw_catalog *cat, const char *sql, const char *key,
-                   const struct sw_row_type *t, void *out, bool *found, struct sw_error *err)
-{
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, key);
-    int rc = sw_rows_one(cat->db, sql, &p, t, out, found, err);
-    sw_params_release(&p);
-    return rc;
-}
-
 int sw_catalog_token_add(struct sw_catalog *cat, const char *name, const char *role,
                          const char *hash, int64_t now_ms, int64_t *id, struct sw_error *err)
 {
@@ -75,28 +64,26 @@ int sw_catalog_token_add(struct sw_catalog *cat, const char *name, const char *r
 int sw_catalog_token_by_hash(struct sw_catalog *cat, const char *hash, struct sw_token_row *out,
                              bool *found, struct sw_error *err)
 {
-    return one_row(cat,
-                   "SELECT id, name, role, created_at, last_used_at FROM sw_tokens "
-                   "WHERE hash = ?1",
-                   hash, &token_row, out, found, err);
+    return sw_rows_get(cat->db,
+                       "SELECT id, name, role, created_at, last_used_at FROM sw_tokens "
+                       "WHERE hash = ?1",
+                       SW_ARGS(SW_TEXT(hash)), &token_row, out, found, err);
 }
 
 int sw_catalog_token_used(struct sw_catalog *cat, int64_t id, int64_t now_ms, struct sw_error *err)
 {
     /* The WHERE keeps concurrent checks from moving the value backwards. */
-    return sw_rows_exec2(cat->db,
-                         "UPDATE sw_tokens SET last_used_at = ?2 WHERE id = ?1 "
-                         "AND (last_used_at IS NULL OR last_used_at < ?2)",
-                         id, now_ms, err);
+    return sw_rows_exec(cat->db,
+                        "UPDATE sw_tokens SET last_used_at = ?2 WHERE id = ?1 "
+                        "AND (last_used_at IS NULL OR last_used_at < ?2)",
+                        SW_ARGS(SW_INT(id), SW_INT(now_ms)), NULL, err);
 }
 
 int sw_catalog_token_delete(struct sw_catalog *cat, int64_t id, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
     int64_t changes = 0;
-    sw_params_add_int(&p, id);
-    int rc = sw_db_exec_params(cat->db, "DELETE FROM sw_tokens WHERE id = ?1", &p, &changes, err);
-    sw_params_release(&p);
+    int rc = sw_rows_exec(cat->db, "DELETE FROM sw_tokens WHERE id = ?1", SW_ARGS(SW_INT(id)),
+                          &changes, err);
     if (rc == 0 && changes == 0) {
         rc = sw_error_set(err, SW_ENOTFOUND, "no token with id %lld", (long long)id);
     }
@@ -113,11 +100,9 @@ int sw_catalog_tokens(struct sw_catalog *cat, struct sw_token_row **rows, size_t
 
 bool sw_catalog_user_exists(struct sw_catalog *cat, const char *name)
 {
-    struct sw_params p = SW_PARAMS_INIT;
     int64_t n = 0;
-    sw_params_add_text(&p, name);
-    sw_db_query_int(cat->db, "SELECT count(*) FROM sw_users WHERE name = ?1", &p, &n, NULL);
-    sw_params_release(&p);
+    sw_rows_query_int(cat->db, "SELECT count(*) FROM sw_users WHERE name = ?1",
+                      SW_ARGS(SW_TEXT(name)), &n, NULL);
     return n > 0;
 }
 
@@ -150,45 +135,38 @@ int sw_catalog_user_add(struct sw_catalog *cat, const char *name, const char *ro
 int sw_catalog_user_by_name(struct sw_catalog *cat, const char *name, struct sw_user_row *out,
                             bool *found, struct sw_error *err)
 {
-    return one_row(cat, "SELECT id, name, role, password_hash FROM sw_users WHERE name = ?1", name,
-                   &user_row, out, found, err);
+    return sw_rows_get(cat->db,
+                       "SELECT id, name, role, password_hash FROM sw_users WHERE name = ?1",
+                       SW_ARGS(SW_TEXT(name)), &user_row, out, found, err);
 }
 
 int sw_catalog_sessions_expire(struct sw_catalog *cat, int64_t now_ms, struct sw_error *err)
 {
-    return sw_rows_exec2(cat->db, "DELETE FROM sw_sessions WHERE expires_at <= ?1", now_ms, 0, err);
+    return sw_rows_exec(cat->db, "DELETE FROM sw_sessions WHERE expires_at <= ?1",
+                        SW_ARGS(SW_INT(now_ms)), NULL, err);
 }
 
 int sw_catalog_session_add(struct sw_catalog *cat, const char *hash, int64_t user_id,
                            int64_t now_ms, int64_t expires_at, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, hash);
-    sw_params_add_int(&p, user_id);
-    sw_params_add_int(&p, now_ms);
-    sw_params_add_int(&p, expires_at);
-    int rc = sw_db_exec_params(cat->db,
-                               "INSERT INTO sw_sessions(hash, user_id, created_at, expires_at) "
-                               "VALUES (?1, ?2, ?3, ?4)",
-                               &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(cat->db,
+                        "INSERT INTO sw_sessions(hash, user_id, created_at, expires_at) "
+                        "VALUES (?1, ?2, ?3, ?4)",
+                        SW_ARGS(SW_TEXT(hash), SW_INT(user_id), SW_INT(now_ms), SW_INT(expires_at)),
+                        NULL, err);
 }
 
 int sw_catalog_session_by_hash(struct sw_catalog *cat, const char *hash, struct sw_session_row *out,
                                bool *found, struct sw_error *err)
 {
-    return one_row(cat,
-                   "SELECT s.expires_at, u.id, u.name, u.role FROM sw_sessions s "
-                   "JOIN sw_users u ON u.id = s.user_id WHERE s.hash = ?1",
-                   hash, &session_row, out, found, err);
+    return sw_rows_get(cat->db,
+                       "SELECT s.expires_at, u.id, u.name, u.role FROM sw_sessions s "
+                       "JOIN sw_users u ON u.id = s.user_id WHERE s.hash = ?1",
+                       SW_ARGS(SW_TEXT(hash)), &session_row, out, found, err);
 }
 
 int sw_catalog_session_delete(struct sw_catalog *cat, const char *hash, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, hash);
-    int rc = sw_db_exec_params(cat->db, "DELETE FROM sw_sessions WHERE hash = ?1", &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(cat->db, "DELETE FROM sw_sessions WHERE hash = ?1", SW_ARGS(SW_TEXT(hash)),
+                        NULL, err);
 }

@@ -115,35 +115,23 @@ json_t *sw_campaign_row_json(const struct sw_campaign_row *r)
 int sw_catalog_campaign_get(struct sw_catalog *cat, int64_t id, bool with_document,
                             struct sw_campaign_row *out, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    bool found = false;
-    sw_params_add_int(&p, id);
-    int rc =
-        sw_rows_one(cat->db,
-                    with_document ? "SELECT " ROW_COLS ", d.document FROM sw_campaigns c "
-                                    "LEFT JOIN sw_campaign_documents d ON d.campaign_id = c.id "
-                                    "WHERE c.id = ?1"
-                                  : "SELECT " ROW_COLS " FROM sw_campaigns c WHERE c.id = ?1",
-                    &p, with_document ? &row_doc : &row_type, out, &found, err);
-    sw_params_release(&p);
-    if (rc == 0 && !found) {
-        rc = sw_error_set(err, SW_ENOTFOUND, "no campaign with id %lld", (long long)id);
-    }
-    return rc;
+    return sw_rows_get_id(cat->db,
+                          with_document
+                              ? "SELECT " ROW_COLS ", d.document FROM sw_campaigns c "
+                                "LEFT JOIN sw_campaign_documents d ON d.campaign_id = c.id "
+                                "WHERE c.id = ?1"
+                              : "SELECT " ROW_COLS " FROM sw_campaigns c WHERE c.id = ?1",
+                          id, with_document ? &row_doc : &row_type, out, "campaign with id", err);
 }
 
 static int document_put(struct sw_catalog *cat, int64_t id, const char *document,
                         struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, id);
-    sw_params_add_text(&p, document);
-    int rc = sw_rows_upsert(cat->db,
-                            "INSERT INTO sw_campaign_documents(campaign_id, document) "
-                            "VALUES (?1, ?2)",
-                            "campaign_id", "document = excluded.document", &p, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_upsert(cat->db,
+                          "INSERT INTO sw_campaign_documents(campaign_id, document) "
+                          "VALUES (?1, ?2)",
+                          "campaign_id", "document = excluded.document",
+                          SW_ARGS(SW_INT(id), SW_TEXT(document)), err);
 }
 
 static void fields_params(struct sw_params *p, const struct sw_campaign_fields *f)
@@ -226,20 +214,15 @@ int sw_catalog_campaign_delete(struct sw_catalog *cat, int64_t id, struct sw_err
         "DELETE FROM sw_incremental WHERE campaign_id = ?1",
         "DELETE FROM sw_campaigns WHERE id = ?1 AND status <> 'running'",
     };
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, id);
-    int rc = sw_rows_exec_each(cat->db, deletes, sizeof(deletes) / sizeof(deletes[0]), &p, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec_each(cat->db, deletes, sizeof(deletes) / sizeof(deletes[0]),
+                             SW_ARGS(SW_INT(id)), err);
 }
 
 bool sw_catalog_campaign_name_used(struct sw_catalog *cat, const char *name)
 {
-    struct sw_params p = SW_PARAMS_INIT;
     int64_t used = 0;
-    sw_params_add_text(&p, name);
-    sw_db_query_int(cat->db, "SELECT count(*) FROM sw_campaigns WHERE name = ?1", &p, &used, NULL);
-    sw_params_release(&p);
+    sw_rows_query_int(cat->db, "SELECT count(*) FROM sw_campaigns WHERE name = ?1",
+                      SW_ARGS(SW_TEXT(name)), &used, NULL);
     return used != 0;
 }
 
@@ -281,60 +264,46 @@ int sw_catalog_campaign_after_run(struct sw_catalog *cat, int64_t campaign_id,
                                   enum sw_run_status status, int64_t last_run_at,
                                   const char *error_activity, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, sw_run_status_text(status));
-    sw_params_add_int(&p, last_run_at);
-    sw_params_add_text_or_null(&p, error_activity);
-    sw_params_add_int(&p, campaign_id);
     /* A campaign with ticks to come stays running after a successful run. */
-    int rc = sw_db_exec_params(cat->db,
-                               "UPDATE sw_campaigns SET status = CASE WHEN ?1 = 'failed' THEN "
-                               "'failed' WHEN next_run_at IS NOT NULL AND status = 'running' "
-                               "THEN 'running' ELSE ?1 END, last_run_at = ?2, "
-                               "last_error_activity = ?3 WHERE id = ?4",
-                               &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(cat->db,
+                        "UPDATE sw_campaigns SET status = CASE WHEN ?1 = 'failed' THEN "
+                        "'failed' WHEN next_run_at IS NOT NULL AND status = 'running' "
+                        "THEN 'running' ELSE ?1 END, last_run_at = ?2, "
+                        "last_error_activity = ?3 WHERE id = ?4",
+                        SW_ARGS(SW_TEXT(sw_run_status_text(status)), SW_INT(last_run_at),
+                                SW_TEXT_OR_NULL(error_activity), SW_INT(campaign_id)),
+                        NULL, err);
 }
 
 int sw_catalog_campaign_set_status(struct sw_catalog *cat, int64_t id,
                                    enum sw_campaign_status status, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, sw_campaign_status_text(status));
-    sw_params_add_int(&p, id);
-    int rc = sw_db_exec_params(cat->db, "UPDATE sw_campaigns SET status = ?1 WHERE id = ?2", &p,
-                               NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(cat->db, "UPDATE sw_campaigns SET status = ?1 WHERE id = ?2",
+                        SW_ARGS(SW_TEXT(sw_campaign_status_text(status)), SW_INT(id)), NULL, err);
 }
 
 int sw_catalog_campaign_rerun(struct sw_catalog *cat, int64_t id, struct sw_error *err)
 {
-    return sw_rows_exec2(cat->db,
-                         "UPDATE sw_campaigns SET status = 'running', last_error_activity = NULL "
-                         "WHERE id = ?1",
-                         id, 0, err);
+    return sw_rows_exec(cat->db,
+                        "UPDATE sw_campaigns SET status = 'running', last_error_activity = NULL "
+                        "WHERE id = ?1",
+                        SW_ARGS(SW_INT(id)), NULL, err);
 }
 
 int sw_catalog_campaign_set_next(struct sw_catalog *cat, int64_t id, int64_t next_ms,
                                  struct sw_error *err)
 {
-    return sw_rows_exec2(cat->db,
-                         "UPDATE sw_campaigns SET next_run_at = nullif(?2, 0) WHERE id = ?1", id,
-                         next_ms, err);
+    return sw_rows_exec(cat->db,
+                        "UPDATE sw_campaigns SET next_run_at = nullif(?2, 0) WHERE id = ?1",
+                        SW_ARGS(SW_INT(id), SW_INT(next_ms)), NULL, err);
 }
 
 int64_t sw_catalog_campaign_find(struct sw_catalog *cat, const char *target)
 {
-    struct sw_params p = SW_PARAMS_INIT;
     int64_t id = 0, num = 0;
-    sw_params_add_text(&p, target);
-    sw_params_add_int(&p, sw_parse_int64(target, &num) == 0 ? num : -1);
-    sw_db_query_int(cat->db,
-                    "SELECT coalesce(min(id), 0) FROM sw_campaigns WHERE id = ?2 OR name = ?1", &p,
-                    &id, NULL);
-    sw_params_release(&p);
+    sw_rows_query_int(
+        cat->db, "SELECT coalesce(min(id), 0) FROM sw_campaigns WHERE id = ?2 OR name = ?1",
+        SW_ARGS(SW_TEXT(target), SW_INT(sw_parse_int64(target, &num) == 0 ? num : -1)), &id, NULL);
     return id;
 }
 

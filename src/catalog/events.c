@@ -21,20 +21,14 @@ void sw_event_rows_free(struct sw_event_row *rows, size_t n) { sw_rows_free(&eve
 int sw_catalog_events(struct sw_catalog *cat, const struct sw_event_query *q,
                       struct sw_event_row **rows, size_t *n, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, q->after);
-    sw_params_add_int(&p, q->upto);
-    sw_params_add_int(&p, q->campaign_id);
-    sw_params_add_int(&p, q->run_id);
-    sw_params_add_int(&p, q->limit);
-    int rc = sw_rows_all(cat->db,
-                         "SELECT id, ts, type, coalesce(campaign_id, 0), coalesce(run_id, 0), "
-                         "payload FROM sw_events WHERE id > ?1 AND (?2 = 0 OR id <= ?2) AND "
-                         "(?3 = 0 OR campaign_id = ?3) AND (?4 = 0 OR run_id = ?4) "
-                         "ORDER BY id LIMIT ?5",
-                         &p, &event_row, rows, n, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_select(cat->db,
+                          "SELECT id, ts, type, coalesce(campaign_id, 0), coalesce(run_id, 0), "
+                          "payload FROM sw_events WHERE id > ?1 AND (?2 = 0 OR id <= ?2) AND "
+                          "(?3 = 0 OR campaign_id = ?3) AND (?4 = 0 OR run_id = ?4) "
+                          "ORDER BY id LIMIT ?5",
+                          SW_ARGS(SW_INT(q->after), SW_INT(q->upto), SW_INT(q->campaign_id),
+                                  SW_INT(q->run_id), SW_INT(q->limit)),
+                          &event_row, rows, n, err);
 }
 
 int sw_catalog_events_bounds(struct sw_catalog *cat, int64_t *min_id, int64_t *max_id,
@@ -53,26 +47,20 @@ int sw_catalog_events_bounds(struct sw_catalog *cat, int64_t *min_id, int64_t *m
 int sw_catalog_event_add(struct sw_catalog *cat, int64_t ts, const char *type, int64_t campaign_id,
                          int64_t run_id, const char *payload, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, ts);
-    sw_params_add_text(&p, type);
-    sw_params_add_int_or_null(&p, campaign_id);
-    sw_params_add_int_or_null(&p, run_id);
-    sw_params_add_text(&p, payload);
-    int rc = sw_db_exec_params(cat->db,
-                               "INSERT INTO sw_events(ts, type, campaign_id, run_id, payload) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5)",
-                               &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(cat->db,
+                        "INSERT INTO sw_events(ts, type, campaign_id, run_id, payload) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5)",
+                        SW_ARGS(SW_INT(ts), SW_TEXT(type), SW_INT_OR_NULL(campaign_id),
+                                SW_INT_OR_NULL(run_id), SW_TEXT(payload)),
+                        NULL, err);
 }
 
 int sw_catalog_events_purge(struct sw_catalog *cat, int64_t before_ts, struct sw_error *err)
 {
-    return sw_rows_exec2(cat->db,
-                         "DELETE FROM sw_events WHERE ts < ?1 AND id < (SELECT max(id) FROM "
-                         "sw_events)",
-                         before_ts, 0, err);
+    return sw_rows_exec(cat->db,
+                        "DELETE FROM sw_events WHERE ts < ?1 AND id < (SELECT max(id) FROM "
+                        "sw_events)",
+                        SW_ARGS(SW_INT(before_ts)), NULL, err);
 }
 
 static const struct sw_col channel_task_cols[] = {

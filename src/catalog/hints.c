@@ -39,19 +39,13 @@ int sw_catalog_hints_get(struct sw_catalog *cat, char **doc, int64_t *updated_at
 int sw_catalog_hints_put(struct sw_catalog *cat, const char *doc, int64_t now_ms, const char *by,
                          struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, doc);
-    sw_params_add_int(&p, now_ms);
-    sw_params_add_text_or_null(&p, by);
-    int rc = sw_rows_upsert(cat->db,
-                            "INSERT INTO sw_schema_hints (id, document, updated_at, updated_by) "
-                            "VALUES (1, ?1, ?2, ?3)",
-                            "id",
-                            "document = excluded.document, updated_at = excluded.updated_at, "
-                            "updated_by = excluded.updated_by",
-                            &p, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_upsert(cat->db,
+                          "INSERT INTO sw_schema_hints (id, document, updated_at, updated_by) "
+                          "VALUES (1, ?1, ?2, ?3)",
+                          "id",
+                          "document = excluded.document, updated_at = excluded.updated_at, "
+                          "updated_by = excluded.updated_by",
+                          SW_ARGS(SW_TEXT(doc), SW_INT(now_ms), SW_TEXT_OR_NULL(by)), err);
 }
 
 int sw_catalog_hints_delete(struct sw_catalog *cat, struct sw_error *err)

@@ -2,6 +2,7 @@
  * ledger.c - see ledger.h.
  */
 #include "catalog/ledger.h"
+#include "catalog/rows.h"
 #include "core/clock.h"
 #include "core/util.h"
 
@@ -420,13 +421,8 @@ char *sw_ledger_email_address(struct sw_db *db, int64_t id)
 static int exec_run_act(struct sw_db *db, const char *sql, int64_t run_id, const char *activity,
                         int64_t now_ms, int64_t *changes, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, run_id);
-    sw_params_add_text(&p, activity);
-    sw_params_add_int(&p, now_ms);
-    int rc = sw_db_exec_params(db, sql, &p, changes, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(db, sql, SW_ARGS(SW_INT(run_id), SW_TEXT(activity), SW_INT(now_ms)),
+                        changes, err);
 }
 
 /* The integer sql computes with ?1 = run_id, ?2 = activity. */
@@ -514,28 +510,21 @@ int sw_ledger_requeue(struct sw_db *db, int64_t run_id, const char *activity, bo
 
 bool sw_ledger_run_sending(struct sw_db *db, int64_t run_id)
 {
-    struct sw_params p = SW_PARAMS_INIT;
     int64_t running = 1;
-    sw_params_add_int(&p, run_id);
-    sw_db_query_int(db, "SELECT status = 'running' FROM sw_runs WHERE id = ?1", &p, &running, NULL);
-    sw_params_release(&p);
+    sw_rows_query_int(db, "SELECT status = 'running' FROM sw_runs WHERE id = ?1",
+                      SW_ARGS(SW_INT(run_id)), &running, NULL);
     return running != 0;
 }
 
 int sw_ledger_skip_stopped_campaign(struct sw_db *db, int64_t campaign_id, int64_t now_ms,
                                     struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, campaign_id);
-    sw_params_add_int(&p, now_ms);
-    int rc = sw_db_exec_params(db,
-                               "UPDATE sw_deliveries SET state = 'skipped', reason = "
-                               "'run_stopped', updated_at = ?2 WHERE state = 'pending' AND "
-                               "run_id IN (SELECT id FROM sw_runs WHERE campaign_id = ?1 AND "
-                               "status IN ('running', 'paused'))",
-                               &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(db,
+                        "UPDATE sw_deliveries SET state = 'skipped', reason = "
+                        "'run_stopped', updated_at = ?2 WHERE state = 'pending' AND "
+                        "run_id IN (SELECT id FROM sw_runs WHERE campaign_id = ?1 AND "
+                        "status IN ('running', 'paused'))",
+                        SW_ARGS(SW_INT(campaign_id), SW_INT(now_ms)), NULL, err);
 }
 
 int sw_ledger_confirmed(struct sw_db *db, int64_t run_id, const char *activity, bool *yes,

@@ -12,19 +12,13 @@
 int sw_catalog_log(struct sw_catalog *cat, const char *level, int64_t campaign_id, int64_t run_id,
                    const char *activity, const char *message)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, sw_clock_now_ms());
-    sw_params_add_text(&p, level);
-    sw_params_add_int_or_null(&p, campaign_id);
-    sw_params_add_int_or_null(&p, run_id);
-    sw_params_add_text_or_null(&p, activity);
-    sw_params_add_text(&p, message);
-    int rc = sw_db_exec_params(cat->db,
-                               "INSERT INTO sw_logs(ts, level, campaign_id, run_id, activity, "
-                               "message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                               &p, NULL, NULL);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(cat->db,
+                        "INSERT INTO sw_logs(ts, level, campaign_id, run_id, activity, "
+                        "message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        SW_ARGS(SW_INT(sw_clock_now_ms()), SW_TEXT(level),
+                                SW_INT_OR_NULL(campaign_id), SW_INT_OR_NULL(run_id),
+                                SW_TEXT_OR_NULL(activity), SW_TEXT(message)),
+                        NULL, NULL);
 }
 
 /* id, ts, level, run_id, activity, message */

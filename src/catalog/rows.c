@@ -40,18 +40,70 @@ void sw_rows_in_csv(struct sw_buf *sql, struct sw_params *p, const char *expr, c
     free(copy);
 }
 
-int sw_rows_exec2(struct sw_db *db, const char *sql, int64_t a, int64_t b, struct sw_error *err)
+void sw_params_of(struct sw_params *p, const struct sw_arg *args, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (args[i].kind) {
+        case SW_ARG_INT:
+            sw_params_add_int(p, args[i].i);
+            break;
+        case SW_ARG_INT_OR_NULL:
+            sw_params_add_int_or_null(p, args[i].i);
+            break;
+        case SW_ARG_TEXT:
+            sw_params_add_text(p, args[i].s);
+            break;
+        case SW_ARG_TEXT_OR_NULL:
+            sw_params_add_text_or_null(p, args[i].s);
+            break;
+        }
+    }
+}
+
+/* What each of the short forms below runs once its parameters are bound. */
+enum run_kind { RUN_EXEC, RUN_INSERT, RUN_QUERY_INT };
+
+static int run(struct sw_db *db, enum run_kind kind, const char *sql, const struct sw_arg *args,
+               size_t n, int64_t *out, struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, a);
-    sw_params_add_int(&p, b);
-    int rc = sw_db_exec_params(db, sql, &p, NULL, err);
+    int rc;
+    sw_params_of(&p, args, n);
+    switch (kind) {
+    case RUN_INSERT:
+        rc = sw_db_insert_id(db, sql, &p, out, err);
+        break;
+    case RUN_QUERY_INT:
+        rc = sw_db_query_int(db, sql, &p, out, err);
+        break;
+    default:
+        rc = sw_db_exec_params(db, sql, &p, out, err);
+        break;
+    }
     sw_params_release(&p);
     return rc;
 }
 
+int sw_rows_exec(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
+                 int64_t *changes, struct sw_error *err)
+{
+    return run(db, RUN_EXEC, sql, args, n, changes, err);
+}
+
+int sw_rows_insert(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
+                   int64_t *id, struct sw_error *err)
+{
+    return run(db, RUN_INSERT, sql, args, n, id, err);
+}
+
+int sw_rows_query_int(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
+                      int64_t *v, struct sw_error *err)
+{
+    return run(db, RUN_QUERY_INT, sql, args, n, v, err);
+}
+
 int sw_rows_upsert(struct sw_db *db, const char *insert, const char *conflict, const char *set,
-                   const struct sw_params *p, struct sw_error *err)
+                   const struct sw_arg *args, size_t n, struct sw_error *err)
 {
     struct sw_buf sql = SW_BUF_INIT;
     sw_buf_puts(&sql, insert);
@@ -60,7 +112,7 @@ int sw_rows_upsert(struct sw_db *db, const char *insert, const char *conflict, c
     if (rc < 0) {
         rc = sw_error_set(err, rc, "out of memory");
     } else {
-        rc = sw_db_exec_params(db, sql.data, p, NULL, err);
+        rc = sw_rows_exec(db, sql.data, args, n, NULL, err);
     }
     sw_buf_release(&sql);
     return rc;
@@ -173,13 +225,44 @@ void sw_rows_free(const struct sw_row_type *t, void *rows, size_t n)
     free(rows);
 }
 
-int sw_rows_exec_each(struct sw_db *db, const char *const *sql, size_t n, const struct sw_params *p,
-                      struct sw_error *err)
+int sw_rows_exec_each(struct sw_db *db, const char *const *sql, size_t nsql,
+                      const struct sw_arg *args, size_t n, struct sw_error *err)
 {
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = sw_db_exec_params(db, sql[i], p, NULL, err);
+    for (size_t i = 0; rc == 0 && i < nsql; i++) {
+        rc = sw_rows_exec(db, sql[i], args, n, NULL, err);
     }
+    return rc;
+}
+
+int sw_rows_select(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
+                   const struct sw_row_type *t, void *rows, size_t *nrows, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_of(&p, args, n);
+    int rc = sw_rows_all(db, sql, &p, t, rows, nrows, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+int sw_rows_get_id(struct sw_db *db, const char *sql, int64_t id, const struct sw_row_type *t,
+                   void *out, const char *what, struct sw_error *err)
+{
+    bool found = false;
+    int rc = sw_rows_get(db, sql, SW_ARGS(SW_INT(id)), t, out, &found, err);
+    if (rc == 0 && !found) {
+        rc = sw_error_set(err, SW_ENOTFOUND, "no %s %lld", what, (long long)id);
+    }
+    return rc;
+}
+
+int sw_rows_get(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
+                const struct sw_row_type *t, void *out, bool *found, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_of(&p, args, n);
+    int rc = sw_rows_one(db, sql, &p, t, out, found, err);
+    sw_params_release(&p);
     return rc;
 }
 

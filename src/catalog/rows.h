@@ -70,19 +70,64 @@ int64_t sw_rows_int(struct sw_stmt *st, int col);
 /* " AND expr IN (?a, ?b)" with each non-empty item of a comma-separated list bound as text;
  * "IN (NULL)" (nothing matches) when it has none. */
 void sw_rows_in_csv(struct sw_buf *sql, struct sw_params *p, const char *expr, const char *csv);
-/* Run `insert` (one INSERT statement) as an upsert: on a conflict over the columns `conflict`,
- * UPDATE SET `set` (which may name excluded.col). */
-int sw_rows_upsert(struct sw_db *db, const char *insert, const char *conflict, const char *set,
-                   const struct sw_params *p, struct sw_error *err);
-/* Run n statements in order with the same parameters (each uses those it names). */
-int sw_rows_exec_each(struct sw_db *db, const char *const *sql, size_t n, const struct sw_params *p,
-                      struct sw_error *err);
 /* A keyset page by (name, id): `select` ("SELECT cols FROM table") after (after_name,
  * after_id) (after_name NULL: from the first), at most limit rows, as sw_rows_all reads them. */
 int sw_rows_by_name(struct sw_db *db, const char *select, const char *after_name, int64_t after_id,
                     int64_t limit, const struct sw_row_type *t, void *rows, size_t *n,
                     struct sw_error *err);
-/* Run sql with the one integer parameter ?1 = a (and ?2 = b when the SQL names it). */
-int sw_rows_exec2(struct sw_db *db, const char *sql, int64_t a, int64_t b, struct sw_error *err);
+/* One parameter of a statement that binds a few values known at the call. */
+enum sw_arg_kind { SW_ARG_INT, SW_ARG_INT_OR_NULL, SW_ARG_TEXT, SW_ARG_TEXT_OR_NULL };
+struct sw_arg {
+    enum sw_arg_kind kind;
+    int64_t i;
+    const char *s;
+};
+#define SW_INT(v)                                                                                  \
+    {                                                                                              \
+        SW_ARG_INT, (v), NULL                                                                      \
+    }
+#define SW_INT_OR_NULL(v)                                                                          \
+    {                                                                                              \
+        SW_ARG_INT_OR_NULL, (v), NULL                                                              \
+    } /* 0 binds NULL */
+#define SW_TEXT(v)                                                                                 \
+    {                                                                                              \
+        SW_ARG_TEXT, 0, (v)                                                                        \
+    }
+#define SW_TEXT_OR_NULL(v)                                                                         \
+    {                                                                                              \
+        SW_ARG_TEXT_OR_NULL, 0, (v)                                                                \
+    } /* NULL binds NULL */
+/* The parameters ?1, ?2, ... of a call as its two arguments (array, count). */
+#define SW_ARGS(...)                                                                               \
+    (const struct sw_arg[]){__VA_ARGS__},                                                          \
+        sizeof((const struct sw_arg[]){__VA_ARGS__}) / sizeof(struct sw_arg)
+
+/* Add the n args to p, in order. */
+void sw_params_of(struct sw_params *p, const struct sw_arg *args, size_t n);
+/* Run sql with the n args as ?1, ?2, ...; *changes (may be NULL) as sw_db_exec_params. */
+int sw_rows_exec(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
+                 int64_t *changes, struct sw_error *err);
+/* Run the INSERT sql with the n args; *id gets the new row's id (sw_db_insert_id). */
+int sw_rows_insert(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
+                   int64_t *id, struct sw_error *err);
+/* The integer sql answers with the n args, as sw_db_query_int. */
+int sw_rows_query_int(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
+                      int64_t *v, struct sw_error *err);
+/* sw_rows_all and sw_rows_one with the n args as the parameters. */
+int sw_rows_select(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
+                   const struct sw_row_type *t, void *rows, size_t *nrows, struct sw_error *err);
+int sw_rows_get(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
+                const struct sw_row_type *t, void *out, bool *found, struct sw_error *err);
+/* The row of sql with ?1 = id into out; SW_ENOTFOUND "no <what> <id>" when there is none. */
+int sw_rows_get_id(struct sw_db *db, const char *sql, int64_t id, const struct sw_row_type *t,
+                   void *out, const char *what, struct sw_error *err);
+/* Run `insert` (one INSERT statement) with the n args as an upsert: on a conflict over the
+ * columns `conflict`, UPDATE SET `set` (which may name excluded.col). */
+int sw_rows_upsert(struct sw_db *db, const char *insert, const char *conflict, const char *set,
+                   const struct sw_arg *args, size_t n, struct sw_error *err);
+/* Run nsql statements in order with the same n args (each uses those it names). */
+int sw_rows_exec_each(struct sw_db *db, const char *const *sql, size_t nsql,
+                      const struct sw_arg *args, size_t n, struct sw_error *err);
 
 #endif

@@ -42,41 +42,27 @@ void sw_run_rows_free(struct sw_run_row *rows, size_t n) { sw_rows_free(&run_doc
 int sw_catalog_run_create(struct sw_catalog *cat, const struct sw_run_new *r, int64_t *run_id,
                           struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, r->campaign_id);
-    sw_params_add_text(&p, r->trigger);
-    sw_params_add_int(&p, r->simulation);
-    sw_params_add_text_or_null(&p, r->variables);
-    sw_params_add_int(&p, (int64_t)(r->seed & 0x7fffffffffffffffULL));
-    sw_params_add_int(&p, r->now_ms);
-    sw_params_add_text_or_null(&p, r->document);
-    int rc = sw_db_insert_id(cat->db,
-                             "INSERT INTO sw_runs(campaign_id, status, trigger, simulation, "
-                             "variables, seed, started_at, document) "
-                             "VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7)",
-                             &p, run_id, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_insert(cat->db,
+                          "INSERT INTO sw_runs(campaign_id, status, trigger, simulation, "
+                          "variables, seed, started_at, document) "
+                          "VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7)",
+                          SW_ARGS(SW_INT(r->campaign_id), SW_TEXT(r->trigger),
+                                  SW_INT(r->simulation), SW_TEXT_OR_NULL(r->variables),
+                                  SW_INT((int64_t)(r->seed & 0x7fffffffffffffffULL)),
+                                  SW_INT(r->now_ms), SW_TEXT_OR_NULL(r->document)),
+                          run_id, err);
 }
 
 int sw_catalog_run_get(struct sw_catalog *cat, int64_t id, bool with_document,
                        struct sw_run_row *out, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    bool found = false;
-    sw_params_add_int(&p, id);
-    int rc =
-        sw_rows_one(cat->db,
-                    with_document ? "SELECT " RUN_COLS ", coalesce(r.document, d.document) FROM "
-                                    "sw_runs r LEFT JOIN sw_campaign_documents d ON "
-                                    "d.campaign_id = r.campaign_id WHERE r.id = ?1"
-                                  : "SELECT " RUN_COLS " FROM sw_runs r WHERE r.id = ?1",
-                    &p, with_document ? &run_doc : &run_row, out, &found, err);
-    sw_params_release(&p);
-    if (rc == 0 && !found) {
-        rc = sw_error_set(err, SW_ENOTFOUND, "no run %lld", (long long)id);
-    }
-    return rc;
+    return sw_rows_get_id(cat->db,
+                          with_document ? "SELECT " RUN_COLS
+                                          ", coalesce(r.document, d.document) FROM "
+                                          "sw_runs r LEFT JOIN sw_campaign_documents d ON "
+                                          "d.campaign_id = r.campaign_id WHERE r.id = ?1"
+                                        : "SELECT " RUN_COLS " FROM sw_runs r WHERE r.id = ?1",
+                          id, with_document ? &run_doc : &run_row, out, "run", err);
 }
 
 int sw_catalog_runs_of_campaign(struct sw_catalog *cat, int64_t campaign_id, const char *statuses,
@@ -103,29 +89,19 @@ int sw_catalog_runs_of_campaign(struct sw_catalog *cat, int64_t campaign_id, con
 int sw_catalog_run_set_status(struct sw_catalog *cat, int64_t run_id, enum sw_run_status status,
                               struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, sw_run_status_text(status));
-    sw_params_add_int(&p, run_id);
-    int rc =
-        sw_db_exec_params(cat->db, "UPDATE sw_runs SET status = ?1 WHERE id = ?2", &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(cat->db, "UPDATE sw_runs SET status = ?1 WHERE id = ?2",
+                        SW_ARGS(SW_TEXT(sw_run_status_text(status)), SW_INT(run_id)), NULL, err);
 }
 
 int sw_catalog_run_finish(struct sw_catalog *cat, int64_t run_id, enum sw_run_status status,
                           const char *error, int64_t now_ms, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, sw_run_status_text(status));
-    sw_params_add_text_or_null(&p, error);
-    sw_params_add_int(&p, now_ms);
-    sw_params_add_int(&p, run_id);
-    int rc = sw_db_exec_params(cat->db,
-                               "UPDATE sw_runs SET status = ?1, error = ?2, ended_at = ?3 "
-                               "WHERE id = ?4",
-                               &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(cat->db,
+                        "UPDATE sw_runs SET status = ?1, error = ?2, ended_at = ?3 "
+                        "WHERE id = ?4",
+                        SW_ARGS(SW_TEXT(sw_run_status_text(status)), SW_TEXT_OR_NULL(error),
+                                SW_INT(now_ms), SW_INT(run_id)),
+                        NULL, err);
 }
 
 int sw_catalog_runs_fail_interrupted_simulations(struct sw_catalog *cat, struct sw_error *err)
@@ -145,62 +121,45 @@ static const struct sw_row_type wake_row = SW_ROW_TYPE(struct sw_run_wake, wake_
 int sw_catalog_runs_running(struct sw_catalog *cat, int64_t limit, struct sw_run_wake **rows,
                             size_t *n, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, limit);
-    int rc = sw_rows_all(cat->db,
-                         "SELECT id, coalesce(wake_at, 0) FROM sw_runs WHERE status = 'running' "
-                         "AND simulation = 0 ORDER BY coalesce(wake_at, 0), id LIMIT ?1",
-                         &p, &wake_row, rows, n, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_select(cat->db,
+                          "SELECT id, coalesce(wake_at, 0) FROM sw_runs WHERE status = 'running' "
+                          "AND simulation = 0 ORDER BY coalesce(wake_at, 0), id LIMIT ?1",
+                          SW_ARGS(SW_INT(limit)), &wake_row, rows, n, err);
 }
 
 int sw_catalog_run_set_wake(struct sw_catalog *cat, int64_t run_id, int64_t wake_at,
                             struct sw_error *err)
 {
-    return sw_rows_exec2(cat->db, "UPDATE sw_runs SET wake_at = nullif(?2, 0) WHERE id = ?1",
-                         run_id, wake_at, err);
+    return sw_rows_exec(cat->db, "UPDATE sw_runs SET wake_at = nullif(?2, 0) WHERE id = ?1",
+                        SW_ARGS(SW_INT(run_id), SW_INT(wake_at)), NULL, err);
 }
 
 int64_t sw_catalog_active_runs(struct sw_catalog *cat, int64_t campaign_id)
 {
-    struct sw_params p = SW_PARAMS_INIT;
     int64_t n = 0;
-    sw_params_add_int(&p, campaign_id);
-    sw_db_query_int(cat->db,
-                    "SELECT count(*) FROM sw_runs WHERE campaign_id = ?1 AND simulation = 0 AND "
-                    "status IN ('running', 'paused')",
-                    &p, &n, NULL);
-    sw_params_release(&p);
+    sw_rows_query_int(cat->db,
+                      "SELECT count(*) FROM sw_runs WHERE campaign_id = ?1 AND simulation = 0 AND "
+                      "status IN ('running', 'paused')",
+                      SW_ARGS(SW_INT(campaign_id)), &n, NULL);
     return n;
 }
 
 int64_t sw_catalog_prev_run_started(struct sw_catalog *cat, int64_t campaign_id, int64_t run_id)
 {
-    struct sw_params p = SW_PARAMS_INIT;
     int64_t v = 0;
-    sw_params_add_int(&p, campaign_id);
-    sw_params_add_int(&p, run_id);
-    sw_db_query_int(cat->db,
-                    "SELECT coalesce(max(started_at), 0) FROM sw_runs WHERE campaign_id = ?1 "
-                    "AND id < ?2 AND simulation = 0 AND status = 'completed'",
-                    &p, &v, NULL);
-    sw_params_release(&p);
+    sw_rows_query_int(cat->db,
+                      "SELECT coalesce(max(started_at), 0) FROM sw_runs WHERE campaign_id = ?1 "
+                      "AND id < ?2 AND simulation = 0 AND status = 'completed'",
+                      SW_ARGS(SW_INT(campaign_id), SW_INT(run_id)), &v, NULL);
     return v;
 }
 
 int sw_catalog_task_create(struct sw_catalog *cat, int64_t run_id, const char *activity,
                            const char *type, int64_t *task_id, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, run_id);
-    sw_params_add_text(&p, activity);
-    sw_params_add_text(&p, type);
-    int rc =
-        sw_db_insert_id(cat->db, "INSERT INTO sw_tasks(run_id, activity, type) VALUES (?1, ?2, ?3)",
-                        &p, task_id, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_insert(cat->db,
+                          "INSERT INTO sw_tasks(run_id, activity, type) VALUES (?1, ?2, ?3)",
+                          SW_ARGS(SW_INT(run_id), SW_TEXT(activity), SW_TEXT(type)), task_id, err);
 }
 
 int sw_catalog_task_set(struct sw_catalog *cat, int64_t task_id, const struct sw_task_state *s,
@@ -253,29 +212,20 @@ void sw_task_rows_free(struct sw_task_row *rows, size_t n) { sw_rows_free(&task_
 int sw_catalog_tasks(struct sw_catalog *cat, int64_t run_id, struct sw_task_row **rows, size_t *n,
                      struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, run_id);
-    int rc = sw_rows_all(cat->db,
-                         "SELECT id, activity, type, status, started_at, ended_at, wake_at, "
-                         "input_count, outputs, error FROM sw_tasks WHERE run_id = ?1 ORDER BY id",
-                         &p, &task_row, rows, n, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_select(cat->db,
+                          "SELECT id, activity, type, status, started_at, ended_at, wake_at, "
+                          "input_count, outputs, error FROM sw_tasks WHERE run_id = ?1 ORDER BY id",
+                          SW_ARGS(SW_INT(run_id)), &task_row, rows, n, err);
 }
 
 int sw_catalog_task_wake(struct sw_catalog *cat, int64_t run_id, const char *activity,
                          int64_t wake_at, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, run_id);
-    sw_params_add_text(&p, activity);
-    sw_params_add_int_or_null(&p, wake_at);
-    int rc = sw_db_exec_params(cat->db,
-                               "UPDATE sw_tasks SET wake_at = ?3 WHERE run_id = ?1 AND "
-                               "activity = ?2",
-                               &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(cat->db,
+                        "UPDATE sw_tasks SET wake_at = ?3 WHERE run_id = ?1 AND "
+                        "activity = ?2",
+                        SW_ARGS(SW_INT(run_id), SW_TEXT(activity), SW_INT_OR_NULL(wake_at)), NULL,
+                        err);
 }
 
 /* Channel tasks get "delivery": {targeted, pending, sending, sent, failed, unknown, skipped:
@@ -352,60 +302,53 @@ int sw_catalog_campaign_runs_move(struct sw_catalog *cat, int64_t campaign_id,
                                   enum sw_run_status from, enum sw_run_status to,
                                   struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, campaign_id);
-    sw_params_add_text(&p, sw_run_status_text(from));
-    sw_params_add_text(&p, sw_run_status_text(to));
-    int rc = sw_db_exec_params(cat->db,
-                               "UPDATE sw_runs SET status = ?3 WHERE campaign_id = ?1 AND "
-                               "status = ?2 AND simulation = 0",
-                               &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(cat->db,
+                        "UPDATE sw_runs SET status = ?3 WHERE campaign_id = ?1 AND "
+                        "status = ?2 AND simulation = 0",
+                        SW_ARGS(SW_INT(campaign_id), SW_TEXT(sw_run_status_text(from)),
+                                SW_TEXT(sw_run_status_text(to))),
+                        NULL, err);
 }
 
 int sw_catalog_campaign_runs_stop(struct sw_catalog *cat, int64_t campaign_id, int64_t now_ms,
                                   struct sw_error *err)
 {
-    int rc = sw_rows_exec2(cat->db,
-                           "UPDATE sw_tasks SET status = 'skipped', ended_at = ?2 WHERE status IN "
-                           "('pending', 'running') AND run_id IN (SELECT id FROM sw_runs WHERE "
-                           "campaign_id = ?1 AND status IN ('running', 'paused'))",
-                           campaign_id, now_ms, err);
+    int rc = sw_rows_exec(cat->db,
+                          "UPDATE sw_tasks SET status = 'skipped', ended_at = ?2 WHERE status IN "
+                          "('pending', 'running') AND run_id IN (SELECT id FROM sw_runs WHERE "
+                          "campaign_id = ?1 AND status IN ('running', 'paused'))",
+                          SW_ARGS(SW_INT(campaign_id), SW_INT(now_ms)), NULL, err);
     if (rc == 0) {
-        rc = sw_rows_exec2(cat->db,
-                           "UPDATE sw_runs SET status = 'stopped', ended_at = ?2 WHERE "
-                           "campaign_id = ?1 AND status IN ('running', 'paused')",
-                           campaign_id, now_ms, err);
+        rc = sw_rows_exec(cat->db,
+                          "UPDATE sw_runs SET status = 'stopped', ended_at = ?2 WHERE "
+                          "campaign_id = ?1 AND status IN ('running', 'paused')",
+                          SW_ARGS(SW_INT(campaign_id), SW_INT(now_ms)), NULL, err);
     }
     return rc;
 }
 
 int64_t sw_catalog_last_failed_run(struct sw_catalog *cat, int64_t campaign_id)
 {
-    struct sw_params p = SW_PARAMS_INIT;
     int64_t id = 0;
-    sw_params_add_int(&p, campaign_id);
-    sw_db_query_int(cat->db,
-                    "SELECT coalesce(max(id), 0) FROM sw_runs WHERE campaign_id = ?1 AND "
-                    "simulation = 0 AND status = 'failed'",
-                    &p, &id, NULL);
-    sw_params_release(&p);
+    sw_rows_query_int(cat->db,
+                      "SELECT coalesce(max(id), 0) FROM sw_runs WHERE campaign_id = ?1 AND "
+                      "simulation = 0 AND status = 'failed'",
+                      SW_ARGS(SW_INT(campaign_id)), &id, NULL);
     return id;
 }
 
 int sw_catalog_run_retry(struct sw_catalog *cat, int64_t run_id, struct sw_error *err)
 {
-    int rc = sw_rows_exec2(cat->db,
-                           "UPDATE sw_tasks SET status = 'pending', error = NULL, started_at = "
-                           "NULL, ended_at = NULL, wake_at = NULL WHERE run_id = ?1 AND status IN "
-                           "('failed', 'skipped')",
-                           run_id, 0, err);
+    int rc = sw_rows_exec(cat->db,
+                          "UPDATE sw_tasks SET status = 'pending', error = NULL, started_at = "
+                          "NULL, ended_at = NULL, wake_at = NULL WHERE run_id = ?1 AND status IN "
+                          "('failed', 'skipped')",
+                          SW_ARGS(SW_INT(run_id)), NULL, err);
     if (rc == 0) {
-        rc = sw_rows_exec2(cat->db,
-                           "UPDATE sw_runs SET status = 'running', error = NULL, ended_at = NULL "
-                           "WHERE id = ?1",
-                           run_id, 0, err);
+        rc = sw_rows_exec(cat->db,
+                          "UPDATE sw_runs SET status = 'running', error = NULL, ended_at = NULL "
+                          "WHERE id = ?1",
+                          SW_ARGS(SW_INT(run_id)), NULL, err);
     }
     return rc;
 }
@@ -413,16 +356,12 @@ int sw_catalog_run_retry(struct sw_catalog *cat, int64_t run_id, struct sw_error
 int sw_catalog_run_ids(struct sw_catalog *cat, int64_t campaign_id, int64_t stopped_at,
                        int64_t **ids, size_t *n, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, campaign_id);
-    sw_params_add_int(&p, stopped_at);
-    int rc = sw_rows_all(cat->db,
-                         stopped_at ? "SELECT id FROM sw_runs WHERE campaign_id = ?1 AND "
-                                      "status = 'stopped' AND ended_at = ?2"
-                                    : "SELECT id FROM sw_runs WHERE campaign_id = ?1",
-                         &p, &sw_row_int, ids, n, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_select(cat->db,
+                          stopped_at ? "SELECT id FROM sw_runs WHERE campaign_id = ?1 AND "
+                                       "status = 'stopped' AND ended_at = ?2"
+                                     : "SELECT id FROM sw_runs WHERE campaign_id = ?1",
+                          SW_ARGS(SW_INT(campaign_id), SW_INT(stopped_at)), &sw_row_int, ids, n,
+                          err);
 }
 
 int sw_catalog_run_work_tables(struct sw_catalog *cat, int64_t run_id, char ***tables, size_t *n,
@@ -487,11 +426,6 @@ int sw_catalog_task_reopen(struct sw_catalog *cat, int64_t run_id, const char *a
         "UPDATE sw_campaigns SET status = 'running' WHERE id = (SELECT campaign_id FROM sw_runs "
         "WHERE id = ?1) AND status IN ('completed', 'failed')",
     };
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, run_id);
-    sw_params_add_text(&p, activity);
-    sw_params_add_int(&p, now_ms);
-    int rc = sw_rows_exec_each(cat->db, reopen, sizeof(reopen) / sizeof(reopen[0]), &p, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec_each(cat->db, reopen, sizeof(reopen) / sizeof(reopen[0]),
+                             SW_ARGS(SW_INT(run_id), SW_TEXT(activity), SW_INT(now_ms)), err);
 }

@@ -23,33 +23,22 @@ void sw_due_campaigns_free(struct sw_due_campaign *rows, size_t n)
 int sw_catalog_due_campaigns(struct sw_catalog *cat, int64_t now_ms, int64_t limit,
                              struct sw_due_campaign **rows, size_t *n, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, now_ms);
-    sw_params_add_int(&p, limit);
-    int rc = sw_rows_all(cat->db,
-                         "SELECT c.id, c.next_run_at, d.document FROM sw_campaigns c JOIN "
-                         "sw_campaign_documents d ON d.campaign_id = c.id WHERE c.status = "
-                         "'running' AND c.next_run_at IS NOT NULL AND c.next_run_at <= ?1 "
-                         "ORDER BY c.next_run_at LIMIT ?2",
-                         &p, &due_row, rows, n, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_select(cat->db,
+                          "SELECT c.id, c.next_run_at, d.document FROM sw_campaigns c JOIN "
+                          "sw_campaign_documents d ON d.campaign_id = c.id WHERE c.status = "
+                          "'running' AND c.next_run_at IS NOT NULL AND c.next_run_at <= ?1 "
+                          "ORDER BY c.next_run_at LIMIT ?2",
+                          SW_ARGS(SW_INT(now_ms), SW_INT(limit)), &due_row, rows, n, err);
 }
 
 int sw_catalog_campaign_tick_done(struct sw_catalog *cat, int64_t id, int64_t next_ms,
                                   bool complete, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int_or_null(&p, next_ms);
-    sw_params_add_int(&p, id);
-    sw_params_add_int(&p, complete);
-    int rc = sw_db_exec_params(cat->db,
-                               "UPDATE sw_campaigns SET next_run_at = ?1, status = CASE WHEN ?3 "
-                               "AND status = 'running' THEN 'completed' ELSE status END "
-                               "WHERE id = ?2",
-                               &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(cat->db,
+                        "UPDATE sw_campaigns SET next_run_at = ?1, status = CASE WHEN ?3 "
+                        "AND status = 'running' THEN 'completed' ELSE status END "
+                        "WHERE id = ?2",
+                        SW_ARGS(SW_INT_OR_NULL(next_ms), SW_INT(id), SW_INT(complete)), NULL, err);
 }
 
 static const struct sw_col signal_cols[] = {
@@ -67,37 +56,28 @@ void sw_signal_rows_free(struct sw_signal_row *rows, size_t n)
 int sw_catalog_signal_add(struct sw_catalog *cat, const char *target, const char *variables,
                           int64_t source_run_id, int64_t now_ms, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, target);
-    sw_params_add_text_or_null(&p, variables);
-    sw_params_add_int(&p, source_run_id);
-    sw_params_add_int(&p, now_ms);
-    int rc = sw_db_exec_params(cat->db,
-                               "INSERT INTO sw_signals(target, variables, source_run_id, "
-                               "created_at) VALUES (?1, ?2, ?3, ?4)",
-                               &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(
+        cat->db,
+        "INSERT INTO sw_signals(target, variables, source_run_id, "
+        "created_at) VALUES (?1, ?2, ?3, ?4)",
+        SW_ARGS(SW_TEXT(target), SW_TEXT_OR_NULL(variables), SW_INT(source_run_id), SW_INT(now_ms)),
+        NULL, err);
 }
 
 int sw_catalog_signals_pending(struct sw_catalog *cat, int64_t limit, struct sw_signal_row **rows,
                                size_t *n, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, limit);
-    int rc = sw_rows_all(cat->db,
-                         "SELECT id, target, variables FROM sw_signals WHERE consumed_at IS NULL "
-                         "ORDER BY id LIMIT ?1",
-                         &p, &signal_row, rows, n, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_select(cat->db,
+                          "SELECT id, target, variables FROM sw_signals WHERE consumed_at IS NULL "
+                          "ORDER BY id LIMIT ?1",
+                          SW_ARGS(SW_INT(limit)), &signal_row, rows, n, err);
 }
 
 int sw_catalog_signal_consumed(struct sw_catalog *cat, int64_t id, int64_t now_ms,
                                struct sw_error *err)
 {
-    return sw_rows_exec2(cat->db, "UPDATE sw_signals SET consumed_at = ?2 WHERE id = ?1", id,
-                         now_ms, err);
+    return sw_rows_exec(cat->db, "UPDATE sw_signals SET consumed_at = ?2 WHERE id = ?1",
+                        SW_ARGS(SW_INT(id), SW_INT(now_ms)), NULL, err);
 }
 
 void sw_catalog_incremental_exclude(struct sw_buf *sql, struct sw_params *p, int64_t campaign_id,
@@ -153,9 +133,6 @@ int sw_catalog_run_delete(struct sw_catalog *cat, int64_t run_id, struct sw_erro
         "DELETE FROM sw_logs WHERE run_id = ?1",
         "DELETE FROM sw_runs WHERE id = ?1",
     };
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, run_id);
-    int rc = sw_rows_exec_each(cat->db, deletes, sizeof(deletes) / sizeof(deletes[0]), &p, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec_each(cat->db, deletes, sizeof(deletes) / sizeof(deletes[0]),
+                             SW_ARGS(SW_INT(run_id)), err);
 }

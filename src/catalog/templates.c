@@ -34,17 +34,9 @@ void sw_template_rows_free(struct sw_template_row *rows, size_t n)
 int sw_catalog_template_get(struct sw_catalog *cat, int64_t id, struct sw_template_row *out,
                             struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    bool found = false;
-    sw_params_add_int(&p, id);
-    int rc =
-        sw_rows_one(cat->db, "SELECT " TEMPLATE_COLS ", document FROM sw_templates WHERE id = ?1",
-                    &p, &template_doc, out, &found, err);
-    sw_params_release(&p);
-    if (rc == 0 && !found) {
-        rc = sw_error_set(err, SW_ENOTFOUND, "no template with id %lld", (long long)id);
-    }
-    return rc;
+    return sw_rows_get_id(cat->db,
+                          "SELECT " TEMPLATE_COLS ", document FROM sw_templates WHERE id = ?1", id,
+                          &template_doc, out, "template with id", err);
 }
 
 int sw_catalog_templates(struct sw_catalog *cat, const char *after_name, int64_t after_id,
@@ -79,9 +71,6 @@ int sw_catalog_template_save(struct sw_catalog *cat, int64_t *id, const char *na
 
 int sw_catalog_template_delete(struct sw_catalog *cat, int64_t id, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_int(&p, id);
-    int rc = sw_db_exec_params(cat->db, "DELETE FROM sw_templates WHERE id = ?1", &p, NULL, err);
-    sw_params_release(&p);
-    return rc;
+    return sw_rows_exec(cat->db, "DELETE FROM sw_templates WHERE id = ?1", SW_ARGS(SW_INT(id)),
+                        NULL, err);
 }

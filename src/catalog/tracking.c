@@ -2,6 +2,7 @@
  * tracking.c - see tracking.h.
  */
 #include "catalog/tracking.h"
+#include "catalog/rows.h"
 #include "core/util.h"
 
 #include <ctype.h>
@@ -74,14 +75,10 @@ int sw_catalog_tracking_erase(struct sw_db *db, const char *address, const char 
     for (char *p = key; *p; p++) {
         *p = (char)tolower((unsigned char)*p);
     }
-    struct sw_params p = SW_PARAMS_INIT;
-    sw_params_add_text(&p, key);
-    sw_params_add_text_or_null(&p, channel);
-    int rc = sw_db_exec_params(db,
-                               "DELETE FROM sw_tracking WHERE delivery_id IN (SELECT id FROM "
-                               "sw_deliveries WHERE address_key = ?1 AND (?2 IS NULL OR channel = ?2))",
-                               &p, erased, err);
-    sw_params_release(&p);
+    int rc = sw_rows_exec(db,
+                          "DELETE FROM sw_tracking WHERE delivery_id IN (SELECT id FROM "
+                          "sw_deliveries WHERE address_key = ?1 AND (?2 IS NULL OR channel = ?2))",
+                          SW_ARGS(SW_TEXT(key), SW_TEXT_OR_NULL(channel)), erased, err);
     free(key);
     return rc;
 }
@@ -92,7 +89,8 @@ static const char LEDGER_SQL[] =
     " count(CASE WHEN state = 'failed' THEN 1 END), count(CASE WHEN state = 'skipped' THEN 1 END)"
     " FROM sw_deliveries WHERE run_id = ?1 AND activity = ?2";
 static const char FEEDBACK_SQL[] =
-    "SELECT count(DISTINCT CASE WHEN f.kind IN ('hard_bounce', 'soft_bounce') THEN f.delivery_id END),"
+    "SELECT count(DISTINCT CASE WHEN f.kind IN ('hard_bounce', 'soft_bounce') THEN f.delivery_id "
+    "END),"
     " count(DISTINCT CASE WHEN f.kind = 'hard_bounce' THEN f.delivery_id END),"
     " count(DISTINCT CASE WHEN f.kind = 'soft_bounce' THEN f.delivery_id END),"
     " count(DISTINCT CASE WHEN f.kind = 'complaint' THEN f.delivery_id END),"
@@ -197,8 +195,7 @@ int sw_catalog_delivery_report(struct sw_db *db, int64_t run_id, const char *act
     return rc;
 }
 
-int sw_catalog_tracking_totals(struct sw_db *db, struct sw_tracking_totals *t,
-                               struct sw_error *err)
+int sw_catalog_tracking_totals(struct sw_db *db, struct sw_tracking_totals *t, struct sw_error *err)
 {
     static const char *const sql[] = {
         "SELECT coalesce(sum(CASE WHEN kind = 'o' THEN count END), 0),"
@@ -213,11 +210,10 @@ int sw_catalog_tracking_totals(struct sw_db *db, struct sw_tracking_totals *t,
         " count(CASE WHEN kind = 'complaint' THEN 1 END)"
         " FROM sw_feedback WHERE delivery_id IS NOT NULL",
         "SELECT count(*) FROM sw_suppressions WHERE reason = 'unsubscribe'"};
-    int64_t *const out[][6] = {
-        {&t->open_requests, &t->open_machine, &t->click_requests, &t->click_machine, &t->opened,
-         &t->clicked},
-        {&t->hard_bounces, &t->soft_bounces, &t->complaints},
-        {&t->unsubscribes}};
+    int64_t *const out[][6] = {{&t->open_requests, &t->open_machine, &t->click_requests,
+                                &t->click_machine, &t->opened, &t->clicked},
+                               {&t->hard_bounces, &t->soft_bounces, &t->complaints},
+                               {&t->unsubscribes}};
     static const int ncols[] = {6, 3, 1};
     memset(t, 0, sizeof(*t));
     for (int q = 0; q < 3; q++) {
