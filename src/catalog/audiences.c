@@ -10,11 +10,8 @@
 
 static char *audience_text(struct sw_catalog *cat, const char *sql, const char *name)
 {
-    struct sw_params p = SW_PARAMS_INIT;
     char *v = NULL;
-    sw_params_add_text(&p, name);
-    sw_rows_one(cat->db, sql, &p, &sw_row_text, &v, NULL, NULL);
-    sw_params_release(&p);
+    sw_rows_get(cat->db, sql, SW_ARGS(SW_TEXT(name)), &sw_row_text, &v, NULL, NULL);
     return v;
 }
 

@@ -127,17 +127,14 @@ int sw_catalog_channel_tasks_stopped(struct sw_catalog *cat, int64_t after,
 char *sw_catalog_event_last_delivery(struct sw_catalog *cat, int64_t run_id, int64_t task_id)
 {
     struct sw_buf sql = SW_BUF_INIT;
-    struct sw_params p = SW_PARAMS_INIT;
     char *last = NULL;
-    sw_params_add_int(&p, run_id);
-    sw_params_add_int(&p, task_id);
     sw_buf_puts(&sql, "SELECT ");
     sw_db_json_get(cat->db, &sql, "payload", "delivery", SW_V_TEXT);
     sw_buf_puts(&sql, " FROM sw_events WHERE run_id = ?1 AND type = 'delivery' AND ");
     sw_db_json_get(cat->db, &sql, "payload", "task_id", SW_V_INT);
     sw_buf_puts(&sql, " = ?2 ORDER BY id DESC LIMIT 1");
-    sw_rows_one(cat->db, sql.data, &p, &sw_row_text, &last, NULL, NULL);
+    sw_rows_get(cat->db, sql.data, SW_ARGS(SW_INT(run_id), SW_INT(task_id)), &sw_row_text, &last,
+                NULL, NULL);
     sw_buf_release(&sql);
-    sw_params_release(&p);
     return last;
 }

@@ -192,31 +192,6 @@ int sw_rows_all(struct sw_db *db, const char *sql, const struct sw_params *p,
     return rc < 0 ? rc : 0;
 }
 
-int sw_rows_one(struct sw_db *db, const char *sql, const struct sw_params *p,
-                const struct sw_row_type *t, void *out, bool *found, struct sw_error *err)
-{
-    struct sw_stmt *st = NULL;
-    memset(out, 0, t->size);
-    if (found) {
-        *found = false;
-    }
-    int rc = sw_db_prepare(db, sql, &st, err);
-    if (rc == 0) {
-        rc = sw_stmt_bind_params(st, p, err);
-    }
-    if (rc == 0) {
-        rc = sw_stmt_step(st, err);
-    }
-    if (rc == SW_STEP_ROW) {
-        sw_row_read(t, st, 0, out);
-        if (found) {
-            *found = true;
-        }
-    }
-    sw_stmt_finalize(st);
-    return rc < 0 ? rc : 0;
-}
-
 void sw_rows_free(const struct sw_row_type *t, void *rows, size_t n)
 {
     for (size_t i = 0; rows && i < n; i++) {
@@ -260,10 +235,28 @@ int sw_rows_get(struct sw_db *db, const char *sql, const struct sw_arg *args, si
                 const struct sw_row_type *t, void *out, bool *found, struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
+    struct sw_stmt *st = NULL;
+    memset(out, 0, t->size);
+    if (found) {
+        *found = false;
+    }
     sw_params_of(&p, args, n);
-    int rc = sw_rows_one(db, sql, &p, t, out, found, err);
+    int rc = sw_db_prepare(db, sql, &st, err);
+    if (rc == 0) {
+        rc = sw_stmt_bind_params(st, &p, err);
+    }
+    if (rc == 0) {
+        rc = sw_stmt_step(st, err);
+    }
+    if (rc == SW_STEP_ROW) {
+        sw_row_read(t, st, 0, out);
+        if (found) {
+            *found = true;
+        }
+    }
+    sw_stmt_finalize(st);
     sw_params_release(&p);
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 int sw_rows_by_name(struct sw_db *db, const char *select, const char *after_name, int64_t after_id,

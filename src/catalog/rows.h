@@ -58,10 +58,6 @@ int sw_rows_all(struct sw_db *db, const char *sql, const struct sw_params *p,
                 const struct sw_row_type *t, void *rows, size_t *n, struct sw_error *err);
 /* Release every row of an array made by sw_rows_all, then the array. */
 void sw_rows_free(const struct sw_row_type *t, void *rows, size_t n);
-/* The first row of sql into out (zeroed first); *found (may be NULL) says whether there was
- * one. */
-int sw_rows_one(struct sw_db *db, const char *sql, const struct sw_params *p,
-                const struct sw_row_type *t, void *out, bool *found, struct sw_error *err);
 
 /* A text column as a malloc'd copy, NULL for SQL NULL. */
 char *sw_rows_text(struct sw_stmt *st, int col);
@@ -114,9 +110,11 @@ int sw_rows_insert(struct sw_db *db, const char *sql, const struct sw_arg *args,
 /* The integer sql answers with the n args, as sw_db_query_int. */
 int sw_rows_query_int(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
                       int64_t *v, struct sw_error *err);
-/* sw_rows_all and sw_rows_one with the n args as the parameters. */
+/* sw_rows_all with the n args as the parameters. */
 int sw_rows_select(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
                    const struct sw_row_type *t, void *rows, size_t *nrows, struct sw_error *err);
+/* The first row of sql with the n args into out (zeroed first); *found (may be NULL) says
+ * whether there was one. */
 int sw_rows_get(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
                 const struct sw_row_type *t, void *out, bool *found, struct sw_error *err);
 /* The row of sql with ?1 = id into out; SW_ENOTFOUND "no <what> <id>" when there is none. */

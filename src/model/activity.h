@@ -28,16 +28,16 @@ enum sw_act_kind {
 /* ---- validation ---- */
 
 struct sw_vctx {
-    const struct sw_schema *schema;   /* NULL: structure only */
+    const struct sw_schema *schema; /* NULL: structure only */
     const struct sw_campaign *campaign;
     const struct sw_activity *act;
-    const char *path;                 /* "$.activities[3]" */
+    const char *path;                     /* "$.activities[3]" */
     const struct sw_shape *const *inputs; /* input shapes, inbound-transition order; entries
                                              may be NULL when upstream is invalid */
-    const char *const *input_from;    /* upstream activity id of each input */
+    const char *const *input_from;        /* upstream activity id of each input */
     size_t ninputs;
-    struct sw_shape *out;             /* pre-filled with a copy of the first valid input
-                                         (or the campaign dimension for sources) */
+    struct sw_shape *out; /* pre-filled with a copy of the first valid input
+                             (or the campaign dimension for sources) */
     int64_t now_ms;
     struct sw_error *err;
 };
@@ -62,6 +62,14 @@ const json_t *sw_vctx_object(struct sw_vctx *v, const json_t *obj, const char *k
  * bytes), and false (with an error there) when it is not an object. */
 bool sw_vctx_element(struct sw_vctx *v, const char *key, size_t i, const json_t *e, char *suffix,
                      size_t n);
+/* A required array that must not be empty: "needs at least one <one>" when it is. */
+const json_t *sw_vctx_list(struct sw_vctx *v, const json_t *obj, const char *key,
+                           const char *suffix, const char *one);
+/* The activity's array option `key` of field names of v->out (one: as sw_vctx_list; NULL: an
+ * optional array, maybe empty): each element is checked by sw_vctx_field at ".key[i]", with
+ * the error `not_string` where it is not a string. */
+const json_t *sw_vctx_field_names(struct sw_vctx *v, const char *key, const char *one,
+                                  const char *not_string);
 bool sw_vctx_bool(struct sw_vctx *v, const json_t *obj, const char *key, const char *suffix,
                   bool dflt);
 /* Integer in [min, max]; *present says whether the key was there. */

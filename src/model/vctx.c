@@ -55,8 +55,8 @@ void sw_vctx_check_keys(struct sw_vctx *v, const json_t *obj, const char *suffix
     }
 }
 
-static const json_t *get(struct sw_vctx *v, const json_t *obj, const char *key,
-                         const char *suffix, bool required)
+static const json_t *get(struct sw_vctx *v, const json_t *obj, const char *key, const char *suffix,
+                         bool required)
 {
     const json_t *x = json_is_object(obj) ? json_object_get(obj, key) : NULL;
     if (!x && required) {
@@ -114,6 +114,39 @@ bool sw_vctx_element(struct sw_vctx *v, const char *key, size_t i, const json_t 
     return true;
 }
 
+const json_t *sw_vctx_list(struct sw_vctx *v, const json_t *obj, const char *key,
+                           const char *suffix, const char *one)
+{
+    const json_t *a = sw_vctx_array(v, obj, key, suffix, true);
+    if (a && json_array_size(a) == 0) {
+        char at[96];
+        (void)snprintf(at, sizeof(at), "%s.%s", suffix, key);
+        sw_vctx_error(v, at, "needs at least one %s", one);
+    }
+    return a;
+}
+
+const json_t *sw_vctx_field_names(struct sw_vctx *v, const char *key, const char *one,
+                                  const char *not_string)
+{
+    const json_t *def = v->act->def;
+    const json_t *names =
+        one ? sw_vctx_list(v, def, key, "", one) : sw_vctx_array(v, def, key, "", false);
+    size_t i;
+    json_t *e;
+    json_array_foreach(names, i, e)
+    {
+        char suffix[64];
+        (void)snprintf(suffix, sizeof(suffix), ".%s[%zu]", key, i);
+        if (!json_is_string(e)) {
+            sw_vctx_error(v, suffix, "%s", not_string);
+        } else {
+            sw_vctx_field(v, v->out, json_string_value(e), suffix);
+        }
+    }
+    return names;
+}
+
 const json_t *sw_vctx_object(struct sw_vctx *v, const json_t *obj, const char *key,
                              const char *suffix, bool required)
 {
@@ -150,8 +183,8 @@ int64_t sw_vctx_int(struct sw_vctx *v, const json_t *obj, const char *key, const
         return dflt;
     }
     if (!json_is_integer(x) || json_integer_value(x) < min || json_integer_value(x) > max) {
-        char *what = sw_asprintf("an integer between %lld and %lld", (long long)min,
-                                 (long long)max);
+        char *what =
+            sw_asprintf("an integer between %lld and %lld", (long long)min, (long long)max);
         type_error(v, suffix, key, what);
         free(what);
         return dflt;
@@ -201,8 +234,8 @@ enum sw_type sw_vctx_field(struct sw_vctx *v, const struct sw_shape *shape, cons
     const struct sw_field *f = sw_dim_field(s->dim, field);
     if (!f) {
         char *hint = sw_dim_suggest_field(s->dim, field);
-        sw_vctx_error(v, suffix, "unknown field \"%s\" of dimension \"%s\"%s", field,
-                      s->dim_name, hint);
+        sw_vctx_error(v, suffix, "unknown field \"%s\" of dimension \"%s\"%s", field, s->dim_name,
+                      hint);
         free(hint);
         return SW_T_UNKNOWN;
     }

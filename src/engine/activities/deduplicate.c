@@ -17,26 +17,11 @@ static const char *const methods[] = {"random", "order_by", "non_empty", "prefer
 static void validate(struct sw_vctx *v)
 {
     static const char *const keys[] = {"fields", "keep", NULL};
-    static const char *const kkeys[] = {"count", "method", "order_by", "direction", "field",
-                                        "values", NULL};
+    static const char *const kkeys[] = {"count", "method", "order_by", "direction",
+                                        "field", "values", NULL};
     const json_t *def = v->act->def;
     sw_vctx_check_keys(v, def, "", keys);
-    const json_t *fields = sw_vctx_array(v, def, "fields", "", true);
-    if (fields && json_array_size(fields) == 0) {
-        sw_vctx_error(v, ".fields", "needs at least one field");
-    }
-    size_t i;
-    json_t *f;
-    json_array_foreach(fields, i, f)
-    {
-        char sub[64];
-        snprintf(sub, sizeof(sub), ".fields[%zu]", i);
-        if (!json_is_string(f)) {
-            sw_vctx_error(v, sub, "must be a string");
-        } else {
-            sw_vctx_field(v, v->out, json_string_value(f), sub);
-        }
-    }
+    sw_vctx_field_names(v, "fields", "field", "must be a string");
     const json_t *keep = sw_vctx_object(v, def, "keep", "", false);
     if (!keep) {
         return;
@@ -72,10 +57,9 @@ static void validate(struct sw_vctx *v)
         }
     }
     if (m && !strcmp(m, "preferred_values")) {
-        const json_t *vals = sw_vctx_array(v, keep, "values", ".keep", true);
-        if (vals && json_array_size(vals) == 0) {
-            sw_vctx_error(v, ".keep.values", "needs at least one value");
-        }
+        const json_t *vals = sw_vctx_list(v, keep, "values", ".keep", "value");
+        size_t i;
+        json_t *f;
         json_array_foreach(vals, i, f)
         {
             if (!json_is_string(f) && !json_is_number(f) && !json_is_boolean(f)) {

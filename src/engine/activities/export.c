@@ -48,19 +48,7 @@ static void validate(struct sw_vctx *v)
     if (fmt && strcmp(fmt, "csv")) {
         sw_vctx_error(v, ".format", "unknown format \"%s\" (expected csv)", fmt);
     }
-    const json_t *cols = sw_vctx_array(v, v->act->def, "columns", "", false);
-    size_t i;
-    json_t *c;
-    json_array_foreach(cols, i, c)
-    {
-        char sub[64];
-        snprintf(sub, sizeof(sub), ".columns[%zu]", i);
-        if (!json_is_string(c)) {
-            sw_vctx_error(v, sub, "must be a field name");
-        } else {
-            sw_vctx_field(v, v->out, json_string_value(c), sub);
-        }
-    }
+    sw_vctx_field_names(v, "columns", NULL, "must be a field name");
 }
 
 static void csv_field(FILE *f, const char *s)
