@@ -329,15 +329,21 @@ int sw_ledger_totals(struct sw_db *db,
     return rc < 0 ? rc : 0;
 }
 
+/* The columns sw_ledger_list selects, in order. */
+static const struct sw_col delivery_cols[] = {
+    SW_COL(INT, struct sw_delivery, id),         SW_COL(TEXT, struct sw_delivery, activity),
+    SW_COL(TEXT, struct sw_delivery, channel),   SW_COL(TEXT, struct sw_delivery, recipient),
+    SW_COL(TEXT, struct sw_delivery, address),   SW_COL(TEXT, struct sw_delivery, state),
+    SW_COL(TEXT, struct sw_delivery, reason),    SW_COL(INT, struct sw_delivery, attempts),
+    SW_COL(TEXT, struct sw_delivery, error),     SW_COL(INT, struct sw_delivery, sent_at),
+    SW_COL(INT, struct sw_delivery, updated_at),
+};
+static const struct sw_row_type delivery_row = SW_ROW_TYPE(struct sw_delivery, delivery_cols, NULL);
+
 int sw_ledger_list(struct sw_db *db, int64_t run_id, const char *state, const char *activity,
                    int64_t after_id, int64_t limit, struct sw_delivery **rows, size_t *n,
                    struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    struct sw_delivery *out = NULL;
-    size_t got = 0, cap = 0;
-    *rows = NULL;
-    *n = 0;
     struct sw_buf sql = SW_BUF_INIT;
     struct sw_params p = SW_PARAMS_INIT;
     /* Only the filters given, so that the (run_id, activity, state, id) index serves them. */
@@ -352,53 +358,15 @@ int sw_ledger_list(struct sw_db *db, int64_t run_id, const char *state, const ch
         sw_buf_printf(&sql, " AND activity = ?%d", sw_params_add_text(&p, activity));
     }
     sw_buf_printf(&sql, " ORDER BY id LIMIT ?%d", sw_params_add_int(&p, limit));
-    int rc = sw_db_prepare(db, sql.data, &st, err);
-    if (rc == 0) {
-        rc = sw_stmt_bind_params(st, &p, err);
-    }
+    int rc = sw_rows_all(db, sql.data, &p, &delivery_row, rows, n, err);
     sw_buf_release(&sql);
     sw_params_release(&p);
-    while (rc == 0 && (rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
-        rc = 0;
-        if (got == cap) {
-            cap = cap ? cap * 2 : 64;
-            out = sw_realloc(out, cap * sizeof(*out));
-        }
-        struct sw_delivery *r = &out[got++];
-        r->id = sw_stmt_column_int(st, 0);
-        r->activity = sw_strdup_or_null(sw_stmt_column_text(st, 1));
-        r->channel = sw_strdup_or_null(sw_stmt_column_text(st, 2));
-        r->recipient = sw_strdup_or_null(sw_stmt_column_text(st, 3));
-        r->address = sw_strdup_or_null(sw_stmt_column_text(st, 4));
-        r->state = sw_strdup_or_null(sw_stmt_column_text(st, 5));
-        r->reason = sw_strdup_or_null(sw_stmt_column_text(st, 6));
-        r->attempts = sw_stmt_column_int(st, 7);
-        r->error = sw_strdup_or_null(sw_stmt_column_text(st, 8));
-        r->sent_at = sw_stmt_column_int(st, 9);
-        r->updated_at = sw_stmt_column_int(st, 10);
-    }
-    sw_stmt_finalize(st);
-    if (rc < 0) {
-        sw_deliveries_free(out, got);
-        return rc;
-    }
-    *rows = out;
-    *n = got;
-    return 0;
+    return rc;
 }
 
 void sw_deliveries_free(struct sw_delivery *rows, size_t n)
 {
-    for (size_t i = 0; rows && i < n; i++) {
-        free(rows[i].activity);
-        free(rows[i].channel);
-        free(rows[i].recipient);
-        free(rows[i].address);
-        free(rows[i].state);
-        free(rows[i].reason);
-        free(rows[i].error);
-    }
-    free(rows);
+    sw_rows_free(&delivery_row, rows, n);
 }
 
 char *sw_ledger_email_address(struct sw_db *db, int64_t id)

@@ -2,6 +2,7 @@
  * suppressions.c - see suppressions.h.
  */
 #include "catalog/suppressions.h"
+#include "catalog/rows.h"
 #include "core/buf.h"
 #include "core/util.h"
 
@@ -130,100 +131,53 @@ int sw_suppress_remove(struct sw_db *db, const char *channel, const char *addres
     return rc;
 }
 
-/* Columns in the order row_of reads them. */
+/* Columns in the order row_cols lists them. */
 #define ROW_COLUMNS                                                                                \
     "id, channel, address, address_key, reason, detail, delivery_id, created_at, created_by"
 
-static void row_of(struct sw_stmt *st, struct sw_suppression_row *r)
-{
-    r->id = sw_stmt_column_int(st, 0);
-    r->channel = sw_strdup_or_null(sw_stmt_column_text(st, 1));
-    r->address = sw_strdup_or_null(sw_stmt_column_text(st, 2));
-    r->address_key = sw_strdup_or_null(sw_stmt_column_text(st, 3));
-    r->reason = sw_strdup_or_null(sw_stmt_column_text(st, 4));
-    r->detail = sw_strdup_or_null(sw_stmt_column_text(st, 5));
-    r->delivery_id = sw_stmt_column_int(st, 6);
-    r->created_at = sw_stmt_column_int(st, 7);
-    r->created_by = sw_strdup_or_null(sw_stmt_column_text(st, 8));
-}
-
-static void row_release(struct sw_suppression_row *r)
-{
-    free(r->channel);
-    free(r->address);
-    free(r->address_key);
-    free(r->reason);
-    free(r->detail);
-    free(r->created_by);
-}
+static const struct sw_col row_cols[] = {
+    SW_COL(INT, struct sw_suppression_row, id),
+    SW_COL(TEXT, struct sw_suppression_row, channel),
+    SW_COL(TEXT, struct sw_suppression_row, address),
+    SW_COL(TEXT, struct sw_suppression_row, address_key),
+    SW_COL(TEXT, struct sw_suppression_row, reason),
+    SW_COL(TEXT, struct sw_suppression_row, detail),
+    SW_COL(INT, struct sw_suppression_row, delivery_id),
+    SW_COL(INT, struct sw_suppression_row, created_at),
+    SW_COL(TEXT, struct sw_suppression_row, created_by),
+};
+static const struct sw_row_type suppression_row =
+    SW_ROW_TYPE(struct sw_suppression_row, row_cols, NULL);
 
 void sw_suppression_rows_free(struct sw_suppression_row *rows, size_t n)
 {
-    for (size_t i = 0; rows && i < n; i++) {
-        row_release(&rows[i]);
-    }
-    free(rows);
-}
-
-/* Every row st returns, appended to *rows. */
-static int read_rows(struct sw_stmt *st, struct sw_suppression_row **rows, size_t *n,
-                     struct sw_error *err)
-{
-    size_t cap = 0;
-    int rc;
-    *rows = NULL;
-    *n = 0;
-    while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            *rows = sw_realloc(*rows, cap * sizeof(**rows));
-        }
-        row_of(st, &(*rows)[(*n)++]);
-    }
-    if (rc < 0) {
-        sw_suppression_rows_free(*rows, *n);
-        *rows = NULL;
-        *n = 0;
-        return rc;
-    }
-    return 0;
+    sw_rows_free(&suppression_row, rows, n);
 }
 
 int sw_suppress_get(struct sw_db *db, const char *channel, const char *address,
                     struct sw_suppression_row *row, struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    memset(row, 0, sizeof(*row));
-    int rc = sw_db_prepare(db,
-                           "SELECT " ROW_COLUMNS " FROM sw_suppressions WHERE channel = ?1 AND "
-                           "address_key = lower(trim(?2))",
-                           &st, err);
-    if (rc == 0) {
-        sw_stmt_bind_text(st, 1, channel);
-        sw_stmt_bind_text(st, 2, address);
-        rc = sw_stmt_step(st, err);
-        if (rc == SW_STEP_ROW) {
-            row_of(st, row);
-            rc = 0;
-        } else if (rc >= 0) {
-            rc = sw_error_set(err, SW_ENOTFOUND, "%s is not suppressed on %s", address, channel);
-        }
+    bool found = false;
+    int rc = sw_rows_get(db,
+                         "SELECT " ROW_COLUMNS " FROM sw_suppressions WHERE channel = ?1 AND "
+                         "address_key = lower(trim(?2))",
+                         SW_ARGS(SW_TEXT(channel), SW_TEXT(address)), &suppression_row, row, &found,
+                         err);
+    if (rc == 0 && !found) {
+        rc = sw_error_set(err, SW_ENOTFOUND, "%s is not suppressed on %s", address, channel);
     }
-    sw_stmt_finalize(st);
     return rc;
 }
 
 void sw_suppression_row_release(struct sw_suppression_row *row)
 {
-    row_release(row);
-    memset(row, 0, sizeof(*row));
+    sw_row_release(&suppression_row, row);
 }
 
 int sw_suppress_page(struct sw_db *db, const struct sw_suppression_query *q,
                      struct sw_suppression_row **rows, size_t *n, struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
-    struct sw_stmt *st = NULL;
     sw_params_add_text_or_null(&p, q->after_key); /* ?1 */
     sw_params_add_int(&p, q->after_id);           /* ?2 */
     sw_params_add_int(&p, q->limit);              /* ?3 */
@@ -231,19 +185,12 @@ int sw_suppress_page(struct sw_db *db, const struct sw_suppression_query *q,
     sw_params_add_text_or_null(&p, q->channel);   /* ?5 */
     sw_params_add_text_or_null(&p, q->reason);    /* ?6 */
     /* A prefix is a range of the address index: address_key >= q AND < q || U+10FFFF. */
-    int rc = sw_db_prepare(db,
-                           "SELECT " ROW_COLUMNS " FROM sw_suppressions WHERE (?1 IS NULL OR "
-                           "(address_key, id) > (?1, ?2)) AND (?4 IS NULL OR (address_key >= ?4 "
-                           "AND address_key < ?4 || char(1114111))) AND (?5 IS NULL OR channel = "
-                           "?5) AND (?6 IS NULL OR reason = ?6) ORDER BY address_key, id LIMIT ?3",
-                           &st, err);
-    if (rc == 0) {
-        rc = sw_stmt_bind_params(st, &p, err);
-    }
-    if (rc == 0) {
-        rc = read_rows(st, rows, n, err);
-    }
-    sw_stmt_finalize(st);
+    int rc = sw_rows_all(db,
+                         "SELECT " ROW_COLUMNS " FROM sw_suppressions WHERE (?1 IS NULL OR "
+                         "(address_key, id) > (?1, ?2)) AND (?4 IS NULL OR (address_key >= ?4 "
+                         "AND address_key < ?4 || char(1114111))) AND (?5 IS NULL OR channel = "
+                         "?5) AND (?6 IS NULL OR reason = ?6) ORDER BY address_key, id LIMIT ?3",
+                         &p, &suppression_row, rows, n, err);
     sw_params_release(&p);
     return rc;
 }
@@ -251,19 +198,8 @@ int sw_suppress_page(struct sw_db *db, const struct sw_suppression_query *q,
 int sw_suppress_all(struct sw_db *db, const char *channel, struct sw_suppression_row **rows,
                     size_t *n, struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(db,
-                           "SELECT " ROW_COLUMNS " FROM sw_suppressions WHERE ?1 IS NULL OR "
-                           "channel = ?1 ORDER BY address_key, channel",
-                           &st, err);
-    if (rc == 0) {
-        if (channel) {
-            sw_stmt_bind_text(st, 1, channel);
-        } else {
-            sw_stmt_bind_null(st, 1);
-        }
-        rc = read_rows(st, rows, n, err);
-    }
-    sw_stmt_finalize(st);
-    return rc;
+    return sw_rows_select(db,
+                          "SELECT " ROW_COLUMNS " FROM sw_suppressions WHERE ?1 IS NULL OR "
+                          "channel = ?1 ORDER BY address_key, channel",
+                          SW_ARGS(SW_TEXT_OR_NULL(channel)), &suppression_row, rows, n, err);
 }
