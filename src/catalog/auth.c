@@ -44,20 +44,16 @@ void sw_user_row_release(struct sw_user_row *u) { sw_row_release(&user_row, u); 
 int sw_catalog_token_add(struct sw_catalog *cat, const char *name, const char *role,
                          const char *hash, int64_t now_ms, int64_t *id, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
     int64_t new_id = 0;
-    sw_params_add_text_or_null(&p, name && *name ? name : NULL);
-    sw_params_add_text(&p, role);
-    sw_params_add_text(&p, hash);
-    sw_params_add_int(&p, now_ms);
-    int rc = sw_db_insert_id(cat->db,
-                             "INSERT INTO sw_tokens(name, role, hash, created_at) "
-                             "VALUES (?1, ?2, ?3, ?4)",
-                             &p, &new_id, err);
+    int rc = sw_rows_insert(cat->db,
+                            "INSERT INTO sw_tokens(name, role, hash, created_at) "
+                            "VALUES (?1, ?2, ?3, ?4)",
+                            SW_ARGS(SW_TEXT_OR_NULL(name && *name ? name : NULL), SW_TEXT(role),
+                                    SW_TEXT(hash), SW_INT(now_ms)),
+                            &new_id, err);
     if (id) {
         *id = new_id;
     }
-    sw_params_release(&p);
     return rc;
 }
 

@@ -250,23 +250,25 @@ static void add_reason(struct sw_ledger_counts *c, const char *text, int64_t n)
     }
 }
 
+/* Where count_groups adds a group. */
+struct group {
+    void (*add)(struct sw_ledger_counts *c, const char *key, int64_t n);
+    struct sw_ledger_counts *counts;
+};
+
+static void group_row(struct sw_stmt *st, void *ud)
+{
+    struct group *g = ud;
+    g->add(g->counts, sw_stmt_column_text(st, 0), sw_stmt_column_int(st, 1));
+}
+
 /* sql groups an activity's rows (?1 = run_id, ?2 = activity) as (key, count): add each. */
 static int count_groups(struct sw_db *db, const char *sql, int64_t run_id, const char *activity,
                         void (*add)(struct sw_ledger_counts *c, const char *key, int64_t n),
                         struct sw_ledger_counts *counts, struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(db, sql, &st, err);
-    if (rc == 0) {
-        sw_stmt_bind_int(st, 1, run_id);
-        sw_stmt_bind_text(st, 2, activity);
-    }
-    while (rc == 0 && (rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
-        add(counts, sw_stmt_column_text(st, 0), sw_stmt_column_int(st, 1));
-        rc = 0;
-    }
-    sw_stmt_finalize(st);
-    return rc < 0 ? rc : 0;
+    struct group g = {add, counts};
+    return sw_rows_each(db, sql, SW_ARGS(SW_INT(run_id), SW_TEXT(activity)), group_row, &g, err);
 }
 
 int sw_ledger_counts(struct sw_db *db, int64_t run_id, const char *activity,
@@ -310,23 +312,29 @@ json_t *sw_ledger_counts_json(const struct sw_ledger_counts *c)
     return d;
 }
 
+/* Where sw_ledger_totals hands each (channel, state, reason, count). */
+struct total {
+    void (*fn)(void *ud, const char *channel, const char *state, const char *reason, int64_t n);
+    void *ud;
+};
+
+static void total_row(struct sw_stmt *st, void *ud)
+{
+    struct total *t = ud;
+    t->fn(t->ud, sw_stmt_column_text(st, 0), sw_stmt_column_text(st, 1), sw_stmt_column_text(st, 2),
+          sw_stmt_column_int(st, 3));
+}
+
 int sw_ledger_totals(struct sw_db *db,
                      void (*fn)(void *ud, const char *channel, const char *state,
                                 const char *reason, int64_t n),
                      void *ud, struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(db,
-                           "SELECT channel, state, coalesce(reason, ''), count(*) FROM "
-                           "sw_deliveries GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-                           &st, err);
-    while (rc == 0 && (rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
-        fn(ud, sw_stmt_column_text(st, 0), sw_stmt_column_text(st, 1), sw_stmt_column_text(st, 2),
-           sw_stmt_column_int(st, 3));
-        rc = 0;
-    }
-    sw_stmt_finalize(st);
-    return rc < 0 ? rc : 0;
+    struct total t = {fn, ud};
+    return sw_rows_each(db,
+                        "SELECT channel, state, coalesce(reason, ''), count(*) FROM "
+                        "sw_deliveries GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+                        NULL, 0, total_row, &t, err);
 }
 
 /* The columns sw_ledger_list selects, in order. */

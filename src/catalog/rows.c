@@ -160,36 +160,65 @@ void sw_row_release(const struct sw_row_type *t, void *row)
     memset(row, 0, t->size);
 }
 
-int sw_rows_all(struct sw_db *db, const char *sql, const struct sw_params *p,
-                const struct sw_row_type *t, void *rows, size_t *n, struct sw_error *err)
+/* fn(st, ud) on each row of sql with p. */
+static int each(struct sw_db *db, const char *sql, const struct sw_params *p,
+                void (*fn)(struct sw_stmt *st, void *ud), void *ud, struct sw_error *err)
 {
     struct sw_stmt *st = NULL;
-    char *arr = NULL;
-    size_t cap = 0;
-    *n = 0;
     int rc = sw_db_prepare(db, sql, &st, err);
     if (rc == 0) {
         rc = sw_stmt_bind_params(st, p, err);
     }
     while (rc == 0 && (rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            arr = sw_realloc(arr, cap * t->size);
-        }
-        void *elem = arr + *n * t->size;
-        memset(elem, 0, t->size);
-        sw_row_read(t, st, 0, elem);
-        (*n)++;
+        fn(st, ud);
         rc = 0;
     }
     sw_stmt_finalize(st);
-    if (rc < 0) {
-        sw_rows_free(t, arr, *n);
-        arr = NULL;
-        *n = 0;
-    }
-    memcpy(rows, &arr, sizeof(arr)); /* *(T **)rows = arr */
     return rc < 0 ? rc : 0;
+}
+
+int sw_rows_each(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
+                 void (*fn)(struct sw_stmt *st, void *ud), void *ud, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    sw_params_of(&p, args, n);
+    int rc = each(db, sql, &p, fn, ud, err);
+    sw_params_release(&p);
+    return rc;
+}
+
+/* The array sw_rows_all grows, one row at a time. */
+struct append {
+    const struct sw_row_type *t;
+    char *arr;
+    size_t n, cap;
+};
+
+static void append_row(struct sw_stmt *st, void *ud)
+{
+    struct append *a = ud;
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 16;
+        a->arr = sw_realloc(a->arr, a->cap * a->t->size);
+    }
+    void *elem = a->arr + a->n++ * a->t->size;
+    memset(elem, 0, a->t->size);
+    sw_row_read(a->t, st, 0, elem);
+}
+
+int sw_rows_all(struct sw_db *db, const char *sql, const struct sw_params *p,
+                const struct sw_row_type *t, void *rows, size_t *n, struct sw_error *err)
+{
+    struct append a = {t, NULL, 0, 0};
+    int rc = each(db, sql, p, append_row, &a, err);
+    if (rc < 0) {
+        sw_rows_free(t, a.arr, a.n);
+        a.arr = NULL;
+        a.n = 0;
+    }
+    *n = a.n;
+    memcpy(rows, &a.arr, sizeof(a.arr)); /* *(T **)rows = arr */
+    return rc;
 }
 
 void sw_rows_free(const struct sw_row_type *t, void *rows, size_t n)

@@ -110,6 +110,9 @@ int sw_rows_insert(struct sw_db *db, const char *sql, const struct sw_arg *args,
 /* The integer sql answers with the n args, as sw_db_query_int. */
 int sw_rows_query_int(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
                       int64_t *v, struct sw_error *err);
+/* Call fn(st, ud) on each row of sql with the n args (st is at that row). */
+int sw_rows_each(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
+                 void (*fn)(struct sw_stmt *st, void *ud), void *ud, struct sw_error *err);
 /* sw_rows_all with the n args as the parameters. */
 int sw_rows_select(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
                    const struct sw_row_type *t, void *rows, size_t *nrows, struct sw_error *err);

@@ -397,22 +397,18 @@ int sw_catalog_run_work_tables(struct sw_catalog *cat, int64_t run_id, char ***t
 int sw_catalog_task_release(struct sw_catalog *cat, int64_t run_id, const char *activity,
                             int64_t held, int64_t now_ms, bool *woke, struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
+    const struct sw_arg a[] = {SW_INT(run_id), SW_TEXT(activity), SW_INT(now_ms), SW_INT(held)};
+    const size_t n = sizeof(a) / sizeof(a[0]);
     int64_t changed = 0;
-    sw_params_add_int(&p, run_id);
-    sw_params_add_text(&p, activity);
-    sw_params_add_int(&p, now_ms);
-    sw_params_add_int(&p, held);
-    int rc = sw_db_exec_params(cat->db,
-                               "UPDATE sw_tasks SET wake_at = ?3 WHERE run_id = ?1 AND "
-                               "activity = ?2 AND wake_at = ?4",
-                               &p, &changed, err);
+    int rc = sw_rows_exec(cat->db,
+                          "UPDATE sw_tasks SET wake_at = ?3 WHERE run_id = ?1 AND "
+                          "activity = ?2 AND wake_at = ?4",
+                          a, n, &changed, err);
     *woke = rc == 0 && changed > 0;
     if (*woke) {
-        rc = sw_db_exec_params(cat->db, "UPDATE sw_runs SET wake_at = ?3 WHERE id = ?1", &p, NULL,
-                               err);
+        rc =
+            sw_rows_exec(cat->db, "UPDATE sw_runs SET wake_at = ?3 WHERE id = ?1", a, n, NULL, err);
     }
-    sw_params_release(&p);
     return rc;
 }
 

@@ -2,6 +2,7 @@
  * secrets.c - see secrets.h.
  */
 #include "catalog/secrets.h"
+#include "catalog/rows.h"
 #include "core/buf.h"
 
 int sw_secrets_count(struct sw_db *db, int64_t *n, struct sw_error *err)
@@ -28,21 +29,24 @@ int sw_secrets_add(struct sw_db *db, const char *hex, int64_t *kid, struct sw_er
     return rc;
 }
 
+/* Where sw_secrets_newest hands each (kid, secret). */
+struct secret {
+    void (*fn)(void *ud, int64_t kid, const char *hex);
+    void *ud;
+};
+
+static void secret_row(struct sw_stmt *st, void *ud)
+{
+    struct secret *s = ud;
+    s->fn(s->ud, sw_stmt_column_int(st, 0), sw_stmt_column_text(st, 1));
+}
+
 int sw_secrets_newest(struct sw_db *db, int max, void (*fn)(void *ud, int64_t kid, const char *hex),
                       void *ud, struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(db,
-                           "SELECT kid, secret FROM (SELECT kid, secret FROM sw_secrets ORDER BY "
-                           "kid DESC LIMIT ?1) ORDER BY kid",
-                           &st, err);
-    if (rc == 0) {
-        sw_stmt_bind_int(st, 1, max);
-    }
-    while (rc == 0 && (rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
-        fn(ud, sw_stmt_column_int(st, 0), sw_stmt_column_text(st, 1));
-        rc = 0;
-    }
-    sw_stmt_finalize(st);
-    return rc < 0 ? rc : 0;
+    struct secret s = {fn, ud};
+    return sw_rows_each(db,
+                        "SELECT kid, secret FROM (SELECT kid, secret FROM sw_secrets ORDER BY "
+                        "kid DESC LIMIT ?1) ORDER BY kid",
+                        SW_ARGS(SW_INT(max)), secret_row, &s, err);
 }
