@@ -19,10 +19,10 @@
 
 /* "$schema" names the document's JSON Schema for editors (api/schemas/campaign.json): allowed,
  * and not part of what the campaign does. */
-static const char *const top_keys[] = {"name",      "description", "campaign",   "tags",
-                                       "targeting_dimension", "timezone", "schedule", "options",
-                                       "variables", "activities",  "transitions", "id",
-                                       "status", "$schema", NULL};
+static const char *const top_keys[] = {
+    "name",        "description", "campaign", "tags",      "targeting_dimension",
+    "timezone",    "schedule",    "options",  "variables", "activities",
+    "transitions", "id",          "status",   "$schema",   NULL};
 
 static bool key_allowed(const char *key, const char *const *keys)
 {
@@ -78,8 +78,7 @@ static void check_options(struct sw_error *err, const json_t *o, struct sw_campa
                 c->keep_interim_results = json_is_true(v);
             }
         } else if (strcmp(k, "history_days") == 0) {
-            if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-                json_integer_value(v) > 36500) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 36500) {
                 sw_error_add(err, path, "must be an integer between 1 and 36500");
             } else {
                 c->history_days = (int)json_integer_value(v);
@@ -146,17 +145,28 @@ static void check_top(struct sw_error *err, const json_t *doc, struct sw_campaig
     }
 }
 
+/* The document's array `key`, or NULL with the error at "$.key" when it is missing or not an
+ * array. */
+static const json_t *doc_array(struct sw_error *err, const struct sw_campaign *c, const char *key)
+{
+    char path[32];
+    const json_t *a = json_object_get(c->doc, key);
+    (void)snprintf(path, sizeof(path), "$.%s", key);
+    if (!a) {
+        sw_error_add(err, path, "required");
+    } else if (!json_is_array(a)) {
+        sw_error_add(err, path, "must be an array");
+        a = NULL;
+    }
+    return a;
+}
+
 /* Build the activity list: ids unique and well-formed, types known. */
 static void load_activities(struct sw_error *err, struct sw_campaign *c,
                             const struct sw_activity_registry *types)
 {
-    const json_t *acts = json_object_get(c->doc, "activities");
+    const json_t *acts = doc_array(err, c, "activities");
     if (!acts) {
-        sw_error_add(err, "$.activities", "required");
-        return;
-    }
-    if (!json_is_array(acts)) {
-        sw_error_add(err, "$.activities", "must be an array");
         return;
     }
     if (json_array_size(acts) == 0) {
@@ -221,15 +231,28 @@ static size_t find_act(const struct sw_campaign *c, const char *id)
     return SIZE_MAX;
 }
 
+/* A transition's end `key` ("from" or "to", the value v) at path: the index of the activity
+ * it names into *idx, or false with the error. */
+static bool transition_end(const struct sw_campaign *c, const char *path, const char *key,
+                           const json_t *v, size_t *idx, struct sw_error *err)
+{
+    char sub[96];
+    (void)snprintf(sub, sizeof(sub), "%s.%s", path, key);
+    if (!json_is_string(v)) {
+        sw_error_add(err, sub, v ? "must be a string" : "required");
+        return false;
+    }
+    if ((*idx = find_act(c, json_string_value(v))) == SIZE_MAX) {
+        sw_error_add(err, sub, "no activity with id \"%s\"", json_string_value(v));
+        return false;
+    }
+    return true;
+}
+
 static void load_transitions(struct sw_error *err, struct sw_campaign *c)
 {
-    const json_t *trans = json_object_get(c->doc, "transitions");
+    const json_t *trans = doc_array(err, c, "transitions");
     if (!trans) {
-        sw_error_add(err, "$.transitions", "required");
-        return;
-    }
-    if (!json_is_array(trans)) {
-        sw_error_add(err, "$.transitions", "must be an array");
         return;
     }
     c->trans = sw_calloc(json_array_size(trans), sizeof(*c->trans));
@@ -255,23 +278,8 @@ static void load_transitions(struct sw_error *err, struct sw_campaign *c)
         const json_t *from = json_object_get(t, "from"), *to = json_object_get(t, "to");
         const json_t *port = json_object_get(t, "port");
         struct sw_transition tr = {NULL, NULL, NULL, SIZE_MAX, SIZE_MAX, i};
-        bool ok = true;
-        snprintf(sub, sizeof(sub), "%s.from", path);
-        if (!json_is_string(from)) {
-            sw_error_add(err, sub, from ? "must be a string" : "required");
-            ok = false;
-        } else if ((tr.from_idx = find_act(c, json_string_value(from))) == SIZE_MAX) {
-            sw_error_add(err, sub, "no activity with id \"%s\"", json_string_value(from));
-            ok = false;
-        }
-        snprintf(sub, sizeof(sub), "%s.to", path);
-        if (!json_is_string(to)) {
-            sw_error_add(err, sub, to ? "must be a string" : "required");
-            ok = false;
-        } else if ((tr.to_idx = find_act(c, json_string_value(to))) == SIZE_MAX) {
-            sw_error_add(err, sub, "no activity with id \"%s\"", json_string_value(to));
-            ok = false;
-        }
+        bool ok = transition_end(c, path, "from", from, &tr.from_idx, err);
+        ok = transition_end(c, path, "to", to, &tr.to_idx, err) && ok;
         snprintf(sub, sizeof(sub), "%s.port", path);
         if (port && !json_is_string(port)) {
             sw_error_add(err, sub, "must be a string");
@@ -381,8 +389,8 @@ static void validate_activities(struct sw_error *err, struct sw_campaign *c,
     const struct sw_dimension *dim = schema ? sw_schema_dim(schema, c->dimension) : NULL;
     if (schema && c->dimension && !dim) {
         char *hint = sw_schema_suggest_dim(schema, c->dimension);
-        sw_error_add(err, json_object_get(c->doc, "targeting_dimension") ? "$.targeting_dimension"
-                                                                           : "$",
+        sw_error_add(err,
+                     json_object_get(c->doc, "targeting_dimension") ? "$.targeting_dimension" : "$",
                      "unknown targeting dimension \"%s\"%s", c->dimension, hint);
         free(hint);
     } else if (schema && dim && !dim->pk) {
