@@ -192,5 +192,7 @@ const char *sw_activity_type_names(void);
 /* Helpers for ports(): a NULL-terminated array of names. */
 char **sw_ports_make(const char *first, ...); /* NULL-terminated varargs */
 void sw_ports_push(char ***ports, const char *name);
+/* The "port" of each element of the array `key` of def that has one, pushed in order. */
+void sw_ports_push_each(char ***ports, const json_t *def, const char *key);
 
 #endif

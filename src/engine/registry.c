@@ -70,6 +70,19 @@ void sw_ports_push(char ***ports, const char *name)
     (*ports)[n + 1] = NULL;
 }
 
+void sw_ports_push_each(char ***ports, const json_t *def, const char *key)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(def, key), i, e)
+    {
+        const char *port = json_string_value(json_object_get(e, "port"));
+        if (port) {
+            sw_ports_push(ports, port);
+        }
+    }
+}
+
 char **sw_ports_make(const char *first, ...)
 {
     char **ports = NULL;

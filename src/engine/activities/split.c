@@ -83,15 +83,7 @@ static void validate(struct sw_vctx *v)
 static char **ports(const struct sw_activity *a)
 {
     char **p = sw_ports_make(NULL);
-    size_t i;
-    json_t *s;
-    json_array_foreach(json_object_get(a->def, "segments"), i, s)
-    {
-        const char *port = json_string_value(json_object_get(s, "port"));
-        if (port) {
-            sw_ports_push(&p, port);
-        }
-    }
+    sw_ports_push_each(&p, a->def, "segments");
     const char *comp = json_string_value(json_object_get(a->def, "complement"));
     if (comp) {
         sw_ports_push(&p, comp);

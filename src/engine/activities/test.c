@@ -89,15 +89,7 @@ static void validate(struct sw_vctx *v)
 static char **ports(const struct sw_activity *a)
 {
     char **p = sw_ports_make(NULL);
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(a->def, "conditions"), i, c)
-    {
-        const char *port = json_string_value(json_object_get(c, "port"));
-        if (port) {
-            sw_ports_push(&p, port);
-        }
-    }
+    sw_ports_push_each(&p, a->def, "conditions");
     sw_ports_push(&p, "default");
     return p;
 }
