@@ -210,3 +210,11 @@ size_t sw_edit_distance(const char *a, const char *b)
     }
     return d[n][m];
 }
+
+void sw_cond_raise(pthread_mutex_t *mu, pthread_cond_t *cv, bool *flag)
+{
+    pthread_mutex_lock(mu);
+    *flag = true;
+    pthread_cond_signal(cv);
+    pthread_mutex_unlock(mu);
+}

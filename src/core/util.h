@@ -6,6 +6,7 @@
 
 #include "core/buf.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,5 +42,7 @@ bool sw_valid_column_name(const char *s);
 
 /* Read a whole file; returns 0 or SW_EIO. */
 int sw_read_file(const char *path, char **data, size_t *len);
+/* Set *flag under mu and wake one thread waiting on cv (a stop or wake request to a thread). */
+void sw_cond_raise(pthread_mutex_t *mu, pthread_cond_t *cv, bool *flag);
 
 #endif

@@ -85,10 +85,7 @@ void sw_events_notify(struct sw_events *ev)
     if (!ev) {
         return;
     }
-    pthread_mutex_lock(&ev->mu);
-    ev->wake = true;
-    pthread_cond_signal(&ev->cv);
-    pthread_mutex_unlock(&ev->mu);
+    sw_cond_raise(&ev->mu, &ev->cv, &ev->wake);
 }
 
 /* ---- formatting ---- */
@@ -601,10 +598,7 @@ void sw_events_stop(struct sw_events *ev)
     if (!ev) {
         return;
     }
-    pthread_mutex_lock(&ev->mu);
-    ev->stop = true;
-    pthread_cond_signal(&ev->cv);
-    pthread_mutex_unlock(&ev->mu);
+    sw_cond_raise(&ev->mu, &ev->cv, &ev->stop);
     if (ev->started) {
         pthread_join(ev->thread, NULL);
     }

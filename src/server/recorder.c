@@ -133,10 +133,7 @@ void sw_recorder_stop(struct sw_recorder *rec)
     if (!rec) {
         return;
     }
-    pthread_mutex_lock(&rec->lock);
-    rec->stop = true;
-    pthread_cond_signal(&rec->more);
-    pthread_mutex_unlock(&rec->lock);
+    sw_cond_raise(&rec->lock, &rec->more, &rec->stop);
     pthread_join(rec->thread, NULL);
     sw_db_close(rec->db);
     pthread_mutex_destroy(&rec->lock);
