@@ -11,9 +11,10 @@
 #include <string.h>
 
 static const char *const migrations[] = {
-    sw_migration_1,  sw_migration_2,  sw_migration_3,  sw_migration_4, sw_migration_5,
-    sw_migration_6,  sw_migration_7,  sw_migration_8,  sw_migration_9, sw_migration_10,
-    sw_migration_11, sw_migration_12, sw_migration_13,
+    sw_migration_1, sw_migration_2,  sw_migration_3,  sw_migration_4,
+    sw_migration_5, sw_migration_6,  sw_migration_7,  sw_migration_8,
+    sw_migration_9, sw_migration_10, sw_migration_11, sw_migration_12,
+    sw_migration_13,
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -195,7 +195,8 @@ int sw_catalog_delivery_report(struct sw_db *db, int64_t run_id, const char *act
     return rc;
 }
 
-int sw_catalog_tracking_totals(struct sw_db *db, struct sw_tracking_totals *t, struct sw_error *err)
+int sw_catalog_tracking_totals(struct sw_db *db, struct sw_tracking_totals *t,
+                               struct sw_error *err)
 {
     static const char *const sql[] = {
         "SELECT coalesce(sum(CASE WHEN kind = 'o' THEN count END), 0),"
@@ -210,10 +211,11 @@ int sw_catalog_tracking_totals(struct sw_db *db, struct sw_tracking_totals *t, s
         " count(CASE WHEN kind = 'complaint' THEN 1 END)"
         " FROM sw_feedback WHERE delivery_id IS NOT NULL",
         "SELECT count(*) FROM sw_suppressions WHERE reason = 'unsubscribe'"};
-    int64_t *const out[][6] = {{&t->open_requests, &t->open_machine, &t->click_requests,
-                                &t->click_machine, &t->opened, &t->clicked},
-                               {&t->hard_bounces, &t->soft_bounces, &t->complaints},
-                               {&t->unsubscribes}};
+    int64_t *const out[][6] = {
+        {&t->open_requests, &t->open_machine, &t->click_requests, &t->click_machine, &t->opened,
+         &t->clicked},
+        {&t->hard_bounces, &t->soft_bounces, &t->complaints},
+        {&t->unsubscribes}};
     static const int ncols[] = {6, 3, 1};
     memset(t, 0, sizeof(*t));
     for (int q = 0; q < 3; q++) {

@@ -28,16 +28,16 @@ enum sw_act_kind {
 /* ---- validation ---- */
 
 struct sw_vctx {
-    const struct sw_schema *schema; /* NULL: structure only */
+    const struct sw_schema *schema;   /* NULL: structure only */
     const struct sw_campaign *campaign;
     const struct sw_activity *act;
-    const char *path;                     /* "$.activities[3]" */
+    const char *path;                 /* "$.activities[3]" */
     const struct sw_shape *const *inputs; /* input shapes, inbound-transition order; entries
                                              may be NULL when upstream is invalid */
-    const char *const *input_from;        /* upstream activity id of each input */
+    const char *const *input_from;    /* upstream activity id of each input */
     size_t ninputs;
-    struct sw_shape *out; /* pre-filled with a copy of the first valid input
-                             (or the campaign dimension for sources) */
+    struct sw_shape *out;             /* pre-filled with a copy of the first valid input
+                                         (or the campaign dimension for sources) */
     int64_t now_ms;
     struct sw_error *err;
 };

@@ -19,10 +19,10 @@
 
 /* "$schema" names the document's JSON Schema for editors (api/schemas/campaign.json): allowed,
  * and not part of what the campaign does. */
-static const char *const top_keys[] = {
-    "name",        "description", "campaign", "tags",      "targeting_dimension",
-    "timezone",    "schedule",    "options",  "variables", "activities",
-    "transitions", "id",          "status",   "$schema",   NULL};
+static const char *const top_keys[] = {"name",      "description", "campaign",   "tags",
+                                       "targeting_dimension", "timezone", "schedule", "options",
+                                       "variables", "activities",  "transitions", "id",
+                                       "status", "$schema", NULL};
 
 static bool key_allowed(const char *key, const char *const *keys)
 {
@@ -78,7 +78,8 @@ static void check_options(struct sw_error *err, const json_t *o, struct sw_campa
                 c->keep_interim_results = json_is_true(v);
             }
         } else if (strcmp(k, "history_days") == 0) {
-            if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 36500) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+                json_integer_value(v) > 36500) {
                 sw_error_add(err, path, "must be an integer between 1 and 36500");
             } else {
                 c->history_days = (int)json_integer_value(v);
@@ -389,8 +390,8 @@ static void validate_activities(struct sw_error *err, struct sw_campaign *c,
     const struct sw_dimension *dim = schema ? sw_schema_dim(schema, c->dimension) : NULL;
     if (schema && c->dimension && !dim) {
         char *hint = sw_schema_suggest_dim(schema, c->dimension);
-        sw_error_add(err,
-                     json_object_get(c->doc, "targeting_dimension") ? "$.targeting_dimension" : "$",
+        sw_error_add(err, json_object_get(c->doc, "targeting_dimension") ? "$.targeting_dimension"
+                                                                           : "$",
                      "unknown targeting dimension \"%s\"%s", c->dimension, hint);
         free(hint);
     } else if (schema && dim && !dim->pk) {

@@ -55,8 +55,8 @@ void sw_vctx_check_keys(struct sw_vctx *v, const json_t *obj, const char *suffix
     }
 }
 
-static const json_t *get(struct sw_vctx *v, const json_t *obj, const char *key, const char *suffix,
-                         bool required)
+static const json_t *get(struct sw_vctx *v, const json_t *obj, const char *key,
+                         const char *suffix, bool required)
 {
     const json_t *x = json_is_object(obj) ? json_object_get(obj, key) : NULL;
     if (!x && required) {
@@ -183,8 +183,8 @@ int64_t sw_vctx_int(struct sw_vctx *v, const json_t *obj, const char *key, const
         return dflt;
     }
     if (!json_is_integer(x) || json_integer_value(x) < min || json_integer_value(x) > max) {
-        char *what =
-            sw_asprintf("an integer between %lld and %lld", (long long)min, (long long)max);
+        char *what = sw_asprintf("an integer between %lld and %lld", (long long)min,
+                                 (long long)max);
         type_error(v, suffix, key, what);
         free(what);
         return dflt;
@@ -234,8 +234,8 @@ enum sw_type sw_vctx_field(struct sw_vctx *v, const struct sw_shape *shape, cons
     const struct sw_field *f = sw_dim_field(s->dim, field);
     if (!f) {
         char *hint = sw_dim_suggest_field(s->dim, field);
-        sw_vctx_error(v, suffix, "unknown field \"%s\" of dimension \"%s\"%s", field, s->dim_name,
-                      hint);
+        sw_vctx_error(v, suffix, "unknown field \"%s\" of dimension \"%s\"%s", field,
+                      s->dim_name, hint);
         free(hint);
         return SW_T_UNKNOWN;
     }

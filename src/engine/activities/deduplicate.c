@@ -17,8 +17,8 @@ static const char *const methods[] = {"random", "order_by", "non_empty", "prefer
 static void validate(struct sw_vctx *v)
 {
     static const char *const keys[] = {"fields", "keep", NULL};
-    static const char *const kkeys[] = {"count", "method", "order_by", "direction",
-                                        "field", "values", NULL};
+    static const char *const kkeys[] = {"count", "method", "order_by", "direction", "field",
+                                        "values", NULL};
     const json_t *def = v->act->def;
     sw_vctx_check_keys(v, def, "", keys);
     sw_vctx_field_names(v, "fields", "field", "must be a string");

@@ -46,8 +46,7 @@ static void validate(struct sw_vctx *v)
             name = NULL;
         }
         for (size_t j = 0; name && j < i; j++) {
-            if (sw_streq(name,
-                         json_string_value(json_object_get(json_array_get(cols, j), "name")))) {
+            if (sw_streq(name, json_string_value(json_object_get(json_array_get(cols, j), "name")))) {
                 sw_vctx_error(v, sub, "column \"%s\" is defined twice", name);
             }
         }
@@ -57,8 +56,7 @@ static void validate(struct sw_vctx *v)
         }
         if (!known) {
             snprintf(sub, sizeof(sub), "%s.aggregate", suffix);
-            sw_vctx_error(v, sub,
-                          "unknown aggregate \"%s\" (expected one of count, sum, avg, min, max)",
+            sw_vctx_error(v, sub, "unknown aggregate \"%s\" (expected one of count, sum, avg, min, max)",
                           agg);
             continue;
         }
@@ -80,11 +78,8 @@ static void validate(struct sw_vctx *v)
                 continue;
             }
             if (v->schema && in.dim) {
-                struct sw_filter_ctx fc = {.dialect = SW_DIALECT_SQLITE,
-                                           .schema = v->schema,
-                                           .shape = &in,
-                                           .dim_alias = "d",
-                                           .cols_alias = "w",
+                struct sw_filter_ctx fc = {.dialect = SW_DIALECT_SQLITE, .schema = v->schema,
+                                           .shape = &in, .dim_alias = "d", .cols_alias = "w",
                                            .variables = v->campaign->variables,
                                            .now_ms = v->now_ms};
                 struct sw_buf sql = SW_BUF_INIT;
@@ -172,11 +167,11 @@ static int execute(struct sw_exec *ex)
         struct sw_buf e = SW_BUF_INIT;
         const struct sw_field *src = NULL;
         if (link && agg && sw_streq(link, glink)) {
-            rc = sw_filter_link_aggregate(&fc, link, "g", agg, field, filter, path, &e, &params, &t,
-                                          ex->err);
+            rc = sw_filter_link_aggregate(&fc, link, "g", agg, field, filter, path, &e, &params,
+                                          &t, ex->err);
         } else if (link) {
-            rc =
-                sw_filter_link_value(&fc, link, agg, field, filter, path, &e, &params, &t, ex->err);
+            rc = sw_filter_link_value(&fc, link, agg, field, filter, path, &e, &params, &t,
+                                      ex->err);
         } else {
             rc = sw_filter_field(&fc, field, path, &e, &t, ex->err);
         }

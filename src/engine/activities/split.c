@@ -44,8 +44,7 @@ static void validate(struct sw_vctx *v)
             sw_vctx_error(v, sub, "must match [A-Za-z0-9_-]{1,64}");
         }
         for (size_t j = 0; port && j < i; j++) {
-            if (sw_streq(port,
-                         json_string_value(json_object_get(json_array_get(segs, j), "port")))) {
+            if (sw_streq(port, json_string_value(json_object_get(json_array_get(segs, j), "port")))) {
                 sw_vctx_error(v, sub, "port \"%s\" is already used by segment %zu", port, j);
             }
         }
@@ -58,8 +57,8 @@ static void validate(struct sw_vctx *v)
             sw_vctx_filter(v, filter, sub, v->out);
         }
         const json_t *pct = json_object_get(s, "percent");
-        if (pct &&
-            (!json_is_number(pct) || json_number_value(pct) < 0 || json_number_value(pct) > 100)) {
+        if (pct && (!json_is_number(pct) || json_number_value(pct) < 0 ||
+                    json_number_value(pct) > 100)) {
             snprintf(sub, sizeof(sub), "%s.percent", suffix);
             sw_vctx_error(v, sub, "must be a number between 0 and 100");
         }
@@ -94,16 +93,16 @@ static char **ports(const struct sw_activity *a)
 /* " FROM <in> w [JOIN <dim> d ON ...] WHERE <filter> AND NOT EXISTS (earlier segments)".
  * The dimension is joined only when the filter or the ordering (need_dim) reads it: a
  * filter on enrichment columns alone reads the work table only. */
-static int candidates(struct sw_exec *ex, const struct sw_input *in, const json_t *seg, size_t idx,
-                      char **taken, size_t ntaken, bool need_dim, struct sw_buf *sql,
+static int candidates(struct sw_exec *ex, const struct sw_input *in, const json_t *seg,
+                      size_t idx, char **taken, size_t ntaken, bool need_dim, struct sw_buf *sql,
                       struct sw_params *params)
 {
     char suffix[64];
     struct sw_buf where = SW_BUF_INIT;
     snprintf(suffix, sizeof(suffix), ".segments[%zu].filter", idx);
     char *path = sw_act_path(ex, suffix);
-    int rc = sw_act_compile_filter(ex, seg ? json_object_get(seg, "filter") : NULL, path, in->shape,
-                                   "w", &where, params);
+    int rc = sw_act_compile_filter(ex, seg ? json_object_get(seg, "filter") : NULL, path,
+                                   in->shape, "w", &where, params);
     sw_buf_puts(sql, " FROM ");
     if (need_dim || sw_act_uses_dim(where.data)) {
         sw_exec_from_input(ex, sql, in, "w", "d");
@@ -169,8 +168,7 @@ static int execute(struct sw_exec *ex)
             int64_t matches = 0;
             sw_buf_puts(&sql, "SELECT count(*)");
             rc = candidates(ex, in, seg, i, taken, overlap ? 0 : ntaken, false, &sql, &params);
-            if (rc < 0 ||
-                (rc = sw_db_query_int(ex->db, sql.data, &params, &matches, ex->err)) < 0) {
+            if (rc < 0 || (rc = sw_db_query_int(ex->db, sql.data, &params, &matches, ex->err)) < 0) {
                 sw_buf_release(&order);
                 break;
             }
@@ -182,8 +180,8 @@ static int execute(struct sw_exec *ex)
             keep = json_integer_value(lim);
         }
         sw_exec_insert_select(ex, &sql, table, shape, "w");
-        rc = candidates(ex, in, seg, i, taken, overlap ? 0 : ntaken, keep >= 0 && need_dim, &sql,
-                        &params);
+        rc = candidates(ex, in, seg, i, taken, overlap ? 0 : ntaken, keep >= 0 && need_dim,
+                        &sql, &params);
         if (rc < 0) {
             sw_buf_release(&order);
             break;
@@ -194,9 +192,8 @@ static int execute(struct sw_exec *ex)
                 sw_buf_add(&sql, order.data, order.len);
                 sw_buf_puts(&sql, desc ? " DESC, w._key" : " ASC, w._key");
             } else {
-                int sp =
-                    sw_params_add_int(&params, (int64_t)((ex->seed ^ (i * 0x9e3779b97f4a7c15ULL)) &
-                                                         0x7fffffffffffffffULL));
+                int sp = sw_params_add_int(&params, (int64_t)((ex->seed ^ (i * 0x9e3779b97f4a7c15ULL)) &
+                                                              0x7fffffffffffffffULL));
                 sw_db_seeded_random(ex->db, &sql, sp, "w._key");
                 sw_buf_puts(&sql, ", w._key");
             }
