@@ -119,6 +119,11 @@ function Editor({ id }: { id: number | null }) {
   const flow = useReactFlow();
   const [hist, setHist] = useState<History<Doc>>(() => historyOf(EMPTY_DOC));
   const doc = hist.present;
+  // The newest document, committed or rendered: edits that come faster than React renders (a
+  // few quick clicks on the palette) build on it rather than on this render's `doc`, which
+  // would lose all but the last of them.
+  const latest = useRef(doc);
+  latest.current = doc;
   const [pos, setPos] = useState<Pos>({});
   const [loaded, setLoaded] = useState(id === null);
   const [status, setStatus] = useState<CampaignStatus | null>(null);
@@ -139,6 +144,7 @@ function Editor({ id }: { id: number | null }) {
   /** Every edit goes through here: a new history entry, except keystrokes in the same field
    * within a second and a half, which amend the last one. */
   const commit = useCallback((next: Doc, key?: string) => {
+    latest.current = next;
     const now = Date.now();
     const m = merge.current;
     setHist((h) => (key && m && m.key === key && now - m.at < 1500 ? { ...h, present: next } : push(h, next)));
@@ -318,14 +324,14 @@ function Editor({ id }: { id: number | null }) {
     if (removed.length) commit(removeTransitions(doc, removed));
   };
   const onConnect = (c: Connection) => {
-    const next = connect(doc, c.source, c.sourceHandle ?? 'out', c.target);
+    const next = connect(latest.current, c.source, c.sourceHandle ?? 'out', c.target);
     if (next) commit(next);
   };
 
   const selected = selNodes.size === 1 ? doc.activities.find((a) => selNodes.has(a.id)) : undefined;
 
   function add(type: string) {
-    const { doc: next, id: nid } = addActivity(doc, type);
+    const { doc: next, id: nid } = addActivity(latest.current, type);
     commit(next);
     setSelNodes(new Set([nid]));
     setSelEdges(new Set());
