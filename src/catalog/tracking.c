@@ -3,9 +3,10 @@
  */
 #include "catalog/tracking.h"
 #include "catalog/rows.h"
+#include "catalog/suppressions.h"
+#include "catalog/rows.h"
 #include "core/util.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,19 +63,7 @@ int sw_catalog_tracking_record(struct sw_db *db, const struct sw_track_event *ev
 int sw_catalog_tracking_erase(struct sw_db *db, const char *address, const char *channel,
                               int64_t *erased, struct sw_error *err)
 {
-    /* address_key as the ledger writes it: trimmed, lower case */
-    const char *a = address ? address : "";
-    while (*a && isspace((unsigned char)*a)) {
-        a++;
-    }
-    size_t len = strlen(a);
-    while (len > 0 && isspace((unsigned char)a[len - 1])) {
-        len--;
-    }
-    char *key = sw_strndup(a, len);
-    for (char *p = key; *p; p++) {
-        *p = (char)tolower((unsigned char)*p);
-    }
+    char *key = sw_address_key(address ? address : "");
     int rc = sw_rows_exec(db,
                           "DELETE FROM sw_tracking WHERE delivery_id IN (SELECT id FROM "
                           "sw_deliveries WHERE address_key = ?1 AND (?2 IS NULL OR channel = ?2))",
@@ -120,25 +109,37 @@ static const char LINKS_SQL[] =
     " WHERE d.run_id = ?1 AND d.activity = ?2 AND t.kind = 'c'"
     " GROUP BY t.link ORDER BY t.link";
 
-/* Run `sql` for (run, activity) and copy the first row's integer columns into out[]. */
+struct ints {
+    int64_t *const *out;
+    int n;
+};
+
+static void copy_ints(struct sw_stmt *st, void *ud)
+{
+    const struct ints *x = ud;
+    for (int i = 0; i < x->n; i++) {
+        *x->out[i] = sw_stmt_column_int(st, i);
+    }
+}
+
+/* Run `sql` for (run, activity) and copy its row's integer columns into out[]. */
 static int row_ints(struct sw_db *db, const char *sql, int64_t run_id, const char *activity,
                     int64_t *const out[], int n, struct sw_error *err)
 {
-    struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(db, sql, &st, err);
-    if (rc == 0) {
-        sw_stmt_bind_int(st, 1, run_id);
-        sw_stmt_bind_text(st, 2, activity);
-        int s = sw_stmt_step(st, err);
-        if (s < 0) {
-            rc = -1;
-        }
-        for (int i = 0; s == SW_STEP_ROW && i < n; i++) {
-            *out[i] = sw_stmt_column_int(st, i);
-        }
-    }
-    sw_stmt_finalize(st);
-    return rc;
+    struct ints x = {out, n};
+    return sw_rows_each(db, sql, SW_ARGS(SW_INT(run_id), SW_TEXT(activity)), copy_ints, &x, err);
+}
+
+static void add_link(struct sw_stmt *st, void *ud)
+{
+    struct sw_delivery_report *r = ud;
+    r->links = sw_realloc(r->links, (r->nlinks + 1) * sizeof(*r->links));
+    struct sw_link_report *l = &r->links[r->nlinks++];
+    const char *u = sw_stmt_column_text(st, 1);
+    l->link = (int)sw_stmt_column_int(st, 0);
+    l->url = sw_strdup(u ? u : "");
+    l->unique = sw_stmt_column_int(st, 2);
+    l->clicks = sw_stmt_column_int(st, 3);
 }
 
 int sw_catalog_delivery_report(struct sw_db *db, int64_t run_id, const char *activity,
@@ -163,32 +164,10 @@ int sw_catalog_delivery_report(struct sw_db *db, int64_t run_id, const char *act
         rc = row_ints(db, TRACK_SQL, run_id, activity, track, 5, err);
     }
     r->delivered = r->sent - bounced_sent;
-    struct sw_stmt *st = NULL;
     if (rc == 0) {
-        rc = sw_db_prepare(db, LINKS_SQL, &st, err);
+        rc = sw_rows_each(db, LINKS_SQL, SW_ARGS(SW_INT(run_id), SW_TEXT(activity)), add_link, r,
+                          err);
     }
-    if (rc == 0) {
-        sw_stmt_bind_int(st, 1, run_id);
-        sw_stmt_bind_text(st, 2, activity);
-        size_t cap = 0;
-        int s;
-        while ((s = sw_stmt_step(st, err)) == SW_STEP_ROW) {
-            if (r->nlinks == cap) {
-                cap = cap ? cap * 2 : 8;
-                r->links = sw_realloc(r->links, cap * sizeof(*r->links));
-            }
-            struct sw_link_report *l = &r->links[r->nlinks++];
-            l->link = (int)sw_stmt_column_int(st, 0);
-            const char *u = sw_stmt_column_text(st, 1);
-            l->url = sw_strdup(u ? u : "");
-            l->unique = sw_stmt_column_int(st, 2);
-            l->clicks = sw_stmt_column_int(st, 3);
-        }
-        if (s < 0) {
-            rc = -1;
-        }
-    }
-    sw_stmt_finalize(st);
     if (rc != 0) {
         sw_delivery_report_release(r);
     }
@@ -218,19 +197,12 @@ int sw_catalog_tracking_totals(struct sw_db *db, struct sw_tracking_totals *t,
         {&t->unsubscribes}};
     static const int ncols[] = {6, 3, 1};
     memset(t, 0, sizeof(*t));
-    for (int q = 0; q < 3; q++) {
-        struct sw_stmt *st = NULL;
-        int rc = sw_db_prepare(db, sql[q], &st, err);
-        int s = rc == 0 ? sw_stmt_step(st, err) : -1;
-        for (int i = 0; s == SW_STEP_ROW && i < ncols[q]; i++) {
-            *out[q][i] = sw_stmt_column_int(st, i);
-        }
-        sw_stmt_finalize(st);
-        if (s < 0) {
-            return -1;
-        }
+    int rc = 0;
+    for (int q = 0; q < 3 && rc == 0; q++) {
+        struct ints x = {out[q], ncols[q]};
+        rc = sw_rows_each(db, sql[q], NULL, 0, copy_ints, &x, err);
     }
-    return 0;
+    return rc;
 }
 
 void sw_delivery_report_release(struct sw_delivery_report *r)
