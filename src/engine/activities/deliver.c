@@ -47,6 +47,7 @@ struct dl {
     size_t ntpls;
     struct sw_template *unsub;
     bool track_opens, track_clicks; /* email: "tracking" (channels/track.h) */
+    char *public_base; /* email: public_url without its trailing slashes, or NULL */
     char *env_from;               /* the envelope sender: the bare address of `from` */
     int window_from, window_to;   /* the send window, minutes; -1 = none */
     struct sw_frequency_cap fcap; /* the channel's frequency cap (count 0: none) */
@@ -138,17 +139,11 @@ static void build(void *ud, struct sw_send_item *it)
     const json_t *def = ex->act->def;
     /* The row's one-click unsubscribe link on the public listener, when there is one. */
     json_t *links = json_object();
-    char *token = d->ch == CH_EMAIL && ex->config->public_url && ex->config->keyring
+    char *token = d->public_base && ex->config->keyring
                       ? sw_token_sign(ex->config->keyring, SW_TOKEN_UNSUBSCRIBE, it->id)
                       : NULL;
-    size_t base_len = 0; /* public_url without its trailing slashes; 0: no public listener */
     if (token) {
-        const char *base = ex->config->public_url;
-        base_len = strlen(base);
-        while (base_len && base[base_len - 1] == '/') {
-            base_len--;
-        }
-        char *url = sw_asprintf("%.*s/u/%s", (int)base_len, base, token);
+        char *url = sw_asprintf("%s/u/%s", d->public_base, token);
         json_object_set_new(links, "unsubscribe_url", json_string(url));
         free(url);
         free(token);
@@ -171,15 +166,13 @@ static void build(void *ud, struct sw_send_item *it)
         /* With our own link, a configured mailto: still goes beside it (RFC 2369 allows both);
          * a configured URL gives way to ours. */
         const char *mailto = ours && u.len && !strncasecmp(u.data, "mailto:", 7) ? u.data : NULL;
-        if (h.data && base_len && (d->track_opens || d->track_clicks)) {
-            char *base = sw_strndup(ex->config->public_url, base_len);
-            struct sw_track_opts o = {ex->config->keyring, base, it->id, d->track_opens,
-                                      d->track_clicks};
+        if (h.data && ours && (d->track_opens || d->track_clicks)) {
+            struct sw_track_opts o = {ex->config->keyring, d->public_base, it->id,
+                                      d->track_opens, d->track_clicks};
             struct sw_buf tracked = SW_BUF_INIT;
             sw_track_rewrite_html(h.data, &o, &tracked, NULL);
             sw_buf_release(&h);
             h = tracked;
-            free(base);
         }
         struct sw_mime_msg mm = {
             .from = json_string_value(json_object_get(def, "from")),
@@ -375,6 +368,14 @@ static int compile(struct dl *d)
     const json_t *tracking = json_object_get(d->ex->act->def, "tracking");
     d->track_opens = d->ch == CH_EMAIL && json_is_true(json_object_get(tracking, "opens"));
     d->track_clicks = d->ch == CH_EMAIL && json_is_true(json_object_get(tracking, "clicks"));
+    const char *pub = d->ex->config->public_url;
+    if (d->ch == CH_EMAIL && pub && *pub) {
+        size_t n = strlen(pub);
+        while (n && pub[n - 1] == '/') {
+            n--;
+        }
+        d->public_base = sw_strndup(pub, n);
+    }
     if ((d->track_opens || d->track_clicks) && !d->ex->config->public_url) {
         sw_exec_log(d->ex, "warn",
                     "tracking is on but public_url is not set: opens and clicks are not tracked");
@@ -536,6 +537,7 @@ static void dl_release(struct dl *d)
         sw_template_free(d->tpls[i].t);
     }
     sw_template_free(d->unsub);
+    free(d->public_base);
     free(d->env_from);
     sw_pipeline_release(&d->pl);
 }
