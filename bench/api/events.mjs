@@ -26,37 +26,15 @@ import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchArgs, benchBinary } from '../lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const args = Object.fromEntries(
-    process.argv.slice(2).reduce((acc, a, i, all) => {
-        if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
-        return acc;
-    }, []),
-);
-const bin = args.bin || process.env.STEPWISE_BIN || path.join(root, 'build', 'stepwise');
+const args = benchArgs();
+const bin = benchBinary(args, 'events.mjs');
 const FEEDS = Number(args.feeds || 200);
 const REQUESTS = Number(args.requests || 2000);
 const PROFILES = Number(args.profiles || 5000);
 const RUNS_PER_SECOND = Number(args['runs-per-second'] || 5);
 const WARMUP = 50;
-
-if (!fs.existsSync(bin)) {
-    console.error(`events.mjs: no stepwise binary at ${bin} (build it, or pass --bin)`);
-    process.exit(2);
-}
-const ldd = (() => {
-    try {
-        return execFileSync('ldd', [bin], { encoding: 'utf8' });
-    } catch {
-        return '';
-    }
-})();
-if (/libasan|libubsan/.test(ldd)) {
-    console.error(`events.mjs: ${bin} is a sanitizer build; use a Release or RelWithDebInfo one`);
-    process.exit(2);
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-bench-events-'));
 const db = path.join(dir, 'data.db');

@@ -21,31 +21,16 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchArgs, benchBinary } from '../lib.mjs';
 import autocannon from 'autocannon';
 import { parseMime } from '../../tests/e2e/lib/mime.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const args = Object.fromEntries(
-    process.argv.slice(2).reduce((acc, a, i, all) => {
-        if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
-        return acc;
-    }, []),
-);
-const bin = args.bin || process.env.STEPWISE_BIN || path.join(root, 'build', 'stepwise');
+const args = benchArgs();
+const bin = benchBinary(args, 'redirect.mjs');
 const CONNECTIONS = Number(args.connections || 16);
 const DURATION = Number(args.duration || 10);
 const PROFILES = Number(args.profiles || 2000);
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
-
-if (!fs.existsSync(bin)) {
-    console.error(`redirect.mjs: no stepwise binary at ${bin} (build it, or pass --bin)`);
-    process.exit(2);
-}
-if (/libasan|libubsan/.test(execFileSync('ldd', [bin], { encoding: 'utf8' }))) {
-    console.error(`redirect.mjs: ${bin} is a sanitizer build; use a Release or RelWithDebInfo one`);
-    process.exit(2);
-}
 
 const freePort = () =>
     new Promise((resolve) => {
