@@ -147,16 +147,23 @@ int sw_catalog_campaign_insert(struct sw_catalog *cat, const struct sw_campaign_
                                int64_t now_ms, int64_t *id, struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
+    bool own;
     *id = 0;
     fields_params(&p, f);
     sw_params_add_int(&p, now_ms);
-    int rc = sw_db_insert_id(cat->db,
+    int rc = sw_rows_begin(cat->db, &own, err);
+    if (rc == 0) {
+        rc = sw_db_insert_id(cat->db,
                              "INSERT INTO sw_campaigns(name, description, campaign, dimension, "
                              "tags, status, created_at, updated_at) "
                              "VALUES (?1, ?2, ?3, ?4, ?5, 'draft', ?6, ?6)",
                              &p, id, err);
+    }
     if (rc == 0) {
         rc = document_put(cat, *id, f->document, err);
+    }
+    if ((rc = sw_rows_end(cat->db, own, rc, err)) < 0) {
+        *id = 0;
     }
     sw_params_release(&p);
     return rc;
@@ -168,17 +175,22 @@ int sw_catalog_campaign_update(struct sw_catalog *cat, int64_t id,
 {
     struct sw_params p = SW_PARAMS_INIT;
     int64_t n = 0;
+    bool own;
     fields_params(&p, f);
     sw_params_add_int(&p, now_ms);
     sw_params_add_int(&p, id);
-    int rc = sw_db_exec_params(cat->db,
+    int rc = sw_rows_begin(cat->db, &own, err);
+    if (rc == 0) {
+        rc = sw_db_exec_params(cat->db,
                                "UPDATE sw_campaigns SET name = ?1, description = ?2, "
                                "campaign = ?3, dimension = ?4, tags = ?5, updated_at = ?6, "
                                "next_run_at = NULL WHERE id = ?7 AND status <> 'running'",
                                &p, &n, err);
+    }
     if (rc == 0 && n) {
         rc = document_put(cat, id, f->document, err);
     }
+    rc = sw_rows_end(cat->db, own, rc, err);
     *changed = rc == 0 && n;
     sw_params_release(&p);
     return rc;
@@ -189,17 +201,24 @@ int sw_catalog_campaign_copy(struct sw_catalog *cat, int64_t from, const char *n
                              struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
+    bool own;
     sw_params_add_text(&p, name);
     sw_params_add_int(&p, from);
     sw_params_add_int(&p, now_ms);
-    int rc = sw_db_insert_id(cat->db,
+    int rc = sw_rows_begin(cat->db, &own, err);
+    if (rc == 0) {
+        rc = sw_db_insert_id(cat->db,
                              "INSERT INTO sw_campaigns(name, description, campaign, dimension, "
                              "tags, status, created_at, updated_at) "
                              "SELECT ?1, description, campaign, dimension, tags, 'draft', "
                              "?3, ?3 FROM sw_campaigns WHERE id = ?2",
                              &p, id, err);
+    }
     if (rc == 0 && *id) {
         rc = document_put(cat, *id, document, err);
+    }
+    if ((rc = sw_rows_end(cat->db, own, rc, err)) < 0) {
+        *id = 0;
     }
     sw_params_release(&p);
     return rc;
@@ -231,10 +250,13 @@ int sw_catalog_campaign_upsert(struct sw_catalog *cat, const char *name, const c
                                struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
-    int rc;
+    bool own;
+    int rc = sw_rows_begin(cat->db, &own, err);
     sw_params_add_text(&p, name);
-    rc = sw_db_query_int(cat->db, "SELECT coalesce(min(id), 0) FROM sw_campaigns WHERE name = ?1",
-                         &p, id, err);
+    if (rc == 0) {
+        rc = sw_db_query_int(
+            cat->db, "SELECT coalesce(min(id), 0) FROM sw_campaigns WHERE name = ?1", &p, id, err);
+    }
     if (rc < 0) {
         goto out;
     }
@@ -256,6 +278,7 @@ int sw_catalog_campaign_upsert(struct sw_catalog *cat, const char *name, const c
         rc = document_put(cat, *id, document, err);
     }
 out:
+    rc = sw_rows_end(cat->db, own, rc, err);
     sw_params_release(&p);
     return rc;
 }

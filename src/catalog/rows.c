@@ -84,6 +84,23 @@ static int run(struct sw_db *db, enum run_kind kind, const char *sql, const stru
     return rc;
 }
 
+int sw_rows_begin(struct sw_db *db, bool *own, struct sw_error *err)
+{
+    *own = !sw_db_in_tx(db);
+    return *own ? sw_db_begin(db, err) : 0;
+}
+
+int sw_rows_end(struct sw_db *db, bool own, int rc, struct sw_error *err)
+{
+    if (own && rc == 0) {
+        rc = sw_db_commit(db, err);
+    }
+    if (own && rc < 0) {
+        sw_db_rollback(db);
+    }
+    return rc;
+}
+
 int sw_rows_exec(struct sw_db *db, const char *sql, const struct sw_arg *args, size_t n,
                  int64_t *changes, struct sw_error *err)
 {

@@ -71,6 +71,12 @@ void sw_rows_in_csv(struct sw_buf *sql, struct sw_params *p, const char *expr, c
 int sw_rows_by_name(struct sw_db *db, const char *select, const char *after_name, int64_t after_id,
                     int64_t limit, const struct sw_row_type *t, void *rows, size_t *n,
                     struct sw_error *err);
+/* Several statements that stand or fall together (a row and the rows that go with it): in a
+ * write transaction of their own, or in the caller's when one is open. sw_rows_end commits
+ * the transaction sw_rows_begin opened when rc is 0, rolls it back otherwise, and returns rc
+ * (or the commit's error). */
+int sw_rows_begin(struct sw_db *db, bool *own, struct sw_error *err);
+int sw_rows_end(struct sw_db *db, bool own, int rc, struct sw_error *err);
 /* One parameter of a statement that binds a few values known at the call. */
 enum sw_arg_kind { SW_ARG_INT, SW_ARG_INT_OR_NULL, SW_ARG_TEXT, SW_ARG_TEXT_OR_NULL };
 struct sw_arg {

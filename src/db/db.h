@@ -93,6 +93,8 @@ int sw_db_query_int(struct sw_db *db, const char *sql, const struct sw_params *p
 int sw_db_begin(struct sw_db *db, struct sw_error *err);    /* write transaction */
 int sw_db_commit(struct sw_db *db, struct sw_error *err);
 int sw_db_rollback(struct sw_db *db);                       /* never fails loudly */
+/* Whether a transaction is open on the connection (the caller's, or one a statement runs in). */
+bool sw_db_in_tx(struct sw_db *db);
 /* Durable commits (survive a power loss, not only a crash of the process) until turned off:
  * SQLite's synchronous=FULL (fsync of the WAL at each commit) instead of NORMAL; a no-op where
  * commits are always durable. Outside a transaction. */

@@ -23,6 +23,8 @@ struct sw_db {
 struct sw_stmt {
     struct sw_db *db;
     sqlite3_stmt *st;
+    bool stepped; /* a row came back since the last reset: a failure is no longer retried */
+    bool own_tx;  /* the statement runs in a transaction it opened (see schema_pinned) */
 };
 
 static int db_error(struct sw_db *db, struct sw_error *err, const char *what)
@@ -346,14 +348,65 @@ int sw_db_exec(struct sw_db *db, const char *sql, struct sw_error *err)
     return 0;
 }
 
+/* A statement that touches an FTS5 table can fail with SQLITE_SCHEMA ("vtable constructor
+ * failed") while another connection changes the schema, as a run does when it creates and
+ * drops its work tables: SQLite connects FTS5 when it prepares the statement, FTS5 then reads
+ * its configuration from its own tables, and that read fails when the schema this connection
+ * knows is older than the file's. SQLite cannot reload the schema while it is connecting the
+ * table, and its one retry after reloading races with the next change. So such a statement is
+ * tried again with the schema pinned: in a transaction (IMMEDIATE for a statement that
+ * writes, which keeps every other writer out; a read snapshot otherwise) opened only for it,
+ * after a read of sqlite_master that reloads the schema, so that the schema cannot change
+ * between the reload and the statement. The transaction ends with the statement (its last
+ * step, reset or finalization). Only outside a transaction of the caller's: in a write
+ * transaction, SQLite's own retry runs with every other writer already kept out. */
+static bool schema_retry(struct sw_db *db, int rc)
+{
+    return (rc & 0xff) == SQLITE_SCHEMA && sqlite3_get_autocommit(db->h);
+}
+
+static int schema_pin(struct sw_db *db, bool writes)
+{
+    int rc = sqlite3_exec(db->h, writes ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_exec(db->h, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+        }
+    }
+    return rc;
+}
+
+/* Ends the transaction a statement opened for itself: COMMIT when it ran to its end. */
+static void schema_unpin(struct sw_stmt *st, bool done)
+{
+    if (st->own_tx) {
+        st->own_tx = false;
+        sqlite3_exec(st->db->h, done ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
 int sw_db_prepare(struct sw_db *db, const char *sql, struct sw_stmt **out, struct sw_error *err)
 {
     sqlite3_stmt *st = NULL;
     *out = NULL;
-    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+    int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+    if (schema_retry(db, rc) && schema_pin(db, false) == SQLITE_OK) {
+        /* a read snapshot is enough to prepare: the statement's first step pins again if
+         * the schema has changed by then */
+        rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK) {
+            struct sw_stmt tmp = {.db = db, .own_tx = true};
+            int e = db_error(db, err, "prepare");
+            schema_unpin(&tmp, false);
+            return e;
+        }
+        sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
+    }
+    if (rc != SQLITE_OK) {
         return db_error(db, err, "prepare");
     }
-    struct sw_stmt *s = sw_malloc(sizeof(*s));
+    struct sw_stmt *s = sw_calloc(1, sizeof(*s));
     s->db = db;
     s->st = st;
     *out = s;
@@ -418,22 +471,36 @@ int sw_stmt_bind_params(struct sw_stmt *st, const struct sw_params *params, stru
 int sw_stmt_step(struct sw_stmt *st, struct sw_error *err)
 {
     int rc = sqlite3_step(st->st);
+    if (!st->stepped && schema_retry(st->db, rc)) {
+        /* nothing ran yet: SQLITE_SCHEMA stops a statement before its first effect */
+        sqlite3_reset(st->st);
+        if (schema_pin(st->db, !sqlite3_stmt_readonly(st->st)) == SQLITE_OK) {
+            st->own_tx = true;
+            rc = sqlite3_step(st->st);
+        }
+    }
     if (rc == SQLITE_ROW) {
+        st->stepped = true;
         return SW_STEP_ROW;
     }
-    if (rc == SQLITE_DONE) {
-        return SW_STEP_DONE;
+    int out = rc == SQLITE_DONE        ? SW_STEP_DONE
+              : rc == SQLITE_INTERRUPT ? sw_error_set(err, SW_EINTERRUPTED, "statement interrupted")
+                                       : db_error(st->db, err, "step");
+    if (st->own_tx) {
+        /* the statement's end: its changes are committed before the caller sees DONE */
+        sqlite3_reset(st->st);
+        schema_unpin(st, rc == SQLITE_DONE);
     }
-    if (rc == SQLITE_INTERRUPT) {
-        return sw_error_set(err, SW_EINTERRUPTED, "statement interrupted");
-    }
-    return db_error(st->db, err, "step");
+    return out;
 }
 
 int sw_stmt_reset(struct sw_stmt *st)
 {
     sqlite3_clear_bindings(st->st);
-    return sqlite3_reset(st->st) == SQLITE_OK ? 0 : SW_EDB;
+    int rc = sqlite3_reset(st->st);
+    st->stepped = false;
+    schema_unpin(st, true); /* a read stopped early (a write ran to its end before) */
+    return rc == SQLITE_OK ? 0 : SW_EDB;
 }
 
 void sw_stmt_finalize(struct sw_stmt *st)
@@ -441,6 +508,8 @@ void sw_stmt_finalize(struct sw_stmt *st)
     if (!st) {
         return;
     }
+    sqlite3_reset(st->st);
+    schema_unpin(st, true);
     sqlite3_finalize(st->st);
     free(st);
 }
@@ -573,6 +642,11 @@ int sw_db_rollback(struct sw_db *db)
     }
     db->in_tx = 0;
     return sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ? 0 : SW_EDB;
+}
+
+bool sw_db_in_tx(struct sw_db *db)
+{
+    return !sqlite3_get_autocommit(db->h);
 }
 
 bool sw_db_table_exists(struct sw_db *db, const char *name)

@@ -10,6 +10,8 @@
 #include "core/error.h"
 #include "db/db.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -697,6 +699,81 @@ static void test_types_and_dates(void **state)
     release2(&lite, &pg);
 }
 
+/* Another connection changing the schema (a run creating and dropping its work tables) while
+ * this one writes rows that a trigger copies into an FTS5 table and searches it: FTS5 reads
+ * its own tables when SQLite connects it, and that read fails with SQLITE_SCHEMA when the
+ * schema this connection knows is older than the file's. Every statement must succeed. */
+static atomic_int churn_stop;
+
+static void *churn(void *arg)
+{
+    struct sw_db *other = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    int *fails = arg;
+    if (sw_db_open(path, &other, &err) < 0) {
+        (*fails)++;
+        sw_error_release(&err);
+        return NULL;
+    }
+    for (int i = 0; !atomic_load(&churn_stop); i++) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "CREATE TABLE wt_%d (x INTEGER); DROP TABLE IF EXISTS wt_%d",
+                 i + 1, i);
+        if (sw_db_exec(other, sql, &err) < 0) {
+            (*fails)++;
+            sw_error_release(&err);
+        }
+    }
+    sw_db_close(other);
+    return NULL;
+}
+
+static void test_schema_changes_under_fts(void **state)
+{
+    (void)state;
+    struct sw_error err = SW_ERROR_INIT;
+    pthread_t th;
+    int churn_fails = 0, n = 0;
+    exec_ok("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+            "CREATE VIRTUAL TABLE items_fts USING fts5(name, content='items',"
+            " content_rowid='id', tokenize='trigram');"
+            "CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN"
+            "  INSERT INTO items_fts(rowid, name) VALUES (new.id, new.name); END");
+    atomic_store(&churn_stop, 0);
+    assert_int_equal(pthread_create(&th, NULL, churn, &churn_fails), 0);
+    for (int i = 0; i < 400; i++) {
+        struct sw_params p = SW_PARAMS_INIT;
+        int64_t id = 0, found = 0;
+        char name[40];
+        /* a fresh connection each time knows no FTS5 table yet: it must connect it */
+        struct sw_db *c = NULL;
+        assert_int_equal(sw_db_open(path, &c, &err), 0);
+        snprintf(name, sizeof(name), "campaign <%04d>", i);
+        sw_params_add_text(&p, name);
+        if (i % 2) {
+            (void)sw_db_query_int(c, "SELECT count(*) FROM sqlite_master", NULL, &found, &err);
+        }
+        if (sw_db_insert_id(c, "INSERT INTO items (name) VALUES (?1)", &p, &id, &err) < 0) {
+            fail_msg("insert %d: %s", i, err.message);
+        }
+        if (sw_db_query_int(c,
+                            "SELECT count(*) FROM items_fts WHERE items_fts MATCH "
+                            "'\"' || ?1 || '\"'",
+                            &p, &found, &err) < 0) {
+            fail_msg("search %d: %s", i, err.message);
+        }
+        n += found == 1;
+        sw_params_release(&p);
+        sw_db_close(c);
+    }
+    atomic_store(&churn_stop, 1);
+    pthread_join(th, NULL);
+    assert_int_equal(churn_fails, 0);
+    assert_int_equal(n, 400);
+    assert_int_equal(
+        query_int("SELECT count(*) FROM items_fts WHERE items_fts MATCH 'campaign'", NULL), 400);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +791,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_search_candidates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scalar_helpers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_types_and_dates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_changes_under_fts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
