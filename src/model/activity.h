@@ -59,9 +59,10 @@ const json_t *sw_vctx_array(struct sw_vctx *v, const json_t *obj, const char *ke
 const json_t *sw_vctx_object(struct sw_vctx *v, const json_t *obj, const char *key,
                              const char *suffix, bool required);
 /* Element i of the activity's array option `key`: its path suffix ".key[i]" into suffix (n
- * bytes), and false (with an error there) when it is not an object. */
-bool sw_vctx_element(struct sw_vctx *v, const char *key, size_t i, const json_t *e, char *suffix,
-                     size_t n);
+ * bytes), and false (with an error there) when it is not an object; an object's keys are
+ * checked against `keys` (sw_vctx_check_keys). */
+bool sw_vctx_element(struct sw_vctx *v, const char *key, size_t i, const json_t *e,
+                     const char *const *keys, char *suffix, size_t n);
 /* A required array that must not be empty: "needs at least one <one>" when it is. */
 const json_t *sw_vctx_list(struct sw_vctx *v, const json_t *obj, const char *key,
                            const char *suffix, const char *one);

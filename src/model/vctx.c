@@ -103,14 +103,15 @@ const json_t *sw_vctx_array(struct sw_vctx *v, const json_t *obj, const char *ke
     return x;
 }
 
-bool sw_vctx_element(struct sw_vctx *v, const char *key, size_t i, const json_t *e, char *suffix,
-                     size_t n)
+bool sw_vctx_element(struct sw_vctx *v, const char *key, size_t i, const json_t *e,
+                     const char *const *keys, char *suffix, size_t n)
 {
     (void)snprintf(suffix, n, ".%s[%zu]", key, i);
     if (!json_is_object(e)) {
         sw_vctx_error(v, suffix, "must be an object");
         return false;
     }
+    sw_vctx_check_keys(v, e, suffix, keys);
     return true;
 }
 

@@ -26,10 +26,9 @@ static void validate(struct sw_vctx *v)
     json_array_foreach(cols, i, c)
     {
         char suffix[64], sub[96];
-        if (!sw_vctx_element(v, "columns", i, c, suffix, sizeof(suffix))) {
+        if (!sw_vctx_element(v, "columns", i, c, ckeys, suffix, sizeof(suffix))) {
             continue;
         }
-        sw_vctx_check_keys(v, c, suffix, ckeys);
         const char *name = sw_vctx_string(v, c, "name", suffix, true);
         const char *field = sw_vctx_string(v, c, "field", suffix, false);
         const char *link = sw_vctx_string(v, c, "link", suffix, false);

@@ -33,10 +33,9 @@ static void validate(struct sw_vctx *v)
     json_array_foreach(segs, i, s)
     {
         char suffix[64];
-        if (!sw_vctx_element(v, "segments", i, s, suffix, sizeof(suffix))) {
+        if (!sw_vctx_element(v, "segments", i, s, skeys, suffix, sizeof(suffix))) {
             continue;
         }
-        sw_vctx_check_keys(v, s, suffix, skeys);
         const char *port = sw_vctx_string(v, s, "port", suffix, true);
         char sub[96];
         snprintf(sub, sizeof(sub), "%s.port", suffix);

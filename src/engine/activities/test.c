@@ -33,10 +33,9 @@ static void validate(struct sw_vctx *v)
     json_array_foreach(conds, i, c)
     {
         char suffix[64], sub[96];
-        if (!sw_vctx_element(v, "conditions", i, c, suffix, sizeof(suffix))) {
+        if (!sw_vctx_element(v, "conditions", i, c, ckeys, suffix, sizeof(suffix))) {
             continue;
         }
-        sw_vctx_check_keys(v, c, suffix, ckeys);
         const char *port = sw_vctx_string(v, c, "port", suffix, true);
         snprintf(sub, sizeof(sub), "%s.port", suffix);
         if (port && (!sw_valid_id(port) || !strcmp(port, "default"))) {
