@@ -143,28 +143,38 @@ static void fields_params(struct sw_params *p, const struct sw_campaign_fields *
     sw_params_add_text(p, f->tags ? f->tags : "[]");
 }
 
-int sw_catalog_campaign_insert(struct sw_catalog *cat, const struct sw_campaign_fields *f,
-                               int64_t now_ms, int64_t *id, struct sw_error *err)
+/* A new campaign row (`insert`, with p) and its document, together or not at all; *id is 0
+ * when nothing was inserted. */
+static int insert_with_document(struct sw_catalog *cat, const char *insert,
+                                const struct sw_params *p, const char *document, int64_t *id,
+                                struct sw_error *err)
 {
-    struct sw_params p = SW_PARAMS_INIT;
     bool own;
-    *id = 0;
-    fields_params(&p, f);
-    sw_params_add_int(&p, now_ms);
     int rc = sw_rows_begin(cat->db, &own, err);
+    *id = 0;
     if (rc == 0) {
-        rc = sw_db_insert_id(cat->db,
-                             "INSERT INTO sw_campaigns(name, description, campaign, dimension, "
-                             "tags, status, created_at, updated_at) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5, 'draft', ?6, ?6)",
-                             &p, id, err);
+        rc = sw_db_insert_id(cat->db, insert, p, id, err);
     }
-    if (rc == 0) {
-        rc = document_put(cat, *id, f->document, err);
+    if (rc == 0 && *id) {
+        rc = document_put(cat, *id, document, err);
     }
     if ((rc = sw_rows_end(cat->db, own, rc, err)) < 0) {
         *id = 0;
     }
+    return rc;
+}
+
+int sw_catalog_campaign_insert(struct sw_catalog *cat, const struct sw_campaign_fields *f,
+                               int64_t now_ms, int64_t *id, struct sw_error *err)
+{
+    struct sw_params p = SW_PARAMS_INIT;
+    fields_params(&p, f);
+    sw_params_add_int(&p, now_ms);
+    int rc = insert_with_document(cat,
+                                  "INSERT INTO sw_campaigns(name, description, campaign, "
+                                  "dimension, tags, status, created_at, updated_at) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, 'draft', ?6, ?6)",
+                                  &p, f->document, id, err);
     sw_params_release(&p);
     return rc;
 }
@@ -201,25 +211,15 @@ int sw_catalog_campaign_copy(struct sw_catalog *cat, int64_t from, const char *n
                              struct sw_error *err)
 {
     struct sw_params p = SW_PARAMS_INIT;
-    bool own;
     sw_params_add_text(&p, name);
     sw_params_add_int(&p, from);
     sw_params_add_int(&p, now_ms);
-    int rc = sw_rows_begin(cat->db, &own, err);
-    if (rc == 0) {
-        rc = sw_db_insert_id(cat->db,
-                             "INSERT INTO sw_campaigns(name, description, campaign, dimension, "
-                             "tags, status, created_at, updated_at) "
-                             "SELECT ?1, description, campaign, dimension, tags, 'draft', "
-                             "?3, ?3 FROM sw_campaigns WHERE id = ?2",
-                             &p, id, err);
-    }
-    if (rc == 0 && *id) {
-        rc = document_put(cat, *id, document, err);
-    }
-    if ((rc = sw_rows_end(cat->db, own, rc, err)) < 0) {
-        *id = 0;
-    }
+    int rc = insert_with_document(cat,
+                                  "INSERT INTO sw_campaigns(name, description, campaign, "
+                                  "dimension, tags, status, created_at, updated_at) "
+                                  "SELECT ?1, description, campaign, dimension, tags, 'draft', "
+                                  "?3, ?3 FROM sw_campaigns WHERE id = ?2",
+                                  &p, document, id, err);
     sw_params_release(&p);
     return rc;
 }

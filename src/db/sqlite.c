@@ -558,26 +558,33 @@ int64_t sw_db_changes(struct sw_db *db)
     return sqlite3_changes64(db->h);
 }
 
+/* sql prepared with params bound, and its first step: SW_STEP_ROW or SW_STEP_DONE with *out
+ * set (finalize it), or an error with *out NULL. */
+static int first_step(struct sw_db *db, const char *sql, const struct sw_params *params,
+                      struct sw_stmt **out, struct sw_error *err)
+{
+    int rc = sw_db_prepare(db, sql, out, err);
+    if (rc == 0 && (rc = sw_stmt_bind_params(*out, params, err)) == 0) {
+        rc = sw_stmt_step(*out, err);
+    }
+    if (rc < 0) {
+        sw_stmt_finalize(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int sw_db_exec_params(struct sw_db *db, const char *sql, const struct sw_params *params,
                       int64_t *changes, struct sw_error *err)
 {
     struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(db, sql, &st, err);
-    if (rc < 0) {
-        goto out;
+    int rc = first_step(db, sql, params, &st, err);
+    while (rc == SW_STEP_ROW) {
+        rc = sw_stmt_step(st, err);
     }
-    if ((rc = sw_stmt_bind_params(st, params, err)) < 0) {
-        goto out;
-    }
-    while ((rc = sw_stmt_step(st, err)) == SW_STEP_ROW) {
-    }
-    if (rc < 0) {
-        goto out;
-    }
-    if (changes) {
+    if (rc == 0 && changes) {
         *changes = sqlite3_changes64(db->h);
     }
-out:
     sw_stmt_finalize(st);
     return rc;
 }
@@ -586,20 +593,8 @@ int sw_db_query_int(struct sw_db *db, const char *sql, const struct sw_params *p
                     int64_t *out, struct sw_error *err)
 {
     struct sw_stmt *st = NULL;
-    int rc = sw_db_prepare(db, sql, &st, err);
-    *out = 0;
-    if (rc < 0) {
-        goto out;
-    }
-    if ((rc = sw_stmt_bind_params(st, params, err)) < 0) {
-        goto out;
-    }
-    rc = sw_stmt_step(st, err);
-    if (rc == SW_STEP_ROW) {
-        *out = sw_stmt_column_int(st, 0);
-        rc = 0;
-    }
-out:
+    int rc = first_step(db, sql, params, &st, err);
+    *out = rc == SW_STEP_ROW ? sw_stmt_column_int(st, 0) : 0;
     sw_stmt_finalize(st);
     return rc < 0 ? rc : 0;
 }
