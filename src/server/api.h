@@ -96,12 +96,7 @@ void sw_api_campaigns_get(struct sw_api *a);
 void sw_api_campaigns_put(struct sw_api *a);
 void sw_api_campaigns_delete(struct sw_api *a);
 void sw_api_campaigns_duplicate(struct sw_api *a);
-void sw_api_campaigns_start(struct sw_api *a);
-void sw_api_campaigns_run_now(struct sw_api *a);
-void sw_api_campaigns_pause(struct sw_api *a);
-void sw_api_campaigns_resume(struct sw_api *a);
-void sw_api_campaigns_stop(struct sw_api *a);
-void sw_api_campaigns_retry(struct sw_api *a);
+void sw_api_campaigns_action(struct sw_api *a); /* start, run-now, pause, resume, stop, retry */
 void sw_api_campaigns_simulate(struct sw_api *a);
 void sw_api_campaigns_trigger(struct sw_api *a);
 void sw_api_campaigns_preview(struct sw_api *a);

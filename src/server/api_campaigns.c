@@ -351,9 +351,13 @@ out:
 
 /* ---- lifecycle ---- */
 
-static void action(struct sw_api *a, const char *what)
+/* POST /campaigns/{id}/<action>: the lifecycle actions (start, run-now, pause, resume, stop,
+ * retry), named by the path's last segment, which the route table matched; the run service
+ * holds what each one may do and from which statuses. */
+void sw_api_campaigns_action(struct sw_api *a)
 {
     struct sw_error err = SW_ERROR_INIT;
+    const char *what = strrchr(a->req->path, '/') + 1;
     int64_t id = sw_api_id(a, 0);
     json_t *out = NULL;
     if (!id) {
@@ -365,36 +369,6 @@ static void action(struct sw_api *a, const char *what)
         sw_resp_json(a->resp, 200, out);
     }
     sw_error_release(&err);
-}
-
-void sw_api_campaigns_start(struct sw_api *a)
-{
-    action(a, "start");
-}
-
-void sw_api_campaigns_run_now(struct sw_api *a)
-{
-    action(a, "run-now");
-}
-
-void sw_api_campaigns_pause(struct sw_api *a)
-{
-    action(a, "pause");
-}
-
-void sw_api_campaigns_resume(struct sw_api *a)
-{
-    action(a, "resume");
-}
-
-void sw_api_campaigns_stop(struct sw_api *a)
-{
-    action(a, "stop");
-}
-
-void sw_api_campaigns_retry(struct sw_api *a)
-{
-    action(a, "retry");
 }
 
 /* {"variables": {...}} from an optional body; NULL with the response set on error. */
