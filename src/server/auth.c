@@ -165,6 +165,18 @@ static int plausible_secret(const char *s)
     return s && *s && strnlen(s, SECRET_MAX_LEN + 1) <= SECRET_MAX_LEN;
 }
 
+/* The catalog key of a secret a client presents (a token, a session cookie): its hash in
+ * hex, and 1; 0 when it cannot be one of ours (nothing to look up); or an error. */
+static int presented_key(const char *secret, char hex[HASH_HEX_LEN], struct sw_error *err)
+{
+    int rc = ensure_sodium(err);
+    if (rc < 0 || !plausible_secret(secret)) {
+        return rc;
+    }
+    secret_hash(secret, hex);
+    return 1;
+}
+
 /* ---- tokens --------------------------------------------------------------------------- */
 
 int sw_auth_token_create(struct sw_db *db, enum sw_role role, const char *name, char **token,
@@ -217,11 +229,8 @@ int sw_auth_token_lookup(struct sw_db *db, const char *token, struct sw_principa
     struct sw_token_row t = {0};
     bool found = false;
     memset(who, 0, sizeof(*who));
-    if ((rc = ensure_sodium(err)) < 0 || !plausible_secret(token)) {
-        goto out;
-    }
-    secret_hash(token, hex);
-    if ((rc = sw_catalog_token_by_hash(&cat, hex, &t, &found, err)) < 0) {
+    if ((rc = presented_key(token, hex, err)) <= 0 ||
+        (rc = sw_catalog_token_by_hash(&cat, hex, &t, &found, err)) < 0) {
         goto out;
     }
     enum sw_role r = SW_ROLE_NONE;
@@ -409,11 +418,8 @@ int sw_auth_session_lookup(struct sw_db *db, const char *session, struct sw_prin
     struct sw_session_row s = {0};
     bool found = false;
     memset(who, 0, sizeof(*who));
-    if ((rc = ensure_sodium(err)) < 0 || !plausible_secret(session)) {
-        goto out;
-    }
-    secret_hash(session, hex);
-    if ((rc = sw_catalog_session_by_hash(&cat, hex, &s, &found, err)) < 0 || !found) {
+    if ((rc = presented_key(session, hex, err)) <= 0 ||
+        (rc = sw_catalog_session_by_hash(&cat, hex, &s, &found, err)) < 0 || !found) {
         goto out;
     }
     enum sw_role r = SW_ROLE_NONE;
@@ -436,10 +442,9 @@ int sw_auth_logout(struct sw_db *db, const char *session, struct sw_error *err)
     int rc;
     char hex[HASH_HEX_LEN];
     struct sw_catalog cat = {db};
-    if ((rc = ensure_sodium(err)) < 0 || !plausible_secret(session)) {
+    if ((rc = presented_key(session, hex, err)) <= 0) {
         return rc;
     }
-    secret_hash(session, hex);
     return sw_catalog_session_delete(&cat, hex, err);
 }
 
