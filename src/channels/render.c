@@ -77,34 +77,6 @@ int sw_render_string(const char *text, sw_render_lookup lookup, void *ud, bool h
     return 0;
 }
 
-/* Keys that are plain identifiers extend the path as ".key", others as ["key"] with the
- * quote and backslash escaped, so that every path names exactly one member. */
-static char *member_path(const char *path, const char *key)
-{
-    bool plain = *key != '\0';
-    for (const char *k = key; *k; k++) {
-        char c = *k;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-' ||
-              (c >= '0' && c <= '9' && k != key))) {
-            plain = false;
-            break;
-        }
-    }
-    if (plain) {
-        return sw_asprintf("%s.%s", path, key);
-    }
-    struct sw_buf b = SW_BUF_INIT;
-    sw_buf_printf(&b, "%s[\"", path);
-    for (const char *k = key; *k; k++) {
-        if (*k == '"' || *k == '\\') {
-            sw_buf_putc(&b, '\\');
-        }
-        sw_buf_putc(&b, *k);
-    }
-    sw_buf_puts(&b, "\"]");
-    return sw_buf_detach(&b);
-}
-
 /* Returns a new reference or NULL; errors are details in err (all of them, not the first). */
 static json_t *render_value(const json_t *v, sw_render_lookup lookup, void *ud,
                             const char *path, struct sw_error *err, bool *bad)
@@ -132,7 +104,7 @@ static json_t *render_value(const json_t *v, sw_render_lookup lookup, void *ud,
         json_t *m;
         json_object_foreach((json_t *)v, k, m)
         {
-            char *sub = member_path(path, k);
+            char *sub = sw_path_member(path, k);
             json_t *r = render_value(m, lookup, ud, sub, err, bad);
             free(sub);
             if (r && json_object_set_new(o, k, r) < 0) {

@@ -2,9 +2,11 @@
  * error.c - the error table (see error.h) and the detail list used by validation.
  */
 #include "core/error.h"
+#include "core/buf.h"
 #include "core/util.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,5 +142,27 @@ char *sw_error_format(const struct sw_error *err)
         }
         sw_buf_puts(&b, err->details[i].message ? err->details[i].message : "?");
     }
+    return sw_buf_detach(&b);
+}
+
+char *sw_path_member(const char *path, const char *key)
+{
+    bool plain = (*key >= 'a' && *key <= 'z') || (*key >= 'A' && *key <= 'Z') || *key == '_';
+    for (const char *k = key; plain && *k; k++) {
+        plain = (*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || *k == '_' ||
+                (*k >= '0' && *k <= '9');
+    }
+    if (plain) {
+        return sw_asprintf("%s.%s", path, key);
+    }
+    struct sw_buf b = SW_BUF_INIT;
+    sw_buf_printf(&b, "%s[\"", path);
+    for (const char *k = key; *k; k++) {
+        if (*k == '"' || *k == '\\') {
+            sw_buf_putc(&b, '\\');
+        }
+        sw_buf_putc(&b, *k);
+    }
+    sw_buf_puts(&b, "\"]");
     return sw_buf_detach(&b);
 }

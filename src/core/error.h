@@ -78,6 +78,11 @@ void sw_error_add(struct sw_error *err, const char *path, const char *fmt, ...)
 void sw_error_vadd(struct sw_error *err, const char *path, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
+/* The JSON path of member `key` of the value at `path` (malloc'd): "path.key" when the key is
+ * an identifier ([A-Za-z_][A-Za-z0-9_]*), else path["key"] with quotes and backslashes
+ * escaped, so that every path names exactly one member. */
+char *sw_path_member(const char *path, const char *key);
+
 /* Human-readable rendering: "message" then one "path: message" line per detail. */
 char *sw_error_format(const struct sw_error *err); /* malloc'd */
 

@@ -150,31 +150,6 @@ __attribute__((format(printf, 3, 4))) static void fail(struct cc *c, const char 
     c->nerr++;
 }
 
-static char *sub(const char *path, const char *key)
-{
-    bool plain = *key != '\0';
-    for (const char *p = key; *p; p++) {
-        if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              (*p >= '0' && *p <= '9'))) {
-            plain = false;
-        }
-    }
-    if (plain) {
-        return sw_asprintf("%s.%s", path, key);
-    }
-    /* Keys that are not identifiers use the bracket form, with quotes escaped. */
-    struct sw_buf b = SW_BUF_INIT;
-    sw_buf_printf(&b, "%s[\"", path);
-    for (const char *p = key; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            sw_buf_putc(&b, '\\');
-        }
-        sw_buf_putc(&b, *p);
-    }
-    sw_buf_puts(&b, "\"]");
-    return sw_buf_detach(&b);
-}
-
 static char *idx(const char *path, const char *key, size_t i)
 {
     return sw_asprintf("%s.%s[%zu]", path, key, i);
@@ -195,7 +170,7 @@ static void check_keys(struct cc *c, const json_t *obj, const char *path,
             }
         }
         if (!ok) {
-            char *p = sub(path, key);
+            char *p = sw_path_member(path, key);
             fail(c, p, "unknown key \"%s\"", key);
             free(p);
         }
@@ -497,8 +472,8 @@ static void put_like(struct cc *c, enum op op, const char *text, struct sw_buf *
 static void compile_test(struct cc *c, const struct operand *o, const char *expr,
                          const json_t *node, const char *path, struct sw_buf *out)
 {
-    char *op_path = sub(path, "op");
-    char *val_path = sub(path, "value");
+    char *op_path = sw_path_member(path, "op");
+    char *val_path = sw_path_member(path, "value");
     const json_t *opv = json_object_get(node, "op");
     const json_t *raw = json_object_get(node, "value");
     const json_t *v = NULL;
@@ -825,10 +800,10 @@ static void link_scalar(struct cc *c, const struct scope *s, const char *link, e
                         const char *field, const json_t *filter, const char *path,
                         struct sw_buf *out, struct operand *o)
 {
-    char *link_path = sub(path, "link");
-    char *agg_path = sub(path, "aggregate");
-    char *field_path = sub(path, "field");
-    char *filter_path = sub(path, "filter");
+    char *link_path = sw_path_member(path, "link");
+    char *agg_path = sw_path_member(path, "aggregate");
+    char *field_path = sw_path_member(path, "field");
+    char *filter_path = sw_path_member(path, "filter");
     struct sw_buf fexpr = SW_BUF_INIT;
     struct operand fo = {.type = SW_T_UNKNOWN};
     const struct sw_link *l = NULL;
@@ -893,14 +868,14 @@ static const char *string_key(struct cc *c, const json_t *node, const char *key,
     const json_t *v = json_object_get(node, key);
     if (!v) {
         if (required) {
-            char *p = sub(path, key);
+            char *p = sw_path_member(path, key);
             fail(c, p, "\"%s\" is required", key);
             free(p);
         }
         return NULL;
     }
     if (!json_is_string(v) || !*json_string_value(v)) {
-        char *p = sub(path, key);
+        char *p = sw_path_member(path, key);
         fail(c, p, "expected a non-empty string, got %s", json_kind(v));
         free(p);
         return NULL;
@@ -954,8 +929,8 @@ static void compile_link(struct cc *c, const struct scope *s, const json_t *node
     if (exists) {
         static const char *const keys[] = {"link", "exists", NULL};
         check_keys(c, node, path, keys);
-        char *link_path = sub(path, "link");
-        char *ex_path = sub(path, "exists");
+        char *link_path = sw_path_member(path, "link");
+        char *ex_path = sw_path_member(path, "exists");
         const struct sw_link *l = NULL;
         struct scope ls;
         bool ok = open_link(c, s, link, link_path, &l, &ls) == 0;
@@ -1005,7 +980,7 @@ static void compile_link(struct cc *c, const struct scope *s, const json_t *node
     const char *field = fieldv ? string_key(c, node, "field", path, false) : NULL;
     enum agg ai = agg ? find_agg(agg) : AGG_NONE;
     if (agg && ai == AGG_NONE) {
-        char *p = sub(path, "aggregate");
+        char *p = sw_path_member(path, "aggregate");
         fail(c, p, "unknown aggregate \"%s\" (expected one of count, sum, avg, min, max)", agg);
         free(p);
     }
@@ -1029,7 +1004,7 @@ static void compile_list(struct cc *c, const struct scope *s, const json_t *node
     const json_t *list = json_object_get(node, key);
     check_keys(c, node, path, is_all ? keys_all : keys_any);
     if (!json_is_array(list)) {
-        char *p = sub(path, key);
+        char *p = sw_path_member(path, key);
         fail(c, p, "expected an array of conditions, got %s", json_kind(list));
         free(p);
         return;
@@ -1064,7 +1039,7 @@ static void compile_audience(struct cc *c, const struct scope *s, const json_t *
     }
     const char *table = c->ctx->audience_table(c->ctx->ud, name);
     if (!table) {
-        char *p = sub(path, "in_audience");
+        char *p = sw_path_member(path, "in_audience");
         fail(c, p, "unknown audience \"%s\"", name);
         free(p);
         return;
@@ -1090,7 +1065,7 @@ static void compile_compare(struct cc *c, const struct scope *s, const json_t *n
     const char *field = string_key(c, node, "field", path, true);
     struct sw_buf expr = SW_BUF_INIT;
     struct operand o;
-    char *fpath = sub(path, "field");
+    char *fpath = sw_path_member(path, "field");
     if (!field || resolve_field(c, s, field, fpath, &expr, &o) < 0) {
         /* Unknown field: still check the operator and the value's shape. */
         memset(&o, 0, sizeof(o));
@@ -1121,7 +1096,7 @@ static void compile_cond(struct cc *c, const struct scope *s, const json_t *node
     } else if (json_object_get(node, "not")) {
         static const char *const keys[] = {"not", NULL};
         check_keys(c, node, path, keys);
-        char *p = sub(path, "not");
+        char *p = sw_path_member(path, "not");
         sw_buf_puts(out, "(NOT COALESCE(");
         compile_cond(c, s, json_object_get(node, "not"), p, out);
         sw_buf_puts(out, ", FALSE))");
@@ -1275,14 +1250,14 @@ int sw_filter_link_value(const struct sw_filter_ctx *ctx, const char *link, cons
         path = "$";
     }
     if (!link || !*link) {
-        char *p = sub(path, "link");
+        char *p = sw_path_member(path, "link");
         fail(&c, p, "\"link\" is required");
         free(p);
     }
     if (aggregate) {
         ai = find_agg(aggregate);
         if (ai == AGG_NONE) {
-            char *p = sub(path, "aggregate");
+            char *p = sw_path_member(path, "aggregate");
             fail(&c, p, "unknown aggregate \"%s\" (expected one of count, sum, avg, min, max)",
                  aggregate);
             free(p);
@@ -1363,7 +1338,7 @@ int sw_filter_link_aggregate(const struct sw_filter_ctx *ctx, const char *link, 
         fail(&c, path, "unknown aggregate \"%s\"", aggregate ? aggregate : "");
     } else if (grouped_scopes(&c, link, alias, path, &top, &ls, &l) == 0) {
         if (field) {
-            char *fp = sub(path, "field");
+            char *fp = sw_path_member(path, "field");
             resolve_field(&c, &ls, field, fp, &fexpr, &fo);
             free(fp);
         } else {
@@ -1373,7 +1348,7 @@ int sw_filter_link_aggregate(const struct sw_filter_ctx *ctx, const char *link, 
             sw_buf_puts(&cond, " IS NOT NULL");
         }
         if (filter) {
-            char *fp = sub(path, "filter");
+            char *fp = sw_path_member(path, "filter");
             if (cond.len) {
                 sw_buf_puts(&cond, " AND ");
             }

@@ -1419,20 +1419,40 @@ static void test_structural(void **state)
     env_release(&e);
 }
 
+/* The JSON paths errors name: identifiers with a dot, anything else in brackets, escaped. */
+static void test_path_member(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"amount", "$.f.amount"},
+        {"_x9", "$.f._x9"},
+        {"9lives", "$.f[\"9lives\"]"},
+        {"first-name", "$.f[\"first-name\"]"},
+        {"", "$.f[\"\"]"},
+        {"a\"b\\c", "$.f[\"a\\\"b\\\\c\"]"},
+        {"é", "$.f[\"é\"]"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *p = sw_path_member("$.f", cases[i][0]);
+        assert_string_equal(p, cases[i][1]);
+        free(p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sql_shape),          cmocka_unit_test(test_compare_text),
-        cmocka_unit_test(test_compare_numbers),    cmocka_unit_test(test_booleans),
-        cmocka_unit_test(test_null_semantics),     cmocka_unit_test(test_in_between),
-        cmocka_unit_test(test_like_operators),     cmocka_unit_test(test_dates_within_last),
-        cmocka_unit_test(test_dates_before_after), cmocka_unit_test(test_date_only),
-        cmocka_unit_test(test_combinators),        cmocka_unit_test(test_links_exists),
-        cmocka_unit_test(test_links_aggregate),    cmocka_unit_test(test_variables),
-        cmocka_unit_test(test_in_audience),        cmocka_unit_test(test_extra_columns),
-        cmocka_unit_test(test_filter_field),       cmocka_unit_test(test_link_value),
-        cmocka_unit_test(test_errors_paths),       cmocka_unit_test(test_errors_many),
-        cmocka_unit_test(test_structural),
+        cmocka_unit_test(test_path_member),       cmocka_unit_test(test_sql_shape),
+        cmocka_unit_test(test_compare_text),      cmocka_unit_test(test_compare_numbers),
+        cmocka_unit_test(test_booleans),          cmocka_unit_test(test_null_semantics),
+        cmocka_unit_test(test_in_between),        cmocka_unit_test(test_like_operators),
+        cmocka_unit_test(test_dates_within_last), cmocka_unit_test(test_dates_before_after),
+        cmocka_unit_test(test_date_only),         cmocka_unit_test(test_combinators),
+        cmocka_unit_test(test_links_exists),      cmocka_unit_test(test_links_aggregate),
+        cmocka_unit_test(test_variables),         cmocka_unit_test(test_in_audience),
+        cmocka_unit_test(test_extra_columns),     cmocka_unit_test(test_filter_field),
+        cmocka_unit_test(test_link_value),        cmocka_unit_test(test_errors_paths),
+        cmocka_unit_test(test_errors_many),       cmocka_unit_test(test_structural),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
