@@ -77,10 +77,8 @@ static void bad(struct ctx *c, const char *path, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = sw_vasprintf(fmt, ap);
+    sw_error_vadd(c->err, path, fmt, ap);
     va_end(ap);
-    sw_error_add(c->err, path, "%s", msg);
-    free(msg);
     c->nerr++;
 }
 

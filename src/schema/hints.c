@@ -24,7 +24,6 @@
 #include "db/db.h"
 #include "schema/internal.h"
 
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,18 +35,6 @@ struct hx {
     struct sw_schema *s;
     struct sw_db *db;
 };
-
-static void bad(struct hx *h, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void bad(struct hx *h, const char *path, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *m = sw_vasprintf(fmt, ap);
-    va_end(ap);
-    sw_error_add(h->err, path, "%s", m);
-    free(m);
-}
 
 static struct sw_dimension *dim_of(struct sw_schema *s, const char *name)
 {
@@ -82,7 +69,7 @@ static void only_keys(struct hx *h, const json_t *o, const char *path, const cha
         }
         if (!known) {
             char *p = sw_asprintf("%s.%s", path, k);
-            bad(h, p, "unknown key \"%s\"", k);
+            sw_error_add(h->err, p, "unknown key \"%s\"", k);
             free(p);
         }
     }
@@ -96,7 +83,7 @@ static const char *string_at(struct hx *h, const json_t *o, const char *key, con
     }
     if (!json_is_string(v) || !*json_string_value(v)) {
         char *p = sw_asprintf("%s.%s", path, key);
-        bad(h, p, "expected a non-empty string");
+        sw_error_add(h->err, p, "expected a non-empty string");
         free(p);
         return NULL;
     }
@@ -107,7 +94,7 @@ static const char *string_at(struct hx *h, const json_t *o, const char *key, con
 static bool spellings(struct hx *h, const json_t *v, const char *path)
 {
     if (!json_is_array(v) || !json_array_size(v)) {
-        bad(h, path, "expected a non-empty array of strings such as [\"Y\", \"y\"]");
+        sw_error_add(h->err, path, "expected a non-empty array of strings such as [\"Y\", \"y\"]");
         return false;
     }
     size_t i;
@@ -116,7 +103,7 @@ static bool spellings(struct hx *h, const json_t *v, const char *path)
     {
         if (!json_is_string(x)) {
             char *p = sw_asprintf("%s[%zu]", path, i);
-            bad(h, p, "expected a string");
+            sw_error_add(h->err, p, "expected a string");
             free(p);
             return false;
         }
@@ -138,12 +125,12 @@ static void add_views(struct hx *h, const json_t *dims)
         char *path = sw_asprintf("$.dimensions.%s", name);
         const char *key = string_at(h, dh, "key", path);
         if (dim_of(h->s, name)) {
-            bad(h, path, "\"%s\" is a table, not a view: remove \"view\"", name);
+            sw_error_add(h->err, path, "\"%s\" is a table, not a view: remove \"view\"", name);
         } else if (!sw_db_table_exists(h->db, name)) {
-            bad(h, path, "no table or view \"%s\" in the data source", name);
+            sw_error_add(h->err, path, "no table or view \"%s\" in the data source", name);
         } else if (!key) {
             char *p = sw_asprintf("%s.key", path);
-            bad(h, p, "a view needs \"key\": the column that identifies its rows");
+            sw_error_add(h->err, p, "a view needs \"key\": the column that identifies its rows");
             free(p);
         } else {
             h->s->dims = sw_realloc(h->s->dims, (h->s->ndims + 1) * sizeof(*h->s->dims));
@@ -153,14 +140,15 @@ static void add_views(struct hx *h, const json_t *dims)
             d->view = true;
             struct sw_error e = SW_ERROR_INIT;
             if (sw_schema_load_table_(h->db, h->s, d, &e) < 0) {
-                bad(h, path, "cannot read the view's columns: %s", e.message ? e.message : "?");
+                sw_error_add(h->err, path, "cannot read the view's columns: %s",
+                             e.message ? e.message : "?");
             }
             sw_error_release(&e);
             struct sw_field *k = field_of(d, key);
             if (!k) {
                 char *p = sw_asprintf("%s.key", path);
                 char *hint = sw_dim_suggest_field(d, key);
-                bad(h, p, "view \"%s\" has no column \"%s\"%s", name, key, hint);
+                sw_error_add(h->err, p, "view \"%s\" has no column \"%s\"%s", name, key, hint);
                 free(hint);
                 free(p);
             } else {
@@ -189,13 +177,14 @@ static void field_hints(struct hx *h, struct sw_dimension *d, const json_t *fiel
         struct sw_field *f = field_of(d, fname);
         if (!f) {
             char *hint = sw_dim_suggest_field(d, fname);
-            bad(h, path, "dimension \"%s\" has no field \"%s\"%s", d->name, fname, hint);
+            sw_error_add(h->err, path, "dimension \"%s\" has no field \"%s\"%s", d->name, fname,
+                         hint);
             free(hint);
             free(path);
             continue;
         }
         if (!json_is_object(fh)) {
-            bad(h, path, "expected an object");
+            sw_error_add(h->err, path, "expected an object");
             free(path);
             continue;
         }
@@ -219,12 +208,13 @@ static void field_hints(struct hx *h, struct sw_dimension *d, const json_t *fiel
             }
         }
         if (type && !typed) {
-            bad(h, tp, "unknown type \"%s\" (integer, real, text, boolean or date)", type);
+            sw_error_add(h->err, tp, "unknown type \"%s\" (integer, real, text, boolean or date)",
+                         type);
         }
         enum sw_date_fmt fmt = f->date_fmt;
         if (format) {
             if (t != SW_T_DATE) {
-                bad(h, fp, "\"format\" applies to dates (\"type\": \"date\")");
+                sw_error_add(h->err, fp, "\"format\" applies to dates (\"type\": \"date\")");
             } else if (!strcmp(format, "unix_s")) {
                 fmt = SW_DATE_EPOCH_S;
             } else if (!strcmp(format, "unix_ms")) {
@@ -232,20 +222,23 @@ static void field_hints(struct hx *h, struct sw_dimension *d, const json_t *fiel
             } else if (!strcmp(format, "iso")) {
                 fmt = SW_DATE_ISO_MIXED;
             } else {
-                bad(h, fp, "unknown format \"%s\" (unix_s, unix_ms or iso)", format);
+                sw_error_add(h->err, fp, "unknown format \"%s\" (unix_s, unix_ms or iso)", format);
             }
         } else if (typed && t == SW_T_DATE && f->type != SW_T_DATE) {
-            bad(h, fp, "say how \"%s\" stores dates: \"format\": \"unix_s\", \"unix_ms\" or "
-                       "\"iso\"",
-                fname);
+            sw_error_add(h->err, fp,
+                         "say how \"%s\" stores dates: \"format\": \"unix_s\", \"unix_ms\" or "
+                         "\"iso\"",
+                         fname);
         }
         bool spelled = yes || no;
         if (spelled && t != SW_T_BOOL) {
             char *p = sw_asprintf("%s.%s", path, yes ? "true" : "false");
-            bad(h, p, "spellings of true and false apply to booleans (\"type\": \"boolean\")");
+            sw_error_add(h->err, p,
+                         "spellings of true and false apply to booleans (\"type\": \"boolean\")");
             free(p);
         } else if (spelled && (!yes || !no)) {
-            bad(h, path, "a boolean spelled in text needs both \"true\" and \"false\"");
+            sw_error_add(h->err, path,
+                         "a boolean spelled in text needs both \"true\" and \"false\"");
         }
         char *yp = sw_asprintf("%s.true", path), *np = sw_asprintf("%s.false", path);
         bool ok_spell = spelled && t == SW_T_BOOL && yes && no && spellings(h, yes, yp) &&
@@ -258,7 +251,8 @@ static void field_hints(struct hx *h, struct sw_dimension *d, const json_t *fiel
                 json_array_foreach(no, j, b)
                 {
                     if (!strcmp(json_string_value(a), json_string_value(b))) {
-                        bad(h, np, "\"%s\" is both true and false", json_string_value(b));
+                        sw_error_add(h->err, np, "\"%s\" is both true and false",
+                                     json_string_value(b));
                         ok_spell = false;
                     }
                 }
@@ -302,7 +296,7 @@ static void link_hints(struct hx *h, struct sw_dimension *d, const json_t *links
     {
         char *path = sw_asprintf("%s.links.%s", dpath, lname);
         if (!json_is_object(lh)) {
-            bad(h, path, "expected an object {\"to\", \"column\", \"to_column\"}");
+            sw_error_add(h->err, path, "expected an object {\"to\", \"column\", \"to_column\"}");
             free(path);
             continue;
         }
@@ -313,24 +307,26 @@ static void link_hints(struct hx *h, struct sw_dimension *d, const json_t *links
         struct sw_dimension *target = dim_of(h->s, to);
         char *p = NULL;
         if (!to || !col) {
-            bad(h, path, "a link needs \"to\" (a table) and \"column\" (of \"%s\")", d->name);
+            sw_error_add(h->err, path, "a link needs \"to\" (a table) and \"column\" (of \"%s\")",
+                         d->name);
         } else if (!target) {
             char *hint = sw_schema_suggest_dim(h->s, to);
             p = sw_asprintf("%s.to", path);
-            bad(h, p, "no table \"%s\"%s", to, hint);
+            sw_error_add(h->err, p, "no table \"%s\"%s", to, hint);
             free(hint);
         } else if (!field_of(d, col)) {
             char *hint = sw_dim_suggest_field(d, col);
             p = sw_asprintf("%s.column", path);
-            bad(h, p, "dimension \"%s\" has no field \"%s\"%s", d->name, col, hint);
+            sw_error_add(h->err, p, "dimension \"%s\" has no field \"%s\"%s", d->name, col, hint);
             free(hint);
         } else if (!(tcol = tcol ? tcol : target->pk)) {
             p = sw_asprintf("%s.to_column", path);
-            bad(h, p, "\"%s\" has no single-column key: say which column the link reaches", to);
+            sw_error_add(h->err, p,
+                         "\"%s\" has no single-column key: say which column the link reaches", to);
         } else if (!field_of(target, tcol)) {
             char *hint = sw_dim_suggest_field(target, tcol);
             p = sw_asprintf("%s.to_column", path);
-            bad(h, p, "table \"%s\" has no field \"%s\"%s", to, tcol, hint);
+            sw_error_add(h->err, p, "table \"%s\" has no field \"%s\"%s", to, tcol, hint);
             free(hint);
         } else if (h->err->ndetails == 0) {
             struct sw_link *found = NULL;
@@ -360,20 +356,20 @@ static void dim_hints(struct hx *h, const char *name, const json_t *dh)
     char *path = sw_asprintf("$.dimensions.%s", name);
     struct sw_dimension *d = dim_of(h->s, name);
     if (!json_is_object(dh)) {
-        bad(h, path, "expected an object");
+        sw_error_add(h->err, path, "expected an object");
     } else if (!d) {
         if (!json_is_true(json_object_get(dh, "view"))) { /* views: reported by add_views */
             char *hint = sw_schema_suggest_dim(h->s, name);
-            bad(h, path, "no table \"%s\" in the data source%s%s", name, hint,
-                sw_db_table_exists(h->db, name) ? " (a view: add \"view\": true and \"key\")"
-                                                : "");
+            sw_error_add(
+                h->err, path, "no table \"%s\" in the data source%s%s", name, hint,
+                sw_db_table_exists(h->db, name) ? " (a view: add \"view\": true and \"key\")" : "");
             free(hint);
         }
     } else {
         only_keys(h, dh, path, keys);
         if (json_object_get(dh, "key") && !d->view) {
             char *p = sw_asprintf("%s.key", path);
-            bad(h, p, "\"key\" is for views; a table's key is its primary key");
+            sw_error_add(h->err, p, "\"key\" is for views; a table's key is its primary key");
             free(p);
         }
         const char *label = string_at(h, dh, "label", path);
@@ -382,7 +378,8 @@ static void dim_hints(struct hx *h, const char *name, const json_t *dh)
             char *cp = sw_asprintf("%s.channels", path);
             static const char *const ckeys[] = {"email", "sms", "push", NULL};
             if (!json_is_object(ch)) {
-                bad(h, cp, "expected {\"email\": FIELD, \"sms\": FIELD, \"push\": FIELD}");
+                sw_error_add(h->err, cp,
+                             "expected {\"email\": FIELD, \"sms\": FIELD, \"push\": FIELD}");
             } else {
                 only_keys(h, ch, cp, ckeys);
                 for (int c = 0; c < 3; c++) {
@@ -390,7 +387,8 @@ static void dim_hints(struct hx *h, const char *name, const json_t *dh)
                     if (f && !field_of(d, f)) {
                         char *p = sw_asprintf("%s.%s", cp, channels[c]);
                         char *hint = sw_dim_suggest_field(d, f);
-                        bad(h, p, "dimension \"%s\" has no field \"%s\"%s", name, f, hint);
+                        sw_error_add(h->err, p, "dimension \"%s\" has no field \"%s\"%s", name, f,
+                                     hint);
                         free(hint);
                         free(p);
                     } else if (f && h->err->ndetails == 0) {
@@ -404,7 +402,7 @@ static void dim_hints(struct hx *h, const char *name, const json_t *dh)
         const json_t *fields = json_object_get(dh, "fields");
         if (fields && !json_is_object(fields)) {
             char *p = sw_asprintf("%s.fields", path);
-            bad(h, p, "expected an object of field name -> hints");
+            sw_error_add(h->err, p, "expected an object of field name -> hints");
             free(p);
         } else if (fields) {
             field_hints(h, d, fields, path);
@@ -412,7 +410,8 @@ static void dim_hints(struct hx *h, const char *name, const json_t *dh)
         const json_t *links = json_object_get(dh, "links");
         if (links && !json_is_object(links)) {
             char *p = sw_asprintf("%s.links", path);
-            bad(h, p, "expected an object of link name -> {\"to\", \"column\", \"to_column\"}");
+            sw_error_add(h->err, p,
+                         "expected an object of link name -> {\"to\", \"column\", \"to_column\"}");
             free(p);
         } else if (links) {
             link_hints(h, d, links, path);
@@ -479,17 +478,19 @@ static void hide(struct hx *h, const json_t *list, bool apply)
         struct sw_dimension *d = dim_of(h->s, table);
         struct sw_field *f = d && dot ? field_of(d, dot + 1) : NULL;
         if (!item) {
-            bad(h, path, "expected \"Table\" or \"Table.field\"");
+            sw_error_add(h->err, path, "expected \"Table\" or \"Table.field\"");
         } else if (!d) {
             char *hint = sw_schema_suggest_dim(h->s, table);
-            bad(h, path, "no table \"%s\"%s", table, hint);
+            sw_error_add(h->err, path, "no table \"%s\"%s", table, hint);
             free(hint);
         } else if (dot && !f) {
             char *hint = sw_dim_suggest_field(d, dot + 1);
-            bad(h, path, "dimension \"%s\" has no field \"%s\"%s", table, dot + 1, hint);
+            sw_error_add(h->err, path, "dimension \"%s\" has no field \"%s\"%s", table, dot + 1,
+                         hint);
             free(hint);
         } else if (f && f->pk) {
-            bad(h, path, "\"%s\" is the key of \"%s\": hide the table instead", dot + 1, table);
+            sw_error_add(h->err, path, "\"%s\" is the key of \"%s\": hide the table instead",
+                         dot + 1, table);
         } else if (apply && f) {
             drop_field(d, f);
         } else if (apply) {
@@ -531,11 +532,11 @@ static int apply(struct sw_db *db, struct sw_schema *s, const json_t *hints,
     const json_t *dims = json_object_get(hints, "dimensions");
     const json_t *list = json_object_get(hints, "hide");
     if (dims && !json_is_object(dims)) {
-        bad(&h, "$.dimensions", "expected an object of dimension name -> hints");
+        sw_error_add(h.err, "$.dimensions", "expected an object of dimension name -> hints");
         dims = NULL;
     }
     if (list && !json_is_array(list)) {
-        bad(&h, "$.hide", "expected an array of \"Table\" or \"Table.field\"");
+        sw_error_add(h.err, "$.hide", "expected an array of \"Table\" or \"Table.field\"");
         list = NULL;
     }
     if (dims) {
@@ -554,7 +555,7 @@ static int apply(struct sw_db *db, struct sw_schema *s, const json_t *hints,
     struct sw_dimension *dd = dim_of(s, dflt);
     if (dflt && (!dd || !dd->pk)) {
         char *hint = sw_schema_suggest_dim(s, dflt);
-        bad(&h, "$.default_dimension", "no dimension \"%s\"%s", dflt, hint);
+        sw_error_add(h.err, "$.default_dimension", "no dimension \"%s\"%s", dflt, hint);
         free(hint);
     }
     if (err->ndetails) {
