@@ -117,10 +117,13 @@ static int check_addr(const char *what, const char *s, size_t n, struct sw_error
 static bool contains(const char *hay, size_t n, const char *needle)
 {
     size_t m = strlen(needle);
-    for (size_t i = 0; m <= n && i <= n - m; i++) {
-        if (memcmp(hay + i, needle, m) == 0) {
+    const char *p = hay, *end = hay + n;
+    /* memchr to each occurrence of the first byte (memmem is a GNU extension) */
+    while (m && (size_t)(end - p) >= m && (p = memchr(p, needle[0], (size_t)(end - p) - m + 1))) {
+        if (memcmp(p, needle, m) == 0) {
             return true;
         }
+        p++;
     }
     return false;
 }
@@ -406,8 +409,31 @@ static void qp_encode(struct sw_buf *out, const char *s, size_t n)
         while (e < n && s[e] != '\r' && s[e] != '\n') {
             e++;
         }
+        /* The line is written in place, into room for its worst case: every byte encoded
+         * (3), a soft break "=" CRLF at least every 70 of those, and the line's end. */
+        size_t worst = 3 * (e - i);
+        sw_buf_reserve(out, worst + 3 * (worst / 70 + 1) + 3);
+        if (sw_buf_error(out)) {
+            return;
+        }
+        char *w = out->data + out->len;
         size_t col = 0;
         for (size_t k = i; k < e; k++) {
+            /* A run of characters literal wherever they stand (not a line's last one, not an
+             * 'F' starting a line), up to the column where a soft break would be due. */
+            size_t run = 0;
+            while (k + run + 1 < e && col + run < QP_LINE_MAX - 1 &&
+                   (unsigned char)s[k + run] - 33u <= 126u - 33u && s[k + run] != '=' &&
+                   !(col + run == 0 && s[k + run] == 'F')) {
+                run++;
+            }
+            if (run) {
+                memcpy(w, s + k, run);
+                w += run;
+                col += run;
+                k += run - 1;
+                continue;
+            }
             unsigned char c = (unsigned char)s[k];
             bool last = k + 1 == e;
             /* Literal: printable ASCII but '=', and space/tab unless they end the line.
@@ -419,7 +445,8 @@ static void qp_encode(struct sw_buf *out, const char *s, size_t n)
             size_t tlen = lit ? 1 : 3;
             /* A soft break "=" needs one column, except after the line's last character. */
             if (col + tlen > (last ? QP_LINE_MAX : QP_LINE_MAX - 1)) {
-                sw_buf_puts(out, "=\r\n");
+                memcpy(w, "=\r\n", 3);
+                w += 3;
                 col = 0;
                 if (c == 'F' && e - k >= 5 && memcmp(s + k, "From ", 5) == 0) {
                     lit = false;
@@ -427,23 +454,24 @@ static void qp_encode(struct sw_buf *out, const char *s, size_t n)
                 }
             }
             if (lit) {
-                sw_buf_putc(out, (char)c);
+                *w++ = (char)c;
             } else {
-                sw_buf_putc(out, '=');
-                sw_buf_putc(out, hex[c >> 4]);
-                sw_buf_putc(out, hex[c & 15]);
+                w[0] = '=';
+                w[1] = hex[c >> 4];
+                w[2] = hex[c & 15];
+                w += 3;
             }
             col += tlen;
         }
+        /* No line break at the end of the body: a soft break ends the line so the message
+         * still ends in CRLF and the body decodes without a trailing newline. */
+        const char *end = e < n ? "\r\n" : e > i ? "=\r\n" : "";
+        size_t m = strlen(end);
+        memcpy(w, end, m + 1);
+        out->len = (size_t)(w - out->data) + m;
         if (e == n) {
-            /* No line break at the end of the body: a soft break ends the line so the
-             * message still ends in CRLF and the body decodes without a trailing newline. */
-            if (e > i) {
-                sw_buf_puts(out, "=\r\n");
-            }
             break;
         }
-        sw_buf_puts(out, "\r\n");
         i = e + (s[e] == '\r' && e + 1 < n && s[e + 1] == '\n' ? 2 : 1);
     }
 }
