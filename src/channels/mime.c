@@ -419,12 +419,17 @@ static void qp_encode(struct sw_buf *out, const char *s, size_t n)
         char *w = out->data + out->len;
         size_t col = 0;
         for (size_t k = i; k < e; k++) {
-            /* A run of characters literal wherever they stand (not a line's last one, not an
-             * 'F' starting a line), up to the column where a soft break would be due. */
+            /* A run of characters literal where they stand (printable ASCII but '=', and
+             * space and tab, which are literal but at a line's end: the run stops before the
+             * last character; not an 'F' starting a line), up to the column where a soft
+             * break would be due. */
             size_t run = 0;
-            while (k + run + 1 < e && col + run < QP_LINE_MAX - 1 &&
-                   (unsigned char)s[k + run] - 33u <= 126u - 33u && s[k + run] != '=' &&
-                   !(col + run == 0 && s[k + run] == 'F')) {
+            while (k + run + 1 < e && col + run < QP_LINE_MAX - 1) {
+                unsigned char r = (unsigned char)s[k + run];
+                if (!((r - 32u <= 126u - 32u && r != '=') || r == '\t') ||
+                    (col + run == 0 && r == 'F')) {
+                    break;
+                }
                 run++;
             }
             if (run) {
