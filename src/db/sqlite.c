@@ -357,9 +357,10 @@ int sw_db_exec(struct sw_db *db, const char *sql, struct sw_error *err)
  * tried again with the schema pinned: in a transaction (IMMEDIATE for a statement that
  * writes, which keeps every other writer out; a read snapshot otherwise) opened only for it,
  * after a read of sqlite_master that reloads the schema, so that the schema cannot change
- * between the reload and the statement. The transaction ends with the statement (its last
- * step, reset or finalization). Only outside a transaction of the caller's: in a write
- * transaction, SQLite's own retry runs with every other writer already kept out. */
+ * between the reload and the statement's start. A write's transaction ends with the
+ * statement (its last step, reset or finalization); a read's right after its first step (the
+ * statement keeps its snapshot to its end). Only outside a transaction of the caller's: in a
+ * write transaction, SQLite's own retry runs with every other writer already kept out. */
 static bool schema_retry(struct sw_db *db, int rc)
 {
     return (rc & 0xff) == SQLITE_SCHEMA && sqlite3_get_autocommit(db->h);
@@ -474,9 +475,16 @@ int sw_stmt_step(struct sw_stmt *st, struct sw_error *err)
     if (!st->stepped && schema_retry(st->db, rc)) {
         /* nothing ran yet: SQLITE_SCHEMA stops a statement before its first effect */
         sqlite3_reset(st->st);
-        if (schema_pin(st->db, !sqlite3_stmt_readonly(st->st)) == SQLITE_OK) {
-            st->own_tx = true;
+        bool writes = !sqlite3_stmt_readonly(st->st);
+        if (schema_pin(st->db, writes) == SQLITE_OK) {
             rc = sqlite3_step(st->st);
+            if (writes) {
+                st->own_tx = true; /* committed when the statement ends */
+            } else {
+                /* a read keeps its snapshot to its end without the transaction, which would
+                 * otherwise hold the caller's statements between two steps */
+                sqlite3_exec(st->db->h, "COMMIT", NULL, NULL, NULL);
+            }
         }
     }
     if (rc == SQLITE_ROW) {
