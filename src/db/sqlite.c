@@ -379,12 +379,17 @@ static int schema_pin(struct sw_db *db, bool writes)
 }
 
 /* Ends the transaction a statement opened for itself: COMMIT when it ran to its end. */
-static void schema_unpin(struct sw_stmt *st, bool done)
+static int schema_unpin(struct sw_stmt *st, bool done)
 {
+    int rc = SQLITE_OK;
     if (st->own_tx) {
         st->own_tx = false;
-        sqlite3_exec(st->db->h, done ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+        rc = sqlite3_exec(st->db->h, done ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+        if (rc != SQLITE_OK && done) {
+            sqlite3_exec(st->db->h, "ROLLBACK", NULL, NULL, NULL);
+        }
     }
+    return rc;
 }
 
 int sw_db_prepare(struct sw_db *db, const char *sql, struct sw_stmt **out, struct sw_error *err)
@@ -497,7 +502,9 @@ int sw_stmt_step(struct sw_stmt *st, struct sw_error *err)
     if (st->own_tx) {
         /* the statement's end: its changes are committed before the caller sees DONE */
         sqlite3_reset(st->st);
-        schema_unpin(st, rc == SQLITE_DONE);
+        if (schema_unpin(st, rc == SQLITE_DONE) != SQLITE_OK && rc == SQLITE_DONE) {
+            out = db_error(st->db, err, "commit");
+        }
     }
     return out;
 }
@@ -507,8 +514,10 @@ int sw_stmt_reset(struct sw_stmt *st)
     sqlite3_clear_bindings(st->st);
     int rc = sqlite3_reset(st->st);
     st->stepped = false;
-    schema_unpin(st, true); /* a read stopped early (a write ran to its end before) */
-    return rc == SQLITE_OK ? 0 : SW_EDB;
+    /* a write stopped before its last returned row: its changes were all made at its first
+     * step, and commit now */
+    int urc = schema_unpin(st, true);
+    return rc == SQLITE_OK && urc == SQLITE_OK ? 0 : SW_EDB;
 }
 
 void sw_stmt_finalize(struct sw_stmt *st)
@@ -517,7 +526,7 @@ void sw_stmt_finalize(struct sw_stmt *st)
         return;
     }
     sqlite3_reset(st->st);
-    schema_unpin(st, true);
+    schema_unpin(st, true); /* as in sw_stmt_reset */
     sqlite3_finalize(st->st);
     free(st);
 }
