@@ -54,7 +54,7 @@ build-asan: deps web
 
 # The unit tests whose threads share state (concurrent ledger claims, shared rate buckets,
 # the scheduler and its workers) under ThreadSanitizer.
-TSAN_TESTS := test_ledger test_limiter test_scheduler
+TSAN_TESTS := test_db test_ledger test_limiter test_scheduler
 tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_TSAN=ON -DSW_WERROR=ON >/dev/null
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TESTS)
