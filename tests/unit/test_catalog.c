@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The migrations this build knows (catalog.c's list). */
 #define CATALOG_VERSION 13
@@ -37,12 +36,9 @@ static int setup(void **state)
 {
     (void)state;
     struct sw_error err = SW_ERROR_INIT;
-    snprintf(path, sizeof(path), "/tmp/sw_test_catalog_XXXXXX");
-    int fd = mkstemp(path); /* an empty file is an empty SQLite database */
-    if (fd < 0) {
+    if (!tu_db_file(path, sizeof(path), "sw_test_catalog_")) {
         return -1;
     }
-    close(fd);
     if (sw_db_open(path, &db, &err) < 0 || sw_catalog_open(db, &cat, &err) < 0) {
         tu_print_error(&err);
         sw_error_release(&err);
@@ -54,16 +50,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char side[80];
     sw_catalog_free(cat);
     sw_db_close(db);
     cat = NULL;
     db = NULL;
-    unlink(path);
-    snprintf(side, sizeof(side), "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", path);
-    unlink(side);
+    tu_db_file_remove(path);
     return 0;
 }
 

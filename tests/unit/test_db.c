@@ -25,12 +25,9 @@ static int setup(void **state)
 {
     (void)state;
     struct sw_error err = SW_ERROR_INIT;
-    snprintf(path, sizeof(path), "/tmp/sw_test_db_XXXXXX");
-    int fd = mkstemp(path); /* an empty file is an empty SQLite database */
-    if (fd < 0) {
+    if (!tu_db_file(path, sizeof(path), "sw_test_db_")) {
         return -1;
     }
-    close(fd);
     if (sw_db_open(path, &db, &err) < 0) {
         sw_error_release(&err);
         return -1;
@@ -41,14 +38,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char side[80];
     sw_db_close(db);
     db = NULL;
-    unlink(path);
-    snprintf(side, sizeof(side), "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof(side), "%s-shm", path);
-    unlink(side);
+    tu_db_file_remove(path);
     return 0;
 }
 

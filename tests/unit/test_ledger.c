@@ -338,10 +338,8 @@ static void *race(void *ud)
 
 static void run_race(int fail_every)
 {
-    char path[] = "/tmp/sw-ledger-race-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    char path[64];
+    assert_true(tu_db_file(path, sizeof(path), "sw-ledger-race-"));
     struct sw_db *db = NULL;
     struct sw_catalog *cat = NULL;
     struct sw_error err = SW_ERROR_INIT;
@@ -402,12 +400,7 @@ static void run_race(int fail_every)
     sw_catalog_free(cat);
     sw_db_close(db);
     sw_error_release(&err);
-    unlink(path);
-    char aux[64];
-    snprintf(aux, sizeof(aux), "%s-wal", path);
-    unlink(aux);
-    snprintf(aux, sizeof(aux), "%s-shm", path);
-    unlink(aux);
+    tu_db_file_remove(path);
 }
 
 static void test_claim_race(void **state)

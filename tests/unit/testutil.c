@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct sw_db *tu_db(const char *setup_sql)
 {
@@ -79,6 +80,27 @@ void tu_rm_tree(const char *dir)
         fprintf(stderr, "cannot remove %s\n", dir);
     }
     free(cmd);
+}
+
+bool tu_db_file(char *path, size_t n, const char *stem)
+{
+    snprintf(path, n, "/tmp/%sXXXXXX", stem);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        return false;
+    }
+    close(fd);
+    return true;
+}
+
+void tu_db_file_remove(const char *path)
+{
+    static const char *const sfx[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+        char *p = sw_asprintf("%s%s", path, sfx[i]);
+        unlink(p);
+        free(p);
+    }
 }
 
 /* ---- the activity fixture ---------------------------------------------------------------- */

@@ -33,6 +33,10 @@ void tu_print_error(const struct sw_error *err);
 char *tu_slurp(const char *path);
 /* `rm -rf dir`. */
 void tu_rm_tree(const char *dir);
+/* A new empty file /tmp/<stem>XXXXXX (an empty SQLite database) into path (n bytes); false
+ * when it cannot be made. tu_db_file_remove removes it with its -wal and -shm files. */
+bool tu_db_file(char *path, size_t n, const char *stem);
+void tu_db_file_remove(const char *path);
 
 /* ---- the activity fixture ------------------------------------------------------------------
  *
