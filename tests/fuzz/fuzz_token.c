@@ -9,6 +9,8 @@
  */
 #include "channels/token.h"
 
+#include "fuzz_keys.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct sw_keyring kr = {0};
-    kr.n = 2;
-    kr.k[0].kid = 1;
-    kr.k[1].kid = 2;
-    memset(kr.k[0].key, 0x11, sizeof(kr.k[0].key));
-    memset(kr.k[1].key, 0x22, sizeof(kr.k[1].key));
-    char *tok = malloc(size + 1);
-    memcpy(tok, data, size);
-    tok[size] = '\0';
+    struct sw_keyring kr;
+    fuzz_keyring(&kr);
+    char *tok = fuzz_text(data, size);
     int64_t id = 0;
     if (sw_token_verify(&kr, tok, SW_TOKEN_UNSUBSCRIBE, &id)) {
         /* the newest key of a ring signs: a ring of key 1 alone, or of both, must give the

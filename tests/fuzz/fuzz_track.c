@@ -9,6 +9,8 @@
  */
 #include "channels/track.h"
 
+#include "fuzz_keys.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +21,9 @@ static const char *BASE = "https://t.example";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct sw_keyring kr = {0};
-    kr.n = 2;
-    kr.k[0].kid = 1;
-    kr.k[1].kid = 2;
-    memset(kr.k[0].key, 0x11, sizeof(kr.k[0].key));
-    memset(kr.k[1].key, 0x22, sizeof(kr.k[1].key));
-    char *in = malloc(size + 1);
-    memcpy(in, data, size);
-    in[size] = '\0';
+    struct sw_keyring kr;
+    fuzz_keyring(&kr);
+    char *in = fuzz_text(data, size);
 
     struct sw_track_opts o = {.kr = &kr, .base = BASE, .row = 42, .opens = true, .clicks = true};
     struct sw_buf out;
