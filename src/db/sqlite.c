@@ -401,13 +401,11 @@ int sw_db_prepare(struct sw_db *db, const char *sql, struct sw_stmt **out, struc
         /* a read snapshot is enough to prepare: the statement's first step pins again if
          * the schema has changed by then */
         rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
-        if (rc != SQLITE_OK) {
-            struct sw_stmt tmp = {.db = db, .own_tx = true};
-            int e = db_error(db, err, "prepare");
-            schema_unpin(&tmp, false);
+        int e = rc != SQLITE_OK ? db_error(db, err, "prepare") : 0; /* before COMMIT's message */
+        sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);            /* ends the read snapshot */
+        if (e < 0) {
             return e;
         }
-        sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
     }
     if (rc != SQLITE_OK) {
         return db_error(db, err, "prepare");
